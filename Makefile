@@ -1,0 +1,47 @@
+# Two commands set up a fresh machine: `make run` and `make test`.
+# Needs only Python 3.11+, make and apt (for Debian's chromium, used by browser tests).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST   ?= 127.0.0.1
+PORT   ?= 8050
+
+.PHONY: run test test-fast check bench report clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dashboard]"
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# Debian's chromium for the Playwright browser tests (never `playwright install`).
+/usr/bin/chromium:
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq chromium
+
+run: $(VENV)/.installed
+	$(BIN)/python app.py --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-dev /usr/bin/chromium
+	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+check: $(VENV)/.installed
+	$(BIN)/gscsd check models/gsc.mdl
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/bench_pysd.py
+
+clean:
+	rm -rf build test-artifacts .pytest_cache

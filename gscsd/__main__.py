@@ -1,0 +1,7 @@
+"""``python -m gscsd`` is the ``gscsd`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,70 @@
+"""The ``gscsd`` command line.
+
+Each sub-command lives in its own module of this package with two functions,
+``register(subparsers)`` and ``main(args) -> int``. Errors a user can cause
+print one line and exit 2 (bad input) or 1 (model or simulation failure);
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ..errors import GscsdError
+
+#: Sub-command modules, in the order ``gscsd --help`` lists them.
+COMMANDS = ("levers", "run", "check")
+
+DEFAULT_MODEL = "models/gsc.mdl"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage already; keep its message to one line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command registered."""
+    parser = _Parser(prog="gscsd", description="System dynamics for Green Smart City planning.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    return parser
+
+
+def add_model_argument(parser: argparse.ArgumentParser) -> None:
+    """The optional positional MODEL shared by sub-commands."""
+    parser.add_argument(
+        "model", nargs="?", default=DEFAULT_MODEL, metavar="MODEL", help=f"Vensim .mdl file (default {DEFAULT_MODEL})"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gscsd`` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except GscsdError as exc:
+        if args.debug:
+            raise
+        print(f"gscsd: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("gscsd: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug of ours: say so in one line unless debugging
+        if args.debug:
+            raise
+        print(f"gscsd: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""``gscsd run``: simulate a scenario and write or summarise the results."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from ..errors import InputError
+from ..model import load_model
+from ..results_io import write_results
+from ..runner import run
+from ..scenario import Scenario
+from . import add_model_argument
+from .table import format_table, number
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("run", help="run a scenario; write .csv/.nc or print key outputs")
+    add_model_argument(parser)
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
+                        help="set a lever (repeatable); applied on top of --scenario")
+    parser.add_argument("--scenario", type=Path, help="scenario JSON file")
+    parser.add_argument("--final-time", type=float, help="override FINAL TIME (model time units)")
+    parser.add_argument("--time-step", type=float, help="override TIME STEP (model time units)")
+    parser.add_argument("--out", type=Path, help="write all results to FILE (.csv or .nc)")
+    parser.set_defaults(handler=main)
+
+
+def parse_assignment(text: str) -> tuple[str, float]:
+    """Split ``NAME=VALUE`` into a lever name and a number."""
+    name, sep, value = text.rpartition("=")
+    if not sep or not name.strip():
+        raise InputError(f"--set needs NAME=VALUE, got '{text}'")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise InputError(f"--set {name.strip()}: '{value}' is not a number") from None
+
+
+def scenario_from_args(args: argparse.Namespace) -> Scenario:
+    """The scenario described by --scenario, --set, --final-time and --time-step."""
+    scenario = Scenario.load(args.scenario) if args.scenario else Scenario("command line")
+    levers = dict(scenario.levers)
+    levers.update(parse_assignment(text) for text in args.sets)
+    changes = {"levers": levers}
+    if args.final_time is not None:
+        changes["final_time"] = args.final_time
+    if args.time_step is not None:
+        changes["time_step"] = args.time_step
+    return replace(scenario, **changes)
+
+
+def main(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    scenario = scenario_from_args(args)
+    if args.out is not None:
+        write_results(run(model, scenario), model, args.out)
+        print(f"wrote {args.out}")
+        return 0
+    results = run(model, scenario)
+    final = results.index[-1]
+    rows = []
+    for name in model.key_outputs:
+        variable = model.variable(name)
+        columns = model.elements(name)
+        value = float(results[columns].iloc[-1].sum())
+        label = name if len(columns) == 1 else f"{name} (sum of {len(columns)})"
+        rows.append((label, number(value), variable.units))
+    print(f"{model.name}: scenario '{scenario.name}', values at time {final:g}")
+    print(format_table(("output", "value", "units"), rows))
+    return 0

@@ -1,0 +1,59 @@
+"""Simulation engines.
+
+An engine turns a :class:`~gscsd.model.Model` and a resolved run request into
+a results table. Engines are looked up by name so that callers (the runner,
+the CLI, the dashboard) never import one directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from ..errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..model import Model
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything an engine needs for one run, already validated.
+
+    Attributes
+    ----------
+    params : dict of str to float
+        Lever values by Vensim name (only those that differ from the file
+        need to be present, but all may be).
+    start, final, step, saveper : float
+        Time settings in model time units.
+    variables : tuple of str or None
+        Vensim names of the variables to return; ``None`` for all.
+    """
+
+    params: dict[str, float]
+    start: float
+    final: float
+    step: float
+    saveper: float
+    variables: tuple[str, ...] | None = None
+
+
+class Engine(Protocol):
+    """What every engine provides."""
+
+    name: str
+
+    def simulate(self, model: Model, request: RunRequest) -> pd.DataFrame:
+        """Run once; return a DataFrame indexed by time, one column per element."""
+
+
+def get_engine(name: str) -> Engine:
+    """Return the engine called ``name`` (``"pysd"``)."""
+    if name == "pysd":
+        from .pysd_engine import PySDEngine
+
+        return PySDEngine()
+    raise InputError(f"unknown engine '{name}'; choose one of: pysd")

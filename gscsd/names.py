@@ -1,0 +1,45 @@
+"""Vensim name handling.
+
+Vensim treats names case-insensitively and makes no difference between a
+space and an underscore, so ``"r&d intensity"``, ``"R&D_Intensity"`` and
+``"R&D Intensity"`` are one variable. Everything in gscsd that looks a name up
+goes through :func:`canonical`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+_SPACES = re.compile(r"[\s_]+")
+
+
+def canonical(name: str) -> str:
+    """Return the key Vensim would use to compare ``name`` with other names."""
+    return _SPACES.sub(" ", name.strip().strip('"')).lower()
+
+
+def close_matches(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Return up to ``n`` of ``candidates`` that look like ``name``.
+
+    Matching is done on canonical forms so that case and underscores do not
+    hide an obvious candidate; the candidates come back in their own spelling.
+    """
+    by_key: dict[str, str] = {}
+    for candidate in candidates:
+        by_key.setdefault(canonical(candidate), candidate)
+    keys = difflib.get_close_matches(canonical(name), list(by_key), n=n, cutoff=0.5)
+    # A name typed as a fragment ("intensity") is worth suggesting too.
+    fragment = canonical(name)
+    if len(keys) < n and len(fragment) >= 3:
+        keys += [k for k in by_key if fragment in k and k not in keys][: n - len(keys)]
+    return [by_key[k] for k in keys]
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """Return ``"; did you mean 'a', 'b'?"`` or ``""`` when nothing is close."""
+    matches = close_matches(name, candidates)
+    if not matches:
+        return ""
+    return "; did you mean " + ", ".join(repr(m) for m in matches) + "?"

@@ -1,0 +1,179 @@
+"""Scenarios: a named set of lever values and optional time settings.
+
+A scenario stores only what differs from the model's defaults that the user
+chose to set; levers it does not mention keep their ``.mdl`` values. It is
+plain data, saved as JSON::
+
+    {"name": "Green push", "levers": {"Green Share of Construction": 0.7},
+     "final_time": 2050, "notes": "..."}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputError, OutOfRangeError, ScenarioFileError
+
+if TYPE_CHECKING:
+    from .model import Model
+
+_FIELDS = {"name", "levers", "start_time", "final_time", "time_step", "notes"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Lever values and time settings for one run.
+
+    Parameters
+    ----------
+    name : str
+        Display name.
+    levers : dict of str to float
+        Lever values by Vensim name; unmentioned levers keep their defaults.
+    start_time, final_time, time_step : float, optional
+        Override the model's ``INITIAL TIME``, ``FINAL TIME`` and ``TIME STEP``
+        (model time units).
+    notes : str
+        Free text kept with the scenario.
+    """
+
+    name: str = "Baseline"
+    levers: dict[str, float] = field(default_factory=dict)
+    start_time: float | None = None
+    final_time: float | None = None
+    time_step: float | None = None
+    notes: str = ""
+
+    # -- validation -------------------------------------------------------
+    def validated(self, model: Model) -> Scenario:
+        """Return a copy with lever names spelled as in the model, or raise.
+
+        Raises
+        ------
+        UnknownNameError
+            For a lever the model does not have (the message lists close names).
+        OutOfRangeError
+            For a value outside the lever's declared range, or bad time settings.
+        """
+        levers: dict[str, float] = {}
+        for name, value in self.levers.items():
+            lever = model.lever(name)
+            value = _number(value, f"lever '{lever.name}'")
+            lever.check(value)
+            levers[lever.name] = value
+        start = model.time.initial if self.start_time is None else self.start_time
+        final = model.time.final if self.final_time is None else self.final_time
+        for label, value in (("start time", self.start_time), ("final time", self.final_time)):
+            if value is not None:
+                _number(value, label)
+        if not final > start:
+            raise OutOfRangeError(f"final time {final:g} must be later than start time {start:g}")
+        if self.time_step is not None:
+            step = _number(self.time_step, "time step")
+            if not 0 < step <= final - start:
+                raise OutOfRangeError(
+                    f"time step {step:g} must be positive and no longer than the run ({final - start:g})"
+                )
+        return replace(self, levers=levers)
+
+    def values(self, model: Model) -> dict[str, float]:
+        """Every lever's value for this scenario: defaults overlaid by ours."""
+        values = model.defaults()
+        values.update(self.validated(model).levers)
+        return values
+
+    def key(self, model: Model | None = None) -> str:
+        """A stable hash of what determines the results (not the name or notes)."""
+        payload = {
+            "model": model.hash if model is not None else None,
+            "levers": sorted((k, float(v)) for k, v in self.levers.items()),
+            "times": [self.start_time, self.final_time, self.time_step],
+        }
+        return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:24]
+
+    # -- JSON -------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict, omitting unset times."""
+        data: dict[str, Any] = {"name": self.name, "levers": dict(self.levers)}
+        for key in ("start_time", "final_time", "time_step"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
+        if self.notes:
+            data["notes"] = self.notes
+        return data
+
+    def to_json(self) -> str:
+        """The scenario as indented JSON text."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def save(self, path: str | Path) -> None:
+        """Write the scenario as JSON, atomically (a failed write keeps the old file)."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(self.to_json() + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "scenario") -> Scenario:
+        """Build a scenario from parsed JSON; raise ScenarioFileError if malformed."""
+        if not isinstance(data, dict):
+            raise ScenarioFileError(f"{source}: a scenario must be a JSON object with a 'levers' object")
+        unknown = set(data) - _FIELDS
+        if unknown:
+            raise ScenarioFileError(
+                f"{source}: unknown field(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_FIELDS))}"
+            )
+        levers = data.get("levers", {})
+        if not isinstance(levers, dict):
+            raise ScenarioFileError(f"{source}: 'levers' must be an object of name: number")
+        try:
+            parsed = {str(k): _number(v, f"lever '{k}'") for k, v in levers.items()}
+            times = {
+                key: None if data.get(key) is None else _number(data[key], key.replace("_", " "))
+                for key in ("start_time", "final_time", "time_step")
+            }
+        except InputError as exc:
+            raise ScenarioFileError(f"{source}: {exc}") from None
+        name = data.get("name", "Scenario")
+        notes = data.get("notes", "")
+        if not isinstance(name, str) or not isinstance(notes, str):
+            raise ScenarioFileError(f"{source}: 'name' and 'notes' must be text")
+        return cls(name=name, levers=parsed, notes=notes, **times)
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "scenario") -> Scenario:
+        """Parse JSON text; errors name ``source`` and the JSON position."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ScenarioFileError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        return cls.from_dict(data, source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Scenario:
+        """Read a scenario JSON file."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ScenarioFileError(f"cannot read scenario file {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ScenarioFileError(f"scenario file {path} is not UTF-8 text") from None
+        return cls.from_json(text, source=str(path))
+
+
+def _number(value: Any, label: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise OutOfRangeError(f"{label} needs a number, got {value!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise OutOfRangeError(f"{label} needs a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise OutOfRangeError(f"{label} needs a finite number, got {value!r}")
+    return number

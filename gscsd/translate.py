@@ -1,0 +1,327 @@
+"""Translate Vensim ``.mdl`` files with PySD, once per content.
+
+PySD turns a ``.mdl`` into a Python module. Translating takes a second or
+more, so the result is kept in a cache directory outside the repository,
+keyed by the content hash of the ``.mdl`` (and the PySD version, and the
+folder the model lives in, because PySD resolves data files relative to it).
+An edited ``.mdl`` has a new hash and is translated again on its next load.
+
+Beside the module the cache keeps ``meta.json``: everything gscsd needs to
+know about the model (variables, units, ranges, groups, defaults, time
+settings), read once from PySD's parser and from the loaded model, so that
+loading a cached model never parses anything again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import threading
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, ModelError, TranslationError, UnsupportedFunctionError
+from .names import canonical
+
+#: Bump when the layout of the cache entries or of ``meta.json`` changes.
+CACHE_FORMAT = 1
+
+CONTROL_VARIABLES = ("INITIAL TIME", "FINAL TIME", "TIME STEP", "SAVEPER")
+
+_SKETCH_MARK = "\\\\\\---///"
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def cache_root() -> Path:
+    """Return the cache directory: ``$GSCSD_CACHE_DIR`` or the user cache dir."""
+    explicit = os.environ.get("GSCSD_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gscsd"
+
+
+def content_hash(data: bytes) -> str:
+    """Return the SHA-256 hex digest of a model file's bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def translate(mdl_path: Path) -> tuple[Path, dict[str, Any]]:
+    """Return the translated module and the metadata of ``mdl_path``.
+
+    Translates on a cache miss; otherwise only reads ``meta.json``.
+
+    Raises
+    ------
+    InputError
+        If the file does not exist or is not a ``.mdl``.
+    TranslationError
+        If PySD cannot parse or translate it (the message names the line).
+    """
+    mdl_path = Path(mdl_path)
+    if not mdl_path.is_file():
+        raise InputError(f"model file not found: {mdl_path}; give the path to a Vensim .mdl file")
+    if mdl_path.suffix.lower() != ".mdl":
+        raise InputError(f"{mdl_path} is not a Vensim model; gscsd reads .mdl files")
+    data = mdl_path.read_bytes()
+    digest = content_hash(data)
+    entry = _entry_dir(mdl_path, digest)
+    with _lock_for(str(entry)):
+        meta_file = entry / "meta.json"
+        if not meta_file.is_file():
+            _translate_into(mdl_path, data, digest, entry)
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    return entry / meta["module"], meta
+
+
+def _entry_dir(mdl_path: Path, digest: str) -> Path:
+    import pysd
+
+    folder = hashlib.sha256(str(mdl_path.resolve().parent).encode()).hexdigest()[:10]
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", mdl_path.stem)[:40]
+    name = f"{stem}-{digest[:20]}-{folder}-pysd{pysd.__version__}-f{CACHE_FORMAT}"
+    return cache_root() / "translations" / name
+
+
+def _lock_for(key: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def _translate_into(mdl_path: Path, data: bytes, digest: str, entry: Path) -> None:
+    """Translate into a scratch folder, then move it into place atomically.
+
+    Several processes (dashboard workers, Dask workers) may translate the same
+    model at once; whoever renames first wins and the others drop their copy.
+    """
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".tmp-{uuid.uuid4().hex[:8]}-", dir=entry.parent))
+    try:
+        copy = scratch / (re.sub(r"[^A-Za-z0-9_]+", "_", mdl_path.stem) + ".mdl")
+        copy.write_bytes(data)
+        meta = _translate_file(copy, mdl_path, digest)
+        (scratch / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        try:
+            os.rename(scratch, entry)
+        except OSError:
+            if not (entry / "meta.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _translate_file(copy: Path, original: Path, digest: str) -> dict[str, Any]:
+    from pysd.builders.python.python_model_builder import ModelBuilder
+    from pysd.translators.vensim.vensim_file import VensimFile
+
+    raw = original.read_text(encoding="utf-8", errors="replace")
+    with warnings.catch_warnings():
+        # PySD warns when a file has no {UTF-8} marker; UTF-8 is what we want.
+        warnings.filterwarnings("ignore", message="No encoding specified")
+        vensim = VensimFile(copy)
+    _parse(vensim, original, raw)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            py_file = Path(ModelBuilder(vensim.get_abstract_model()).build_model())
+        except Exception as exc:  # PySD raises plain exceptions of many kinds
+            raise TranslationError(f"{original}: PySD could not translate the model: {exc}") from exc
+    for warning in caught:
+        text = str(warning.message)
+        match = re.search(r"translate '([^']+)' which it is not implemented", text)
+        if match:
+            function = match.group(1)
+            line = _line_of(raw, function)
+            raise UnsupportedFunctionError(
+                f"{original}:{line}: Vensim function {function} is not supported by the translator; "
+                "rewrite the equation with supported functions"
+            )
+    _point_data_root(py_file, original.resolve().parent)
+    meta = _metadata(vensim, py_file, raw, original)
+    meta.update(module=py_file.name, source=str(original.resolve()), hash=digest)
+    return meta
+
+
+def _parse(vensim: Any, original: Path, raw: str) -> None:
+    """Run PySD's parser, turning its errors into one line naming file and line."""
+    try:
+        vensim.parse(parse_all=False)
+    except Exception as exc:
+        raise TranslationError(f"{original}:{_error_line(exc)}: malformed model file: {_first_line(exc)}") from exc
+    for section in vensim.sections:
+        try:
+            section.parse()
+        except Exception as exc:
+            snippet = _failing_element(section)
+            if snippet is None:
+                raise TranslationError(f"{original}: malformed model file: {_first_line(exc)}") from exc
+            raise TranslationError(
+                f"{original}:{_line_of(raw, snippet)}: cannot parse the equation of "
+                f"'{snippet}': {_first_line(exc)}"
+            ) from exc
+
+
+def _failing_element(section: Any) -> str | None:
+    """Name (or equation start) of the first element of ``section`` that fails to parse.
+
+    PySD parses a whole section at once and its errors give positions inside
+    one whitespace-collapsed equation; re-parsing element by element tells
+    which definition is broken, so the message can give its line in the file.
+    """
+    for element in section.elements or []:
+        try:
+            if hasattr(element, "equation"):  # not parsed yet
+                label = element.equation.split("=")[0].split("(")[0].strip() or element.equation[:40]
+                element = element.parse()
+            else:
+                label = element.name
+            if hasattr(element, "parse"):
+                element.parse()
+        except Exception:
+            return label
+    return None
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def _error_line(exc: Exception) -> str:
+    match = re.search(r"line (\d+)", str(exc))
+    return match.group(1) if match else "?"
+
+
+def _line_of(raw: str, snippet: str) -> int | str:
+    """Return the 1-based line of ``raw`` where ``snippet`` starts (any spacing)."""
+    words = [re.escape(w) for w in re.split(r"[\s_]+", snippet.strip()) if w]
+    if not words:
+        return "?"
+    match = re.search(r"[\s_]+".join(words), raw, flags=re.IGNORECASE)
+    return raw.count("\n", 0, match.start()) + 1 if match else "?"
+
+
+def _point_data_root(py_file: Path, folder: Path) -> None:
+    """Make data files (GET XLS, GET DIRECT DATA) resolve next to the original."""
+    text = py_file.read_text(encoding="utf-8")
+    text = text.replace("_root = Path(__file__).parent", f"_root = Path({str(folder)!r})", 1)
+    py_file.write_text(text, encoding="utf-8")
+
+
+def _metadata(vensim: Any, py_file: Path, raw: str, original: Path) -> dict[str, Any]:
+    """Collect the facts about every variable that the rest of gscsd uses."""
+    import pysd
+
+    section = vensim.sections[0]
+    equations: dict[str, list[str]] = {}
+    for component in section.components:
+        key = canonical(component.name)
+        subs = component.subscripts[0] if component.subscripts else []
+        rhs = str(component.expression).strip()
+        equations.setdefault(key, []).append(f"[{','.join(subs)}] {rhs}" if subs else rhs)
+    limits = {canonical(c.name): c.limits for c in section.components if c.limits}
+    groups = _groups(raw)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            model = pysd.load(str(py_file))
+        except Exception as exc:
+            raise ModelError(f"{original}: the translated model fails to initialize: {_first_line(exc)}") from exc
+    doc = model.doc
+    variables = []
+    for row in doc.itertuples(index=False):
+        name = row[0]
+        if not isinstance(row.Type, str):  # 'Time' has no type
+            continue
+        key = canonical(name)
+        value = None
+        if row.Type == "Constant" and not row.Subscripts:
+            value = _scalar(getattr(model.components, row[1]))
+        variables.append(
+            {
+                "name": name,
+                "py_name": row[1],
+                "units": row.Units if isinstance(row.Units, str) else "",
+                "comment": row.Comment if isinstance(row.Comment, str) else "",
+                "type": row.Type,
+                "subtype": row.Subtype if isinstance(row.Subtype, str) else "",
+                "subscripts": list(row.Subscripts or []),
+                "limits": _limits(limits.get(key)),
+                "equation": "\n".join(equations.get(key, [])),
+                "group": groups.get(key),
+                "value": value,
+            }
+        )
+    time = {
+        "initial": _scalar(model.components.initial_time),
+        "final": _scalar(model.components.final_time),
+        "step": _scalar(model.components.time_step),
+        "saveper": _scalar(model.components.saveper),
+        "units": next((v["units"] for v in variables if v["name"].upper() == "TIME STEP"), ""),
+    }
+    subscripts = {name: list(values) for name, values in model.subscripts.items()}
+    group_order = list(dict.fromkeys(g for g in groups.values() if g))
+    return {
+        "variables": variables,
+        "time": time,
+        "subscripts": subscripts,
+        "groups": group_order,
+        "pysd_version": pysd.__version__,
+    }
+
+
+def _scalar(function: Any) -> float | None:
+    try:
+        value = float(function())
+    except Exception:  # subscripted or not evaluable at load time
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _limits(limits: tuple | None) -> list[float | None] | None:
+    if not limits:
+        return None
+    out: list[float | None] = []
+    for value in limits:
+        out.append(None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value))
+    return out
+
+
+_GROUP_HEADER = re.compile(r"^\*+\s*(?P<name>[^*~]+?)\s*\*+\s*~", re.S)
+_LHS_END = re.compile(r"[=(\[~:]|<->")
+
+
+def _groups(raw: str) -> dict[str, str]:
+    """Map each variable (canonical name) to the Vensim group it is defined in.
+
+    PySD's parser drops the group headers (``****\\n.Talent\\n****~ ... |``),
+    which Vensim uses to organise equations; the dashboard groups sliders by
+    them, so we read them here.
+    """
+    text = raw.split(_SKETCH_MARK, 1)[0]
+    text = re.sub(r"^\s*\{[^}]*\}", "", text)  # {UTF-8} marker
+    current = None
+    found: dict[str, str] = {}
+    for chunk in text.split("|"):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        header = _GROUP_HEADER.match(chunk)
+        if header:
+            current = header.group("name").strip().lstrip(".").strip() or None
+            continue
+        if chunk.startswith(":MACRO:") or current is None:
+            continue
+        lhs = _LHS_END.split(chunk, 1)[0].strip()
+        if lhs:
+            found.setdefault(canonical(lhs), current)
+    return found

@@ -1,0 +1,80 @@
+"""Running scenarios: results layout, no state between runs, non-finite values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import gscsd
+from gscsd import Scenario, SimulationError, run
+
+from .conftest import write_mdl
+
+SUBSCRIPTED = """
+Region: North, South ~ ~ Two regions. |
+Growth[Region] = 0.1, 0.2 ~ 1/Year ~ Growth rates. |
+Scale = 1 ~ Dmnl [0,5,0.1] ~ A lever. |
+Population[Region] = INTEG(Population[Region] * Growth[Region] * Scale, 100) ~ People ~ Stock per region. |
+Total Population = SUM(Population[Region!]) ~ People ~ Key output: total. |
+"""
+
+
+def test_results_are_indexed_by_time_with_element_columns(tmp_path):
+    model = gscsd.load_model(write_mdl(tmp_path, "sub.mdl", SUBSCRIPTED))
+    frame = run(model)
+    assert list(frame.index) == [float(t) for t in range(11)]
+    assert frame.index.name == "time"
+    assert {"Population[North]", "Population[South]", "Total Population", "Scale"} <= set(frame.columns)
+    assert frame.loc[0.0, "Population[North]"] == 100
+    np.testing.assert_allclose(frame["Total Population"], frame["Population[North]"] + frame["Population[South]"])
+    assert frame.attrs["engine"] == "pysd" and frame.attrs["model_hash"] == model.hash
+
+
+def test_xarray_output_has_subscript_dimensions(tmp_path):
+    model = gscsd.load_model(write_mdl(tmp_path, "sub.mdl", SUBSCRIPTED))
+    data = run(model, output="xarray")
+    assert data["Population"].dims == ("time", "Region")
+    assert list(data["Region"].values) == ["North", "South"]
+    assert data["Population"].attrs["units"] == "People"
+    np.testing.assert_allclose(data["Population"].sel(Region="South"), run(model)["Population[South]"])
+
+
+def test_no_state_leaks_between_runs(teacup):
+    first = run(teacup)
+    changed = run(teacup, Scenario("warm", {"Room Temperature": 100, "Characteristic Time": 3}, final_time=5))
+    again = run(teacup)
+    pd.testing.assert_frame_equal(first, again)
+    assert changed.index[-1] == 5 and changed["Room Temperature"].iloc[0] == 100
+
+
+def test_lever_changes_the_trajectory_in_the_expected_direction(teacup):
+    cold = run(teacup, Scenario(levers={"Room Temperature": 40}))
+    warm = run(teacup, Scenario(levers={"Room Temperature": 100}))
+    assert cold["Teacup Temperature"].iloc[-1] < warm["Teacup Temperature"].iloc[-1]
+
+
+def test_time_overrides(teacup):
+    frame = run(teacup, Scenario(start_time=10, final_time=20, time_step=0.5))
+    assert frame.index[0] == 10 and frame.index[-1] == 20
+    assert np.allclose(np.diff(frame.index), 0.5)  # saveper never finer than the step
+
+
+def test_selected_variables_only(teacup):
+    frame = run(teacup, variables=["teacup temperature"])
+    assert list(frame.columns) == ["Teacup Temperature"]
+
+
+def test_non_finite_values_name_the_first_variable_and_time(tmp_path):
+    model = gscsd.load_model(
+        write_mdl(tmp_path, "boom.mdl", "Boom = EXP(Time * 100) ~ Dmnl ~ overflows after time 7. |")
+    )
+    with pytest.raises(SimulationError, match=r"boom.mdl: 'Boom' becomes inf at time 8"):
+        run(model)
+
+
+def test_unknown_variable_and_output(teacup):
+    with pytest.raises(gscsd.UnknownNameError, match="unknown variable 'nope'"):
+        run(teacup, variables=["nope"])
+    with pytest.raises(gscsd.InputError, match="unknown output format"):
+        run(teacup, output="excel")
