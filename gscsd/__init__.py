@@ -20,7 +20,7 @@ from .errors import (
     UnsupportedFunctionError,
 )
 from .model import Lever, Model, TimeSettings, Variable, load_model
-from .runner import run, to_xarray
+from .runner import run, run_batch, to_xarray
 from .scenario import Scenario
 
 __version__ = "0.1.0"
@@ -42,5 +42,6 @@ __all__ = [
     "Variable",
     "load_model",
     "run",
+    "run_batch",
     "to_xarray",
 ]

@@ -147,3 +147,53 @@ def to_xarray(frame: pd.DataFrame, model: Model) -> xr.Dataset:
     coords.update({d: list(model.subscripts[d]) for d in used_dims})
     attrs = {k: v for k, v in frame.attrs.items() if isinstance(v, (str, int, float))}
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def run_batch(
+    model: Model,
+    scenarios: Sequence[Scenario],
+    *,
+    variables: Sequence[str] | None = None,
+    engine: str = "pysd",
+) -> xr.Dataset:
+    """Run several scenarios; return one Dataset with a leading ``scenario`` dimension.
+
+    Parameters
+    ----------
+    model : Model
+        From :func:`gscsd.load_model`.
+    scenarios : sequence of Scenario
+        Validated one by one; they must share their time settings.
+    variables : sequence of str, optional
+        Vensim names of the variables to keep (default: all). Keeping only
+        what is needed bounds the memory of large batches.
+    engine : str
+        Simulation engine name.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``(scenario, time, <subscripts>...)``; the ``scenario`` coordinate
+        is the position in ``scenarios`` and ``scenario_name`` their names.
+    """
+    import xarray as xr
+
+    if not scenarios:
+        raise InputError("run_batch needs at least one scenario")
+    requests = [request_for(model, s, variables) for s in scenarios]
+    first = requests[0]
+    for scenario, request in zip(scenarios, requests):
+        if (request.start, request.final, request.step) != (first.start, first.final, first.step):
+            raise InputError(f"scenario '{scenario.name}' has other time settings than the rest of the batch")
+    simulate = get_engine(engine).simulate
+    datasets = []
+    for scenario, request in zip(scenarios, requests):
+        frame = simulate(model, request)
+        check_finite(frame, f"{model.path.name} (scenario '{scenario.name}')")
+        datasets.append(to_xarray(frame, model))
+    batch = xr.concat(datasets, dim="scenario", coords="minimal", compat="override", join="override")
+    batch = batch.assign_coords(
+        scenario=np.arange(len(scenarios)), scenario_name=("scenario", [s.name for s in scenarios])
+    )
+    batch.attrs = {"model": model.name, "model_hash": model.hash, "engine": engine}
+    return batch

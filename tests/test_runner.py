@@ -78,3 +78,18 @@ def test_unknown_variable_and_output(teacup):
         run(teacup, variables=["nope"])
     with pytest.raises(gscsd.InputError, match="unknown output format"):
         run(teacup, output="excel")
+
+
+def test_batch_equals_single_runs(teacup):
+    scenarios = [Scenario("a"), Scenario("b", {"Room Temperature": 90}), Scenario("c", {"Characteristic Time": 4})]
+    batch = gscsd.run_batch(teacup, scenarios, variables=["Teacup Temperature"])
+    assert batch["Teacup Temperature"].dims == ("scenario", "time")
+    assert list(batch["scenario_name"].values) == ["a", "b", "c"]
+    for i, scenario in enumerate(scenarios):
+        single = run(teacup, scenario)["Teacup Temperature"].to_numpy()
+        np.testing.assert_array_equal(batch["Teacup Temperature"].isel(scenario=i).to_numpy(), single)
+
+
+def test_batch_rejects_mixed_time_settings(teacup):
+    with pytest.raises(gscsd.InputError, match="scenario 'b' has other time settings"):
+        gscsd.run_batch(teacup, [Scenario("a"), Scenario("b", final_time=5)])
