@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from .engines import RunRequest, get_engine
+from .engines import METHODS, RunRequest, get_engine
 from .errors import InputError, SimulationError
 from .scenario import Scenario
 
@@ -30,8 +30,12 @@ if TYPE_CHECKING:
     from .model import Model
 
 
-def request_for(model: Model, scenario: Scenario, variables: Sequence[str] | None = None) -> RunRequest:
+def request_for(
+    model: Model, scenario: Scenario, variables: Sequence[str] | None = None, method: str = "euler"
+) -> RunRequest:
     """Validate ``scenario`` against ``model`` and resolve its time settings."""
+    if method not in METHODS:
+        raise InputError(f"unknown integration method '{method}'; choose one of: {', '.join(METHODS)}")
     scenario = scenario.validated(model)
     start = model.time.initial if scenario.start_time is None else scenario.start_time
     final = model.time.final if scenario.final_time is None else scenario.final_time
@@ -41,7 +45,7 @@ def request_for(model: Model, scenario: Scenario, variables: Sequence[str] | Non
     names = None
     if variables is not None:
         names = tuple(dict.fromkeys(model.variable(v).name for v in variables))
-    return RunRequest(dict(scenario.levers), start, final, step, saveper, names)
+    return RunRequest(dict(scenario.levers), start, final, step, saveper, names, method)
 
 
 def run(
@@ -51,6 +55,7 @@ def run(
     variables: Sequence[str] | None = None,
     output: Literal["pandas", "xarray"] = "pandas",
     engine: str = "pysd",
+    method: str = "euler",
 ) -> pd.DataFrame | xr.Dataset:
     """Simulate ``scenario`` (default: the model's own values) on ``model``.
 
@@ -69,6 +74,8 @@ def run(
         DataFrame with ``name[element]`` columns, or Dataset with subscript dims.
     engine : str
         Simulation engine name.
+    method : str
+        Integration method, one of :data:`gscsd.engines.METHODS`.
 
     Returns
     -------
@@ -87,7 +94,7 @@ def run(
     if output not in ("pandas", "xarray"):
         raise InputError(f"unknown output format '{output}'; use 'pandas' or 'xarray'")
     scenario = scenario or Scenario()
-    request = request_for(model, scenario, variables)
+    request = request_for(model, scenario, variables, method)
     started = _time.perf_counter()
     frame = get_engine(engine).simulate(model, request)
     elapsed = _time.perf_counter() - started
@@ -97,6 +104,7 @@ def run(
         "model": model.name,
         "model_hash": model.hash,
         "engine": engine,
+        "method": method,
         "seconds": elapsed,
     }
     if output == "xarray":
@@ -155,6 +163,7 @@ def run_batch(
     *,
     variables: Sequence[str] | None = None,
     engine: str = "pysd",
+    method: str = "euler",
 ) -> xr.Dataset:
     """Run several scenarios; return one Dataset with a leading ``scenario`` dimension.
 
@@ -180,7 +189,7 @@ def run_batch(
 
     if not scenarios:
         raise InputError("run_batch needs at least one scenario")
-    requests = [request_for(model, s, variables) for s in scenarios]
+    requests = [request_for(model, s, variables, method) for s in scenarios]
     first = requests[0]
     for scenario, request in zip(scenarios, requests):
         if (request.start, request.final, request.step) != (first.start, first.final, first.step):
@@ -195,5 +204,5 @@ def run_batch(
     batch = batch.assign_coords(
         scenario=np.arange(len(scenarios)), scenario_name=("scenario", [s.name for s in scenarios])
     )
-    batch.attrs = {"model": model.name, "model_hash": model.hash, "engine": engine}
+    batch.attrs = {"model": model.name, "model_hash": model.hash, "engine": engine, "method": method}
     return batch

@@ -31,6 +31,8 @@ class RunRequest:
         Time settings in model time units.
     variables : tuple of str or None
         Vensim names of the variables to return; ``None`` for all.
+    method : str
+        Integration method, one of :data:`METHODS`.
     """
 
     params: dict[str, float]
@@ -39,6 +41,12 @@ class RunRequest:
     step: float
     saveper: float
     variables: tuple[str, ...] | None = None
+    method: str = "euler"
+
+
+#: Integration methods: Vensim's Euler and fixed-step RK4, and SciPy's
+#: error-controlled ``solve_ivp`` methods.
+METHODS = ("euler", "rk4", "rk45", "lsoda", "radau")
 
 
 class Engine(Protocol):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import SimulationError
+from ..errors import InputError, SimulationError
 from ..translate import CONTROL_VARIABLES
 from . import RunRequest
 
@@ -29,6 +29,9 @@ class PySDEngine:
 
     def simulate(self, model: Model, request: RunRequest) -> pd.DataFrame:
         import pysd
+
+        if request.method != "euler":
+            raise InputError(f"method '{request.method}' is not available with the PySD engine, which integrates with euler")
 
         params = {model.variable(name).py_name: value for name, value in request.params.items()}
         columns = list(request.variables) if request.variables is not None else None
