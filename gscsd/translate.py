@@ -31,7 +31,7 @@ from .errors import InputError, ModelError, TranslationError, UnsupportedFunctio
 from .names import canonical
 
 #: Bump when the layout of the cache entries or of ``meta.json`` changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 CONTROL_VARIABLES = ("INITIAL TIME", "FINAL TIME", "TIME STEP", "SAVEPER")
 
@@ -290,10 +290,9 @@ def _scalar(function: Any) -> float | None:
 def _limits(limits: tuple | None) -> list[float | None] | None:
     if not limits:
         return None
-    out: list[float | None] = []
-    for value in limits:
-        out.append(None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value))
-    return out
+    # Vensim writes open sides as '?'; files exported by other tools use inf or nan.
+    out = [float(v) if v is not None and math.isfinite(float(v)) else None for v in limits]
+    return out if any(v is not None for v in out) else None
 
 
 _GROUP_HEADER = re.compile(r"^\*+\s*(?P<name>[^*~]+?)\s*\*+\s*~", re.S)

@@ -1,0 +1,43 @@
+"""Reading the Vensim corpus: canonical outputs and comparison with ours."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def canonical_output(folder: Path) -> pd.DataFrame | None:
+    """Vensim's output of a corpus case (``output.csv`` or ``output.tab``), indexed by time."""
+    for name, sep in (("output.csv", ","), ("output.tab", "\t")):
+        path = folder / name
+        if path.is_file():
+            # Some files end lines with a lone '\r' (classic Mac); normalise first.
+            text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+            from io import StringIO
+
+            frame = pd.read_csv(StringIO(text), sep=sep)
+            frame.columns = [str(c).strip().strip('"') for c in frame.columns]
+            time = next(c for c in frame.columns if c.lower() == "time")
+            frame = frame.set_index(time)
+            frame.index = frame.index.astype(float)
+            # .tab outputs write constants only in their first row.
+            return frame.apply(pd.to_numeric, errors="coerce").ffill()
+    return None
+
+
+def compare_with_canonical(ours: pd.DataFrame, vensim: pd.DataFrame, rtol: float) -> list[str]:
+    """Columns (shared by both) whose values differ beyond ``rtol``; [] when all agree."""
+    times = vensim.index.intersection(ours.index)
+    assert len(times) > 1, "no common time points"
+    shared = [c for c in vensim.columns if c in ours.columns]
+    assert shared, "no common columns"
+    problems = []
+    for column in shared:
+        expected = vensim.loc[times, column].to_numpy(float)
+        actual = ours.loc[times, column].to_numpy(float)
+        if not np.allclose(actual, expected, rtol=rtol, atol=0, equal_nan=True):
+            worst = np.nanargmax(np.abs(actual - expected) / np.maximum(np.abs(expected), 1e-300))
+            problems.append(f"{column} at {times[worst]:g}: {actual[worst]:.6g} vs Vensim {expected[worst]:.6g}")
+    return problems
