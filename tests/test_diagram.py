@@ -1,0 +1,108 @@
+"""Diagrams drawn from the sketch look like Vensim's and carry the model's documentation."""
+
+from __future__ import annotations
+
+import math
+
+import plotly.io as pio
+import pytest
+
+import gscsd
+from gscsd.diagram import _arc, diagram_figure, hover_text
+from gscsd.sketch import STOCK, VALVE, Element, View, load_sketch
+
+from .browser import artifact, browser  # noqa: F401
+from .conftest import SAMPLES, needs_corpus
+
+pytestmark = needs_corpus
+SIR = SAMPLES / "SIR" / "SIR.mdl"
+
+
+@pytest.fixture(scope="module")
+def sir():
+    return gscsd.load_model(SIR)
+
+
+@pytest.fixture(scope="module")
+def sir_view():
+    return load_sketch(SIR).views[0]
+
+
+def _paths(figure, colour):
+    return [s for s in figure.layout.shapes if s.type == "path" and s.line.color == colour]
+
+
+def test_sir_diagram_has_boxes_pipes_valves_and_arrows(sir, sir_view):
+    figure = diagram_figure(sir_view, sir)
+    rects = [s for s in figure.layout.shapes if s.type == "rect"]
+    assert len(rects) == 3  # the stocks
+    stock = sir_view.of_kind(STOCK)[0]
+    assert min(r.x0 for r in rects) == stock.x - stock.width / 2
+    filled_black = [s for s in figure.layout.shapes if s.type == "path" and s.fillcolor == "#1a1a1a"]
+    assert len(filled_black) == 2  # pipe arrowheads into Infectious and Recovered
+    hourglasses = [s for s in figure.layout.shapes if s.type == "path" and s.fillcolor == "white"
+                   and s.path.endswith("Z") and s.path.count("L") == 3]
+    assert len(hourglasses) == len(sir_view.of_kind(VALVE)) == 2
+    links = [s for s in _paths(figure, "#2a5db0") if s.fillcolor is None]
+    assert len(links) == 7  # every information link drawn
+    (labels,) = figure.data
+    assert {"Susceptible", "Contact Infectivity", "Succumbing"} <= set(labels.text)
+    assert list(figure.layout.yaxis.range) == sorted(figure.layout.yaxis.range, reverse=True)  # y grows down
+
+
+def test_links_stop_at_the_edge_of_their_target(sir, sir_view):
+    figure = diagram_figure(sir_view, sir)
+    infectious = next(e for e in sir_view.of_kind(STOCK) if e.name == "Infectious")
+    # The arc from Infectious to Recovering starts on the box edge, not at its centre.
+    starts = []
+    for shape in _paths(figure, "#2a5db0"):
+        if shape.fillcolor is None:
+            x, y = (float(v) for v in shape.path.split()[1].split(","))
+            starts.append((x, y))
+    on_edge = [p for p in starts if math.isclose(abs(p[1] - infectious.y), infectious.height / 2, abs_tol=2.5)
+               and abs(p[0] - infectious.x) <= infectious.width / 2]
+    assert len(on_edge) == 2  # to Succumbing and to Recovering
+
+
+def test_arcs_pass_through_the_handle():
+    points = _arc((0.0, 0.0), (50.0, 20.0), (100.0, 0.0))
+    assert points[0] == pytest.approx((0, 0)) and points[-1] == pytest.approx((100, 0))
+    assert min(math.dist(p, (50, 20)) for p in points) < 1.5
+    assert all(p[1] >= -1e-9 for p in points)  # bulges towards the handle, not the other way
+    straight = _arc((0.0, 0.0), (0.0, 0.0), (10.0, 10.0))
+    assert all(math.isclose(x, y) for x, y in straight)
+
+
+def test_hover_shows_equation_units_and_comment_escaped(sir, sir_view):
+    element = next(e for e in sir_view.elements.values() if e.name == "Succumbing")
+    variable = sir.variable("Succumbing")
+    text = hover_text(element, variable)
+    assert "Succumbing" in text and variable.units in text and "Contact Infectivity" in text
+    weird = Element(1, "variable", "a<b> & c", 0, 0, 40, 16)
+    assert "a&lt;b&gt; &amp; c" in hover_text(weird, None) and "<b>a<b>" not in hover_text(weird, None)
+
+
+def test_empty_view_gives_a_note_not_an_error():
+    figure = diagram_figure(View("Nothing"))
+    assert "empty" in figure.layout.annotations[0].text
+
+
+@pytest.mark.browser
+def test_rendered_diagram_screenshot(browser, sir, sir_view, tmp_path):  # noqa: F811
+    page_path = tmp_path / "sir.html"
+    page_path.write_text(pio.to_html(diagram_figure(sir_view, sir), include_plotlyjs=True, full_html=True))
+    page = browser.new_page(viewport={"width": 1000, "height": 420})
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(page_path.as_uri())
+    page.wait_for_selector(".main-svg")
+    assert page.locator(".shapelayer path").count() > 20
+    texts = page.locator("g.textpoint text").all_text_contents()
+    assert "Infectious" in texts
+    box = page.locator("g.textpoint text", has_text="Succumbing").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector(".hoverlayer .hovertext")
+    assert "Contact Infectivity" in page.locator(".hoverlayer").text_content()  # its equation
+    page.screenshot(path=str(artifact("diagram-sir.png")))
+    page.close()
+    assert not errors
