@@ -1,0 +1,225 @@
+"""Scalar outputs of a run and constraints on them.
+
+An analysis reduces each run to a few numbers. An output spec is one of:
+
+``GSC Index@2060``
+    the variable's value at a time (interpolated between saved times);
+``integral(Total Revenue, 2026, 2060)``
+    the time integral over a period (trapezoid rule on the saved times; units
+    of the variable times the model's time unit);
+``GSC Index``
+    the value at ``year`` if given, else at the final time.
+
+A subscripted variable is summed over its elements (as the dashboard's
+default charts do).
+
+A constraint is ``LEFT <= NUMBER`` or ``LEFT >= NUMBER`` where ``LEFT`` is an
+output spec (``Total Revenue@2060>=100``) or a weighted sum of levers, a
+budget on lever values (``Talent Programme Budget + Government Research
+Funding <= 150``, ``2*A + B <= 3``); lever constraints cost no model run.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import InputError, UnknownNameError
+
+if TYPE_CHECKING:
+    from ..model import Model
+
+_AT = re.compile(r"^(?P<name>[^@]+)@\s*(?P<time>[-+0-9.eE]+)\s*$")
+_INTEGRAL = re.compile(r"^integral\s*\((?P<body>.*)\)\s*$", re.IGNORECASE)
+_OPS = ("<=", ">=")
+_TERM = re.compile(r"^\s*(?:(?P<coef>[-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)\s*\*\s*)?(?P<name>[^*]+?)\s*$")
+
+
+@dataclass(frozen=True)
+class Output:
+    """A scalar reduction of one variable's trajectory.
+
+    Attributes
+    ----------
+    variable : str
+        Vensim name of the variable.
+    kind : {"at", "integral"}
+        Value at ``time``, or integral from ``start`` to ``end``.
+    time : float or None
+        For ``"at"``; ``None`` means the final time of the run.
+    start, end : float or None
+        For ``"integral"``.
+    text : str
+        The spec as the user wrote it (for labels).
+    """
+
+    variable: str
+    kind: str = "at"
+    time: float | None = None
+    start: float | None = None
+    end: float | None = None
+    text: str = ""
+
+    @property
+    def label(self) -> str:
+        """Display label, e.g. ``GSC Index@2060``."""
+        return self.text or self.variable
+
+    def reduce(self, times: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Reduce trajectories ``values`` ``(n, T)`` at ``times`` ``(T,)`` to ``(n,)``."""
+        values = np.atleast_2d(values)
+        if self.kind == "integral":
+            grid = np.unique(np.concatenate([[self.start, self.end], times[(times > self.start) & (times < self.end)]]))
+            sampled = np.stack([np.interp(grid, times, row) for row in values])
+            return np.trapezoid(sampled, grid, axis=1)
+        when = times[-1] if self.time is None else self.time
+        return np.array([np.interp(when, times, row) for row in values])
+
+
+def parse_output(model: Model, text: str, year: float | None = None, horizon: tuple[float, float] | None = None) -> Output:
+    """Parse an output spec (see the module docstring) and check it against ``model``.
+
+    Parameters
+    ----------
+    model : Model
+        The variable must exist in it.
+    text : str
+        ``NAME``, ``NAME@TIME`` or ``integral(NAME, START, END)``.
+    year : float, optional
+        Time for a bare ``NAME`` (``--year``).
+    horizon : (float, float), optional
+        Start and final time of the runs (default: the model's); times must lie inside.
+
+    Raises
+    ------
+    UnknownNameError
+        For a variable the model does not define.
+    InputError
+        For a malformed spec or a time outside the horizon (exit code 2).
+    """
+    text = text.strip()
+    lo, hi = horizon or (model.time.initial, model.time.final)
+    integral = _INTEGRAL.match(text)
+    if integral:
+        parts = [p.strip() for p in integral["body"].rsplit(",", 2)]
+        if len(parts) != 3:
+            raise InputError(f"output '{text}': write integral(NAME, START, END)")
+        name = model.variable(parts[0]).name
+        start, end = (_time(p, text) for p in parts[1:])
+        for when in (start, end):
+            _inside(when, lo, hi, text, model)
+        if not start < end:
+            raise InputError(f"output '{text}': the period must end after it starts ({start:g} >= {end:g})")
+        return Output(name, "integral", start=start, end=end, text=f"integral({name}, {start:g}, {end:g})")
+    at = _AT.match(text)
+    if at:
+        name, when = model.variable(at["name"].strip()).name, _time(at["time"], text)
+    else:
+        if "@" in text:
+            raise InputError(f"output '{text}': write NAME@TIME, e.g. 'GSC Index@2060'")
+        name, when = model.variable(text).name, year
+    if when is None:
+        return Output(name, "at", None, text=name)
+    _inside(when, lo, hi, text, model)
+    return Output(name, "at", when, text=f"{name}@{when:g}")
+
+
+def _time(text: str, spec: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"output '{spec}': '{text}' is not a time") from None
+    if not math.isfinite(value):
+        raise InputError(f"output '{spec}': time must be finite")
+    return value
+
+
+def _inside(when: float, lo: float, hi: float, spec: str, model: Model) -> None:
+    if not lo <= when <= hi:
+        units = model.time.units or "time units"
+        raise InputError(f"output '{spec}': time {when:g} is outside the run horizon {lo:g}..{hi:g} ({units})")
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """``LEFT <= bound`` or ``LEFT >= bound``.
+
+    Exactly one of ``output`` (a model output, or a column index of a plain
+    function's results) and ``weights`` (a weighted lever sum) is set.
+    """
+
+    op: str
+    bound: float
+    output: Output | int | None = None
+    weights: Mapping[str, float] = field(default_factory=dict)
+    text: str = ""
+
+    @property
+    def is_linear(self) -> bool:
+        """True for a budget on lever values (no model run needed)."""
+        return self.output is None
+
+    def slack(self, value: np.ndarray) -> np.ndarray:
+        """Positive where satisfied: ``bound - value`` for ``<=``, ``value - bound`` for ``>=``."""
+        return self.bound - value if self.op == "<=" else value - self.bound
+
+    @property
+    def label(self) -> str:
+        if self.text:
+            return self.text
+        if self.output is None:
+            left = " + ".join(f"{w:g}*{n}" if w != 1 else n for n, w in self.weights.items())
+        else:
+            left = self.output.label if isinstance(self.output, Output) else f"column {self.output}"
+        return f"{left} {self.op} {self.bound:g}"
+
+
+def parse_constraint(model: Model, text: str, horizon: tuple[float, float] | None = None) -> Constraint:
+    """Parse ``LEFT <= NUMBER`` / ``LEFT >= NUMBER`` (see the module docstring)."""
+    for op in _OPS:
+        left, sep, right = text.partition(op)
+        if sep:
+            break
+    else:
+        raise InputError(f"constraint '{text}': write LEFT <= NUMBER or LEFT >= NUMBER")
+    try:
+        bound = float(right)
+    except ValueError:
+        raise InputError(f"constraint '{text}': '{right.strip()}' is not a number") from None
+    left = left.strip()
+    if "@" in left or _INTEGRAL.match(left):
+        output = parse_output(model, left, horizon=horizon)
+        return Constraint(op, bound, output=output, text=f"{output.label} {op} {bound:g}")
+    weights = _lever_sum(model, left, text)
+    if weights is None:
+        raise InputError(
+            f"constraint '{text}': the left side must be an output at a time (NAME@TIME), "
+            "integral(NAME, START, END) or a sum of levers"
+        )
+    return Constraint(op, bound, weights=weights, text=f"{left} {op} {bound:g}")
+
+
+def _lever_sum(model: Model, left: str, text: str) -> dict[str, float] | None:
+    body = left
+    if body.lower().startswith("sum(") and body.endswith(")"):
+        body = body[4:-1].replace(",", "+")
+    weights: dict[str, float] = {}
+    for term in body.split("+"):
+        match = _TERM.match(term)
+        if not match:
+            return None
+        try:
+            lever = model.lever(match["name"])
+        except UnknownNameError:
+            if len(body.split("+")) == 1:
+                # A bare variable name: say how to name a time rather than "not a lever".
+                model.variable(match["name"])
+                raise InputError(f"constraint '{text}': give the time of the output, e.g. '{match['name'].strip()}@2060'")
+            raise
+        weights[lever.name] = weights.get(lever.name, 0.0) + float(match["coef"] or 1)
+    return weights

@@ -1,0 +1,229 @@
+"""Uncertainty (Monte Carlo): percentile bands of outputs over time.
+
+>>> problem = problem_from_model(model, ["Talent Programme Budget", "RD Intensity=triangular"])
+>>> X = sample(problem, 1000, seed=0)            # Latin hypercube, through each factor's ppf
+>>> result = run(model, problem, 1000, seed=0)   # sample + run the batch + analyze
+>>> write_bands(result.bands, "bands.csv")
+
+Bands file format
+-----------------
+``--out FILE.csv`` writes one row per variable and saved time (long format)::
+
+    variable,units,time,p5,p25,p50,p75,p95,mean,n
+    GSC Index,Dmnl,2008,0.31,0.31,0.31,0.31,0.31,0.31,1000
+    ...
+
+``p5 ... p95`` are the 5th, 25th, 50th, 75th and 95th percentiles across the
+successful runs, ``mean`` their mean and ``n`` how many runs succeeded; a
+subscripted variable is summed over its elements. ``FILE.nc`` holds the same
+numbers as a netCDF dataset with a data variable ``bands`` of dims
+``(variable, time, stat)`` (``stat`` = ``p5 ... p95, mean``) and ``units``
+along ``variable``. :func:`read_bands` reads either; :func:`bands_for` gives
+one variable's ``DataFrame[p5, p25, p50, p75, p95]`` indexed by time, the
+``bands=`` argument of :func:`gscsd.figures.trajectory_figure`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import qmc
+
+from ..errors import InputError
+from .executor import DaskExecutor, LocalExecutor, Progress, Samples, evaluate
+
+if TYPE_CHECKING:
+    from ..model import Model
+    from ..scenario import Scenario
+    from .problem import Problem
+
+#: Percentiles of the bands, and their column names.
+PERCENTILES = (5, 25, 50, 75, 95)
+BAND_COLUMNS = tuple(f"p{p}" for p in PERCENTILES)
+
+
+def sample(problem: Problem, n: int, seed: int) -> np.ndarray:
+    """A Latin hypercube sample of ``n`` points, ``(n, d)``, mapped through each factor's distribution.
+
+    The same ``seed`` (any non-negative int, 0 included) gives the same points.
+    """
+    n = _count(n)
+    unit = qmc.LatinHypercube(problem.num_vars, rng=np.random.default_rng(_seed(seed))).random(n)
+    return problem.ppf(unit)
+
+
+def analyze(
+    problem: Problem,
+    Y: Mapping[str, np.ndarray],
+    time: np.ndarray,
+    *,
+    units: Mapping[str, str] | None = None,
+    percentiles: Sequence[float] = PERCENTILES,
+) -> pd.DataFrame:
+    """Percentile bands of trajectories ``Y[name]`` ``(n, T)`` at ``time`` ``(T,)``.
+
+    Failed runs (rows with NaN) are left out. Returns the long table described
+    in the module docstring.
+    """
+    time = np.asarray(time, dtype=float)
+    frames = []
+    for name, values in Y.items():
+        values = np.atleast_2d(np.asarray(values, dtype=float))
+        ok = np.isfinite(values).all(axis=1)
+        if not ok.any():
+            raise InputError(f"every run failed for '{name}': no bands to compute")
+        good = values[ok]
+        table = pd.DataFrame(np.percentile(good, percentiles, axis=0).T, columns=[f"p{p:g}" for p in percentiles])
+        table.insert(0, "time", time)
+        table.insert(0, "units", (units or {}).get(name, ""))
+        table.insert(0, "variable", name)
+        table["mean"] = good.mean(axis=0)
+        table["n"] = int(ok.sum())
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
+@dataclass
+class UncertaintyResult:
+    """Bands (see the module docstring) and the samples they come from."""
+
+    bands: pd.DataFrame
+    samples: Samples
+    problem: Problem
+    seed: int
+
+    @property
+    def failed(self) -> int:
+        """Number of runs that failed (left out of the bands)."""
+        return int(self.samples.failed.sum())
+
+
+def run(
+    model: Model,
+    problem: Problem,
+    n: int,
+    seed: int,
+    *,
+    variables: Sequence[str] | None = None,
+    base: Scenario | None = None,
+    executor: LocalExecutor | DaskExecutor | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> UncertaintyResult:
+    """Sample, run and analyze: percentile bands of ``variables`` (default: key outputs).
+
+    Parameters
+    ----------
+    model : Model
+        The model to run.
+    problem : Problem
+        Levers varied and their distributions (:func:`problem_from_model`).
+    n : int
+        Number of runs.
+    seed : int
+        Seed of the Latin hypercube.
+    variables : sequence of str, optional
+        Variables to band (default: the model's key outputs).
+    base : Scenario, optional
+        The scenario the levers not varied come from (and time settings).
+    executor, progress, cancel
+        Where the runs happen, a ``progress(done, total)`` callback and a
+        cancel event (see :mod:`gscsd.analysis.executor`).
+    """
+    names = [model.variable(v).name for v in (variables or model.key_outputs)]
+    X = sample(problem, n, seed)
+    samples = evaluate(model, problem, X, series=names, base=base, executor=executor, progress=progress, cancel=cancel)
+    units = {name: model.variable(name).units for name in names}
+    bands = analyze(problem, samples.series, samples.time, units=units)
+    return UncertaintyResult(bands, samples, problem, seed)
+
+
+def bands_for(bands: pd.DataFrame, variable: str) -> pd.DataFrame:
+    """One variable's ``p5 ... p95`` columns indexed by time (for ``trajectory_figure(bands=...)``)."""
+    rows = bands[bands["variable"] == variable]
+    if rows.empty:
+        known = ", ".join(dict.fromkeys(bands["variable"]))
+        raise InputError(f"no bands for '{variable}'; the file has: {known}")
+    return rows.set_index("time")[list(BAND_COLUMNS)]
+
+
+def write_bands(bands: pd.DataFrame, path: str | Path, attrs: Mapping[str, Any] | None = None) -> None:
+    """Write bands as ``.csv`` (long format) or ``.nc`` (netCDF); see the module docstring."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        bands.to_csv(path, index=False)
+    elif path.suffix.lower() == ".nc":
+        _to_dataset(bands, attrs).to_netcdf(path)
+    else:
+        raise InputError(f"--out {path}: write bands to a .csv or .nc file")
+
+
+def read_bands(path: str | Path) -> pd.DataFrame:
+    """Read a bands file written by :func:`write_bands` (or ``gscsd uncertainty --out``)."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".nc":
+            import xarray as xr
+
+            with xr.open_dataset(path) as data:
+                return _from_dataset(data.load())
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read bands file {path}: {exc}") from None
+    missing = {"variable", "time", *BAND_COLUMNS} - set(table.columns)
+    if missing:
+        raise InputError(f"bands file {path} lacks column(s) {', '.join(sorted(missing))}")
+    return table
+
+
+_STATS = (*BAND_COLUMNS, "mean")
+
+
+def _to_dataset(bands: pd.DataFrame, attrs: Mapping[str, Any] | None) -> Any:
+    import xarray as xr
+
+    names = list(dict.fromkeys(bands["variable"]))
+    times = np.unique(bands["time"].to_numpy(float))
+    cube = np.full((len(names), len(times), len(_STATS)), np.nan)
+    for i, name in enumerate(names):
+        rows = bands[bands["variable"] == name].set_index("time").reindex(times)
+        cube[i] = rows[list(_STATS)].to_numpy(float)
+    units = [str(bands.loc[bands["variable"] == n, "units"].iloc[0]) if "units" in bands else "" for n in names]
+    count = [int(bands.loc[bands["variable"] == n, "n"].iloc[0]) if "n" in bands else 0 for n in names]
+    return xr.Dataset(
+        {"bands": (("variable", "time", "stat"), cube), "units": (("variable",), units), "n": (("variable",), count)},
+        coords={"variable": names, "time": times, "stat": list(_STATS)},
+        attrs={k: v for k, v in (attrs or {}).items() if isinstance(v, (str, int, float))},
+    )
+
+
+def _from_dataset(data: Any) -> pd.DataFrame:
+    frames = []
+    for i, name in enumerate(data["variable"].to_numpy()):
+        table = pd.DataFrame(data["bands"].to_numpy()[i], columns=[str(s) for s in data["stat"].to_numpy()])
+        table.insert(0, "time", data["time"].to_numpy(float))
+        table.insert(0, "units", str(data["units"].to_numpy()[i]) if "units" in data else "")
+        table.insert(0, "variable", str(name))
+        if "n" in data:
+            table["n"] = int(data["n"].to_numpy()[i])
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _count(n: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InputError(f"--samples must be a positive whole number, got {n!r}")
+    return int(n)
+
+
+def _seed(seed: int) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"--seed must be a non-negative whole number, got {seed!r}")
+    return int(seed)
+
