@@ -207,7 +207,7 @@ def _from_dataset(data: Any) -> pd.DataFrame:
     frames = []
     for i, name in enumerate(data["variable"].to_numpy()):
         table = pd.DataFrame(data["bands"].to_numpy()[i], columns=[str(s) for s in data["stat"].to_numpy()])
-        table.insert(0, "time", data["time"].to_numpy(float))
+        table.insert(0, "time", np.asarray(data["time"], dtype=float))
         table.insert(0, "units", str(data["units"].to_numpy()[i]) if "units" in data else "")
         table.insert(0, "variable", str(name))
         if "n" in data:
