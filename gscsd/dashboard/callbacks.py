@@ -1,0 +1,427 @@
+"""The dashboard's behaviour: short functions that call into gscsd.
+
+:class:`Dashboard` holds the app's services (model library, scenario store,
+result cache) and one plain method per callback, taking and returning plain
+values, so tests call them directly. :func:`register` wires them to Dash
+(the only place that reads ``dash.ctx``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dash
+from dash import ALL, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
+
+from ..engines import METHODS
+from ..errors import GscsdError, InputError
+from ..model import Model
+from ..scenario import Scenario
+from ..share import decode, encode
+from ..store import ScenarioStore
+from ..summary import compare
+from . import layout
+from .export import report_html, results_csv
+from .library import ModelLibrary
+from .results import ResultCache, scenario_for, simulate
+from .tabs import STORE_IDS
+
+
+class Dashboard:
+    """The services behind one Dash app and its callbacks as plain methods.
+
+    Parameters
+    ----------
+    library : ModelLibrary
+        The models offered.
+    store : ScenarioStore
+        Saved scenarios.
+    cache : ResultCache
+        Recent results shared by all sessions (read-only frames).
+    tab_modules : sequence
+        ``(name, module, error)`` from :func:`~.tabs.load_tab_modules`.
+    """
+
+    def __init__(self, library: ModelLibrary, store: ScenarioStore, cache: ResultCache,
+                 tab_modules: Sequence[tuple] = ()) -> None:
+        self.library = library
+        self.store = store
+        self.cache = cache
+        self.tab_modules = list(tab_modules)
+
+    # -- helpers ------------------------------------------------------------
+    def model_for(self, model_data: Mapping[str, Any] | None) -> tuple[Model | None, str | None, float]:
+        """The current version of the page's model, with the load error if any."""
+        if not model_data:
+            raise PreventUpdate
+        loaded = self.library.get(model_data["file"])
+        return loaded.model, loaded.error, loaded.loaded_at
+
+    def saved_options(self, model: Model) -> list[dict[str, Any]]:
+        """Dropdown options of the scenarios saved for ``model``."""
+        return [{"label": s.name, "value": s.id} for s in self.store.list(model.name)]
+
+    # -- page ---------------------------------------------------------------
+    def build_page(self, search: str | None) -> tuple[list, dict | None, dict | None, str, str]:
+        """The page for the model and levers in the URL query string.
+
+        Returns the page, the model store, the levers store, the method and the
+        cleaned query string.
+        """
+        query = decode_query(search)
+        file = query.get("model") or self.library.default()
+        messages: list[str] = []
+        if file is None:
+            folder = self.library.single or self.library.folder
+            return [html.Div(f"No .mdl model found in {folder}; start with --models-dir pointing at a folder "
+                             "of Vensim models.", className="banner error", role="alert")], None, None, "euler", ""
+        if file not in self.library.files():
+            messages.append(f"URL: no model '{file}' here; showing {self.library.default()}")
+            file = self.library.default()
+        loaded = self.library.get(file)
+        if loaded.model is None:
+            return [html.Div([html.Strong(f"{file} cannot be loaded: "), loaded.error or "unknown error"],
+                             className="banner error", role="alert")], None, None, "euler", search or ""
+        model = loaded.model
+        decoded = decode(model, search)
+        messages += decoded.messages
+        method = decoded.method or "euler"
+        if method not in METHODS:
+            messages.append(f"URL: unknown integration method '{method}'; using euler (choose one of: "
+                            f"{', '.join(METHODS)})")
+            method = "euler"
+        tabs = layout.tab_contents(model, decoded.levers, self.tab_modules)
+        children = layout.page(model, file=file, files=self.library.files(), levers=decoded.levers, method=method,
+                               messages=messages, error=loaded.error, saved=self.saved_options(model), tabs=tabs)
+        # The query is rewritten without the entries that were refused.
+        search = encode(model, decoded.changed, model_file=file, method=method)
+        return children, layout.model_data(model, file), decoded.levers, method, search
+
+    def switch_model(self, file: str | None, model_data: Mapping[str, Any] | None) -> str:
+        """Where to go when another model is picked (a fresh page, default levers)."""
+        if not file or (model_data and model_data.get("file") == file):
+            raise PreventUpdate
+        return "?" + encode_pairs([("model", file)])
+
+    # -- levers -------------------------------------------------------------
+    def sync_levers(
+        self,
+        names: Sequence[str],
+        values: Sequence[float | None],
+        trigger: Any,
+        loaded: Mapping[str, float] | None,
+        method: str | None,
+        model_data: Mapping[str, Any] | None,
+    ) -> tuple[Any, dict[str, float], str, str]:
+        """New slider values, the levers store, the method store and the URL query.
+
+        ``trigger`` is the id of what changed: a slider (its values are
+        already right), a reset button, ``"reset-all"``, ``"scenario-loaded"``
+        (``loaded`` holds its lever values), the method, or ``None`` on page load.
+        """
+        model, _, _ = self.model_for(model_data)
+        if model is None:
+            raise PreventUpdate
+        defaults = {lever.name: lever.default for lever in model.levers}
+        current = {n: clean(v) if v is not None else defaults.get(n) for n, v in zip(names, values)}
+        set_sliders: Any = dash.no_update
+        if isinstance(trigger, Mapping) and trigger.get("type") == layout.LEVER_RESET:
+            current[trigger["name"]] = defaults.get(trigger["name"], current[trigger["name"]])
+            set_sliders = [current[n] for n in names]
+        elif trigger == "reset-all":
+            current = {n: defaults.get(n, current[n]) for n in names}
+            set_sliders = [current[n] for n in names]
+        elif trigger == "scenario-loaded" and loaded is not None:
+            current = {n: float(loaded.get(n, defaults.get(n, current[n]))) for n in names}
+            set_sliders = [current[n] for n in names]
+        method = method if method in METHODS else "euler"
+        known = {n: v for n, v in current.items() if n in defaults and v is not None}
+        search = encode(model, known, model_file=model_data["file"], method=method)  # type: ignore[index]
+        return set_sliders, current, method, search
+
+    # -- charts -------------------------------------------------------------
+    def update_charts(
+        self,
+        levers: Mapping[str, float] | None,
+        method: str | None,
+        picked: Sequence[str] | None,
+        mode: str | None,
+        overlays: Sequence[Mapping[str, Any]] | None,
+        model_data: Mapping[str, Any] | None,
+    ) -> tuple[list, list, str, list]:
+        """Charts, summary cards, run-time text and banner for the current levers."""
+        if levers is None:
+            raise PreventUpdate
+        model, error, loaded_at = self.model_for(model_data)
+        if model is None:
+            return [], [], "", layout.error_banner(model_data["file"], error)  # type: ignore[index]
+        banner = layout.error_banner(model.path.name, error, loaded_at)
+        if model.hash != model_data["hash"] and _lever_signature(model) != _lever_signature(  # type: ignore[index]
+                self._page_model(model_data)):
+            banner.append(html.Div([f"{model.path.name} changed and its levers differ from this page's. ",
+                                    html.A("Reload the page", href=""), " to get the new sliders."],
+                                   className="banner info", role="status"))
+        method = method or "euler"
+        try:
+            current, cached = simulate(model, scenario_for(model, levers), method, self.cache)
+            baseline, _ = simulate(model, Scenario("Baseline"), method, self.cache)
+            runs = {"Current": current}
+            for overlay in overlays or []:
+                frame, _ = simulate(model, scenario_for(model, overlay["levers"], overlay["name"]), method, self.cache)
+                runs[overlay["name"]] = frame
+        except GscsdError as exc:
+            banner.append(html.Div(str(exc), className="banner error", role="alert"))
+            return dash.no_update, dash.no_update, "run failed", banner  # type: ignore[return-value]
+        variables = chart_variables(model, picked)
+        final = float(baseline.index[-1])
+        table = compare(model, current, baseline, [final], model.key_outputs)
+        info = f"last run {current.attrs.get('seconds', 0):.2f} s · {current.attrs.get('engine', '')} · {method}"
+        if cached:
+            info += " · cached"
+        return layout.charts(model, variables, runs, baseline, mode or "sum"), layout.summary_row(table), info, banner
+
+    def _page_model(self, model_data: Mapping[str, Any]) -> Model | None:
+        from .tabs import model_from_store
+
+        try:
+            return model_from_store(model_data)
+        except GscsdError:
+            return None
+
+    # -- scenarios ----------------------------------------------------------
+    def manage_scenarios(
+        self,
+        action: str,
+        name: str | None,
+        selected: int | None,
+        levers: Mapping[str, float] | None,
+        overlay: Sequence[int] | None,
+        model_data: Mapping[str, Any] | None,
+    ) -> tuple[list, Any, list, list, str]:
+        """Save, rename or delete; returns options, selection, overlay options and value, message."""
+        model, _, _ = self.model_for(model_data)
+        if model is None:
+            raise PreventUpdate
+        overlay = list(overlay or [])
+        try:
+            if action == "save":
+                scenario = scenario_for(model, levers, name or "")
+                selected = self.store.save(model.name, scenario)
+                message = f"Saved '{' '.join(scenario.name.split())}'."
+            elif action == "rename":
+                if selected is None:
+                    raise InputError("pick a saved scenario to rename first")
+                self.store.rename(selected, name or "")
+                message = f"Renamed to '{' '.join((name or '').split())}'."
+            elif action == "delete":
+                if selected is None:
+                    raise InputError("pick a saved scenario to delete first")
+                gone = self.store.get(selected).name
+                self.store.delete(selected)
+                overlay = [i for i in overlay if i != selected]
+                selected = None
+                message = f"Deleted '{gone}'."
+            else:
+                raise PreventUpdate
+        except InputError as exc:
+            message = str(exc)
+        options = self.saved_options(model)
+        return options, selected, options, overlay, message
+
+    def load_scenario(self, selected: int | None) -> tuple[dict[str, float], str, str]:
+        """Lever values of a saved scenario (for the sliders), its name and a message."""
+        if selected is None:
+            return dash.no_update, dash.no_update, "Pick a saved scenario to load."  # type: ignore[return-value]
+        try:
+            saved = self.store.get(selected)
+        except InputError as exc:
+            return dash.no_update, dash.no_update, str(exc)  # type: ignore[return-value]
+        return dict(saved.scenario.levers), saved.name, f"Loaded '{saved.name}'."
+
+    def overlays(self, selected: Sequence[int] | None) -> list[dict[str, Any]]:
+        """The overlay store: name and levers of each selected saved scenario."""
+        chosen = []
+        for scenario_id in selected or []:
+            try:
+                saved = self.store.get(scenario_id)
+            except InputError:
+                continue  # deleted by someone else meanwhile
+            chosen.append({"name": saved.name, "levers": dict(saved.scenario.levers)})
+        return chosen
+
+    # -- documentation and exports ------------------------------------------
+    def filter_docs(self, query: str | None, model_data: Mapping[str, Any] | None) -> list[dict[str, str]]:
+        """Rows of the documentation table matching every word of ``query``."""
+        model, _, _ = self.model_for(model_data)
+        if model is None:
+            raise PreventUpdate
+        return layout.documentation_rows(model, query)
+
+    def export_csv(self, levers: Mapping[str, float] | None, method: str | None,
+                   model_data: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The download of the current results as CSV."""
+        model, _, _ = self.model_for(model_data)
+        if model is None or levers is None:
+            raise PreventUpdate
+        frame, _ = simulate(model, scenario_for(model, levers), method or "euler", self.cache)
+        return dcc.send_string(results_csv(frame), f"{model.name}-{_stamp()}.csv", type="text/csv")
+
+    def export_report(self, levers: Mapping[str, float] | None, method: str | None,
+                      overlays: Sequence[Mapping[str, Any]] | None, picked: Sequence[str] | None,
+                      mode: str | None, model_data: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The download of the HTML report of the current scenario and overlays."""
+        model, _, _ = self.model_for(model_data)
+        if model is None or levers is None:
+            raise PreventUpdate
+        method = method or "euler"
+        scenarios = [scenario_for(model, levers, "Current")]
+        scenarios += [scenario_for(model, o["levers"], o["name"]) for o in overlays or []]
+        runs = {s.name: simulate(model, s, method, self.cache)[0] for s in scenarios}
+        baseline, _ = simulate(model, Scenario("Baseline"), method, self.cache)
+        text = report_html(model, scenarios, runs, baseline, chart_variables(model, picked), method=method,
+                           mode=mode or "sum", title=f"{model.name}: scenario report")
+        return dcc.send_string(text, f"{model.name}-report-{_stamp()}.html", type="text/html")
+
+
+def chart_variables(model: Model, picked: Sequence[str] | None) -> list[str]:
+    """The key outputs, then the picked variables, without repeats or unknown names."""
+    names = list(model.key_outputs)
+    for name in picked or []:
+        if name in model.variables and name not in names:
+            names.append(name)
+    return names
+
+
+def clean(value: float) -> float:
+    """Drop binary noise from slider arithmetic (0.30000000000000004 -> 0.3)."""
+    return float(f"{float(value):.12g}")
+
+
+def decode_query(search: str | None) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl((search or "").lstrip("?")))
+
+
+def encode_pairs(pairs: list[tuple[str, str]]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(pairs)
+
+
+def _lever_signature(model: Model | None) -> tuple:
+    if model is None:
+        return ()
+    return tuple((lever.name, lever.min, lever.max, lever.step, lever.default) for lever in model.levers)
+
+
+def _stamp() -> str:
+    return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def register(app: dash.Dash, board: Dashboard) -> None:
+    """Connect the :class:`Dashboard` methods to the app's components."""
+
+    @app.callback(Output("page", "children"), Output(STORE_IDS.model, "data"), Output(STORE_IDS.levers, "data"),
+                  Output(STORE_IDS.method, "data"), Output("url", "search"),
+                  Input("url", "pathname"), State("url", "search"))
+    def _build(_pathname, search):
+        return board.build_page(search)
+
+    @app.callback(Output("nav", "href"), Input("model-select", "value"), State(STORE_IDS.model, "data"),
+                  prevent_initial_call=True)
+    def _switch(file, model_data):
+        return board.switch_model(file, model_data)
+
+    @app.callback(
+        Output({"type": layout.LEVER, "name": ALL}, "value"),
+        Output(STORE_IDS.levers, "data", allow_duplicate=True),
+        Output(STORE_IDS.method, "data", allow_duplicate=True),
+        Output("url", "search", allow_duplicate=True),
+        Input({"type": layout.LEVER, "name": ALL}, "value"),
+        Input({"type": layout.LEVER_RESET, "name": ALL}, "n_clicks"),
+        Input("reset-all", "n_clicks"),
+        Input("scenario-loaded", "data"),
+        Input("method-select", "value"),
+        State({"type": layout.LEVER, "name": ALL}, "id"),
+        State(STORE_IDS.model, "data"),
+        State(STORE_IDS.levers, "data"),
+        State(STORE_IDS.method, "data"),
+        prevent_initial_call=True,
+    )
+    def _sync(values, resets, reset_all, loaded, method, ids, model_data, old_levers, old_method):
+        trigger = dash.ctx.triggered_id
+        # Components inserted with the page fire this too; only real clicks reset.
+        if isinstance(trigger, Mapping) and trigger.get("type") == layout.LEVER_RESET and not any(resets or []):
+            trigger = None
+        if trigger == "reset-all" and not reset_all:
+            trigger = None
+        result = board.sync_levers([i["name"] for i in ids], values, trigger, loaded, method, model_data)
+        if result[0] is dash.no_update and result[1] == old_levers and result[2] == old_method:
+            raise PreventUpdate  # nothing changed: no rerun, no history entry
+        return result
+
+    @app.callback(
+        Output("charts", "children"), Output("summary", "children"), Output("run-info", "children"),
+        Output("banner", "children"),
+        Input(STORE_IDS.levers, "data"), Input(STORE_IDS.method, "data"), Input("variable-picker", "value"),
+        Input("series-mode", "value"), Input(STORE_IDS.overlays, "data"), State(STORE_IDS.model, "data"),
+    )
+    def _charts(levers, method, picked, mode, overlays, model_data):
+        return board.update_charts(levers, method, picked, mode, overlays, model_data)
+
+    @app.callback(
+        Output("saved-select", "options"), Output("saved-select", "value"),
+        Output("overlay-select", "options"), Output("overlay-select", "value"),
+        Output("scenario-message", "children"),
+        Input("save-scenario", "n_clicks"), Input("rename-scenario", "n_clicks"), Input("delete-scenario", "n_clicks"),
+        State("scenario-name", "value"), State("saved-select", "value"), State(STORE_IDS.levers, "data"),
+        State("overlay-select", "value"), State(STORE_IDS.model, "data"),
+        prevent_initial_call=True,
+    )
+    def _manage(save, rename, delete, name, selected, levers, overlay, model_data):
+        if not (save or rename or delete):
+            raise PreventUpdate  # buttons inserted with the page, not clicked
+        action = {"save-scenario": "save", "rename-scenario": "rename", "delete-scenario": "delete"}.get(
+            dash.ctx.triggered_id or "")
+        return board.manage_scenarios(action or "", name, selected, levers, overlay, model_data)
+
+    @app.callback(
+        Output("scenario-loaded", "data"), Output("scenario-name", "value"),
+        Output("scenario-message", "children", allow_duplicate=True),
+        Input("load-scenario", "n_clicks"), State("saved-select", "value"), prevent_initial_call=True,
+    )
+    def _load(clicks, selected):
+        if not clicks:
+            raise PreventUpdate
+        return board.load_scenario(selected)
+
+    @app.callback(Output(STORE_IDS.overlays, "data"), Input("overlay-select", "value"))
+    def _overlays(selected):
+        return board.overlays(selected)
+
+    @app.callback(Output("doc-table", "data"), Input("doc-search", "value"), State(STORE_IDS.model, "data"),
+                  prevent_initial_call=True)
+    def _docs(query, model_data):
+        if query is None:
+            raise PreventUpdate
+        return board.filter_docs(query, model_data)
+
+    @app.callback(Output("download-csv", "data"), Input("export-csv", "n_clicks"), State(STORE_IDS.levers, "data"),
+                  State(STORE_IDS.method, "data"), State(STORE_IDS.model, "data"), prevent_initial_call=True)
+    def _csv(clicks, levers, method, model_data):
+        if not clicks:
+            raise PreventUpdate
+        return board.export_csv(levers, method, model_data)
+
+    @app.callback(Output("download-report", "data"), Input("export-report", "n_clicks"),
+                  State(STORE_IDS.levers, "data"), State(STORE_IDS.method, "data"), State(STORE_IDS.overlays, "data"),
+                  State("variable-picker", "value"), State("series-mode", "value"), State(STORE_IDS.model, "data"),
+                  prevent_initial_call=True)
+    def _report(clicks, levers, method, overlays, picked, mode, model_data):
+        if not clicks:
+            raise PreventUpdate
+        return board.export_report(levers, method, overlays, picked, mode, model_data)

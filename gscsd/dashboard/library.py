@@ -1,0 +1,117 @@
+"""The models the dashboard offers, reloaded when their file changes.
+
+A modeler edits ``models/gsc.mdl`` while the dashboard runs: the next page or
+run that uses the model sees a new content hash and loads (re-translates) it.
+If the edit does not load, the last good version keeps serving and the error
+is reported with it, so the page can show a banner naming the problem.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..model import Model, load_model
+from ..translate import content_hash
+
+#: The model shown first when the folder has it.
+PREFERRED = "gsc.mdl"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The outcome of asking for a model.
+
+    Attributes
+    ----------
+    model : Model or None
+        The current version, or the last good one if the file is broken now;
+        ``None`` if it never loaded.
+    error : str or None
+        Why the file on disk cannot be used right now (one line), else ``None``.
+    loaded_at : float
+        When ``model`` was loaded (Unix seconds).
+    """
+
+    model: Model | None
+    error: str | None = None
+    loaded_at: float = 0.0
+
+
+class ModelLibrary:
+    """The ``.mdl`` files of a folder (or one file), loaded on demand.
+
+    Parameters
+    ----------
+    location : str or Path
+        A folder whose ``*.mdl`` files are offered, or a single ``.mdl`` file.
+    """
+
+    def __init__(self, location: str | Path) -> None:
+        location = Path(location)
+        self.single = location if location.suffix.lower() == ".mdl" else None
+        self.folder = location.parent if self.single else location
+        self._good: dict[str, tuple[str, Model, float]] = {}  # file -> (hash, model, loaded at)
+        self._failed: dict[str, tuple[str, str]] = {}  # file -> (hash, error)
+        self._lock = threading.Lock()
+
+    def files(self) -> list[str]:
+        """File names of the models offered, sorted (the preferred one first)."""
+        if self.single is not None:
+            return [self.single.name] if self.single.is_file() else []
+        if not self.folder.is_dir():
+            return []
+        names = sorted(p.name for p in self.folder.glob("*.mdl") if p.is_file())
+        return sorted(names, key=lambda n: n != PREFERRED)
+
+    def default(self) -> str | None:
+        """The model to show when none is asked for."""
+        files = self.files()
+        return files[0] if files else None
+
+    def path(self, file: str) -> Path:
+        """The path of an offered file; InputError for anything else (no path tricks)."""
+        from ..errors import InputError
+
+        if file not in self.files():
+            offered = ", ".join(self.files()) or "none"
+            raise InputError(f"no model '{file}' in {self.folder}; offered: {offered}")
+        return self.folder / file
+
+    def get(self, file: str) -> Loaded:
+        """The model in ``file``, reloaded if its content changed since last time."""
+        try:
+            path = self.path(file)
+            digest = content_hash(path.read_bytes())
+        except Exception as exc:
+            return self._fallback(file, str(exc))
+        good = self._good.get(file)
+        if good is not None and good[0] == digest:  # the common case: unchanged file, no lock
+            return Loaded(good[1], None, good[2])
+        # One loader per library at a time: translation is CPU-bound anyway, and
+        # two sessions noticing the same edit must not translate it twice.
+        with self._lock:
+            good = self._good.get(file)
+            if good is not None and good[0] == digest:
+                return Loaded(good[1], None, good[2])
+            failed = self._failed.get(file)
+            if failed is not None and failed[0] == digest:
+                return self._fallback(file, failed[1])
+            try:
+                model = load_model(path)
+            except Exception as exc:  # a broken edit: report it, keep serving the last good version
+                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                self._failed[file] = (digest, message)
+                return self._fallback(file, message)
+            now = time.time()
+            self._good[file] = (model.hash, model, now)
+            self._failed.pop(file, None)
+            return Loaded(model, None, now)
+
+    def _fallback(self, file: str, error: str) -> Loaded:
+        good = self._good.get(file)
+        if good is None:
+            return Loaded(None, error)
+        return Loaded(good[1], error, good[2])
