@@ -1,0 +1,74 @@
+"""``gscsd report``: a self-contained HTML report of scenarios, or their results as CSV/netCDF."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ..engines import METHODS
+from ..errors import InputError
+from ..model import load_model
+from ..scenario import Scenario
+from . import add_model_argument
+
+_SUFFIXES = {".html": "html", ".htm": "html", ".csv": "csv", ".nc": "netcdf"}
+_DEFAULT_NAMES = {"html": "report.html", "csv": "report.csv", "netcdf": "report.nc"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report", help="HTML report of scenarios vs the baseline (offline, one file); or --format csv|netcdf"
+    )
+    add_model_argument(parser)
+    parser.add_argument("--scenario", dest="scenarios", action="append", default=[], type=Path, metavar="FILE",
+                        help="scenario JSON file (repeatable; shown in this order)")
+    parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
+                        help="also run the model's own values and compare with them (default: yes)")
+    parser.add_argument("--uncertainty", type=Path, metavar="FILE",
+                        help="percentile bands (.csv or .nc, as `gscsd uncertainty --out` writes) to shade")
+    parser.add_argument("--title", help="report title (default: '<model> scenario report')")
+    parser.add_argument("--method", choices=METHODS, default="euler", help="integration method (default euler)")
+    parser.add_argument("--format", choices=("html", "csv", "netcdf"),
+                        help="html report, or the underlying results as csv/netcdf (default: from -o's extension)")
+    parser.add_argument("-o", "--out", type=Path, help="output file (default report.html / .csv / .nc)")
+    parser.set_defaults(handler=main)
+
+
+def output_format(args: argparse.Namespace) -> tuple[str, Path]:
+    """The format and output path from ``--format`` and ``-o``."""
+    fmt = args.format
+    if fmt is None:
+        fmt = _SUFFIXES.get(args.out.suffix.lower(), "html") if args.out else "html"
+    out = args.out or Path(_DEFAULT_NAMES[fmt])
+    expected = [s for s, f in _SUFFIXES.items() if f == fmt]
+    if out.suffix.lower() not in expected:
+        raise InputError(f"-o {out}: a {fmt} file name must end in {' or '.join(expected)}")
+    if not out.parent.is_dir():
+        raise InputError(f"-o {out}: folder {out.parent} does not exist")
+    return fmt, out
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..report import prepare, render_html, write_exports
+
+    fmt, out = output_format(args)
+    if not args.scenarios and not args.baseline:
+        raise InputError("nothing to report: give --scenario FILE, or keep the baseline")
+    model = load_model(args.model)
+    scenarios = [Scenario.load(path) for path in args.scenarios]
+    data = prepare(model, scenarios, baseline=args.baseline, uncertainty=args.uncertainty, method=args.method)
+    if fmt == "html":
+        text = render_html(data, title=args.title)
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        size = out.stat().st_size / 1e6
+        print(f"wrote {out} ({len(data.scenarios)} scenario(s){' + baseline' if args.baseline else ''}, {size:.1f} MB)")
+    else:
+        write_exports(model, data.all_runs(), out, fmt)
+        print(f"wrote {out} ({len(data.all_runs())} run(s), {fmt})")
+    return 0

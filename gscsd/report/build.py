@@ -1,0 +1,464 @@
+"""Build the self-contained HTML report.
+
+Two steps: :func:`prepare` runs the scenarios (and the baseline) and collects
+everything the report shows into a :class:`ReportData`; :func:`render_html`
+turns that into one HTML string. :func:`build_report` does both.
+
+The page must open from a USB stick with no network: plotly.js is inlined
+once, every figure is a JSON literal drawn by ``Plotly.newPlot``, the CSS uses
+system fonts, and there is no ``src``/``href`` to anything but anchors of the
+page itself. All user text (scenario names and notes, variable names,
+equations, comments) goes through :func:`html.escape`; figure JSON has its
+``<``, ``>`` and ``&`` written as ``\\u003c`` etc., so no string inside it can
+close the ``<script>`` element.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import importlib.metadata
+import json
+import math
+import platform
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import plotly.io as pio
+
+from .. import __version__
+from ..diagram import diagram_figure
+from ..figures import trajectory_figure
+from ..runner import run
+from ..scenario import Scenario
+from ..sketch import Sketch, load_sketch
+from ..summary import compare
+from .bands import normalise_bands
+from .style import CSS
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from ..model import Model, Variable
+
+#: Years the summary compares, when they lie inside the model's horizon.
+SUMMARY_YEARS = (2030, 2040, 2060)
+BASELINE_NAME = "Baseline"
+_ASSUMPTION = re.compile(r"(^|[\s(\[;:.,])assumption:", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows, computed once.
+
+    Attributes
+    ----------
+    model : Model
+        The model run.
+    scenarios : tuple of Scenario
+        Validated, with unique names (a repeated name gets `` (2)``).
+    runs : dict of str to DataFrame
+        Results by scenario name, in the order given.
+    baseline : DataFrame or None
+        Results of the model's own values (``None`` when not asked for).
+    bands : dict of str to DataFrame
+        Uncertainty bands by variable name (``p5 ... p95`` indexed by time).
+    times : tuple of float
+        Times of the summary table (model time units).
+    created : datetime
+        When the runs were made (UTC).
+    method, engine : str
+        Integration method and engine, as the results record them.
+    """
+
+    model: Model
+    scenarios: tuple[Scenario, ...]
+    runs: dict[str, pd.DataFrame]
+    baseline: pd.DataFrame | None
+    bands: dict[str, pd.DataFrame] = field(default_factory=dict)
+    times: tuple[float, ...] = ()
+    created: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc))
+    method: str = "euler"
+    engine: str = "pysd"
+
+    def all_runs(self) -> dict[str, pd.DataFrame]:
+        """Baseline (if any) then the scenarios: what the exports write."""
+        runs = {BASELINE_NAME: self.baseline} if self.baseline is not None else {}
+        runs.update({(n if n not in runs else f"{n} (scenario)"): f for n, f in self.runs.items()})
+        return runs
+
+
+def summary_times(model: Model, runs: Sequence[pd.DataFrame] = ()) -> tuple[float, ...]:
+    """2030, 2040 and 2060 where the runs cover them; else three round times inside the horizon."""
+    start = max([model.time.initial, *(float(f.index[0]) for f in runs)])
+    end = min([model.time.final, *(float(f.index[-1]) for f in runs)])
+    inside = tuple(float(t) for t in SUMMARY_YEARS if start <= t <= end)
+    if len(inside) >= 2:
+        return inside
+    span = end - start
+    picks = [start + span * k / 3 for k in (1, 2, 3)]
+    step = 10 ** math.floor(math.log10(span / 3)) if span > 0 else 1.0
+    return tuple(dict.fromkeys(float(min(end, max(start, round(t / step) * step))) for t in picks))
+
+
+def prepare(
+    model: Model,
+    scenarios: Sequence[Scenario],
+    *,
+    baseline: bool = True,
+    uncertainty: Any = None,
+    method: str = "euler",
+    engine: str = "pysd",
+    times: Sequence[float] | None = None,
+) -> ReportData:
+    """Run every scenario (and the baseline) and gather the report's contents.
+
+    Raises
+    ------
+    InputError
+        For a bad scenario (unknown lever, value out of range) or bad bands,
+        before anything runs.
+    SimulationError
+        If a run fails.
+    """
+    from ..errors import InputError
+
+    if not scenarios and not baseline:
+        raise InputError("a report needs at least one scenario or the baseline")
+    checked: list[Scenario] = []
+    seen: dict[str, int] = {}
+    for scenario in scenarios:
+        scenario = scenario.validated(model)
+        count = seen.get(scenario.name, 0) + 1
+        seen[scenario.name] = count
+        checked.append(replace(scenario, name=f"{scenario.name} ({count})") if count > 1 else scenario)
+    bands = normalise_bands(model, uncertainty)
+    created = _dt.datetime.now(_dt.timezone.utc)
+    base = run(model, Scenario(BASELINE_NAME), method=method, engine=engine) if baseline else None
+    runs = {s.name: run(model, s, method=method, engine=engine) for s in checked}
+    frames = [*runs.values(), *([base] if base is not None else [])]
+    chosen = tuple(float(t) for t in times) if times else summary_times(model, frames)
+    first = frames[0]
+    return ReportData(model, tuple(checked), runs, base, bands, chosen, created,
+                      str(first.attrs.get("method", method)), str(first.attrs.get("engine", engine)))
+
+
+def build_report(
+    model: Model,
+    scenarios: Sequence[Scenario],
+    *,
+    baseline: bool = True,
+    uncertainty: Any = None,
+    title: str | None = None,
+    method: str = "euler",
+    engine: str = "pysd",
+) -> str:
+    """A self-contained HTML report of ``scenarios`` on ``model``.
+
+    Parameters
+    ----------
+    model : Model
+        From :func:`gscsd.load_model`.
+    scenarios : sequence of Scenario
+        Run here with :func:`gscsd.run`; shown in this order.
+    baseline : bool
+        Also run the model's own values and compare every scenario with it.
+    uncertainty : path, DataFrame, xarray.Dataset or mapping, optional
+        Percentile bands drawn behind the trajectories (format:
+        :mod:`gscsd.report.bands`).
+    title : str, optional
+        Page title (default: "<model> scenario report").
+    method, engine : str
+        Integration method and engine of the runs.
+
+    Returns
+    -------
+    str
+        One HTML document; plotly.js inlined, no external reference.
+    """
+    data = prepare(model, scenarios, baseline=baseline, uncertainty=uncertainty, method=method, engine=engine)
+    return render_html(data, title=title)
+
+
+# -- rendering ----------------------------------------------------------------
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _number(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    if value != 0 and (abs(value) >= 1e7 or abs(value) < 1e-3):
+        return f"{value:.4g}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def _percent(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return '<span class="note">n/a</span>'
+    css = "up" if value > 0.05 else "down" if value < -0.05 else ""
+    return f'<span class="{css}">{value:+.1f}%</span>'
+
+
+def _time(value: float) -> str:
+    return f"{value:g}"
+
+
+def is_assumption(variable: Variable) -> bool:
+    """True when the comment marks the variable as a modelling assumption (``Assumption: ...``)."""
+    return bool(_ASSUMPTION.search(variable.comment or ""))
+
+
+class _Figures:
+    """Collects figures as JSON for one script at the end of the page."""
+
+    def __init__(self) -> None:
+        self.specs: list[tuple[str, str]] = []
+
+    def add(self, figure: go.Figure, css: str = "plot") -> str:
+        ident = f"figure-{len(self.specs) + 1}"
+        self.specs.append((ident, _script_json(pio.to_json(figure, validate=False))))
+        return f'<div class="{css}" id="{ident}"></div>'
+
+    def script(self) -> str:
+        config = json.dumps({"displaylogo": False, "responsive": True,
+                             "modeBarButtonsToRemove": ["sendDataToCloud"]})
+        calls = "\n".join(f'draw("{ident}", {spec});' for ident, spec in self.specs)
+        return (
+            "<script>\n(function () {\n"
+            f"  var config = {config};\n"
+            "  function draw(id, fig) { Plotly.newPlot(id, fig.data, fig.layout, config); }\n"
+            f"{calls}\n}})();\n</script>"
+        )
+
+
+def _script_json(text: str) -> str:
+    """JSON that is safe inside ``<script>``: no ``<``, ``>`` or ``&`` can end or open a tag."""
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def render_html(data: ReportData, *, title: str | None = None, sketch: Sketch | None = None) -> str:
+    """The report page for ``data``: one HTML string with everything inlined."""
+    from plotly.offline import get_plotlyjs
+
+    model = data.model
+    title = title or f"{model.name} scenario report"
+    figures = _Figures()
+    sketch = load_sketch(model.path) if sketch is None else sketch
+    sections = [
+        ("summary", "Summary of changes", _summary(data)),
+        ("levers", "Levers per scenario", _levers(data)),
+        ("trajectories", "Trajectories of the key outputs", _trajectories(data, figures)),
+        ("diagrams", "Stock-and-flow diagrams", _diagrams(data, sketch, figures)),
+        ("documentation", "Model documentation", _documentation(model)),
+        ("provenance", "Provenance", _provenance(data)),
+    ]
+    nav = "".join(f'<li><a href="#{key}">{_e(name)}</a></li>' for key, name, _ in sections)
+    body = "\n".join(f'<section id="{key}">\n<h2>{_e(name)}</h2>\n{content}\n</section>'
+                     for key, name, content in sections)
+    names = ", ".join(_e(s.name) for s in data.scenarios) or "baseline only"
+    plotly_js = get_plotlyjs()
+    if "</script" in plotly_js.lower():  # would end our script element early
+        raise RuntimeError("the bundled plotly.js contains '</script'; cannot inline it safely")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="gscsd {_e(__version__)}">
+<title>{_e(title)}</title>
+<style>{CSS}</style>
+<script>{plotly_js}</script>
+</head>
+<body>
+<main>
+<header>
+<h1>{_e(title)}</h1>
+<div class="meta">Model <strong>{_e(model.path.name)}</strong> · scenarios: {names} ·
+created {_e(data.created.strftime("%Y-%m-%d %H:%M UTC"))}</div>
+</header>
+<nav><strong>Contents</strong><ol>{nav}</ol></nav>
+{body}
+</main>
+{figures.script()}
+</body>
+</html>
+"""
+
+
+def _summary(data: ReportData) -> str:
+    model = data.model
+    times = data.times
+    head = "".join(f'<th class="num">{_e(_time(t))}</th>' for t in times)
+    parts: list[str] = []
+    if data.baseline is None:
+        parts.append('<p class="note">No baseline was run, so changes are not shown; values only.</p>')
+    else:
+        parts.append(f"<p>Key outputs of each scenario compared with the baseline (the model's own lever "
+                     f"values) at {', '.join(_e(_time(t)) for t in times)} ({_e(model.time.units or 'time')}); "
+                     "the change is relative to the baseline value.</p>")
+    frames = data.runs or {BASELINE_NAME: data.baseline}
+    against = data.baseline if data.runs else None
+    for name, frame in frames.items():
+        table = compare(model, frame, frame if against is None else against, times)
+        rows = []
+        for variable, group in table.groupby("variable", sort=False):
+            cells = "".join(
+                f'<td class="num">{_number(r.current)}'
+                + (f"<br>{_percent(r.change_pct)}" if against is not None else "") + "</td>"
+                for r in group.itertuples()
+            )
+            rows.append(f"<tr><td>{_e(variable)}</td><td>{_e(group['units'].iloc[0])}</td>{cells}</tr>")
+        parts.append(f"<h3>{_e(name)}</h3>\n<table><thead><tr><th>Key output</th><th>Units</th>{head}</tr></thead>"
+                     f"<tbody>{''.join(rows)}</tbody></table>")
+    return "\n".join(parts)
+
+
+def _levers(data: ReportData) -> str:
+    model = data.model
+    if not model.levers:
+        return '<p class="note">This model declares no levers (constants with a [min,max] range).</p>'
+    parts: list[str] = []
+    for scenario in data.scenarios:
+        values = scenario.values(model)
+        changed = [lever for lever in model.levers if values[lever.name] != lever.default]
+        rows = []
+        for lever in model.levers:
+            value = values[lever.name]
+            diff = value - lever.default
+            relative = f" ({diff / abs(lever.default) * 100:+.1f}%)" if lever.default and diff else ""
+            css = ' class="changed"' if diff else ""
+            rows.append(
+                f"<tr{css}><td>{_e(lever.name)}</td><td class='num'>{_number(value)}</td><td>{_e(lever.units)}</td>"
+                f"<td class='num'>{_number(lever.default)}</td>"
+                f"<td class='num'>{'+' if diff > 0 else ''}{_number(diff) if diff else '0'}{relative}</td>"
+                f"<td class='num'>{_number(lever.min)} – {_number(lever.max)}</td></tr>"
+            )
+        extras = []
+        for label, value in (("start time", scenario.start_time), ("final time", scenario.final_time),
+                             ("time step", scenario.time_step)):
+            if value is not None:
+                extras.append(f"{label} {_e(_time(value))}")
+        notes = f'<p class="scenario-notes">{_e(scenario.notes)}</p>' if scenario.notes else ""
+        parts.append(
+            f"<h3>{_e(scenario.name)}</h3>{notes}"
+            f"<p class='note'>{len(changed)} of {len(model.levers)} levers differ from the model's default"
+            f"{'; ' + ', '.join(extras) if extras else ''}.</p>"
+            "<table><thead><tr><th>Lever</th><th class='num'>Value</th><th>Units</th><th class='num'>Default</th>"
+            "<th class='num'>Difference</th><th class='num'>Range</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
+    if not parts:
+        parts.append('<p class="note">Only the baseline was run: every lever has its default value.</p>')
+    return "\n".join(parts)
+
+
+def _trajectories(data: ReportData, figures: _Figures) -> str:
+    model = data.model
+    # Names go into Plotly's text, which reads a little HTML: escape them so they show as typed.
+    runs = {html.escape(name, quote=False): frame for name, frame in data.runs.items()}
+    parts = ["<p>All scenarios overlaid" + (", the baseline dashed grey" if data.baseline is not None else "")
+             + (". Shaded: the uncertainty bands (5–95% light, 25–75% darker; median dotted)." if data.bands else ".")
+             + "</p>"]
+    unused = sorted(set(data.bands) - set(model.key_outputs))
+    for variable in model.key_outputs:
+        figure = trajectory_figure(model, variable, runs, baseline=data.baseline, bands=data.bands.get(variable))
+        parts.append(figures.add(figure))
+    for variable in unused:  # bands given for a variable that is not a key output: still show them
+        figure = trajectory_figure(model, variable, runs, baseline=data.baseline, bands=data.bands[variable])
+        parts.append(figures.add(figure))
+    return "\n".join(parts)
+
+
+def _diagrams(data: ReportData, sketch: Sketch, figures: _Figures) -> str:
+    if not sketch:
+        return (f'<p class="note">No diagram in this file: {_e(data.model.path.name)} has no sketch '
+                "(stock-and-flow view) section.</p>")
+    parts = ["<p>The model's views as drawn in Vensim: stocks are boxes, flows are pipes with valves, clouds "
+             "are sources and sinks outside the model, blue arrows are information links, grey "
+             "&lt;names&gt; are shadow copies of variables defined in another view. Hover a variable for its "
+             "equation, units and comment; drag to pan, scroll to zoom.</p>"]
+    for view in sketch.views:
+        if not view.elements:
+            continue
+        parts.append(f"<h3>{_e(view.name)}</h3>")
+        parts.append(figures.add(diagram_figure(view, data.model), css="plot diagram"))
+    return "\n".join(parts)
+
+
+def _documentation(model: Model) -> str:
+    variables = sorted(model.variables.values(),
+                       key=lambda v: (model.groups.index(v.group) if v.group in model.groups else len(model.groups),
+                                      v.name.lower()))
+    assumptions = [v for v in variables if is_assumption(v)]
+    parts = [f"<p>Every variable of {_e(model.path.name)} ({len(variables)}), grouped as in the model file. "
+             f"Rows marked <span class='badge'>assumption</span> are modelling assumptions "
+             f"({len(assumptions)}): their comment says so, and they are the first place to look when a "
+             "result is questioned.</p>"]
+    if assumptions:
+        links = ", ".join(f'<a href="#var-{_e(v.py_name)}">{_e(v.name)}</a>' for v in assumptions)
+        parts.append(f"<p><strong>Assumptions:</strong> {links}</p>")
+    group: object = object()
+    rows: list[str] = []
+    for variable in variables:
+        if variable.group != group:
+            if rows:
+                parts.append(_doc_table(rows))
+                rows = []
+            group = variable.group
+            parts.append(f"<h3>{_e(group or 'Ungrouped')}</h3>")
+        mark = is_assumption(variable)
+        badge = "<span class='badge'>assumption</span>" if mark else ""
+        subscripts = f"[{', '.join(variable.subscripts)}]" if variable.subscripts else ""
+        rows.append(
+            f"<tr id='var-{_e(variable.py_name)}'{' class=assumption' if mark else ''}>"
+            f"<td>{_e(variable.name)}{_e(subscripts)}{badge}</td><td>{_e(variable.kind)}</td>"
+            f"<td>{_e(variable.units)}</td><td class='eq'>{_e(variable.equation)}</td>"
+            f"<td>{_e(variable.comment)}</td></tr>"
+        )
+    if rows:
+        parts.append(_doc_table(rows))
+    return "\n".join(parts)
+
+
+def _doc_table(rows: list[str]) -> str:
+    return ("<table><thead><tr><th>Name</th><th>Kind</th><th>Units</th><th>Equation</th><th>Comment</th></tr>"
+            f"</thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _provenance(data: ReportData) -> str:
+    model = data.model
+    t = model.time
+    steps = sorted({s.time_step for s in data.scenarios if s.time_step is not None})
+    step = f"{t.step:g} {t.units}".strip() + (f" (scenarios override: {', '.join(f'{s:g}' for s in steps)})"
+                                              if steps else "")
+    items = [
+        ("Model file", model.path.name),
+        ("Content hash (SHA-256)", model.hash),
+        ("Simulated time", f"{t.initial:g} to {t.final:g} {t.units}".strip()),
+        ("Time step", step),
+        ("Saved every", f"{t.saveper:g} {t.units}".strip()),
+        ("Engine", data.engine),
+        ("Integration method", data.method),
+        ("gscsd", __version__),
+        ("PySD", _version("pysd")),
+        ("Plotly", _version("plotly")),
+        ("Python", platform.python_version()),
+        ("Run date", data.created.strftime("%Y-%m-%d %H:%M:%S UTC")),
+        ("Uncertainty bands", ", ".join(data.bands) if data.bands else "none"),
+    ]
+    rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items)
+    return (f"<dl class='prov'>{rows}</dl><p class='note'>Re-run with the same model file (same hash) and "
+            "scenario files to reproduce these numbers.</p>")
