@@ -438,7 +438,7 @@ class DaskExecutor(_Executor):
         position = {future.key: i for i, future in enumerate(futures)}
         results: list[ChunkResult | None] = [None] * len(futures)
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=client.loop):
                 i = position[future.key]
                 results[i] = future.result()
                 done += slices[i].stop - slices[i].start

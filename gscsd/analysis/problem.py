@@ -155,6 +155,7 @@ def problem_from_model(
         Empty ``vary``, unknown lever, malformed distribution or bounds outside
         the lever's declared range (exit code 2).
     """
+    vary = [spec for spec in vary if spec.strip()]
     if not vary:
         names = ", ".join(lever.name for lever in model.levers)
         raise InputError(f"nothing to vary: name at least one lever with --vary (levers of {model.name}: {names})")

@@ -1,0 +1,66 @@
+"""``gscsd uncertainty``: Monte Carlo percentile bands of outputs over time.
+
+The bands file (``--out FILE.csv`` or ``.nc``) is described in
+:mod:`gscsd.analysis.uncertainty`; ``gscsd report --uncertainty FILE`` reads it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..analysis import uncertainty
+from ..analysis.problem import problem_from_model
+from ..model import load_model
+from . import add_model_argument
+from .analysis_options import (
+    add_common,
+    add_vary,
+    base_scenario,
+    check_positive,
+    executor_from,
+    out_suffix,
+    progress_bar,
+)
+from .table import format_table, number
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("uncertainty", help="Monte Carlo: percentile bands of outputs over time")
+    add_model_argument(parser)
+    add_vary(parser, "at least one")
+    parser.add_argument("--samples", type=int, default=200, metavar="N", help="number of runs (default 200)")
+    parser.add_argument("--output", action="append", default=[], metavar="VARIABLE",
+                        help="variable to band (repeatable; default: the model's key outputs)")
+    parser.add_argument("--out", type=Path, metavar="FILE", help="write the bands to FILE (.csv or .nc)")
+    add_common(parser)
+    parser.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    check_positive(args.samples, "--samples")
+    out_suffix(args.out, (".csv", ".nc"))
+    model = load_model(args.model)
+    base = base_scenario(args, model)
+    problem = problem_from_model(model, args.vary, base.levers if base else None)
+    variables = [model.variable(name).name for name in (args.output or model.key_outputs)]
+    with executor_from(args) as executor, progress_bar(args, "uncertainty") as bar:
+        result = uncertainty.run(model, problem, args.samples, args.seed, variables=variables, base=base,
+                                 executor=executor, progress=bar)
+    if args.out is not None:
+        uncertainty.write_bands(result.bands, args.out, attrs={"model": model.name, "samples": args.samples,
+                                                               "seed": args.seed})
+    final = result.bands["time"].max()
+    rows = []
+    for name in variables:
+        row = result.bands[(result.bands["variable"] == name) & (result.bands["time"] == final)].iloc[0]
+        rows.append((name, *(number(row[c]) for c in uncertainty.BAND_COLUMNS), row["units"]))
+    print(f"{model.name}: {args.samples} runs (seed {args.seed}) varying "
+          + ", ".join(f.name + " ~ " + f.label for f in problem.factors))
+    print(f"percentiles at time {final:g}")
+    print(format_table(("output", *uncertainty.BAND_COLUMNS, "units"), rows))
+    if result.failed:
+        print(f"{result.failed} of {args.samples} runs failed and are left out of the bands")
+    if args.out is not None:
+        print(f"wrote {args.out}")
+    return 0
