@@ -106,3 +106,66 @@ def test_rendered_diagram_screenshot(browser, sir, sir_view, tmp_path):  # noqa:
     page.screenshot(path=str(artifact("diagram-sir.png")))
     page.close()
     assert not errors
+
+
+# -- the dashboard's Structure tab ----------------------------------------------
+def _two_view_teacup(folder):
+    """Teacup with a second view holding one variable, written as ``tea.mdl``."""
+    text = (SAMPLES / "teacup" / "teacup.mdl").read_text()
+    extra = ("\\\\\\---/// Sketch information - do not modify anything except names\n"
+             "V300  Do not put anything below this section - it will be ignored\n*Room\n"
+             "$192-192-192,0,Times New Roman|12||0-0-0|0-0-0|0-0-255|-1--1--1|-1--1--1|72,72,100,0\n"
+             "10,1,Room Temperature,200,100,49,8,8,3,0,0,0,0,0,0\n")
+    path = folder / "tea.mdl"
+    path.write_text(text.replace("///---\\\\\\", extra + "///---\\\\\\", 1))
+    return path
+
+
+def test_structure_tab_layout_and_view_switch(tmp_path):
+    from gscsd.dashboard.structure_tab import layout, view_figure
+    from gscsd.dashboard.tabs import EXTRA_TABS, TabContext
+
+    assert "gscsd.dashboard.structure_tab" in EXTRA_TABS
+    model = gscsd.load_model(_two_view_teacup(tmp_path))
+    content = layout(TabContext(model, model.path))
+    dropdown, graph = content.children[0].children[0].children[1], content.children[1]
+    assert dropdown.options == ["View 1", "Room"] and dropdown.value == "View 1"
+    assert "Teacup<br>Temperature" in graph.figure.data[0].text  # wrapped inside its box
+    store = {"path": str(model.path), "hash": model.hash, "file": "tea.mdl", "name": "tea"}
+    assert list(view_figure("Room", store).data[0].text) == ["Room Temperature"]
+
+    from .conftest import write_mdl
+
+    plain = gscsd.load_model(write_mdl(tmp_path, "plain.mdl", "x = 1 ~ Person ~ a constant |"))
+    note = layout(TabContext(plain, plain.path))
+    assert "No diagram in this file: plain.mdl" in note.children.children
+
+
+@pytest.mark.browser
+def test_structure_tab_in_the_dashboard(browser, tmp_path):  # noqa: F811
+    from gscsd.dashboard.server import create_app
+
+    from .browser import serve
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    _two_view_teacup(folder)
+    app = create_app(folder, store_path=tmp_path / "s.sqlite")
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with serve(app.server) as url:
+        page.goto(url)
+        page.get_by_text("Structure", exact=True).click()
+        graph = page.locator("#structure-graph")
+        graph.locator(".main-svg").first.wait_for()
+        page.wait_for_function("document.querySelectorAll('#structure-graph .shapelayer path').length > 5")
+        assert "Characteristic Time" in graph.locator("g.textpoint text").all_text_contents()
+        page.screenshot(path=str(artifact("dashboard-structure-tab.png")))
+        page.locator("#structure-view").click()
+        page.get_by_role("option", name="Room").click()
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('#structure-graph g.textpoint text'))"
+            ".map(t => t.textContent).join('|') === 'Room Temperature'")
+    page.close()
+    assert not errors
