@@ -115,8 +115,8 @@ class Dashboard:
         loaded: Mapping[str, float] | None,
         method: str | None,
         model_data: Mapping[str, Any] | None,
-    ) -> tuple[Any, dict[str, float], str, str]:
-        """New slider values, the levers store, the method store and the URL query.
+    ) -> tuple[list[float] | None, dict[str, float], str, str]:
+        """New slider values (``None``: leave them), the levers store, the method store and the URL query.
 
         ``trigger`` is the id of what changed: a slider (its values are
         already right), a reset button, ``"reset-all"``, ``"scenario-loaded"``
@@ -127,7 +127,7 @@ class Dashboard:
             raise PreventUpdate
         defaults = {lever.name: lever.default for lever in model.levers}
         current = {n: clean(v) if v is not None else defaults.get(n) for n, v in zip(names, values)}
-        set_sliders: Any = dash.no_update
+        set_sliders: list[float] | None = None
         if isinstance(trigger, Mapping) and trigger.get("type") == layout.LEVER_RESET:
             current[trigger["name"]] = defaults.get(trigger["name"], current[trigger["name"]])
             set_sliders = [current[n] for n in names]
@@ -159,8 +159,9 @@ class Dashboard:
         if model is None:
             return [], [], "", layout.error_banner(model_data["file"], error)  # type: ignore[index]
         banner = layout.error_banner(model.path.name, error, loaded_at)
-        if model.hash != model_data["hash"] and _lever_signature(model) != _lever_signature(  # type: ignore[index]
-                self._page_model(model_data)):
+        page_model = self.library.version(model_data["hash"])  # type: ignore[index]
+        if page_model is not None and page_model is not model and _lever_signature(model) != _lever_signature(
+                page_model):
             banner.append(html.Div([f"{model.path.name} changed and its levers differ from this page's. ",
                                     html.A("Reload the page", href=""), " to get the new sliders."],
                                    className="banner info", role="status"))
@@ -182,14 +183,6 @@ class Dashboard:
         if cached:
             info += " · cached"
         return layout.charts(model, variables, runs, baseline, mode or "sum"), layout.summary_row(table), info, banner
-
-    def _page_model(self, model_data: Mapping[str, Any]) -> Model | None:
-        from .tabs import model_from_store
-
-        try:
-            return model_from_store(model_data)
-        except GscsdError:
-            return None
 
     # -- scenarios ----------------------------------------------------------
     def manage_scenarios(
@@ -359,10 +352,11 @@ def register(app: dash.Dash, board: Dashboard) -> None:
             trigger = None
         if trigger == "reset-all" and not reset_all:
             trigger = None
-        result = board.sync_levers([i["name"] for i in ids], values, trigger, loaded, method, model_data)
-        if result[0] is dash.no_update and result[1] == old_levers and result[2] == old_method:
+        sliders, levers, method, search = board.sync_levers([i["name"] for i in ids], values, trigger, loaded, method,
+                                                            model_data)
+        if sliders is None and levers == old_levers and method == old_method:
             raise PreventUpdate  # nothing changed: no rerun, no history entry
-        return result
+        return sliders if sliders is not None else [dash.no_update] * len(ids), levers, method, search
 
     @app.callback(
         Output("charts", "children"), Output("summary", "children"), Output("run-info", "children"),
@@ -403,12 +397,12 @@ def register(app: dash.Dash, board: Dashboard) -> None:
     def _overlays(selected):
         return board.overlays(selected)
 
-    @app.callback(Output("doc-table", "data"), Input("doc-search", "value"), State(STORE_IDS.model, "data"),
+    @app.callback(Output("doc-table", "children"), Input("doc-search", "value"), State(STORE_IDS.model, "data"),
                   prevent_initial_call=True)
     def _docs(query, model_data):
         if query is None:
             raise PreventUpdate
-        return board.filter_docs(query, model_data)
+        return layout.documentation_body(board.filter_docs(query, model_data))
 
     @app.callback(Output("download-csv", "data"), Input("export-csv", "n_clicks"), State(STORE_IDS.levers, "data"),
                   State(STORE_IDS.method, "data"), State(STORE_IDS.model, "data"), prevent_initial_call=True)

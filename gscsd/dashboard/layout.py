@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from ..engines import METHODS
 from ..figures import trajectory_figure
@@ -223,16 +223,19 @@ def documentation_tab(model: Model) -> html.Div:
         [
             dcc.Input(id="doc-search", type="search", placeholder="Search names, units, equations, comments",
                       debounce=False, className="doc-search"),
-            dash_table.DataTable(
-                id="doc-table", data=documentation_rows(model), columns=[{"name": c, "id": c} for c in DOC_COLUMNS],
-                sort_action="native", page_size=50,
-                style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto", "fontSize": "13px",
-                            "fontFamily": "inherit", "maxWidth": "420px"},
-                style_header={"fontWeight": "bold"},
-            ),
+            html.Table([html.Thead(html.Tr([html.Th(c) for c in DOC_COLUMNS])),
+                        html.Tbody(documentation_body(documentation_rows(model)), id="doc-table")],
+                       className="doc-table"),
         ],
         className="tab-body",
     )
+
+
+def documentation_body(rows: Sequence[Mapping[str, str]]) -> list:
+    """Table rows for :func:`documentation_tab`."""
+    if not rows:
+        return [html.Tr(html.Td("No variable matches.", colSpan=len(DOC_COLUMNS), className="muted"))]
+    return [html.Tr([html.Td(row[c], className=c) for c in DOC_COLUMNS]) for row in rows]
 
 
 def documentation_rows(model: Model, query: str | None = None) -> list[dict[str, str]]:

@@ -55,6 +55,7 @@ class ModelLibrary:
         self.folder = location.parent if self.single else location
         self._good: dict[str, tuple[str, Model, float]] = {}  # file -> (hash, model, loaded at)
         self._failed: dict[str, tuple[str, str]] = {}  # file -> (hash, error)
+        self._versions: dict[str, Model] = {}  # hash -> model, every version served (pages may be older)
         self._lock = threading.Lock()
 
     def files(self) -> list[str]:
@@ -107,8 +108,13 @@ class ModelLibrary:
                 return self._fallback(file, message)
             now = time.time()
             self._good[file] = (model.hash, model, now)
+            self._versions[model.hash] = model
             self._failed.pop(file, None)
             return Loaded(model, None, now)
+
+    def version(self, digest: str) -> Model | None:
+        """A model version this library served, by content hash (``None`` if never)."""
+        return self._versions.get(digest)
 
     def _fallback(self, file: str, error: str) -> Loaded:
         good = self._good.get(file)

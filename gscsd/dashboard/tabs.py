@@ -17,7 +17,7 @@ from ..model import Model, load_model
 
 #: Dotted module names of the extra tabs, in display order (after "Trajectories").
 #: Engineers adding a tab append their module here, e.g. ``"gscsd.dashboard.structure_tab"``.
-EXTRA_TABS: list[str] = []
+EXTRA_TABS: list[str] = ["gscsd.dashboard.structure_tab"]
 
 
 @dataclass(frozen=True)

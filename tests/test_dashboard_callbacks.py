@@ -1,0 +1,300 @@
+"""Dashboard callbacks, called directly (no browser)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+import types
+
+import pytest
+
+import gscsd
+from gscsd.dashboard import layout, tabs
+from gscsd.dashboard.export import simple_report
+from gscsd.dashboard.server import create_app
+
+from .conftest import write_mdl
+
+#: A small model with groups, a subscript, key outputs and an open-ended lever range.
+CITY = """
+********************************************************
+	.City
+********************************************************~
+		The city.
+	|
+Green Investment = 0.2 ~ Dmnl [0,1,0.05] ~ Share of the budget spent on green technology. |
+Growth = 0.03 ~ 1/Year [0,0.1,0.005] ~ How fast the city grows. |
+Size = INTEG(Size * Growth, 100) ~ People ~ Key output: city size. |
+Pollution = Size * (1 - Green Investment) ~ Tons/Year ~ Key output: pollution. |
+********************************************************
+	.Knowledge
+********************************************************~
+		Learning.
+	|
+Learning Time = 4 ~ Year [1,?] ~ Time to turn spending into ideas. |
+Tech: Solar, Wind ~ ~ Technologies. |
+Weight[Tech] = 1, 2 ~ Dmnl ~ Relative effort. |
+Learning[Tech] = Green Investment * Weight[Tech] * Size / Learning Time ~ Ideas/Year ~ Flow of ideas. |
+Knowledge[Tech] = INTEG(Learning[Tech], 1) ~ Ideas ~ Key output: knowledge by technology. |
+"""
+CONTROL = (
+    "INITIAL TIME = 2020 ~ Year ~ start |\nFINAL TIME = 2060 ~ Year ~ end |\n"
+    "TIME STEP = 0.25 ~ Year ~ step |\nSAVEPER = 1 ~ Year ~ save |\n"
+)
+
+
+def make_models_dir(folder):
+    """A models folder with the city model (``city.mdl``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_mdl(folder, "city.mdl", CITY, CONTROL)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    folder = make_models_dir(tmp_path_factory.mktemp("models"))
+    return create_app(folder, store_path=tmp_path_factory.mktemp("store") / "s.sqlite")
+
+
+@pytest.fixture(scope="module")
+def board(app):
+    return app.gscsd
+
+
+@pytest.fixture(scope="module")
+def page(board):
+    children, model_data, levers, method, search = board.build_page("")
+    return model_data
+
+
+def test_page_has_one_slider_per_lever_grouped(board, page):
+    children, model_data, levers, method, search = board.build_page("?growth=0.05")
+    model = gscsd.load_model(model_data["path"])
+    sliders = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever"]
+    assert [s.id["name"] for s in sliders] == [lever.name for lever in model.levers]
+    assert {s.id["name"]: s.value for s in sliders}["Growth"] == 0.05
+    groups = [c.children[0].children for c in _walk(children) if getattr(c, "className", "") == "lever-group"]
+    assert groups == ["City (2)", "Knowledge (1)"]
+    assert levers == {"Green Investment": 0.2, "Growth": 0.05, "Learning Time": 4.0}
+    assert (method, search) == ("euler", "?model=city.mdl&growth=0.05")
+    assert model_data["file"] == "city.mdl" and model_data["hash"] == model.hash
+
+
+def test_bad_url_values_give_messages_and_defaults_for_those_only(board):
+    children, _, levers, _, search = board.build_page("?model=city.mdl&growth=0.5&learning_time=abc"
+                                                      "&green_investment=0.4&method=bogus")
+    text = _text(children)
+    assert "'Growth' = 0.5 is outside its range [0, 0.1]" in text
+    assert "'Learning Time' needs a number, got 'abc'" in text
+    assert "unknown integration method 'bogus'" in text
+    assert levers == {"Green Investment": 0.4, "Growth": 0.03, "Learning Time": 4.0}
+    assert search == "?model=city.mdl&green_investment=0.4"
+    children, model_data, *_ = board.build_page("?model=../../etc/passwd")
+    assert "no model '../../etc/passwd' here; showing city.mdl" in _text(children)
+    assert model_data["file"] == "city.mdl"
+
+
+def test_sync_levers_slider_reset_reset_all_load_and_method(board, page):
+    names = ["Green Investment", "Growth", "Learning Time"]
+    sliders, levers, method, search = board.sync_levers(names, [0.30000000000000004, 0.05, 4], {"type": "lever",
+                                                        "name": "Growth"}, None, "euler", page)
+    assert sliders is None  # the sliders already show it
+    assert levers == {"Green Investment": 0.3, "Growth": 0.05, "Learning Time": 4}
+    assert search == "?model=city.mdl&green_investment=0.3&growth=0.05"
+    sliders, levers, _, _ = board.sync_levers(names, [0.3, 0.05, 6], {"type": "lever-reset", "name": "Growth"},
+                                              None, "euler", page)
+    assert sliders == [0.3, 0.03, 6] and levers["Growth"] == 0.03
+    sliders, _, _, search = board.sync_levers(names, [0.3, 0.05, 6], "reset-all", None, "rk4", page)
+    assert sliders == [0.2, 0.03, 4.0] and search == "?model=city.mdl&method=rk4"
+    sliders, _, _, _ = board.sync_levers(names, [0.3, 0.05, 6], "scenario-loaded", {"Growth": 0.01}, "euler", page)
+    assert sliders == [0.2, 0.01, 4.0]
+
+
+def test_charts_show_key_outputs_baseline_dashed_and_summary(board, page):
+    levers = {"Green Investment": 0.5, "Growth": 0.03, "Learning Time": 4}
+    graphs, cards, info, banner = board.update_charts(levers, "euler", ["Learning"], "sum", [], page)
+    model = gscsd.load_model(page["path"])
+    assert set(model.key_outputs) == {"Size", "Pollution", "Knowledge"}
+    assert [g.id["name"] for g in graphs] == [*model.key_outputs, "Learning"]
+    assert banner == [] and info.startswith("last run ") and "euler" in info
+    by_name = {g.id["name"]: g.figure for g in graphs}
+    pollution = by_name["Pollution"]
+    assert [t.name for t in pollution.data] == ["Baseline", "Current"]
+    assert pollution.data[0].line.dash == "dash"
+    expected = gscsd.run(model, gscsd.Scenario("x", {"Green Investment": 0.5}))
+    assert list(pollution.data[1].y) == pytest.approx(list(expected["Pollution"]))
+    # summary card: 2060 current vs baseline and the change in %
+    card = [c for c in cards if c.to_plotly_json()["props"].get("data-variable") == "Pollution"][0]
+    baseline = gscsd.run(model)["Pollution"].iloc[-1]
+    change = (expected["Pollution"].iloc[-1] - baseline) / baseline * 100
+    assert f"{expected['Pollution'].iloc[-1]:.4g}" in _text(card) and f"{change:+.1f}%" in _text(card)
+    assert "2060" in _text(cards[0])
+    # per element: one line per technology, for the baseline and the current run
+    graphs, *_ = board.update_charts(levers, "euler", [], "elements", [], page)
+    names = [t.name for t in {g.id["name"]: g.figure for g in graphs}["Knowledge"].data]
+    assert names == ["Baseline: Solar", "Baseline: Wind", "Current: Solar", "Current: Wind"]
+    # a second identical request comes from the cache
+    assert board.update_charts(levers, "euler", [], "sum", [], page)[2].endswith("cached")
+
+
+def test_run_errors_show_in_the_banner(board, page):
+    graphs, cards, info, banner = board.update_charts({"Growth": 7}, "euler", [], "sum", [], page)
+    assert info == "run failed"
+    assert "'Growth' = 7 is outside its range [0, 0.1]" in _text(banner)
+
+
+def test_scenarios_save_rename_load_overlay_delete(board, page):
+    levers = {"Green Investment": 0.6, "Growth": 0.04, "Learning Time": 4}
+    options, selected, _, overlay, message = board.manage_scenarios("save", "Green push", None, levers, [], page)
+    assert message == "Saved 'Green push'." and [o["label"] for o in options] == ["Green push"]
+    assert board.store.get(selected).scenario.levers == {"Green Investment": 0.6, "Growth": 0.04}
+    *_, message = board.manage_scenarios("save", "", None, levers, [], page)
+    assert message == "a saved scenario needs a name; type one first"
+    board.manage_scenarios("save", "Other", None, {"Growth": 0.01}, [], page)
+    *_, message = board.manage_scenarios("rename", "Other", selected, levers, [], page)
+    assert "'Other' is already saved for city; choose another name" in message
+    options, *_ = board.manage_scenarios("rename", "Greener", selected, levers, [], page)
+    assert [o["label"] for o in options] == ["Greener", "Other"]
+    loaded, name, message = board.load_scenario(selected)
+    assert (loaded, name) == ({"Green Investment": 0.6, "Growth": 0.04}, "Greener")
+    overlays = board.overlays([selected])
+    assert overlays == [{"name": "Greener", "levers": {"Green Investment": 0.6, "Growth": 0.04}}]
+    graphs, *_ = board.update_charts({}, "euler", [], "sum", overlays, page)
+    assert [t.name for t in graphs[0].figure.data] == ["Baseline", "Current", "Greener"]
+    options, selected_after, _, overlay, message = board.manage_scenarios("delete", None, selected, levers,
+                                                                          [selected], page)
+    assert message == "Deleted 'Greener'." and selected_after is None and overlay == []
+    assert [o["label"] for o in options] == ["Other"]
+    assert board.load_scenario(None)[2] == "Pick a saved scenario to load."
+
+
+def test_documentation_search(board, page):
+    rows = board.filter_docs("ideas/year flow", page)
+    assert [r["name"] for r in rows] == ["Learning"]
+    assert rows[0]["units"] == "Ideas/Year" and "Green Investment" in rows[0]["equation"]
+    assert rows[0]["type"] == "auxiliary" and rows[0]["comment"] == "Flow of ideas."
+    assert len(board.filter_docs("", page)) >= 9
+
+
+def test_csv_and_report_exports(board, page):
+    download = board.export_csv({"Growth": 0.05}, "euler", page)
+    assert download["filename"].startswith("city-") and download["filename"].endswith(".csv")
+    table = list(csv.DictReader(io.StringIO(download["content"])))
+    assert float(table[0]["time"]) == 2020 and float(table[-1]["time"]) == 2060
+    assert float(table[-1]["Growth"]) == 0.05 and "Knowledge[Wind]" in table[0]
+    report = board.export_report({"Growth": 0.05}, "euler", [], [], "sum", page)
+    assert report["filename"].endswith(".html")
+    assert report["content"].lstrip().lower().startswith(("<!doctype html", "<html"))
+
+
+def test_fallback_report_has_levers_and_inline_plotly(board, page):
+    model = gscsd.load_model(page["path"])
+    current = gscsd.Scenario("Current", {"Growth": 0.05})
+    runs = {"Current": gscsd.run(model, current)}
+    text = simple_report(model, [current], runs, gscsd.run(model), ["Size"])
+    assert text.startswith("<!DOCTYPE html>") and text.endswith("</html>")
+    assert "<td class='num changed'>0.05</td>" in text and "Learning Time" in text
+    # plotly.js inlined (a few MB), no script fetched from elsewhere: the file works offline
+    assert len(text) > 1_000_000 and "<script src=" not in text and 'src="http' not in text
+
+
+def test_model_switch_goes_to_a_fresh_page(board, page):
+    assert board.switch_model("teacup.mdl", page) == "?model=teacup.mdl"
+    from dash.exceptions import PreventUpdate
+
+    with pytest.raises(PreventUpdate):
+        board.switch_model("city.mdl", page)
+
+
+def test_hot_reload_and_broken_edit_keep_last_good_version(tmp_path):
+    folder = make_models_dir(tmp_path / "models")
+    app = create_app(folder, store_path=tmp_path / "s.sqlite")
+    board = app.gscsd
+    _, model_data, levers, *_ = board.build_page("")
+    def size_2060(graphs):
+        return {g.id["name"]: g.figure for g in graphs}["Size"].data[1].y[-1]
+
+    before = size_2060(board.update_charts(levers, "euler", [], "sum", [], model_data)[0])
+    path = folder / "city.mdl"
+    path.write_text(path.read_text().replace("Size * Growth, 100)", "Size * Growth, 200)"))
+    graphs, _, _, banner = board.update_charts(levers, "euler", [], "sum", [], model_data)
+    assert size_2060(graphs) == pytest.approx(2 * before) and banner == []
+    good = path.read_text()
+    path.write_text(good.replace("Size * (1 - Green Investment)", "Size * (1 - Green Investment"))
+    graphs, _, _, banner = board.update_charts(levers, "euler", [], "sum", [], model_data)
+    assert size_2060(graphs) == pytest.approx(2 * before)  # still served
+    assert "city.mdl has a problem" in _text(banner) and "Pollution" in _text(banner)
+    children, *_ = board.build_page("")
+    assert "city.mdl has a problem" in _text(children)
+    # a lever change in the file asks for a page reload
+    path.write_text(good.replace("[0,0.1,0.005]", "[0,0.2,0.005]"))
+    *_, banner = board.update_charts(levers, "euler", [], "sum", [], model_data)
+    assert "levers differ from this page's" in _text(banner)
+
+
+def test_extra_tabs_plug_in(tmp_path, monkeypatch):
+    plugin = types.ModuleType("fake_tab")
+    plugin.LABEL = "Fake"
+    seen = {}
+
+    def tab_layout(context):
+        seen["context"] = context
+        return layout.html.Div(f"levers {sorted(context.levers)}", id="fake-tab-body")
+
+    def register_callbacks(app):
+        seen["app"] = app
+
+    plugin.layout, plugin.register_callbacks = tab_layout, register_callbacks
+    broken = types.ModuleType("broken_tab")
+    broken.LABEL = "Broken"
+    broken.layout = lambda context: 1 / 0
+    broken.register_callbacks = lambda app: None
+    monkeypatch.setitem(sys.modules, "fake_tab", plugin)
+    monkeypatch.setitem(sys.modules, "broken_tab", broken)
+    monkeypatch.setattr(tabs, "EXTRA_TABS", ["fake_tab", "broken_tab", "missing_tab_module"])
+    app = create_app(make_models_dir(tmp_path / "models"), store_path=tmp_path / "s.sqlite")
+    assert seen["app"] is app
+    children, *_ = app.gscsd.build_page("?growth=0.05")
+    labels = [c.label for c in _walk(children) if type(c).__name__ == "Tab"]
+    assert labels == ["Trajectories", "Documentation", "Fake", "Broken", "missing_tab_module"]
+    assert seen["context"].levers["Growth"] == 0.05 and seen["context"].ids.levers == "store-levers"
+    assert seen["context"].model.name == "city"
+    text = _text(children)
+    assert "This tab failed for city.mdl: ZeroDivisionError" in text
+    assert "This tab could not load: ModuleNotFoundError" in text
+
+
+def test_store_model_data_gives_the_model(page):
+    model = tabs.model_from_store(page)
+    assert model.name == "city" and model is tabs.model_from_store(page)
+
+
+def test_no_models_is_a_clear_page(tmp_path):
+    board = create_app(tmp_path, store_path=tmp_path / "s.sqlite").gscsd
+    children, model_data, *_ = board.build_page("")
+    assert model_data is None and f"No .mdl model found in {tmp_path}" in _text(children)
+
+
+# -- helpers -------------------------------------------------------------------
+def _walk(node):
+    """Every component under ``node`` (lists and children)."""
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _walk(item)
+        return
+    if node is None or isinstance(node, (str, int, float)):
+        return
+    yield node
+    yield from _walk(getattr(node, "children", None))
+
+
+def _text(node) -> str:
+    """All text under ``node``."""
+    if isinstance(node, (list, tuple)):
+        return " ".join(_text(n) for n in node)
+    if isinstance(node, str):
+        return node
+    if node is None or isinstance(node, (int, float)):
+        return ""
+    return _text(getattr(node, "children", None))
