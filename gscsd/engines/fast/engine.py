@@ -1,0 +1,292 @@
+"""The fast engine: generated numpy code for a batch of scenarios.
+
+The first run of a model parses it with PySD's translator, generates the
+simulator source (:mod:`.builder`) and caches it beside PySD's translation
+(``<cache>/translations/<model entry>/fast-g<version>.json``), so later
+processes only compile the cached source. Models the generator cannot handle
+are cached as such too, with the reasons.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ...errors import ModelError, SimulationError
+from .builder import GENERATOR_VERSION, Builder, Unsupported, abstract_model
+from .runtime import SCALAR, SCALAR_FAILURES, VECTOR, FixedDelay, StructureChange, Table, run_order
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+    from ...model import Model
+    from .. import RunRequest
+
+
+class FastUnsupportedError(ModelError):
+    """The fast engine cannot compile this model (the message names what)."""
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A model compiled for the fast engine."""
+
+    scalar: Any  # simulate() with float helpers
+    vector: Any  # simulate() with numpy helpers
+    columns: tuple[str, ...]
+    levers: dict[str, str]  # py_name -> Vensim name
+    source: str  # vector flavour, for reading
+
+
+_compiled: dict[str, Compiled | Unsupported] = {}
+_lock = threading.Lock()
+
+
+def cache_file(model: Model):
+    """Where the generated source of ``model`` is cached."""
+    return model.module.parent / f"fast-g{GENERATOR_VERSION}.json"
+
+
+def generate(model: Model, orders: dict[str, int] | None = None) -> dict[str, Any]:
+    """Generate (or read from the cache) the simulator source of ``model``.
+
+    ``orders`` fixes DELAY/SMOOTH orders that a run found to differ from the
+    generated ones (see :class:`~.runtime.StructureChange`); such variants are
+    rare and kept in memory only.
+    """
+    path = cache_file(model)
+    if path.is_file() and not orders:
+        return json.loads(path.read_text(encoding="utf-8"))
+    copy = model.module.with_suffix(".mdl")
+    builder = Builder(abstract_model(copy if copy.is_file() else model.path), orders)
+    try:
+        vector, columns = builder.build(scalar=False)
+        scalar, _ = builder.build(scalar=True)
+        entry = {"vector": vector, "scalar": scalar, "columns": columns, "levers": builder.lever_names()}
+    except Unsupported as exc:
+        entry = {"unsupported": exc.reasons}
+    if orders:
+        return entry
+    scratch = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    scratch.write_text(json.dumps(entry), encoding="utf-8")
+    os.replace(scratch, path)  # atomic: concurrent writers write the same content
+    return entry
+
+
+def compile_model(model: Model, orders: dict[str, int] | None = None) -> Compiled:
+    """Return the compiled simulator of ``model``.
+
+    Raises
+    ------
+    FastUnsupportedError
+        Naming each element and function the fast engine cannot handle.
+    """
+    key = str(cache_file(model)) + repr(sorted((orders or {}).items()))
+    with _lock:
+        found = _compiled.get(key)
+        if found is None:
+            entry = generate(model, orders)
+            if "unsupported" in entry:
+                found = Unsupported(entry["unsupported"])
+            else:
+                found = Compiled(
+                    scalar=_load(entry["scalar"], SCALAR),
+                    vector=_load(entry["vector"], VECTOR),
+                    columns=tuple(entry["columns"]),
+                    levers=entry["levers"],
+                    source=entry["vector"],
+                )
+            _compiled[key] = found
+    if isinstance(found, Unsupported):
+        raise FastUnsupportedError(f"{model.path.name}: the fast engine does not support {found}")
+    return found
+
+
+def unsupported_reasons(model: Model) -> list[str]:
+    """What keeps ``model`` from the fast engine ([] if nothing)."""
+    try:
+        compile_model(model)
+    except FastUnsupportedError:
+        return list(_compiled[str(cache_file(model)) + "[]"].reasons)
+    return []
+
+
+def _load(source: str, helpers: dict) -> Any:
+    namespace: dict[str, Any] = dict(helpers)
+    namespace.update(_nan=float("nan"), _inf=float("inf"), _FixedDelay=FixedDelay, _run_order=run_order)
+    code = compile(source, "<gscsd fast engine>", "exec")
+    exec(code, namespace)  # noqa: S102 - our own generated source
+    namespace.update({f"T{i}": Table(*spec) for i, spec in enumerate(namespace["TABLES"])})
+    return namespace["simulate"]
+
+
+def time_grid(start: float, final: float, step: float, saveper: float) -> tuple[list[float], list[bool], np.ndarray]:
+    """Times of each Euler step, which to save, and the saved times as PySD reports them.
+
+    Mirrors PySD: time advances by repeated addition while
+    ``t + 1e-5 * step < final``; a time is saved when it is within
+    ``1e-5 * step`` of a multiple of SAVEPER from the start; reported times are
+    rounded to that precision.
+    """
+    precision = step * 1e-5
+    times = []
+    t = start
+    while t + precision < final:
+        times.append(t)
+        t = t + step
+    times.append(t)
+    save = []
+    for t in times:
+        delay = t - start
+        save.append(bool(delay % saveper < precision or -delay % saveper < precision))
+    digits = -int(np.log10(precision))
+    saved = np.round(np.array([t for t, s in zip(times, save) if s], dtype=float), digits)
+    return times, save, saved
+
+
+class FastEngine:
+    """Runs models with generated numpy code; a whole batch at once.
+
+    Integration methods: ``euler`` (identical to PySD), ``rk4`` (Vensim's
+    fixed-step RK4) and SciPy's ``rk45``, ``lsoda``, ``radau`` with the
+    tolerances ``rtol`` and ``atol``.
+    """
+
+    name = "fast"
+
+    def __init__(self, rtol: float = 1e-6, atol: float = 1e-9) -> None:
+        self.rtol = rtol
+        self.atol = atol
+
+    def simulate(self, model: Model, request: RunRequest) -> pd.DataFrame:
+        """Run one scenario; a DataFrame indexed by time with ``name[element]`` columns."""
+        import pandas as pd
+
+        columns, saved, values = self._run(model, [request], single=True)
+        return pd.DataFrame(values[:, :, 0], index=pd.Index(saved, name="time"), columns=columns)
+
+    def simulate_batch(self, model: Model, requests: list[RunRequest]) -> xr.Dataset:
+        """Run all ``requests`` (same time settings) at once; Dataset with a ``scenario`` dim."""
+        columns, saved, values = self._run(model, requests, single=False)
+        return _dataset(model, columns, saved, values)
+
+    def _run(self, model: Model, requests: list[RunRequest], single: bool):
+        """Return (columns, saved times, values ``(time, column, scenario)``)."""
+        first = requests[0]
+        orders: dict[str, int] = {}
+        for _attempt in range(50):
+            compiled = compile_model(model, orders)
+            columns, select = _selection(compiled, first.variables)
+            params = _params(model, compiled, requests)
+            try:
+                if first.method != "euler":
+                    from .integrate import integrate
+
+                    saved, values = integrate(compiled, first, params, len(requests), self.rtol, self.atol)
+                    return columns, saved, values[:, select, :]
+                times, save, saved = time_grid(first.start, first.final, first.step, first.saveper)
+                if single:
+                    values = self._scalar(compiled, params, times, save, first, select)
+                    if values is not None:
+                        return columns, saved, values[:, :, None]
+                return columns, saved, self._vector(compiled, params, times, save, first, select, len(requests))
+            except StructureChange as change:
+                if change.order is None or orders.get(change.column) == change.order:
+                    raise SimulationError(f"{model.path.name}: {change}") from change
+                orders[change.column] = change.order
+        raise SimulationError(f"{model.path.name}: could not settle the DELAY/SMOOTH orders")  # pragma: no cover
+
+    @staticmethod
+    def _scalar(compiled, params, times, save, request, select):
+        """One scenario with float helpers; ``None`` if it needs numpy's inf/nan arithmetic."""
+        values = {k: float(v[0]) for k, v in params.items()}
+        rows: list = []
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                compiled.scalar(values, times, save, rows.append, request.start, request.final, request.step,
+                                request.saveper)
+            return np.array(rows, dtype=float)[:, select]
+        except SCALAR_FAILURES:
+            # A division by zero, overflow or domain error: Python raises where
+            # numpy (and so PySD) carries on with inf or nan.
+            return None
+
+    @staticmethod
+    def _vector(compiled, params, times, save, request, select, batch) -> np.ndarray:
+        out = np.empty((sum(save), len(select), batch))
+        counter = [0]
+
+        def record(row, out=out, select=select, counter=counter):
+            target = out[counter[0]]
+            for j, i in enumerate(select):
+                target[j] = row[i]
+            counter[0] += 1
+
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            compiled.vector(params, times, save, record, request.start, request.final, request.step,
+                            request.saveper)
+        return out
+
+
+def _selection(compiled: Compiled, variables) -> tuple[list[str], list[int]]:
+    columns = list(compiled.columns)
+    if variables is None:
+        return columns, list(range(len(columns)))
+    wanted = set(variables)
+    select = [i for i, c in enumerate(columns) if c.split("[", 1)[0] in wanted]
+    return [columns[i] for i in select], select
+
+
+def _params(model: Model, compiled: Compiled, requests) -> dict[str, np.ndarray]:
+    """Lever values per scenario, by PySD name; only levers some scenario sets."""
+    names = {name for request in requests for name in request.params}
+    params: dict[str, np.ndarray] = {}
+    for name in names:
+        variable = model.variable(name)
+        if variable.py_name not in compiled.levers:
+            raise FastUnsupportedError(f"'{name}' is not a scalar constant the fast engine can set")
+        default = variable.value
+        params[variable.py_name] = np.array(
+            [float(r.params.get(name, default)) for r in requests], dtype=float
+        )
+    return params
+
+
+def _dataset(model: Model, columns: list[str], saved: np.ndarray, values: np.ndarray) -> xr.Dataset:
+    """Saved values ``(time, column, scenario)`` as a Dataset ``(scenario, time, subscripts...)``."""
+    import xarray as xr
+
+    data = np.moveaxis(values, 2, 0)  # scenario, time, column
+    groups: dict[str, list[int]] = {}
+    for j, column in enumerate(columns):
+        groups.setdefault(column.split("[", 1)[0], []).append(j)
+    data_vars = {}
+    used: set[str] = set()
+    for base, index in groups.items():
+        variable = model.variables.get(base)
+        attrs = {"units": variable.units, "comment": variable.comment} if variable else {}
+        if variable is None or not variable.subscripts:
+            data_vars[base] = (("scenario", "time"), data[:, :, index[0]], attrs)
+            continue
+        dims = variable.subscripts
+        coords = [model.subscripts[d] for d in dims]
+        array = np.full((data.shape[0], data.shape[1], *map(len, coords)), np.nan)
+        for j in index:
+            elements = [e.strip() for e in columns[j][len(base) + 1 : -1].split(",")]
+            position = tuple(coords[i].index(e) for i, e in enumerate(elements))
+            array[(slice(None), slice(None), *position)] = data[:, :, j]
+        data_vars[base] = (("scenario", "time", *dims), array, attrs)
+        used.update(dims)
+    coords = {"time": saved}
+    coords.update({d: list(model.subscripts[d]) for d in used})
+    return xr.Dataset(data_vars, coords=coords)

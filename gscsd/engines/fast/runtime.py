@@ -1,0 +1,375 @@
+"""Helpers the generated step code calls, in two flavours.
+
+The generated source (see :mod:`gscsd.engines.fast.builder`) never names numpy
+or math directly: it calls ``_min``, ``_exp``, ``_lookup``... and is executed
+twice, once with :data:`VECTOR` helpers (numpy; every value an array over the
+batch of scenarios, or a float when it is the same for all) and once with
+:data:`SCALAR` helpers (plain Python floats and :mod:`math`, an order of
+magnitude faster for a single run, where numpy's per-call overhead dominates).
+
+The formulas mirror PySD's ``pysd.py_backend.functions`` so that results agree
+with PySD to the last digits (Vensim's ``SMALL_VENSIM`` tolerance included).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+
+import numpy as np
+
+#: What Vensim (and PySD) treat as zero in XIDZ, ZIDZ, MODULO, RAMP and PULSE.
+SMALL_VENSIM = 1e-6
+
+
+class Table:
+    """A Vensim lookup: sorted ``x``, ``y`` and PySD's interpolation kind.
+
+    Parameters
+    ----------
+    x, y : sequence of float
+        The points (sorted by ``x`` here, as PySD does).
+    kind : str
+        ``interpolate`` (hold the end values), ``extrapolate`` (continue the
+        end segments), ``hold_backward`` (step function); PySD treats every
+        other keyword (``look_forward``) as ``interpolate``.
+    """
+
+    __slots__ = ("x", "y", "kind", "xs", "ys")
+
+    def __init__(self, x, y, kind: str = "interpolate") -> None:
+        order = np.argsort(np.asarray(x, dtype=float), kind="stable")
+        self.x = np.asarray(x, dtype=float)[order]
+        self.y = np.asarray(y, dtype=float)[order]
+        self.kind = kind
+        self.xs = self.x.tolist()
+        self.ys = self.y.tolist()
+
+
+def _lookup_vector(table: Table, x):
+    x = np.asarray(x, dtype=float)
+    xp, fp = table.x, table.y
+    if table.kind == "hold_backward":
+        index = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 1)
+        out = fp[index]
+    else:
+        out = np.interp(x, xp, fp)
+    if table.kind == "extrapolate" and len(xp) > 1:
+        low = (fp[1] - fp[0]) / (xp[1] - xp[0])
+        high = (fp[-1] - fp[-2]) / (xp[-1] - xp[-2])
+        out = np.where(x < xp[0], fp[0] + low * (x - xp[0]), out)
+        out = np.where(x > xp[-1], fp[-1] + high * (x - xp[-1]), out)
+    return out if out.ndim else float(out)
+
+
+def _lookup_scalar(table: Table, x: float) -> float:
+    xs, ys = table.xs, table.ys
+    n = len(xs)
+    if x <= xs[0] or x >= xs[-1] or n == 1:
+        if x == xs[0]:
+            return ys[0]
+        if x == xs[-1]:
+            return ys[-1]
+        if table.kind == "extrapolate" and n > 1:
+            if x < xs[0]:
+                return ys[0] + (ys[1] - ys[0]) / (xs[1] - xs[0]) * (x - xs[0])
+            return ys[-1] + (ys[-1] - ys[-2]) / (xs[-1] - xs[-2]) * (x - xs[-1])
+        return ys[0] if x < xs[0] else ys[-1]
+    if table.kind == "hold_backward":
+        return ys[bisect_right(xs, x) - 1]
+    i = bisect_left(xs, x)
+    if xs[i] == x:
+        return ys[i]
+    x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
+    # numpy.interp's formula, so both flavours agree to the last bit.
+    slope = (y1 - y0) / (x1 - x0)
+    return slope * (x - x0) + y0
+
+
+# --- vector flavour -------------------------------------------------------
+
+
+def _v_if(condition, if_true, if_false):
+    if isinstance(condition, np.ndarray):
+        return np.where(condition, if_true, if_false)
+    return if_true if condition else if_false
+
+
+def _v_xidz(numerator, denominator, fallback):
+    if isinstance(denominator, np.ndarray) or isinstance(numerator, np.ndarray):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(np.abs(denominator) < SMALL_VENSIM, fallback, numerator / np.asarray(denominator, float))
+    return fallback if abs(denominator) < SMALL_VENSIM else numerator / denominator
+
+
+def _v_zidz(numerator, denominator):
+    return _v_xidz(numerator, denominator, 0.0)
+
+
+def _v_integer(x):
+    return np.trunc(x) if isinstance(x, np.ndarray) else float(math.trunc(x))
+
+
+def _v_quantum(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(b < SMALL_VENSIM, a, b * np.trunc(a / np.asarray(b, float)))
+    return a if b < SMALL_VENSIM else b * math.trunc(a / b)
+
+
+def _v_modulo(x, m):
+    return x - _v_quantum(x, m)
+
+
+def _v_and(a, b):
+    return np.logical_and(a, b)
+
+
+def _v_or(a, b):
+    return np.logical_or(a, b)
+
+
+def _v_not(a):
+    return np.logical_not(a)
+
+
+def _v_ramp(time, slope, start, finish=None):
+    final = time if finish is None else np.minimum(finish, time)
+    return (time + SMALL_VENSIM > start) * slope * (final - start)
+
+
+def _v_step(time, dt, value, tstep):
+    return value * (time + dt / 2 > tstep)
+
+
+def _v_pulse(time, dt, start, width=None, repeat=0.0, end=None, magnitude=None):
+    width = 0.5 * dt if width is None else width
+    out = magnitude / dt if magnitude is not None else 1.0
+    if any(isinstance(v, np.ndarray) for v in (start, width, repeat, end, out)):
+        start, width, repeat = (np.asarray(v, float) for v in (start, width, repeat))
+        single = (start - SMALL_VENSIM <= time) & (time < start + width)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            phase = np.mod(time - start + SMALL_VENSIM, np.where(repeat == 0, 1.0, repeat))
+        within = (start <= time) & (True if end is None else time < end)
+        train = within & (phase < width)
+        return np.where(np.where(repeat == 0, single, train), out, 0.0)
+    return _s_pulse(time, dt, start, width, repeat, end, magnitude)
+
+
+def _v_min(a, b):
+    return np.minimum(a, b)
+
+
+def _v_max(a, b):
+    return np.maximum(a, b)
+
+
+def _v_pow(a, b):
+    return np.power(a, b) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else a**b
+
+
+# --- scalar flavour -------------------------------------------------------
+
+
+def _s_if(condition, if_true, if_false):  # only used where laziness is not needed
+    return if_true if condition else if_false
+
+
+def _s_xidz(numerator, denominator, fallback):
+    return fallback if abs(denominator) < SMALL_VENSIM else numerator / denominator
+
+
+def _s_zidz(numerator, denominator):
+    return 0.0 if abs(denominator) < SMALL_VENSIM else numerator / denominator
+
+
+def _s_integer(x):
+    return float(math.trunc(x))
+
+
+def _s_quantum(a, b):
+    return a if b < SMALL_VENSIM else b * math.trunc(a / b)
+
+
+def _s_modulo(x, m):
+    return x - _s_quantum(x, m)
+
+
+def _s_and(a, b):
+    return bool(a) and bool(b)
+
+
+def _s_or(a, b):
+    return bool(a) or bool(b)
+
+
+def _s_not(a):
+    return not a
+
+
+def _s_ramp(time, slope, start, finish=None):
+    final = time if finish is None else min(finish, time)
+    return (time + SMALL_VENSIM > start) * slope * (final - start)
+
+
+def _s_step(time, dt, value, tstep):
+    return value * (time + dt / 2 > tstep)
+
+
+def _s_pulse(time, dt, start, width=None, repeat=0.0, end=None, magnitude=None):
+    width = 0.5 * dt if width is None else width
+    out = magnitude / dt if magnitude is not None else 1.0
+    if repeat == 0:
+        return out if start - SMALL_VENSIM <= time < start + width else 0.0
+    if start <= time and (end is None or time < end):
+        return out if (time - start + SMALL_VENSIM) % repeat < width else 0.0
+    return 0.0
+
+
+def _s_pow(a, b):
+    result = a**b
+    if isinstance(result, complex):  # numpy gives nan here; so must we
+        raise ValueError("complex power")
+    return result
+
+
+def _s_log(x):
+    return math.log(x)
+
+
+def _np_min(a, b):
+    return np.minimum(a, b)
+
+
+VECTOR = {
+    "_if": _v_if,
+    "_xidz": _v_xidz,
+    "_zidz": _v_zidz,
+    "_integer": _v_integer,
+    "_quantum": _v_quantum,
+    "_modulo": _v_modulo,
+    "_and": _v_and,
+    "_or": _v_or,
+    "_not": _v_not,
+    "_ramp": _v_ramp,
+    "_step": _v_step,
+    "_pulse": _v_pulse,
+    "_min": _v_min,
+    "_max": _v_max,
+    "_pow": _v_pow,
+    "_abs": np.abs,
+    "_exp": np.exp,
+    "_ln": np.log,
+    "_sqrt": np.sqrt,
+    "_sin": np.sin,
+    "_cos": np.cos,
+    "_tan": np.tan,
+    "_arcsin": np.arcsin,
+    "_arccos": np.arccos,
+    "_arctan": np.arctan,
+    "_sinh": np.sinh,
+    "_cosh": np.cosh,
+    "_tanh": np.tanh,
+    "_lookup": _lookup_vector,
+    "_pi": np.pi,
+}
+
+SCALAR = {
+    "_if": _s_if,
+    "_xidz": _s_xidz,
+    "_zidz": _s_zidz,
+    "_integer": _s_integer,
+    "_quantum": _s_quantum,
+    "_modulo": _s_modulo,
+    "_and": _s_and,
+    "_or": _s_or,
+    "_not": _s_not,
+    "_ramp": _s_ramp,
+    "_step": _s_step,
+    "_pulse": _s_pulse,
+    "_min": min,
+    "_max": max,
+    "_pow": _s_pow,
+    "_abs": abs,
+    "_exp": math.exp,
+    "_ln": _s_log,
+    "_sqrt": math.sqrt,
+    "_sin": math.sin,
+    "_cos": math.cos,
+    "_tan": math.tan,
+    "_arcsin": math.asin,
+    "_arccos": math.acos,
+    "_arctan": math.atan,
+    "_sinh": math.sinh,
+    "_cosh": math.cosh,
+    "_tanh": math.tanh,
+    "_lookup": _lookup_scalar,
+    "_pi": math.pi,
+}
+
+#: Exceptions a scalar run raises where numpy would give inf or nan; the
+#: engine then reruns that scenario with the vector helpers.
+SCALAR_FAILURES = (ArithmeticError, ValueError, TypeError)
+
+
+class StructureChange(Exception):
+    """A run needs another structure than generated: a DELAY/SMOOTH order.
+
+    PySD fixes these orders when a run starts (``DELAY N`` and ``SMOOTH N``
+    evaluate their order argument; every delay lowers its order while
+    ``order * TIME STEP > delay time``). The generated code checks its
+    assumption at the start of each run and, when it is wrong, raises this
+    with the order to generate instead.
+    """
+
+    def __init__(self, column: str, order: int | None, message: str = "") -> None:
+        self.column = column
+        self.order = order
+        super().__init__(message or f"{column}: order {order}")
+
+
+def run_order(expected: int, order, dt: float, delay_time, column: str) -> int:
+    """The order PySD would use for ``column``; raise :class:`StructureChange` if not ``expected``."""
+    orders = np.atleast_1d(np.asarray(order, dtype=float))
+    times = np.broadcast_to(np.asarray(delay_time, dtype=float), orders.shape) if delay_time is not None else None
+    if times is not None and times.ndim and orders.shape != times.shape:
+        orders = np.broadcast_to(orders, times.shape)
+    found = set()
+    for k, value in enumerate(np.ravel(orders)):
+        value = int(value)
+        if times is not None:
+            limit = float(np.ravel(times)[k]) if np.ndim(times) else float(times)
+            while value * dt > limit and value > 0:
+                value -= 1
+        found.add(value)
+    if len(found) > 1:
+        raise StructureChange(column, None, f"{column}: the delay order differs between scenarios of one batch; "
+                              "run these scenarios separately")
+    value = found.pop()
+    if value < 1:
+        raise StructureChange(column, None, f"{column}: delay time shorter than TIME STEP")
+    if value != expected:
+        raise StructureChange(column, value)
+    return value
+
+
+class FixedDelay:
+    """DELAY FIXED: a pipe of ``round(delay/dt)`` slots, as PySD's ``DelayFixed``."""
+
+    __slots__ = ("pipe", "pointer", "order", "state")
+
+    def __init__(self, delay_time, dt: float, initial, name: str) -> None:
+        ratio = np.max(delay_time) / dt
+        if np.ndim(delay_time) and np.ptp(delay_time) != 0:
+            raise StructureChange(name, None, f"{name}: DELAY FIXED time differs between scenarios of one batch; "
+                                  "run these scenarios separately")
+        order = max(float(ratio), 1.0)
+        self.order = round(order + SMALL_VENSIM)
+        self.pointer = 0
+        self.state = initial
+        self.pipe = [initial] * self.order
+
+    def update(self, value) -> None:
+        self.pipe[self.pointer] = value
+        self.pointer = (self.pointer + 1) % self.order
+        self.state = self.pipe[self.pointer]
