@@ -1,0 +1,168 @@
+"""The dashboard in a real browser (headless Debian chromium through Playwright).
+
+One app and one browser page for the whole module, to keep it quick.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import json
+import logging
+
+import pytest
+
+from gscsd.dashboard.server import create_app
+
+from .browser import artifact, browser, serve  # noqa: F401
+from .test_dashboard_callbacks import make_models_dir
+
+pytestmark = pytest.mark.browser
+
+TIMEOUT = 20_000  # ms; a first run translates nothing (done at app start) but CI machines are slow
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, browser):  # noqa: F811
+    """(base URL, page, console errors) with the city model served in a thread."""
+    folder = make_models_dir(tmp_path_factory.mktemp("models"))
+    app = create_app(folder, store_path=tmp_path_factory.mktemp("store") / "s.sqlite")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with serve(app.server) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        yield url, page, errors
+        context.close()
+
+
+def open_page(page, url):
+    page.goto(url)
+    page.wait_for_selector(".js-plotly-plot")
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3")
+
+
+def slider(page, name):
+    return page.locator(f"[id='{json.dumps({'name': name, 'type': 'lever'}, separators=(',', ':'))}'] [role=slider]")
+
+
+def last_y(page, variable, trace="Current"):
+    """Last plotted value of ``trace`` on ``variable``'s chart."""
+    chart_id = json.dumps({"name": variable, "type": "chart"}, separators=(",", ":"))
+    return page.evaluate(
+        """([id, trace]) => {
+            const plot = document.getElementById(id).querySelector('.js-plotly-plot');
+            const data = plot._fullData.find(d => d.name === trace);
+            return data ? data.y[data.y.length - 1] : null;
+        }""",
+        [chart_id, trace],
+    )
+
+
+def test_page_loads_with_one_slider_per_lever(site):
+    url, page, _ = site
+    open_page(page, url)
+    assert page.locator("[role=slider]").count() == 3
+    assert page.locator(".lever-name").all_inner_texts() == ["Green Investment", "Growth", "Learning Time"]
+    assert page.locator(".js-plotly-plot").count() == 3
+    assert "run" in page.locator("#run-info").inner_text()
+    assert last_y(page, "Size", "Baseline") == pytest.approx(last_y(page, "Size"))
+    page.screenshot(path=artifact("dashboard-city.png"), full_page=True)
+
+
+def test_keyboard_slider_move_redraws_and_updates_url(site):
+    url, page, _ = site
+    before = last_y(page, "Size")
+    handle = slider(page, "Growth")
+    handle.focus()
+    handle.press("ArrowRight")
+    page.wait_for_url("**growth=0.035**")
+    page.wait_for_function(
+        """([id, old]) => {
+            const p = document.getElementById(id).querySelector('.js-plotly-plot');
+            const d = p._fullData.find(t => t.name === 'Current');
+            return d && d.y[d.y.length - 1] !== old;
+        }""",
+        arg=[json.dumps({"name": "Size", "type": "chart"}, separators=(",", ":")), before],
+    )
+    after = last_y(page, "Size")
+    assert after > before and last_y(page, "Size", "Baseline") == pytest.approx(before)
+    # reopening the URL restores the scenario exactly
+    shared = page.url
+    open_page(page, url)
+    assert slider(page, "Growth").get_attribute("aria-valuenow") == "0.03"
+    open_page(page, shared)
+    assert slider(page, "Growth").get_attribute("aria-valuenow") == "0.035"
+    assert last_y(page, "Size") == pytest.approx(after)
+
+
+def test_save_load_and_delete_a_scenario(site):
+    url, page, _ = site
+    open_page(page, url + "/?model=city.mdl&green_investment=0.6")
+    page.fill("#scenario-name", "Green push")
+    page.click("#save-scenario")
+    page.wait_for_selector("#scenario-message:has-text(\"Saved 'Green push'.\")")
+    page.click("#reset-all")
+    page.wait_for_function("!location.search.includes('green_investment')")
+    assert slider(page, "Green Investment").get_attribute("aria-valuenow") == "0.2"
+    page.click("#saved-select")
+    page.get_by_role("option", name="Green push").click()
+    page.click("#load-scenario")
+    page.wait_for_selector("#scenario-message:has-text(\"Loaded 'Green push'.\")")
+    page.wait_for_url("**green_investment=0.6**")
+    assert slider(page, "Green Investment").get_attribute("aria-valuenow") == "0.6"
+    page.click("#delete-scenario")
+    page.wait_for_selector("#scenario-message:has-text(\"Deleted 'Green push'.\")")
+    page.click("#saved-select")
+    assert page.get_by_role("option", name="Green push").count() == 0
+    page.keyboard.press("Escape")
+
+
+def test_bad_url_value_shows_a_message_and_keeps_the_rest(site):
+    url, page, _ = site
+    open_page(page, url + "/?model=city.mdl&growth=9&green_investment=0.4")
+    message = page.locator("#url-message")
+    assert "lever 'Growth' = 9 is outside its range [0, 0.1]" in message.inner_text()
+    assert "using its default 0.03" in message.inner_text()
+    assert slider(page, "Growth").get_attribute("aria-valuenow") == "0.03"
+    assert slider(page, "Green Investment").get_attribute("aria-valuenow") == "0.4"
+
+
+def test_report_download_is_valid_html(site):
+    url, page, _ = site
+    with page.expect_download() as info:
+        page.click("#export-report")
+    path = artifact("dashboard-report.html")
+    info.value.save_as(path)
+    text = path.read_text(encoding="utf-8")
+    assert text.lstrip().lower().startswith(("<!doctype html", "<html"))
+    checker = _TagBalance()
+    checker.feed(text)
+    assert checker.stack == [] and checker.seen_body
+
+
+def test_no_errors_in_the_browser_console(site):
+    _, _, errors = site
+    assert errors == []
+
+
+class _TagBalance(html.parser.HTMLParser):
+    """Checks that structural tags are closed in order."""
+
+    VOID = {"meta", "link", "br", "img", "input", "hr", "col", "source", "wbr", "area", "base", "embed", "track"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str] = []
+        self.seen_body = False
+
+    def handle_starttag(self, tag, attrs):
+        self.seen_body |= tag == "body"
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1] if self.stack else None}>"
+        self.stack.pop()
