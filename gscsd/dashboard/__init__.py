@@ -18,8 +18,9 @@ without editing the dashboard: put the module's dotted name in
     shared stores (``context.ids``, a :class:`gscsd.dashboard.tabs.StoreIds`).
     Keep it cheap: run simulations in callbacks, not here.
 ``register_callbacks(app) -> None``
-    Called once per app, at start. Register callbacks with ``@app.callback``
-    (or ``dash.callback``); use the shared stores as ``Input``/``State``:
+    Called once per app, at start. Register callbacks with ``app.callback``
+    (not ``dash.callback``, which would attach them to whichever app is
+    created first); use the shared stores as ``Input``/``State``:
 
     * ``STORE_IDS.levers`` -- ``data`` is ``{lever name: value}`` for every
       lever of the current model (the current scenario, updated as sliders move);

@@ -275,7 +275,8 @@ class Dashboard:
         runs = {s.name: simulate(model, s, method, self.cache)[0] for s in scenarios}
         baseline, _ = simulate(model, Scenario("Baseline"), method, self.cache)
         text = report_html(model, scenarios, runs, baseline, chart_variables(model, picked), method=method,
-                           mode=mode or "sum", title=f"{model.name}: scenario report")
+                           mode=mode or "sum", title=f"{model.name}: scenario report",
+                           engine=runs["Current"].attrs.get("engine"))
         return dcc.send_string(text, f"{model.name}-report-{_stamp()}.html", type="text/html")
 
 

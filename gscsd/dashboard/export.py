@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import inspect
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -35,18 +36,24 @@ def report_html(
     method: str = "euler",
     mode: str = "sum",
     title: str | None = None,
+    engine: str | None = None,
 ) -> str:
     """The report for the export button: the report module's, else :func:`simple_report`.
 
-    ``scenarios`` are handed to the report module (it runs them itself);
-    ``runs`` and ``baseline`` are the dashboard's results for the fallback.
+    ``scenarios`` are handed to the report module (it runs them itself, with
+    the dashboard's ``method`` and the ``engine`` that produced the charts,
+    so the report shows the same numbers); ``runs`` and ``baseline`` are the
+    dashboard's results for the fallback.
     """
     try:
         from .. import report
     except ImportError:
         report = None
     if report is not None and hasattr(report, "build_report"):
-        return report.build_report(model, list(scenarios), baseline=True, title=title)
+        accepted = inspect.signature(report.build_report).parameters
+        options = {"method": method, "engine": engine}
+        extra = {k: v for k, v in options.items() if k in accepted and v is not None}
+        return report.build_report(model, list(scenarios), baseline=True, title=title, **extra)
     return simple_report(model, scenarios, runs, baseline, variables, method=method, mode=mode, title=title)
 
 
