@@ -127,7 +127,11 @@ class Builder:
         if len(model.sections) > 1:
             macros = [s.name for s in model.sections[1:]]
             self.reasons.append(f"macros ({', '.join(macros)}): not supported")
-        section = SectionBuilder(model.sections[0])
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PySD's notes on incomplete ranges; it copes, so do we
+            section = SectionBuilder(model.sections[0])
         self.ranges: dict[str, list[str]] = {k: list(v) for k, v in section.subscripts.subscripts.items()}
         self.mapping: dict[str, list] = dict(section.subscripts.mapping)
         self.all_elements = {e for values in self.ranges.values() for e in values}
