@@ -191,18 +191,21 @@ def _e(text: object) -> str:
 def _number(value: float) -> str:
     if value is None or not math.isfinite(value):
         return "–"
-    if value != 0 and (abs(value) >= 1e7 or abs(value) < 1e-3):
+    if value != 0 and (abs(value) >= 1e9 or abs(value) < 1e-3):
         return f"{value:.4g}"
-    if abs(value) >= 1000:
+    if abs(value) >= 10_000:  # years (2030) stay without a separator
         return f"{value:,.0f}"
     return f"{value:.4g}"
 
 
 def _percent(value: float) -> str:
+    """A change in %, with a neutral arrow: whether up is good depends on the output."""
     if value is None or not math.isfinite(value):
         return '<span class="note">n/a</span>'
-    css = "up" if value > 0.05 else "down" if value < -0.05 else ""
-    return f'<span class="{css}">{value:+.1f}%</span>'
+    if abs(value) < 0.05:
+        return '<span class="flat">±0.0%</span>'
+    arrow, css = ("▲", "up") if value > 0 else ("▼", "down")
+    return f'<span class="{css}">{arrow} {value:+.1f}%</span>'
 
 
 def _time(value: float) -> str:
@@ -302,9 +305,11 @@ def _summary(data: ReportData) -> str:
         parts.append(f"<p>Key outputs of each scenario compared with the baseline (the model's own lever "
                      f"values) at {', '.join(_e(_time(t)) for t in times)} ({_e(model.time.units or 'time')}); "
                      "the change is relative to the baseline value.</p>")
-    frames = data.runs or {BASELINE_NAME: data.baseline}
-    against = data.baseline if data.runs else None
-    for name, frame in frames.items():
+    tables: list[tuple[str, pd.DataFrame, pd.DataFrame | None]] = []
+    if data.baseline is not None:
+        tables.append((BASELINE_NAME + " (the model file's lever values)", data.baseline, None))
+    tables += [(name, frame, data.baseline) for name, frame in data.runs.items()]
+    for name, frame, against in tables:
         table = compare(model, frame, frame if against is None else against, times)
         rows = []
         for variable, group in table.groupby("variable", sort=False):
@@ -364,7 +369,7 @@ def _trajectories(data: ReportData, figures: _Figures) -> str:
     runs = {html.escape(name, quote=False): frame for name, frame in data.runs.items()}
     parts = ["<p>All scenarios overlaid" + (", the baseline dashed grey" if data.baseline is not None else "")
              + (". Shaded: the uncertainty bands (5–95% light, 25–75% darker; median dotted)." if data.bands else ".")
-             + "</p>"]
+             + " Hover for values; click a legend entry to hide a line.</p>", '<div class="charts">']
     unused = sorted(set(data.bands) - set(model.key_outputs))
     for variable in model.key_outputs:
         figure = trajectory_figure(model, variable, runs, baseline=data.baseline, bands=data.bands.get(variable))
@@ -372,6 +377,7 @@ def _trajectories(data: ReportData, figures: _Figures) -> str:
     for variable in unused:  # bands given for a variable that is not a key output: still show them
         figure = trajectory_figure(model, variable, runs, baseline=data.baseline, bands=data.bands[variable])
         parts.append(figures.add(figure))
+    parts.append("</div>")
     return "\n".join(parts)
 
 

@@ -1,7 +1,7 @@
 """The report's stylesheet: system fonts only, so nothing is fetched from anywhere."""
 
 CSS = """
-:root { --ink: #1a1a1a; --muted: #5f6368; --rule: #d9dce1; --accent: #0072B2; --up: #1b7f3b; --down: #b3261e;
+:root { --ink: #1a1a1a; --muted: #5f6368; --rule: #d9dce1; --accent: #0072B2; --up: #0b5d91; --down: #a34a00;
         --assume: #8a5a00; --assume-bg: #fff6e0; }
 * { box-sizing: border-box; }
 body { margin: 0; color: var(--ink); background: #fff;
@@ -20,13 +20,14 @@ th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--rule
 th { background: #f3f5f7; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.changed td { background: #eef6fc; }
-.up { color: var(--up); } .down { color: var(--down); }
+.up { color: var(--up); } .down { color: var(--down); } .flat { color: var(--muted); }
 code, .eq { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
 .eq { white-space: pre-wrap; word-break: break-word; }
 tr.assumption td { background: var(--assume-bg); }
 .badge { display: inline-block; font-size: 11px; font-weight: 600; padding: 0 6px; border-radius: 8px;
          background: var(--assume); color: #fff; margin-left: 4px; vertical-align: 1px; }
-.plot { width: 100%; margin: 4px 0 12px; }
+.plot { width: 100%; margin: 4px 0 12px; min-width: 0; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 4px 18px; }
 .diagram { border: 1px solid var(--rule); border-radius: 4px; }
 .scenario-notes { white-space: pre-wrap; border-left: 3px solid var(--rule); padding-left: 10px; }
 dl.prov { display: grid; grid-template-columns: max-content 1fr; gap: 3px 16px; }
