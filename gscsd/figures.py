@@ -46,6 +46,23 @@ def series(model: Model, frame: pd.DataFrame, variable: str, mode: Mode = "sum")
     return {column[len(name) + 1 : -1]: frame[column] for column in columns}
 
 
+def display_number(value: float) -> str:
+    """A value as planners read it: ``701,400``, ``3,432``, ``0.4835``, ``n/a`` for NaN.
+
+    Four significant digits below 10,000, whole numbers with thousands
+    separators above (never ``7.014e+05``), scientific notation only for
+    very large or tiny magnitudes.
+    """
+    if value != value:  # NaN
+        return "n/a"
+    magnitude = abs(value)
+    if magnitude >= 1e12 or (0 < magnitude < 1e-4):
+        return f"{value:.3e}"
+    if magnitude >= 1e4:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
 def axis_title(model: Model, variable: str) -> str:
     """``Name (units)`` for a chart title."""
     var = model.variable(variable)

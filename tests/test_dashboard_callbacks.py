@@ -13,6 +13,7 @@ import gscsd
 from gscsd.dashboard import layout, tabs
 from gscsd.dashboard.export import simple_report
 from gscsd.dashboard.server import create_app
+from gscsd.figures import display_number
 
 from .conftest import write_mdl
 
@@ -128,7 +129,7 @@ def test_charts_show_key_outputs_baseline_dashed_and_summary(board, page):
     card = [c for c in cards if c.to_plotly_json()["props"].get("data-variable") == "Pollution"][0]
     baseline = gscsd.run(model)["Pollution"].iloc[-1]
     change = (expected["Pollution"].iloc[-1] - baseline) / baseline * 100
-    assert f"{expected['Pollution'].iloc[-1]:.4g}" in _text(card) and f"{change:+.1f}%" in _text(card)
+    assert display_number(expected["Pollution"].iloc[-1]) in _text(card) and f"{change:+.1f}%" in _text(card)
     assert "2060" in _text(cards[0])
     # per element: one line per technology, for the baseline and the current run
     graphs, *_ = board.update_charts(levers, "euler", [], "elements", [], page)
@@ -263,6 +264,11 @@ def test_extra_tabs_plug_in(tmp_path, monkeypatch):
     text = _text(children)
     assert "This tab failed for city.mdl: ZeroDivisionError" in text
     assert "This tab could not load: ModuleNotFoundError" in text
+
+
+def test_numbers_read_well():
+    assert [display_number(v) for v in (701400.4, 10000, 3432.2, 0.48351, float("nan"), 2e13, -5e-6)] == [
+        "701,400", "10,000", "3432", "0.4835", "n/a", "2.000e+13", "-5.000e-06"]
 
 
 def test_store_model_data_gives_the_model(page):

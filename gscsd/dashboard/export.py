@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ..figures import trajectory_figure
+from ..figures import display_number, trajectory_figure
 from ..model import Model
 from ..scenario import Scenario
 from ..summary import compare
@@ -101,10 +101,11 @@ def simple_report(
     for i, variable in enumerate(model.key_outputs):
         units = model.variable(variable).units
         base = next(iter(tables.values())).iloc[i]["baseline"] if tables else float("nan")
-        parts.append(f"<tr><td>{esc(variable)}</td><td>{esc(units)}</td><td class='num'>{base:.4g}</td>")
+        parts.append(f"<tr><td>{esc(variable)}</td><td>{esc(units)}</td><td class='num'>{display_number(base)}</td>")
         for table in tables.values():
             row = table.iloc[i]
-            parts.append(f"<td class='num'>{row['current']:.4g}</td><td class='num'>{row['change_pct']:+.1f}%</td>")
+            parts.append(f"<td class='num'>{display_number(row['current'])}</td>"
+                         f"<td class='num'>{row['change_pct']:+.1f}%</td>")
         parts.append("</tr>")
     parts.append("</table><h2>Trajectories</h2>")
     for i, variable in enumerate(variables):

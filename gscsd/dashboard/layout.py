@@ -15,7 +15,7 @@ import pandas as pd
 from dash import dcc, html
 
 from ..engines import METHODS
-from ..figures import trajectory_figure
+from ..figures import display_number, trajectory_figure
 from ..model import Lever, Model
 from ..share import format_value
 from .tabs import STORE_IDS, TabContext
@@ -282,9 +282,9 @@ def summary_row(table: pd.DataFrame) -> list:
         cards.append(
             html.Div(
                 [html.Div(row.variable, className="card-name", title=f"{row.variable} ({row.units})"),
-                 html.Div([html.Span(f"{row.current:.4g}", className="card-value"),
+                 html.Div([html.Span(display_number(row.current), className="card-value"),
                            html.Span(f" {row.units}", className="units")]),
-                 html.Div([html.Span(f"baseline {row.baseline:.4g} ", className="muted"),
+                 html.Div([html.Span(f"baseline {display_number(row.baseline)} ", className="muted"),
                            html.Span(badge, className=f"change {tone}")])],
                 className="card", **{"data-variable": row.variable},
             )
