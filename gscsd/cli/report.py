@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from .. import engines
 from ..engines import METHODS
 from ..errors import InputError
 from ..model import load_model
@@ -29,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="percentile bands (.csv or .nc, as `gscsd uncertainty --out` writes) to shade")
     parser.add_argument("--title", help="report title (default: '<model> scenario report')")
     parser.add_argument("--method", choices=METHODS, default="euler", help="integration method (default euler)")
+    parser.add_argument("--engine", choices=getattr(engines, "ENGINES", ("pysd",)), default="pysd",
+                        help="simulation engine (default pysd)")
     parser.add_argument("--format", choices=("html", "csv", "netcdf"),
                         help="html report, or the underlying results as csv/netcdf (default: from -o's extension)")
     parser.add_argument("-o", "--out", type=Path, help="output file (default report.html / .csv / .nc)")
@@ -57,7 +60,8 @@ def main(args: argparse.Namespace) -> int:
         raise InputError("nothing to report: give --scenario FILE, or keep the baseline")
     model = load_model(args.model)
     scenarios = [Scenario.load(path) for path in args.scenarios]
-    data = prepare(model, scenarios, baseline=args.baseline, uncertainty=args.uncertainty, method=args.method)
+    data = prepare(model, scenarios, baseline=args.baseline, uncertainty=args.uncertainty, method=args.method,
+                   engine=args.engine)
     if fmt == "html":
         text = render_html(data, title=args.title)
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
