@@ -47,7 +47,7 @@ def series(model: Model, frame: pd.DataFrame, variable: str, mode: Mode = "sum")
 
 
 def display_number(value: float) -> str:
-    """A value as planners read it: ``701,400``, ``3,432``, ``0.4835``, ``n/a`` for NaN.
+    """A value as planners read it: ``701,400``, ``3432``, ``0.4835``, ``n/a`` for NaN.
 
     Four significant digits below 10,000, whole numbers with thousands
     separators above (never ``7.014e+05``), scientific notation only for

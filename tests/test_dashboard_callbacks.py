@@ -304,3 +304,15 @@ def _text(node) -> str:
     if node is None or isinstance(node, (int, float)):
         return ""
     return _text(getattr(node, "children", None))
+
+
+def test_sliders_update_while_dragging_only_with_a_fast_engine(tmp_path):
+    board = create_app(make_models_dir(tmp_path / "m"), store_path=tmp_path / "s.sqlite").gscsd
+    assert board.slider_updatemode() == "mouseup"  # nothing measured yet
+    _, model_data, levers, *_ = board.build_page("")
+    board.update_charts(levers, "euler", [], "sum", [], model_data)
+    assert board.last_seconds is not None
+    board.last_seconds = 3.0  # a PySD-sized run of a big model
+    assert board.slider_updatemode() == "mouseup"
+    board.last_seconds = 0.01
+    assert board.slider_updatemode() == "drag"

@@ -33,19 +33,23 @@ def served(tmp_path_factory):
     return app, model_data
 
 
-def chart_request(levers, model_data):
+def chart_request(app, levers, model_data):
     """The request the browser sends when the levers store changes (Dash's update protocol)."""
+    model = gscsd.load_model(model_data["path"])
+    sliders = [{"id": {"name": lever.name, "type": "lever"}, "property": "updatemode"} for lever in model.levers]
     outputs = [{"id": "charts", "property": "children"}, {"id": "summary", "property": "children"},
-               {"id": "run-info", "property": "children"}, {"id": "banner", "property": "children"}]
+               {"id": "run-info", "property": "children"}, {"id": "banner", "property": "children"}, sliders]
+    (output,) = [key for key in app.callback_map if key.startswith("..charts.children")]
     return {
-        "output": "..charts.children...summary.children...run-info.children...banner.children..",
+        "output": output,
         "outputs": outputs,
         "inputs": [{"id": STORE_IDS.levers, "property": "data", "value": levers},
                    {"id": STORE_IDS.method, "property": "data", "value": "euler"},
                    {"id": "variable-picker", "property": "value", "value": ["Learning"]},
                    {"id": "series-mode", "property": "value", "value": "elements"},
                    {"id": STORE_IDS.overlays, "property": "data", "value": []}],
-        "state": [{"id": STORE_IDS.model, "property": "data", "value": model_data}],
+        "state": [{"id": STORE_IDS.model, "property": "data", "value": model_data},
+                  [dict(slider, value="mouseup") for slider in sliders]],
         "changedPropIds": [f"{STORE_IDS.levers}.data"],
     }
 
@@ -74,7 +78,7 @@ def test_concurrent_sessions_match_sequential_runs(served):
         client = app.server.test_client()  # one client per session, as separate browsers
         results = []
         for _ in range(2):
-            reply = client.post("/_dash-update-component", json=chart_request(levers, model_data))
+            reply = client.post("/_dash-update-component", json=chart_request(app, levers, model_data))
             assert reply.status_code == 200, reply.get_data(as_text=True)[:500]
             results.append(plotted(json.loads(reply.get_data(as_text=True))))
         return results

@@ -46,11 +46,16 @@ class Dashboard:
     """
 
     def __init__(self, library: ModelLibrary, store: ScenarioStore, cache: ResultCache,
-                 tab_modules: Sequence[tuple] = ()) -> None:
+                 tab_modules: Sequence[tuple] = (), engine: str | None = None) -> None:
         self.library = library
         self.store = store
         self.cache = cache
         self.tab_modules = list(tab_modules)
+        self.engine = engine  # None: gscsd.run's default
+
+    def simulate(self, model: Model, scenario: Scenario, method: str) -> tuple[Any, bool]:
+        """Results (cached) of ``scenario`` with the app's engine choice."""
+        return simulate(model, scenario, method, self.cache, self.engine)
 
     # -- helpers ------------------------------------------------------------
     def model_for(self, model_data: Mapping[str, Any] | None) -> tuple[Model | None, str | None, float]:
@@ -167,11 +172,11 @@ class Dashboard:
                                    className="banner info", role="status"))
         method = method or "euler"
         try:
-            current, cached = simulate(model, scenario_for(model, levers), method, self.cache)
-            baseline, _ = simulate(model, Scenario("Baseline"), method, self.cache)
+            current, cached = self.simulate(model, scenario_for(model, levers), method)
+            baseline, _ = self.simulate(model, Scenario("Baseline"), method)
             runs = {"Current": current}
             for overlay in overlays or []:
-                frame, _ = simulate(model, scenario_for(model, overlay["levers"], overlay["name"]), method, self.cache)
+                frame, _ = self.simulate(model, scenario_for(model, overlay["levers"], overlay["name"]), method)
                 runs[overlay["name"]] = frame
         except GscsdError as exc:
             banner.append(html.Div(str(exc), className="banner error", role="alert"))
@@ -179,10 +184,22 @@ class Dashboard:
         variables = chart_variables(model, picked)
         final = float(baseline.index[-1])
         table = compare(model, current, baseline, [final], model.key_outputs)
-        info = f"last run {current.attrs.get('seconds', 0):.2f} s · {current.attrs.get('engine', '')} · {method}"
+        seconds = float(current.attrs.get("seconds", 0.0))
+        info = f"last run {seconds:.2f} s · {current.attrs.get('engine', '')} · {method}"
         if cached:
             info += " · cached"
+        else:
+            self.last_seconds = seconds
         return layout.charts(model, variables, runs, baseline, mode or "sum"), layout.summary_row(table), info, banner
+
+    #: Below this run time (s) sliders update while dragging; slower engines update on release.
+    DRAG_BELOW = 0.25
+    last_seconds: float | None = None
+
+    def slider_updatemode(self) -> str:
+        """``"drag"`` when the engine is fast enough for live dragging, else ``"mouseup"``."""
+        fast = self.last_seconds is not None and self.last_seconds < self.DRAG_BELOW
+        return "drag" if fast else "mouseup"
 
     # -- scenarios ----------------------------------------------------------
     def manage_scenarios(
@@ -259,7 +276,7 @@ class Dashboard:
         model, _, _ = self.model_for(model_data)
         if model is None or levers is None:
             raise PreventUpdate
-        frame, _ = simulate(model, scenario_for(model, levers), method or "euler", self.cache)
+        frame, _ = self.simulate(model, scenario_for(model, levers), method or "euler")
         return dcc.send_string(results_csv(frame), f"{model.name}-{_stamp()}.csv", type="text/csv")
 
     def export_report(self, levers: Mapping[str, float] | None, method: str | None,
@@ -272,8 +289,8 @@ class Dashboard:
         method = method or "euler"
         scenarios = [scenario_for(model, levers, "Current")]
         scenarios += [scenario_for(model, o["levers"], o["name"]) for o in overlays or []]
-        runs = {s.name: simulate(model, s, method, self.cache)[0] for s in scenarios}
-        baseline, _ = simulate(model, Scenario("Baseline"), method, self.cache)
+        runs = {s.name: self.simulate(model, s, method)[0] for s in scenarios}
+        baseline, _ = self.simulate(model, Scenario("Baseline"), method)
         text = report_html(model, scenarios, runs, baseline, chart_variables(model, picked), method=method,
                            mode=mode or "sum", title=f"{model.name}: scenario report",
                            engine=runs["Current"].attrs.get("engine"))
@@ -361,12 +378,17 @@ def register(app: dash.Dash, board: Dashboard) -> None:
 
     @app.callback(
         Output("charts", "children"), Output("summary", "children"), Output("run-info", "children"),
-        Output("banner", "children"),
+        Output("banner", "children"), Output({"type": layout.LEVER, "name": ALL}, "updatemode"),
         Input(STORE_IDS.levers, "data"), Input(STORE_IDS.method, "data"), Input("variable-picker", "value"),
         Input("series-mode", "value"), Input(STORE_IDS.overlays, "data"), State(STORE_IDS.model, "data"),
+        State({"type": layout.LEVER, "name": ALL}, "updatemode"),
     )
-    def _charts(levers, method, picked, mode, overlays, model_data):
-        return board.update_charts(levers, method, picked, mode, overlays, model_data)
+    def _charts(levers, method, picked, mode, overlays, model_data, modes):
+        result = board.update_charts(levers, method, picked, mode, overlays, model_data)
+        # Live updates while dragging only where the engine keeps up.
+        wanted = board.slider_updatemode()
+        sliders = [wanted if m != wanted else dash.no_update for m in modes]
+        return (*result, sliders)
 
     @app.callback(
         Output("saved-select", "options"), Output("saved-select", "value"),

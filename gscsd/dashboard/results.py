@@ -75,15 +75,19 @@ def scenario_for(model: Model, levers: Mapping[str, float] | None, name: str = "
     return Scenario(name, chosen)
 
 
-def simulate(model: Model, scenario: Scenario, method: str, cache: ResultCache) -> tuple[pd.DataFrame, bool]:
+def simulate(
+    model: Model, scenario: Scenario, method: str, cache: ResultCache, engine: str | None = None
+) -> tuple[pd.DataFrame, bool]:
     """Results of ``scenario`` and whether they came from the cache.
 
+    ``engine`` of ``None`` uses :func:`gscsd.run`'s default choice.
     ``frame.attrs["seconds"]`` is the wall time of the run that produced them.
     """
-    key = (model.hash, scenario.key(model), method)
+    key = (model.hash, scenario.key(model), method, engine)
     frame = cache.get(key)
     if frame is not None:
         return frame, True
-    frame = run(model, scenario, method=method)
+    options = {"engine": engine} if engine else {}
+    frame = run(model, scenario, method=method, **options)
     cache.put(key, frame)
     return frame, False

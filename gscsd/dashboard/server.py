@@ -27,6 +27,7 @@ def create_app(
     *,
     store_path: str | Path | None = None,
     cache_size: int = 64,
+    engine: str | None = None,
 ) -> dash.Dash:
     """The dashboard for the ``.mdl`` files in ``models_dir``.
 
@@ -38,6 +39,8 @@ def create_app(
         SQLite file of saved scenarios (default :func:`gscsd.store.default_store_path`).
     cache_size : int
         How many results to keep in memory (0 disables the cache).
+    engine : str, optional
+        Simulation engine for every run (default: :func:`gscsd.run`'s choice).
 
     Returns
     -------
@@ -53,7 +56,8 @@ def create_app(
         update_title=None,  # keep the tab title still while a run is under way
     )
     modules = load_tab_modules()
-    board = Dashboard(ModelLibrary(models_dir), ScenarioStore(store_path), ResultCache(cache_size), modules)
+    board = Dashboard(ModelLibrary(models_dir), ScenarioStore(store_path), ResultCache(cache_size), modules,
+                      engine)
     app.layout = layout.shell
     register(app, board)
     for i, (name, module, _error) in enumerate(modules):
@@ -75,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", default=DEFAULT_MODELS_DIR, help="folder of .mdl files (or one .mdl file)")
     parser.add_argument("--store", default=None,
                         help=f"SQLite file for saved scenarios (default {default_store_path()})")
+    parser.add_argument("--engine", default=None, help="simulation engine (default: gscsd.run's choice)")
     parser.add_argument("--debug", action="store_true", help="Dash debug mode (off by default)")
     args = parser.parse_args(argv)
-    app = create_app(args.models_dir, store_path=args.store)
+    app = create_app(args.models_dir, store_path=args.store, engine=args.engine)
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0
