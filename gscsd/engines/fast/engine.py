@@ -44,6 +44,7 @@ class Compiled:
     columns: tuple[str, ...]
     levers: dict[str, str]  # py_name -> Vensim name
     source: str  # vector flavour, for reading
+    ode: dict  # vector namespace: initial(), rates(), STATES, ODE_UNSUPPORTED for RK4 and SciPy
 
 
 _compiled: dict[str, Compiled | Unsupported] = {}
@@ -97,12 +98,14 @@ def compile_model(model: Model, orders: dict[str, int] | None = None) -> Compile
             if "unsupported" in entry:
                 found = Unsupported(entry["unsupported"])
             else:
+                vector = _load(entry["vector"], VECTOR)
                 found = Compiled(
-                    scalar=_load(entry["scalar"], SCALAR),
-                    vector=_load(entry["vector"], VECTOR),
+                    scalar=_load(entry["scalar"], SCALAR)["simulate"],
+                    vector=vector["simulate"],
                     columns=tuple(entry["columns"]),
                     levers=entry["levers"],
                     source=entry["vector"],
+                    ode=vector,
                 )
             _compiled[key] = found
     if isinstance(found, Unsupported):
@@ -121,11 +124,12 @@ def unsupported_reasons(model: Model) -> list[str]:
 
 def _load(source: str, helpers: dict) -> Any:
     namespace: dict[str, Any] = dict(helpers)
-    namespace.update(_nan=float("nan"), _inf=float("inf"), _FixedDelay=FixedDelay, _run_order=run_order)
+    namespace.update(_nan=float("nan"), _inf=float("inf"), _FixedDelay=FixedDelay, _run_order=run_order,
+                     _F=np.float64)
     code = compile(source, "<gscsd fast engine>", "exec")
     exec(code, namespace)  # noqa: S102 - our own generated source
     namespace.update({f"T{i}": Table(*spec) for i, spec in enumerate(namespace["TABLES"])})
-    return namespace["simulate"]
+    return namespace
 
 
 def time_grid(start: float, final: float, step: float, saveper: float) -> tuple[list[float], list[bool], np.ndarray]:

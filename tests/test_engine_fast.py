@@ -1,0 +1,206 @@
+"""The fast engine: equal to PySD (Euler), batches equal singles, fallback, methods."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+
+import numpy as np
+import pytest
+
+import gscsd
+from gscsd.engines.fast import FastEngine, FastUnsupportedError, compile_model, unsupported_reasons
+from gscsd.engines.fast.engine import cache_file
+from gscsd.errors import InputError
+
+from .conftest import GSC, SAMPLES, needs_corpus, write_mdl
+
+SAMPLE_MODELS = sorted(SAMPLES.glob("*/*.mdl")) if SAMPLES.is_dir() else []
+
+
+def _same(fast, reference, rtol=1e-6):
+    assert list(fast.columns) == list(reference.columns)
+    assert np.array_equal(fast.index.to_numpy(), reference.index.to_numpy())
+    np.testing.assert_allclose(fast.to_numpy(), reference.to_numpy(), rtol=rtol, atol=1e-12)
+
+
+def _random_scenario(model, seed):
+    rng = random.Random(seed)
+    return gscsd.Scenario(f"random {seed}", {lv.name: rng.uniform(lv.min, lv.max) for lv in model.levers})
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", SAMPLE_MODELS, ids=lambda p: p.parent.name)
+def test_samples_equal_pysd_for_default_and_random_levers(path):
+    model = gscsd.load_model(path)
+    for scenario in [gscsd.Scenario()] + [_random_scenario(model, seed) for seed in (1, 2)]:
+        _same(gscsd.run(model, scenario, engine="fast"), gscsd.run(model, scenario, engine="pysd"))
+
+
+@pytest.mark.skipif(not GSC.is_file(), reason="models/gsc.mdl not written yet")
+def test_gsc_equals_pysd_for_default_and_random_levers(gsc):
+    for scenario in (gscsd.Scenario(), _random_scenario(gsc, 7)):
+        fast = gscsd.run(gsc, scenario, engine="fast")
+        assert fast.attrs["engine"] == "fast"
+        _same(fast, gscsd.run(gsc, scenario, engine="pysd"))
+
+
+@needs_corpus
+def test_batch_equals_singles(teacup):
+    scenarios = [_random_scenario(teacup, seed) for seed in range(5)]
+    batch = gscsd.run_batch(teacup, scenarios, engine="fast")
+    assert batch.attrs["engine"] == "fast" and batch.sizes["scenario"] == 5
+    for k, scenario in enumerate(scenarios):
+        single = gscsd.run(teacup, scenario, engine="fast")
+        np.testing.assert_allclose(
+            batch["Teacup Temperature"].isel(scenario=k).to_numpy(), single["Teacup Temperature"].to_numpy(),
+            rtol=1e-12,
+        )
+    pysd = gscsd.run_batch(teacup, scenarios[:2], engine="pysd")
+    np.testing.assert_allclose(batch["Teacup Temperature"][:2], pysd["Teacup Temperature"], rtol=1e-6)
+
+
+def test_subscripted_batch_keeps_subscript_dims_and_selected_variables(tmp_path):
+    path = write_mdl(tmp_path, "subs.mdl", """
+Region: north, south ~~|
+growth[Region] = 0.1, 0.2 ~ 1/Year ~ |
+boost = 1 ~ Dmnl [0, 3] ~ lever |
+people[Region] = INTEG(people[Region] * growth[Region] * boost, 100) ~ Person ~ |
+total = SUM(people[Region!]) ~ Person ~ |
+""")
+    model = gscsd.load_model(path)
+    scenarios = [gscsd.Scenario(levers={"boost": b}) for b in (0.5, 1.0, 2.0)]
+    batch = gscsd.run_batch(model, scenarios, variables=["people", "total"], engine="fast")
+    assert set(batch.data_vars) == {"people", "total"}
+    assert batch["people"].dims == ("scenario", "time", "Region")
+    np.testing.assert_allclose(batch["total"], batch["people"].sum("Region"), rtol=1e-12)
+    reference = gscsd.run(model, scenarios[2], engine="pysd")
+    np.testing.assert_allclose(batch["people"].isel(scenario=2).sel(Region="south"), reference["people[south]"],
+                               rtol=1e-9)
+
+
+def test_unsupported_model_is_named_and_auto_falls_back_to_pysd(tmp_path):
+    path = write_mdl(tmp_path, "alloc.mdl", """
+x = 3 ~ Dmnl ~ |
+y = INTEG(z, 1) ~ Dmnl ~ |
+z = INVERT MATRIX(x, 1) ~ Dmnl ~ |
+""")
+    model = gscsd.load_model(path)
+    assert any("INVERT MATRIX" in r and r.startswith("z:") for r in unsupported_reasons(model))
+    with pytest.raises(FastUnsupportedError, match=r"fast engine does not support z: function INVERT MATRIX"):
+        gscsd.run(model, engine="fast")
+    with pytest.raises(Exception):  # noqa: B017 - PySD cannot run it either; auto must not hide that
+        gscsd.run(model, engine="auto")
+
+
+def test_auto_falls_back_with_reason_in_attrs(tmp_path):
+    path = write_mdl(tmp_path, "vs.mdl", """
+D: a, b ~~|
+v[D] = 1, 2 ~ Dmnl ~ |
+s[D] = 0, 1 ~ Dmnl ~ |
+picked = VECTOR SELECT(s[D!], v[D!], 2, 0, 0) ~ Dmnl ~ |
+stock = INTEG(picked, 0) ~ Dmnl ~ |
+""")
+    model = gscsd.load_model(path)
+    results = gscsd.run(model)  # engine="auto" is the default
+    assert results.attrs["engine"] == "pysd"
+    assert re.search(r"picked: function VECTOR SELECT", results.attrs["fallback"])
+    batch = gscsd.run_batch(model, [gscsd.Scenario(), gscsd.Scenario()])
+    assert batch.attrs["engine"] == "pysd" and "VECTOR SELECT" in batch.attrs["fallback"]
+
+
+@needs_corpus
+def test_auto_uses_fast_when_supported_and_caches_generated_code(teacup):
+    results = gscsd.run(teacup)
+    assert results.attrs["engine"] == "fast" and "fallback" not in results.attrs
+    cached = json.loads(cache_file(teacup).read_text())
+    assert "def simulate(" in cached["vector"] and "Teacup Temperature" in cached["columns"]
+    assert compile_model(teacup) is compile_model(teacup)
+
+
+def test_stateful_functions_equal_pysd(tmp_path):
+    path = write_mdl(tmp_path, "stateful.mdl", """
+input = 5 + STEP(10, 2) + RAMP(1, 3, 6) + PULSE(4, 1) + PULSE TRAIN(1, 0.5, 2, 8) ~ Dmnl ~ |
+delay time = 2 ~ Year [0.5, 5] ~ lever |
+d1 = DELAY1(input, delay time) ~ Dmnl ~ |
+d3 = DELAY3I(input, delay time, 4) ~ Dmnl ~ |
+dn = DELAY N(input, delay time, 1, 4) ~ Dmnl ~ |
+df = DELAY FIXED(input, 1, 3) ~ Dmnl ~ |
+s1 = SMOOTH(input, delay time) ~ Dmnl ~ |
+s3 = SMOOTH3I(input, delay time, 2) ~ Dmnl ~ |
+sn = SMOOTH N(input, delay time, 1, 5) ~ Dmnl ~ |
+tr = TREND(input, delay time, 0.1) ~ Dmnl ~ |
+fc = FORECAST(input, delay time, 2) ~ Dmnl ~ |
+sample = SAMPLE IF TRUE(Time > 4, input, 0) ~ Dmnl ~ |
+first = INITIAL(input * 2) ~ Dmnl ~ |
+active = ACTIVE INITIAL(d1 * 2, 7) ~ Dmnl ~ |
+table( (0,0),(5,10),(10,0) ) ~ Dmnl ~ |
+shaped = table(Time) + WITH LOOKUP(Time, ((0, 1), (10, 3))) ~ Dmnl ~ |
+maths = MIN(input, 9) + MAX(input, 9) + ABS(-input) + EXP(0.1) + LN(input) + LOG(input, 10) + SQRT(input) + INTEGER(input / 3) + MODULO(input, 4) + XIDZ(input, 0, 3) + ZIDZ(input, 0) + SIN(input) + IF THEN ELSE(input > 6 :AND: Time < 8, 1, 0) ~ Dmnl ~ |
+stock = INTEG(d1 + d3 + dn + df + s1 + s3 + sn + tr + fc + sample + first + active + shaped + maths, 0) ~ Dmnl ~ |
+""")
+    model = gscsd.load_model(path)
+    assert unsupported_reasons(model) == []
+    for value in (2, 0.6):  # 0.6 < order 3 * TIME STEP 0.25: PySD lowers DELAY3's order; so must we
+        scenario = gscsd.Scenario(levers={"delay time": value})
+        _same(gscsd.run(model, scenario, engine="fast"), gscsd.run(model, scenario, engine="pysd"))
+
+
+def test_division_by_zero_gives_the_same_error_as_pysd(tmp_path):
+    path = write_mdl(tmp_path, "zero.mdl", """
+divisor = 1 - STEP(1, 3) ~ Dmnl ~ |
+ratio = 1 / divisor ~ Dmnl ~ |
+stock = INTEG(ratio, 0) ~ Dmnl ~ |
+""")
+    model = gscsd.load_model(path)
+    with pytest.raises(gscsd.errors.SimulationError, match=r"'ratio' becomes inf at time 3"):
+        gscsd.run(model, engine="fast")
+
+
+@needs_corpus
+def test_teacup_methods_converge_to_the_exact_solution(teacup):
+    exact = 70 + (180 - 70) * np.exp(-np.arange(0, 30.125, 0.125) / 10)
+    errors = {}
+    for method in ("euler", "rk4", "rk45", "lsoda", "radau"):
+        results = gscsd.run(teacup, engine="fast", method=method, rtol=1e-8, atol=1e-8)
+        errors[method] = np.max(np.abs(results["Teacup Temperature"].to_numpy() - exact))
+    assert 0.01 < errors["euler"] < 0.5  # first order at TIME STEP 0.125
+    assert errors["rk4"] < 1e-6
+    for method in ("rk45", "lsoda", "radau"):
+        assert errors[method] < 1e-5, method
+
+
+@needs_corpus
+def test_oscillator_rk4_and_scipy_follow_the_cosine():
+    model = gscsd.load_model(SAMPLES / "simple_harmonic_oscillator" / "simple_harmonic_oscillator.mdl")
+    omega = math.sqrt(0.5 / 10)
+    for method in ("rk4", "rk45", "lsoda", "radau"):
+        results = gscsd.run(model, engine="fast", method=method, rtol=1e-9, atol=1e-9)
+        exact = 50 * np.cos(omega * results.index.to_numpy())
+        assert np.max(np.abs(results["position"].to_numpy() - exact)) < 1e-3, method
+    euler = gscsd.run(model, engine="fast")
+    assert np.max(np.abs(euler["position"].to_numpy() - 50 * np.cos(omega * euler.index.to_numpy()))) > 0.1
+
+
+def test_pysd_rejects_other_methods_and_fast_rejects_discrete_state_for_them(tmp_path):
+    path = write_mdl(tmp_path, "fixed.mdl", """
+x = DELAY FIXED(Time, 1, 0) ~ Dmnl ~ |
+s = INTEG(x, 0) ~ Dmnl ~ |
+""")
+    model = gscsd.load_model(path)
+    with pytest.raises(InputError, match=r"method 'rk4' cannot integrate discrete state \(x\)"):
+        gscsd.run(model, engine="fast", method="rk4")
+    with pytest.raises(InputError, match="not available with the PySD engine"):
+        gscsd.run(model, engine="pysd", method="rk4")
+
+
+def test_engine_object_runs_without_the_runner(tmp_path):
+    from gscsd.runner import request_for
+
+    path = write_mdl(tmp_path, "tiny.mdl", "s = INTEG(1, 0) ~ Dmnl ~ |")
+    model = gscsd.load_model(path)
+    frame = FastEngine().simulate(model, request_for(model, gscsd.Scenario()))
+    assert frame["s"].iloc[-1] == pytest.approx(10.0)
+
