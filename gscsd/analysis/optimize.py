@@ -103,9 +103,12 @@ class _Cache:
         self.progress, self.budget = progress, budget
         self.values: dict[bytes, np.ndarray] = {}
         self.runs = 0
+        self.width = max(1, len(quantities))  # columns per point; known for sure after the first batch
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         X = np.clip(np.atleast_2d(np.asarray(X, dtype=float)), self.problem.bounds[:, 0], self.problem.bounds[:, 1])
+        if not len(X):  # DE asks for the energies of no point when none is feasible
+            return np.empty((0, self.width))
         keys = [row.tobytes() for row in X]
         todo = list(dict.fromkeys(k for k in keys if k not in self.values))
         if todo:
@@ -122,6 +125,7 @@ class _Cache:
                                executor=self.executor, progress=report, cancel=self.cancel)
             values = samples.outputs.astype(float)
             values[samples.failed] = np.nan
+            self.width = values.shape[1]
             for key, row in zip(todo, values):
                 self.values[key] = row
             self.runs += len(todo)
