@@ -199,6 +199,13 @@ class Sketch:
         """The view names."""
         return [view.name for view in self.views]
 
+    def missing_note(self, file_name: str) -> str:
+        """Why there is nothing to draw, in one sentence (for a file whose sketch is empty)."""
+        if not self.views:
+            return f"No diagram in this file: {file_name} has no sketch (stock-and-flow view) section."
+        names = ", ".join(self.names)
+        return f"No diagram in this file: the sketch of {file_name} has views ({names}) but nothing is drawn in them."
+
 
 def load_sketch(path: str | Path) -> Sketch:
     """Read the sketch of a ``.mdl`` file (an empty :class:`Sketch` if it has none)."""

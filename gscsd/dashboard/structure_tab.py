@@ -45,8 +45,8 @@ def layout(context: TabContext):
     views = [view.name for view in sketch.views if view.elements]
     if not views:
         return html.Div(
-            html.P(f"No diagram in this file: {context.model.path.name} has no sketch (stock-and-flow view) "
-                   "section. Draw one in Vensim to see it here.", className="note"),
+            html.P(sketch.missing_note(context.model.path.name) + " Draw the model in Vensim to see it here.",
+                   className="note"),
             className="structure-tab",
         )
     first = sketch.view(views[0])

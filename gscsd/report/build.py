@@ -383,8 +383,7 @@ def _trajectories(data: ReportData, figures: _Figures) -> str:
 
 def _diagrams(data: ReportData, sketch: Sketch, figures: _Figures) -> str:
     if not sketch:
-        return (f'<p class="note">No diagram in this file: {_e(data.model.path.name)} has no sketch '
-                "(stock-and-flow view) section.</p>")
+        return f'<p class="note">{_e(sketch.missing_note(data.model.path.name))}</p>'
     parts = ["<p>The model's views as drawn in Vensim: stocks are boxes, flows are pipes with valves, clouds "
              "are sources and sinks outside the model, blue arrows are information links, grey "
              "&lt;names&gt; are shadow copies of variables defined in another view. Hover a variable for its "
