@@ -31,7 +31,7 @@ import plotly.io as pio
 
 from .. import __version__
 from ..diagram import diagram_figure
-from ..figures import trajectory_figure
+from ..figures import display_number, trajectory_figure
 from ..runner import run
 from ..scenario import Scenario
 from ..sketch import Sketch, load_sketch
@@ -188,14 +188,11 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _number(value: float) -> str:
+def _number(value: float | None) -> str:
+    """Numbers as the dashboard shows them (:func:`gscsd.figures.display_number`)."""
     if value is None or not math.isfinite(value):
         return "–"
-    if value != 0 and (abs(value) >= 1e9 or abs(value) < 1e-3):
-        return f"{value:.4g}"
-    if abs(value) >= 10_000:  # years (2030) stay without a separator
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
+    return display_number(value)
 
 
 def _percent(value: float) -> str:
