@@ -282,15 +282,21 @@ def _dataset(model: Model, columns: list[str], saved: np.ndarray, values: np.nda
         if variable is None or not variable.subscripts:
             data_vars[base] = (("scenario", "time"), data[:, :, index[0]], attrs)
             continue
-        dims = variable.subscripts
-        coords = [model.subscripts[d] for d in dims]
+        coords = [model.subscripts[d] for d in variable.subscripts]
+        # xarray cannot hold a variable named like a dimension (gsc.mdl has
+        # Capability[Capability]); such a dimension is called "<name> range".
+        dims = tuple(_dim_name(model, d) for d in variable.subscripts)
         array = np.full((data.shape[0], data.shape[1], *map(len, coords)), np.nan)
         for j in index:
             elements = [e.strip() for e in columns[j][len(base) + 1 : -1].split(",")]
             position = tuple(coords[i].index(e) for i, e in enumerate(elements))
             array[(slice(None), slice(None), *position)] = data[:, :, j]
         data_vars[base] = (("scenario", "time", *dims), array, attrs)
-        used.update(dims)
+        used.update(variable.subscripts)
     coords = {"time": saved}
-    coords.update({d: list(model.subscripts[d]) for d in used})
+    coords.update({_dim_name(model, d): list(model.subscripts[d]) for d in used})
     return xr.Dataset(data_vars, coords=coords)
+
+
+def _dim_name(model: Model, dim: str) -> str:
+    return f"{dim} range" if dim in model.variables else dim

@@ -1,0 +1,109 @@
+"""The fast engine against PySD: single runs, a lookup-heavy model, a 10,000-scenario batch.
+
+Usage: ``.venv/bin/python bench/bench_engine.py [--repeat 20] [--pysd-repeat 3] [--batch 10000]``
+Prints medians and ratios against PySD measured in the same run, and writes
+them to the ``fast-engine`` section of docs/performance.md.
+
+* single run: ``gscsd.run(model, engine=...)`` (validation, run, checks; the
+  fast engine's code is compiled once per process and cached, PySD loads a
+  fresh model per run as gscsd always does);
+* lookup-heavy: ``bench/models/workforce.mdl`` (35 variables, 7 lookups,
+  5,000 Euler steps), the kind of model where PySD's per-call
+  ``xarray.interp`` dominates;
+* batch: ``gscsd.run_batch`` of N scenarios of ``models/gsc.mdl`` with every
+  lever drawn at random, all variables kept; peak memory is the process's
+  peak resident set (``resource.getrusage``) before and after, and the size of
+  the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from perfdoc import machine, median_ms, stamp, update_section  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(function, repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def single(path: Path, repeat: int, pysd_repeat: int) -> tuple[str, float, float, int]:
+    import gscsd
+
+    model = gscsd.load_model(path)
+    gscsd.run(model, engine="fast")  # generate + compile once
+    fast = median_ms(timed(lambda: gscsd.run(model, engine="fast"), repeat))
+    pysd = median_ms(timed(lambda: gscsd.run(model, engine="pysd"), pysd_repeat))
+    steps = round((model.time.final - model.time.initial) / model.time.step)
+    return f"`{path.relative_to(ROOT).as_posix()}` ({len(model.variables)} variables, {steps} steps)", fast, pysd, steps
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--pysd-repeat", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md alone")
+    args = parser.parse_args()
+
+    import gscsd
+
+    rows = []
+    gsc = single(ROOT / "models" / "gsc.mdl", args.repeat, args.pysd_repeat)
+    rows.append(("single run, " + gsc[0], gsc[1], gsc[2]))
+    workforce = single(ROOT / "bench" / "models" / "workforce.mdl", args.repeat, 1)
+    rows.append(("lookup-heavy single run, " + workforce[0], workforce[1], workforce[2]))
+
+    model = gscsd.load_model(ROOT / "models" / "gsc.mdl")
+    rng = random.Random(2026)
+    scenarios = [
+        gscsd.Scenario(f"s{k}", {lv.name: rng.uniform(lv.min, lv.max) for lv in model.levers})
+        for k in range(args.batch)
+    ]
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    batch = gscsd.run_batch(model, scenarios, engine="fast")
+    batch_s = time.perf_counter() - started
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result_mb = batch.nbytes / 2**20
+    pysd_estimate_s = gsc[2] / 1000 * args.batch
+
+    table = "\n".join(f"| {what} | {fast:,.2f} | {pysd:,.1f} | {pysd / fast:,.0f}x |" for what, fast, pysd in rows)
+    markdown = f"""## Fast engine against PySD
+
+Measured {stamp()} on {machine()}.
+Command: `.venv/bin/python bench/bench_engine.py --repeat {args.repeat} --pysd-repeat {args.pysd_repeat} --batch {args.batch}`
+
+| what | fast median ms | PySD median ms | ratio |
+|---|---:|---:|---:|
+{table}
+
+Batch of {args.batch:,} random-lever scenarios of `models/gsc.mdl` (`gscsd.run_batch(..., engine="fast")`, all
+{len(batch.data_vars)} variables kept, {batch.sizes["time"]} saved times): **{batch_s:.2f} s**
+(PySD would take about {pysd_estimate_s / 3600:.1f} h at its single-run median). Peak resident memory of the
+process went from {rss_before:,.0f} MB to {rss_after:,.0f} MB; the results Dataset holds {result_mb:,.0f} MB.
+
+Targets (issue 4): gsc.mdl single run <= 5 ms, lookup-heavy model >= 1,000x PySD, 10,000-scenario batch <= 10 s.
+PySD runs of the lookup-heavy model take about a minute each, so it is timed once.
+"""
+    print(markdown)
+    if not args.no_write:
+        update_section("fast-engine", markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
