@@ -7,6 +7,7 @@ import io
 import sys
 import types
 
+import dash
 import pytest
 
 import gscsd
@@ -114,7 +115,7 @@ def test_sync_levers_slider_reset_reset_all_load_and_method(board, page):
 
 def test_charts_show_key_outputs_baseline_dashed_and_summary(board, page):
     levers = {"Green Investment": 0.5, "Growth": 0.03, "Learning Time": 4}
-    graphs, cards, info, banner = board.update_charts(levers, "euler", ["Learning"], "sum", [], page)
+    graphs, cards, info, banner, _ = board.update_charts(levers, "euler", ["Learning"], "sum", [], page)
     model = gscsd.load_model(page["path"])
     assert set(model.key_outputs) == {"Size", "Pollution", "Knowledge"}
     assert [g.id["name"] for g in graphs] == [*model.key_outputs, "Learning"]
@@ -139,8 +140,30 @@ def test_charts_show_key_outputs_baseline_dashed_and_summary(board, page):
     assert board.update_charts(levers, "euler", [], "sum", [], page)[2].endswith("cached")
 
 
+def test_a_lever_move_patches_only_the_current_lines(board, page):
+    model = gscsd.load_model(page["path"])
+    graphs, _, _, _, shape = board.update_charts({"Growth": 0.02}, "euler", [], "elements", [], page)
+    patch, cards, _, _, same = board.update_charts({"Growth": 0.06}, "euler", [], "elements", [], page, shape)
+    assert same == shape and isinstance(patch, dash.Patch)
+    expected = gscsd.run(model, gscsd.Scenario("x", {"Growth": 0.06}))
+    operations = {tuple(op["location"]): op["params"]["value"] for op in patch.to_plotly_json()["operations"]}
+    for i, graph in enumerate(graphs):
+        names = [t.name for t in graph.figure.data]
+        for j, name in enumerate(names):
+            key = (i, "props", "figure", "data", j, "y")
+            if not name.startswith("Current"):
+                assert key not in operations  # baseline untouched
+                continue
+            column = graph.id["name"] + (f"[{name.split(': ')[1]}]" if ": " in name else "")
+            assert operations[key] == pytest.approx(list(expected[column]))
+    # another chart set, mode, method or overlay: whole figures again
+    assert isinstance(board.update_charts({"Growth": 0.06}, "euler", [], "sum", [], page, shape)[0], list)
+    assert isinstance(board.update_charts({"Growth": 0.06}, "euler", ["Learning"], "elements", [], page, shape)[0],
+                      list)
+
+
 def test_run_errors_show_in_the_banner(board, page):
-    graphs, cards, info, banner = board.update_charts({"Growth": 7}, "euler", [], "sum", [], page)
+    graphs, cards, info, banner, _ = board.update_charts({"Growth": 7}, "euler", [], "sum", [], page)
     assert info == "run failed"
     assert "'Growth' = 7 is outside its range [0, 0.1]" in _text(banner)
 
@@ -219,18 +242,18 @@ def test_hot_reload_and_broken_edit_keep_last_good_version(tmp_path):
     before = size_2060(board.update_charts(levers, "euler", [], "sum", [], model_data)[0])
     path = folder / "city.mdl"
     path.write_text(path.read_text().replace("Size * Growth, 100)", "Size * Growth, 200)"))
-    graphs, _, _, banner = board.update_charts(levers, "euler", [], "sum", [], model_data)
+    graphs, _, _, banner, _ = board.update_charts(levers, "euler", [], "sum", [], model_data)
     assert size_2060(graphs) == pytest.approx(2 * before) and banner == []
     good = path.read_text()
     path.write_text(good.replace("Size * (1 - Green Investment)", "Size * (1 - Green Investment"))
-    graphs, _, _, banner = board.update_charts(levers, "euler", [], "sum", [], model_data)
+    graphs, _, _, banner, _ = board.update_charts(levers, "euler", [], "sum", [], model_data)
     assert size_2060(graphs) == pytest.approx(2 * before)  # still served
     assert "city.mdl has a problem" in _text(banner) and "Pollution" in _text(banner)
     children, *_ = board.build_page("")
     assert "city.mdl has a problem" in _text(children)
     # a lever change in the file asks for a page reload
     path.write_text(good.replace("[0,0.1,0.005]", "[0,0.2,0.005]"))
-    *_, banner = board.update_charts(levers, "euler", [], "sum", [], model_data)
+    banner = board.update_charts(levers, "euler", [], "sum", [], model_data)[3]
     assert "levers differ from this page's" in _text(banner)
 
 

@@ -38,7 +38,8 @@ def chart_request(app, levers, model_data):
     model = gscsd.load_model(model_data["path"])
     sliders = [{"id": {"name": lever.name, "type": "lever"}, "property": "updatemode"} for lever in model.levers]
     outputs = [{"id": "charts", "property": "children"}, {"id": "summary", "property": "children"},
-               {"id": "run-info", "property": "children"}, {"id": "banner", "property": "children"}, sliders]
+               {"id": "run-info", "property": "children"}, {"id": "banner", "property": "children"},
+               {"id": "chart-shape", "property": "data"}, sliders]
     (output,) = [key for key in app.callback_map if key.startswith("..charts.children")]
     return {
         "output": output,
@@ -49,6 +50,7 @@ def chart_request(app, levers, model_data):
                    {"id": "series-mode", "property": "value", "value": "elements"},
                    {"id": STORE_IDS.overlays, "property": "data", "value": []}],
         "state": [{"id": STORE_IDS.model, "property": "data", "value": model_data},
+                  {"id": "chart-shape", "property": "data", "value": None},
                   [dict(slider, value="mouseup") for slider in sliders]],
         "changedPropIds": [f"{STORE_IDS.levers}.data"],
     }

@@ -214,7 +214,7 @@ def trajectories_tab(model: Model, saved: Sequence[dict[str, Any]]) -> html.Div:
         className="chart-controls",
     )
     return html.Div([scenarios, controls, html.Div(id="summary", className="summary"),
-                     html.Div(id="charts", className="charts")], className="tab-body")
+                     html.Div(id="charts", className="charts"), dcc.Store(id="chart-shape")], className="tab-body")
 
 
 def documentation_tab(model: Model) -> html.Div:

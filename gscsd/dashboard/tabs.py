@@ -17,7 +17,8 @@ from ..model import Model, load_model
 
 #: Dotted module names of the extra tabs, in display order (after "Trajectories").
 #: Engineers adding a tab append their module here, e.g. ``"gscsd.dashboard.structure_tab"``.
-EXTRA_TABS: list[str] = ["gscsd.dashboard.structure_tab"]
+EXTRA_TABS: list[str] = ["gscsd.dashboard.structure_tab", "gscsd.dashboard.uncertainty_tab",
+                         "gscsd.dashboard.sensitivity_tab", "gscsd.dashboard.optimize_tab"]
 
 
 @dataclass(frozen=True)
