@@ -1,0 +1,77 @@
+"""Pure figure functions of analysis results (tornado, Sobol' bars, uncertainty bands).
+
+Like :mod:`gscsd.figures`, each takes results and returns a
+:class:`plotly.graph_objects.Figure`, so the dashboard and reports draw the same.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..figures import PALETTE
+
+LOW_COLOUR, HIGH_COLOUR = PALETTE[1], PALETTE[0]
+
+
+def tornado_figure(table: pd.DataFrame, output: str, units: str = "", height: int | None = None) -> go.Figure:
+    """Horizontal bars of the output at each factor's low and high bound, around the base value.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`gscsd.analysis.sensitivity.tornado_analyze` (largest swing first).
+    output : str
+        Output label for the title (``GSC Index@2060``).
+    units : str
+        Units of the output.
+    """
+    base = float(table["base_output"].iloc[0]) if len(table) else 0.0
+    ordered = table.iloc[::-1]  # largest swing at the top
+    labels = list(ordered["factor"])
+    figure = go.Figure()
+    for column, colour, name, bound in (("output_low", LOW_COLOUR, "lever at min", "low"),
+                                        ("output_high", HIGH_COLOUR, "lever at max", "high")):
+        figure.add_trace(go.Bar(
+            y=labels, x=ordered[column] - base, base=base, orientation="h", name=name, marker_color=colour,
+            customdata=ordered[[bound, column]].to_numpy(),
+            hovertemplate="%{y} = %{customdata[0]:.4g}<br>output %{customdata[1]:.4g} " + units + f"<extra>{name}</extra>",
+        ))
+    figure.add_vline(x=base, line={"color": "#444", "dash": "dot"})
+    figure.update_layout(
+        title={"text": f"Tornado: {output}" + (f" ({units})" if units else ""), "x": 0.01, "font": {"size": 15}},
+        barmode="overlay", template="plotly_white", height=height or max(260, 60 + 32 * len(table)),
+        margin={"l": 10, "r": 20, "t": 45, "b": 40}, legend={"orientation": "h", "y": -0.15},
+        xaxis_title=units or output, yaxis={"automargin": True},
+    )
+    return figure
+
+
+def sobol_figure(table: pd.DataFrame, output: str, height: int | None = None) -> go.Figure:
+    """Grouped bars of first-order and total Sobol' indices with their confidence intervals.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`gscsd.analysis.sensitivity.sobol_analyze`.
+    output : str
+        Output label for the title.
+    """
+    ordered = table.sort_values("ST", ascending=True, kind="stable")
+    labels = list(ordered["factor"])
+    figure = go.Figure()
+    for key, colour, name in (("S1", PALETTE[2], "first order"), ("ST", PALETTE[0], "total")):
+        figure.add_trace(go.Bar(
+            y=labels, x=ordered[key], orientation="h", name=name, marker_color=colour,
+            error_x={"type": "data", "symmetric": False, "array": ordered[f"{key}_high"] - ordered[key],
+                     "arrayminus": ordered[key] - ordered[f"{key}_low"], "thickness": 1.2},
+            hovertemplate="%{y}: %{x:.3f}<extra>" + name + "</extra>",
+        ))
+    figure.update_layout(
+        title={"text": f"Sobol' indices: {output}", "x": 0.01, "font": {"size": 15}}, barmode="group",
+        template="plotly_white", height=height or max(260, 60 + 40 * len(table)),
+        margin={"l": 10, "r": 20, "t": 45, "b": 40}, legend={"orientation": "h", "y": -0.15},
+        xaxis={"title": "share of output variance", "range": [min(0.0, float(table["S1_low"].min()) - 0.05), 1.05]},
+        yaxis={"automargin": True},
+    )
+    return figure

@@ -1,0 +1,185 @@
+"""The Uncertainty, Sensitivity and Optimize tabs in a real browser, and their pure parts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from gscsd.analysis.figures import sobol_figure, tornado_figure
+from gscsd.analysis.jobs import JobRunner
+from gscsd.analysis.executor import Cancelled
+from gscsd.errors import InputError
+
+from .browser import artifact, browser, serve  # noqa: F401
+from .conftest import write_mdl
+from .test_analysis_library import CONTROL, LOGISTIC
+
+TIMEOUT = 30_000
+
+
+# -- pure parts --------------------------------------------------------------
+
+
+def test_job_runner_reports_progress_results_errors_and_cancellation():
+    runner = JobRunner(max_running=1)
+    release = threading.Event()
+
+    def body(progress, cancel):
+        progress(1, 4)
+        release.wait(10)
+        if cancel.is_set():
+            raise Cancelled("stop")
+        progress(4, 4)
+        return "answer"
+
+    job = runner.start("demo", body)
+    time.sleep(0.1)
+    assert job.snapshot()["message"].startswith("demo: 1/4 runs")
+    with pytest.raises(InputError, match=r"1 analyses are already running"):
+        runner.start("second", body)
+    release.set()
+    for _ in range(100):
+        if job.status != "running":
+            break
+        time.sleep(0.05)
+    assert (job.status, job.result, job.done) == ("done", "answer", 4)
+    assert runner.get(job.id) is job and runner.get("nope") is None
+
+    release.clear()
+    job = runner.start("cancel me", body)
+    assert runner.cancel(job.id)
+    release.set()
+    for _ in range(100):
+        if job.status != "running":
+            break
+        time.sleep(0.05)
+    assert job.status == "cancelled" and "cancelled after 1 runs" in job.snapshot()["message"]
+
+    def broken(progress, cancel):
+        raise InputError("bad lever")
+
+    job = runner.start("broken", broken)
+    for _ in range(100):
+        if job.status != "running":
+            break
+        time.sleep(0.05)
+    assert job.status == "failed" and job.snapshot()["message"] == "broken failed: bad lever"
+
+
+def test_tornado_and_sobol_figures():
+    tornado = pd.DataFrame({"factor": ["A", "B"], "low": [0, 1], "high": [1, 2], "base_output": [10.0, 10.0],
+                            "output_low": [5.0, 9.0], "output_high": [20.0, 11.0], "swing": [15.0, 2.0]})
+    figure = tornado_figure(tornado, "Size@10", "m")
+    low, high = figure.data
+    assert list(low.y) == ["B", "A"]  # largest swing drawn on top
+    assert low.base == 10.0 and list(low.x) == [-1.0, -5.0] and list(high.x) == [1.0, 10.0]
+    sobol = pd.DataFrame({"factor": ["A", "B"], "S1": [0.2, 0.7], "S1_low": [0.1, 0.6], "S1_high": [0.3, 0.8],
+                          "ST": [0.25, 0.75], "ST_low": [0.2, 0.7], "ST_high": [0.3, 0.8]})
+    figure = sobol_figure(sobol, "Size@10")
+    first, total = figure.data
+    assert list(first.y) == ["A", "B"] and list(total.x) == [0.25, 0.75]
+    assert list(first.error_x.array) == pytest.approx([0.1, 0.1])
+
+
+# -- in the browser ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, browser):  # noqa: F811
+    from gscsd.dashboard.server import create_app
+
+    folder = tmp_path_factory.mktemp("analysis-models")
+    write_mdl(folder, "logistic.mdl", LOGISTIC, CONTROL)
+    app = create_app(folder, store_path=tmp_path_factory.mktemp("store") / "s.sqlite")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with serve(app.server) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1100})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.wait_for_selector("#run-info:has-text('run')")
+        yield url, page, errors
+        context.close()
+
+
+def slider(page, name):
+    return page.locator(f"[id='{json.dumps({'name': name, 'type': 'lever'}, separators=(',', ':'))}'] [role=slider]")
+
+
+def set_number(page, selector, value):
+    box = page.locator(selector)
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def open_tab(page, label):
+    page.locator("#tabs .tab", has_text=label).click()
+
+
+@pytest.mark.browser
+def test_uncertainty_tab_draws_bands_and_sliders_stay_live(site):
+    url, page, errors = site
+    open_tab(page, "Uncertainty")
+    set_number(page, "#uncertainty-samples", 1_000_000)  # long enough to move a slider meanwhile
+    page.click("#uncertainty-run")
+    page.wait_for_selector("#uncertainty-status:has-text('runs')")
+    # The sliders stay live while the job runs: a key press updates the scenario URL at once.
+    handle = slider(page, "Rate")
+    handle.focus()
+    handle.press("ArrowRight")
+    page.wait_for_url("**rate=0.31**")
+    assert "done" not in page.locator("#uncertainty-status").inner_text()
+    page.click("#uncertainty-cancel")
+    page.wait_for_selector("#uncertainty-status:has-text('cancelled')")
+
+    set_number(page, "#uncertainty-samples", 20)
+    page.click("#uncertainty-run")
+    page.wait_for_selector("#uncertainty-graph .js-plotly-plot")
+    names = page.evaluate("() => document.querySelector('#uncertainty-graph .js-plotly-plot')._fullData.map(t => t.name)")
+    assert names[:3] == ["5-95%", "25-75%", "median"] and "Current scenario" in names
+    assert "done, 20 runs" in page.locator("#uncertainty-status").inner_text()
+    assert page.locator("#uncertainty-progress").get_attribute("value") == "20"
+    page.screenshot(path=artifact("analysis-uncertainty.png"), full_page=True)
+    assert not errors
+
+
+@pytest.mark.browser
+def test_sensitivity_tab_draws_a_tornado(site):
+    url, page, errors = site
+    open_tab(page, "Sensitivity")
+    set_number(page, "#sensitivity-year", 10)
+    page.click("#sensitivity-run")
+    page.wait_for_selector("#sensitivity-graph .js-plotly-plot")
+    labels = page.evaluate("() => document.querySelector('#sensitivity-graph .js-plotly-plot')._fullData[0].y")
+    assert labels == ["Spending", "Capacity", "Rate"]  # smallest swing at the bottom
+    page.screenshot(path=artifact("analysis-sensitivity.png"), full_page=True)
+    assert not errors
+
+
+@pytest.mark.browser
+def test_optimize_tab_loads_the_result_into_the_sliders(site):
+    url, page, errors = site
+    open_tab(page, "Optimize")
+    set_number(page, "#optimize-year", 10)
+    page.fill("#optimize-constraints", "100*Rate + Capacity <= 150")
+    set_number(page, "#optimize-popsize", 4)
+    set_number(page, "#optimize-maxiter", 4)
+    page.click("#optimize-run")
+    page.wait_for_selector("#optimize-summary")
+    assert "100*Rate + Capacity <= 150" in page.locator("#optimize-result").inner_text()
+    assert "(ok)" in page.locator("#optimize-result").inner_text()
+    page.click("#optimize-load")
+    page.wait_for_selector("#optimize-load-message:has-text('Loaded')")
+    page.wait_for_function("() => !window.location.search.includes('rate=0.31')")
+    rate = float(slider(page, "Rate").get_attribute("aria-valuenow"))
+    capacity = float(slider(page, "Capacity").get_attribute("aria-valuenow"))
+    assert 100 * rate + capacity <= 151  # slider steps round the optimum
+    page.screenshot(path=artifact("analysis-optimize.png"), full_page=True)
+    assert not errors
