@@ -14,6 +14,7 @@ import pytest
 from gscsd.dashboard.server import create_app
 
 from .browser import artifact, browser, serve  # noqa: F401
+from .conftest import write_mdl
 from .test_dashboard_callbacks import make_models_dir
 
 pytestmark = pytest.mark.browser
@@ -25,6 +26,8 @@ TIMEOUT = 20_000  # ms; a first run translates nothing (done at app start) but C
 def site(tmp_path_factory, browser):  # noqa: F811
     """(base URL, page, console errors) with the city model served in a thread."""
     folder = make_models_dir(tmp_path_factory.mktemp("models"))
+    write_mdl(folder, "tiny.mdl", "Rate = 0.5 ~ 1/Year [0,1,0.1] ~ Decay rate. |\n"
+                                  "Amount = INTEG(-Rate * Amount, 10) ~ Widgets ~ Key output: what is left. |")
     app = create_app(folder, store_path=tmp_path_factory.mktemp("store") / "s.sqlite")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with serve(app.server) as url:
@@ -141,6 +144,21 @@ def test_report_download_is_valid_html(site):
     checker = _TagBalance()
     checker.feed(text)
     assert checker.stack == [] and checker.seen_body
+
+
+def test_model_dropdown_switches_model(site):
+    url, page, _ = site
+    open_page(page, url)
+    page.click("#model-select")
+    page.get_by_role("option", name="tiny.mdl").click()
+    page.wait_for_url("**model=tiny.mdl**")
+    page.wait_for_selector(".js-plotly-plot")
+    assert page.locator(".lever-name").all_inner_texts() == ["Rate"]
+    assert page.locator(".js-plotly-plot").count() == 1
+    page.click("text=Documentation")
+    page.fill("#doc-search", "decay")
+    page.wait_for_function("document.querySelectorAll('#doc-table tr').length === 1")
+    assert page.locator("#doc-table td.name").all_inner_texts() == ["Rate"]
 
 
 def test_no_errors_in_the_browser_console(site):

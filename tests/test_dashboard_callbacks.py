@@ -223,14 +223,6 @@ def test_fallback_report_has_levers_and_inline_plotly(board, page):
     assert len(text) > 1_000_000 and "<script src=" not in text and 'src="http' not in text
 
 
-def test_model_switch_goes_to_a_fresh_page(board, page):
-    assert board.switch_model("teacup.mdl", page) == "?model=teacup.mdl"
-    from dash.exceptions import PreventUpdate
-
-    with pytest.raises(PreventUpdate):
-        board.switch_model("city.mdl", page)
-
-
 def test_hot_reload_and_broken_edit_keep_last_good_version(tmp_path):
     folder = make_models_dir(tmp_path / "models")
     app = create_app(folder, store_path=tmp_path / "s.sqlite")

@@ -106,12 +106,6 @@ class Dashboard:
         search = encode(model, decoded.changed, model_file=file, method=method)
         return children, layout.model_data(model, file), decoded.levers, method, search
 
-    def switch_model(self, file: str | None, model_data: Mapping[str, Any] | None) -> str:
-        """Where to go when another model is picked (a fresh page, default levers)."""
-        if not file or (model_data and model_data.get("file") == file):
-            raise PreventUpdate
-        return "?" + encode_pairs([("model", file)])
-
     # -- levers -------------------------------------------------------------
     def sync_levers(
         self,
@@ -355,12 +349,6 @@ def decode_query(search: str | None) -> dict[str, str]:
     return dict(parse_qsl((search or "").lstrip("?")))
 
 
-def encode_pairs(pairs: list[tuple[str, str]]) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode(pairs)
-
-
 def _lever_signature(model: Model | None) -> tuple:
     if model is None:
         return ()
@@ -380,10 +368,16 @@ def register(app: dash.Dash, board: Dashboard) -> None:
     def _build(_pathname, search):
         return board.build_page(search)
 
-    @app.callback(Output("nav", "href"), Input("model-select", "value"), State(STORE_IDS.model, "data"),
-                  prevent_initial_call=True)
-    def _switch(file, model_data):
-        return board.switch_model(file, model_data)
+    # Another model is a fresh page: navigate in the browser (a full load builds it).
+    app.clientside_callback(
+        """function(file, model) {
+            if (!file || !model || file === model.file) { return window.dash_clientside.no_update; }
+            window.location.assign(window.location.pathname + "?model=" + encodeURIComponent(file));
+            return file;
+        }""",
+        Output("nav", "data"), Input("model-select", "value"), State(STORE_IDS.model, "data"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         Output({"type": layout.LEVER, "name": ALL}, "value"),

@@ -32,7 +32,7 @@ def shell() -> html.Div:
     return html.Div(
         [
             dcc.Location(id="url", refresh=False),
-            dcc.Location(id="nav", refresh=True),
+            dcc.Store(id="nav"),
             dcc.Store(id=STORE_IDS.levers),
             dcc.Store(id=STORE_IDS.model),
             dcc.Store(id=STORE_IDS.method),
