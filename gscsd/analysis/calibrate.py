@@ -100,11 +100,13 @@ def calibrate(
     Parameters
     ----------
     model : Model
-        The model; parameters must be levers (their ranges bound the search).
+        The model.
     data : path or DataFrame
         A data CSV (:func:`gscsd.history.load_history`) or its table (index time).
     parameters : sequence of str or Problem
-        Levers to fit; their starting values come from ``base`` (or the ``.mdl``).
+        Levers or scalar constants (model assumptions) to fit; their starting
+        values come from ``base`` (or the ``.mdl``), their bounds from their
+        ranges (see :mod:`gscsd.analysis.problem`).
     base : Scenario, optional
         Values of the other levers and time settings.
     confidence : float
@@ -212,8 +214,12 @@ def calibrate(
     from ..scenario import Scenario
 
     start_scenario = base or Scenario("Baseline")
+    fitted_levers = {f.name: float(v) for f, v in zip(problem.factors, x) if f.kind == "lever"}
+    assumptions = [f"{f.name} = {v:.6g}" for f, v in zip(problem.factors, x) if f.kind == "constant"]
+    if assumptions:
+        notes.append(f"not levers, so not in the scenario: write into the .mdl {'; '.join(assumptions)}")
     scenario = replace(start_scenario, name=f"Calibrated to {_source(data)}",
-                       levers={**start_scenario.levers, **dict(zip(problem.names, map(float, x)))},
+                       levers={**start_scenario.levers, **fitted_levers},
                        notes=f"gscsd calibrate: least squares fit of {', '.join(problem.names)} to {_source(data)}")
     return CalibrationResult(
         estimates=estimates, fit=statistics, simulated=simulated, observed=inside[columns], cost=float(result.cost),

@@ -107,7 +107,7 @@ class ModelTask:
     model_hash : str
         Content hash the client saw; a worker with another file refuses to run.
     names : tuple of str
-        Lever names, the columns of ``X``.
+        Lever (or constant) names, the columns of ``X``.
     base : tuple of (str, float)
         Lever values shared by every scenario (the current scenario).
     times : tuple
@@ -116,6 +116,8 @@ class ModelTask:
         Variables whose trajectories to return.
     outputs : tuple of Output
         Scalar outputs to return.
+    constants : tuple of str
+        Those of ``names`` that are scalar constants, not levers (model assumptions).
     """
 
     path: str
@@ -125,6 +127,7 @@ class ModelTask:
     times: tuple[float | None, float | None, float | None] = (None, None, None)
     series: tuple[str, ...] = ()
     outputs: tuple[Output, ...] = ()
+    constants: tuple[str, ...] = ()
 
     def scenarios(self, X: np.ndarray) -> list[Scenario]:
         from ..scenario import Scenario
@@ -132,25 +135,31 @@ class ModelTask:
         start, final, step = self.times
         base = dict(self.base)
         return [
-            Scenario(f"sample {i}", {**base, **dict(zip(self.names, map(float, row)))}, start, final, step)
+            Scenario(f"sample {i}", {**base, **{n: float(v) for n, v in zip(self.names, row)
+                                                if n not in self.constants}}, start, final, step)
             for i, row in enumerate(np.atleast_2d(X))
         ]
 
-    def __call__(self, X: np.ndarray) -> ChunkResult:
-        from ..runner import run_batch
+    def assumptions(self, X: np.ndarray) -> list[dict[str, float]] | None:
+        """Per row, the values of the varied constants that are not levers (``None`` if there are none)."""
+        if not self.constants:
+            return None
+        return [{n: float(v) for n, v in zip(self.names, row) if n in self.constants} for row in np.atleast_2d(X)]
 
+    def __call__(self, X: np.ndarray) -> ChunkResult:
         model = _worker_model(self.path, self.model_hash)
         scenarios = self.scenarios(X)
+        constants = self.assumptions(X)
         variables = list(dict.fromkeys([*self.series, *(o.variable for o in self.outputs)]))
         try:
-            batches = [run_batch(model, scenarios, variables=variables)]
+            batches = [_run(model, scenarios, variables, constants)]
             failed = np.zeros(len(scenarios), bool)
         except SimulationError:
             # One bad point must not sink the chunk: rerun one by one, mark failures.
             batches, failed = [], np.zeros(len(scenarios), bool)
             for i, scenario in enumerate(scenarios):
                 try:
-                    batches.append(run_batch(model, [scenario], variables=variables))
+                    batches.append(_run(model, [scenario], variables, None if constants is None else [constants[i]]))
                 except SimulationError:
                     failed[i] = True
                     batches.append(None)
@@ -169,6 +178,14 @@ class ModelTask:
             [o.reduce(time, trajectories[o.variable]) for o in self.outputs]
         ) if self.outputs else np.empty((len(scenarios), 0))
         return ChunkResult(time, {name: trajectories[name] for name in self.series}, outputs, failed)
+
+
+def _run(model: Model, scenarios: list[Scenario], variables: list[str], constants: list[dict[str, float]] | None):
+    from ..runner import run_batch
+
+    if constants is None:
+        return run_batch(model, scenarios, variables=variables)
+    return run_batch(model, scenarios, variables=variables, constants=constants)
 
 
 _MODELS: dict[tuple[str, str], Model] = {}
@@ -203,7 +220,8 @@ def model_task(
     outputs: Sequence[Output] = (),
 ) -> ModelTask:
     """The task running ``problem``'s samples on ``model`` on top of ``base``."""
-    names = tuple(model.lever(n).name for n in problem.names)
+    names = tuple(f.name if f.kind == "constant" else model.lever(f.name).name for f in problem.factors)
+    constants = tuple(f.name for f in problem.factors if f.kind == "constant")
     base_levers: dict[str, float] = {}
     times: tuple[float | None, float | None, float | None] = (None, None, None)
     if base is not None:
@@ -218,6 +236,7 @@ def model_task(
         times=times,
         series=tuple(model.variable(v).name for v in series),
         outputs=tuple(outputs),
+        constants=constants,
     )
 
 

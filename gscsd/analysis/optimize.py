@@ -181,6 +181,9 @@ def optimize(
     from ..model import Model
 
     is_model = isinstance(target, Model)
+    assumptions = [f.name for f in problem.factors if f.kind == "constant"]
+    if assumptions:
+        raise InputError(f"optimize searches levers, not model assumptions: {', '.join(assumptions)}")
     if is_model and objective is None:
         raise InputError("name the objective, e.g. --maximize 'GSC Index@2060'")
     d = problem.num_vars

@@ -7,7 +7,11 @@ Sobol') and map them through each factor's inverse CDF (``ppf``), so any
 :mod:`scipy.stats` distribution works.
 
 From a model, the factors are its levers; each lever's bounds are its slider
-range (``Lever.min``/``Lever.max``, from the ``.mdl``). A factor spec on the
+range (``Lever.min``/``Lever.max``, from the ``.mdl``). A scalar constant that
+is not a lever (a model assumption such as ``Reference Migration Fraction``)
+may be varied or fitted too: its bounds are its declared range, or where the
+``.mdl`` declares none, the range a lever would get (``[0, 2 x value]`` for a
+positive value); give a distribution to choose other bounds. A factor spec on the
 command line or in the API is ``NAME`` or ``NAME=DIST``:
 
 ``Talent Programme Budget``
@@ -34,10 +38,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
-from ..errors import InputError, OutOfRangeError
+from ..errors import InputError, OutOfRangeError, UnknownNameError
 
 if TYPE_CHECKING:
-    from ..model import Model
+    from ..model import Lever, Model
 
 _SPEC = re.compile(r"^\s*(?P<kind>[a-z]+)\s*(?:\((?P<args>[^()]*)\))?\s*$", re.IGNORECASE)
 
@@ -70,6 +74,7 @@ class Factor:
     dist: Any
     label: str
     units: str = ""
+    kind: str = "lever"  # or "constant": a scalar model assumption that is not a lever
 
 
 @dataclass(frozen=True)
@@ -169,7 +174,12 @@ def problem_from_model(
 def parse_factor(model: Model, spec: str, base: Mapping[str, float]) -> Factor:
     """One factor from ``NAME`` or ``NAME=DIST(args)``; see the module docstring."""
     name, _, dist_text = spec.partition("=")
-    lever = model.lever(name.strip())
+    try:
+        lever = model.lever(name.strip())
+        role = "lever"
+    except UnknownNameError as exc:
+        lever = _constant_as_lever(model, name.strip(), exc)
+        role = "constant"
     centre = float(base.get(lever.name, lever.default))
     low, high = lever.min, lever.max
     if not low < high:
@@ -195,7 +205,7 @@ def parse_factor(model: Model, spec: str, base: Mapping[str, float]) -> Factor:
         if not low < high:
             raise InputError(f"--vary {spec!r}: low {low:g} must be below high {high:g}")
         return Factor(lever.name, low, high, min(max(centre, low), high), stats.uniform(low, high - low),
-                      f"uniform({low:g}, {high:g})", lever.units)
+                      f"uniform({low:g}, {high:g})", lever.units, role)
     if kind == "triangular":
         mode = min(max(centre, low), high)
         if args:
@@ -204,7 +214,7 @@ def parse_factor(model: Model, spec: str, base: Mapping[str, float]) -> Factor:
         if not low <= mode <= high or not low < high:
             raise InputError(f"--vary {spec!r}: triangular needs low <= mode <= high and low < high")
         dist = stats.triang((mode - low) / (high - low), loc=low, scale=high - low)
-        return Factor(lever.name, low, high, mode, dist, f"triangular({low:g}, {mode:g}, {high:g})", lever.units)
+        return Factor(lever.name, low, high, mode, dist, f"triangular({low:g}, {mode:g}, {high:g})", lever.units, role)
     if kind == "normal":
         _arity(spec, args, 2)
         mean, sd = args
@@ -213,8 +223,26 @@ def parse_factor(model: Model, spec: str, base: Mapping[str, float]) -> Factor:
         inside(mean)
         a, b = (low - mean) / sd, (high - mean) / sd
         dist = stats.truncnorm(a, b, loc=mean, scale=sd)
-        return Factor(lever.name, low, high, mean, dist, f"normal({mean:g}, {sd:g}) in [{low:g}, {high:g}]", lever.units)
+        return Factor(lever.name, low, high, mean, dist, f"normal({mean:g}, {sd:g}) in [{low:g}, {high:g}]", lever.units,
+                      role)
     raise InputError(f"--vary {spec!r}: unknown distribution '{kind}'; use uniform, triangular or normal")
+
+
+def _constant_as_lever(model: Model, name: str, lever_error: UnknownNameError) -> Lever:
+    """A scalar constant that is not a lever (an assumption), with bounds as a lever would get.
+
+    Declared ``[min,max]`` where the ``.mdl`` gives them, else the open sides
+    filled as for levers (around the value: ``[0, 2 x value]`` for a positive one).
+    """
+    from ..model import _lever
+
+    try:
+        variable = model.variable(name)
+    except UnknownNameError:
+        raise lever_error from None
+    if variable.type != "Constant" or variable.subscripts or variable.value is None:
+        raise InputError(f"'{variable.name}' is not a lever or a scalar constant; only those can be varied or fitted")
+    return _lever(variable)
 
 
 def _numbers(text: str, spec: str) -> list[float]:

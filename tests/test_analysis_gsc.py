@@ -1,0 +1,79 @@
+"""Analyses of the Green Smart City model itself (models/gsc.mdl)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import gscsd
+from gscsd.analysis import parse_constraint, parse_output, problem_from_model
+from gscsd.analysis import calibrate, optimize, uncertainty
+from gscsd.errors import InputError
+from gscsd.history import fit
+
+
+def test_optimization_improves_the_gsc_index_within_budget_and_floor(gsc):
+    baseline = gscsd.run(gsc, variables=["GSC Index", "Total Revenue"])
+    revenue = float(baseline["Total Revenue"].loc[2060.0])
+    problem = problem_from_model(gsc, ["Talent Programme Budget", "Government Research Funding",
+                                       "Green Share of Construction Spending"])
+    budget = parse_constraint(gsc, "Talent Programme Budget + Government Research Funding <= 36")
+    floor = parse_constraint(gsc, f"Total Revenue@2060 >= {revenue}")
+    result = optimize.optimize(gsc, problem, parse_output(gsc, "GSC Index@2060"), constraints=[budget, floor],
+                               popsize=4, maxiter=4, seed=0)
+    assert result.feasible
+    assert result.baseline == pytest.approx(float(baseline["GSC Index"].loc[2060.0]))
+    assert result.objective > result.baseline
+    levers = result.scenario.levers
+    assert levers["Talent Programme Budget"] + levers["Government Research Funding"] <= 36 + 1e-6
+    rerun = gscsd.run(gsc, result.scenario, variables=["GSC Index", "Total Revenue"])
+    assert rerun["GSC Index"].loc[2060.0] == pytest.approx(result.objective)
+    assert rerun["Total Revenue"].loc[2060.0] >= revenue * (1 - 1e-9)
+
+
+def test_optimize_refuses_model_assumptions(gsc):
+    problem = problem_from_model(gsc, ["Reference Migration Fraction"])
+    with pytest.raises(InputError, match=r"optimize searches levers, not model assumptions: Reference Migration"):
+        optimize.optimize(gsc, problem, parse_output(gsc, "GSC Index@2060"))
+
+
+def test_calibration_of_an_assumption_recovers_it_from_synthetic_history(gsc, tmp_path):
+    """Urbanization generated with a known migration fraction (plus noise) gives that fraction back."""
+    truth = 0.036
+    problem = problem_from_model(gsc, ["Reference Migration Fraction"])
+    assert problem.factors[0].kind == "constant" and problem.bounds.tolist() == [[0.0, 0.06]]
+    clean = gscsd.run_batch(gsc, [gscsd.Scenario()], variables=["Urbanization Rate Percent"],
+                            constants=[{"Reference Migration Fraction": truth}])
+    years = np.arange(2009.0, 2026.0)
+    series = clean["Urbanization Rate Percent"].sel(time=years).to_numpy()[0]
+    noisy = series + np.random.default_rng(0).normal(0, 0.2, len(years))
+    path = tmp_path / "urbanization.csv"
+    pd.DataFrame({"year": years, "urbanization_rate_percent": noisy}).to_csv(path, index=False)
+
+    result = calibrate.calibrate(gsc, path, problem)
+    row = result.estimates.iloc[0]
+    assert row["ci_low"] < truth < row["ci_high"]
+    assert row["estimate"] == pytest.approx(truth, rel=0.05)
+    assert result.fit[0].r2 > 0.98
+    assert any("write into the .mdl Reference Migration Fraction" in note for note in result.notes)
+    assert "Reference Migration Fraction" not in result.scenario.levers
+
+
+def test_calibration_to_the_real_urbanization_data_fits_well(gsc):
+    data = gscsd.history.load_history(gscsd.history.data_files(gsc)[0], gsc)
+    before = fit(gscsd.run(gsc)["Urbanization Rate Percent"], data["Urbanization Rate Percent"])
+    result = calibrate.calibrate(gsc, data, ["Reference Migration Fraction"])
+    after = result.fit[0]
+    assert after.n == before.n == data["Urbanization Rate Percent"].notna().sum()
+    assert after.rmse <= before.rmse + 1e-9 and after.r2 > 0.95
+
+
+def test_uncertainty_of_levers_and_an_assumption(gsc):
+    problem = problem_from_model(gsc, ["Green Share of Construction Spending=triangular",
+                                       "Reference Migration Fraction=uniform(0.02, 0.04)"])
+    result = uncertainty.run(gsc, problem, 16, seed=0, variables=["GSC Index", "Urbanization Rate"])
+    bands = uncertainty.bands_for(result.bands, "Urbanization Rate")
+    assert bands.index[0] == 2008 and bands.index[-1] == 2060
+    assert (bands["p95"] - bands["p5"]).iloc[-1] > 0  # the assumption spreads urbanization
+    assert (bands["p5"] <= bands["p50"]).all() and (bands["p50"] <= bands["p95"]).all()
