@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -41,8 +42,23 @@ def pick_lever(model, moves: int):
     raise SystemExit(f"no lever of {model.path.name} has {moves + 2} slider steps")
 
 
-def measure(browser, model_path: Path, engine: str | None, moves: int) -> tuple[list[float], str, str]:
-    """Seconds per move; the lever moved; the engine that ran (from the page)."""
+def timed_server(board, spent: list[float]) -> None:
+    """Record the wall time of the two callbacks a slider move runs (levers sync, charts)."""
+    for name in ("sync_levers", "update_charts"):
+        original = getattr(board, name)
+
+        def wrapper(*args, _original=original, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent.append(time.perf_counter() - started)
+
+        setattr(board, name, wrapper)
+
+
+def measure(browser, model_path: Path, engine: str | None, moves: int) -> tuple[list[float], list[float], str, str]:
+    """Seconds per move (browser, server); the lever moved; the engine that ran (from the page)."""
     import json
 
     import gscsd
@@ -53,6 +69,9 @@ def measure(browser, model_path: Path, engine: str | None, moves: int) -> tuple[
     lever = pick_lever(model, moves)
     with tempfile.TemporaryDirectory() as folder:
         app = create_app(model_path, store_path=Path(folder) / "s.sqlite", engine=engine)
+        spent: list[float] = []
+        timed_server(app.gscsd, spent)
+        server = []
         with serve(app.server) as url:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(600_000)
@@ -64,14 +83,16 @@ def measure(browser, model_path: Path, engine: str | None, moves: int) -> tuple[
             samples = []
             for i in range(moves + 1):  # the first move warms up and is not counted
                 page.evaluate(SNAPSHOT)
+                spent.clear()
                 started = time.perf_counter()
                 handle.press("ArrowRight")
                 page.wait_for_function(REDRAWN, polling="raf")
                 if i:
                     samples.append(time.perf_counter() - started)
+                    server.append(sum(spent))
             ran = page.locator("#run-info").inner_text()
             page.close()
-    return samples, lever.name, ran
+    return samples, server, lever.name, ran
 
 
 def main() -> int:
@@ -87,6 +108,7 @@ def main() -> int:
 
     from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
+    load = os.getloadavg()[0]
     rows = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
@@ -94,24 +116,27 @@ def main() -> int:
                                      ("pysd", "pysd", args.pysd_moves)):
             if moves <= 0:
                 continue
-            samples, lever, ran = measure(browser, Path(args.model), engine, moves)
+            samples, server, lever, ran = measure(browser, Path(args.model), engine, moves)
             rows.append((label, ran.split("·")[1].strip() if "·" in ran else "?", lever, len(samples),
-                         median_ms(samples), p90_ms(samples)))
+                         median_ms(samples), p90_ms(samples), median_ms(server)))
             print(f"{label}: engine {rows[-1][1]}, {len(samples)} moves of '{lever}': "
-                  f"median {rows[-1][4]:.0f} ms, p90 {rows[-1][5]:.0f} ms", flush=True)
+                  f"median {rows[-1][4]:.0f} ms, p90 {rows[-1][5]:.0f} ms, server {rows[-1][6]:.0f} ms", flush=True)
         browser.close()
 
-    table = "\n".join(f"| {label} | {ran} | {lever} | {n} | {p50:.0f} | {p90:.0f} |"
-                      for label, ran, lever, n, p50, p90 in rows)
+    table = "\n".join(f"| {label} | {ran} | {lever} | {n} | {p50:.0f} | {p90:.0f} | {srv:.0f} |"
+                      for label, ran, lever, n, p50, p90, srv in rows)
     markdown = f"""
 ## Dashboard: slider move to charts redrawn
 
 `.venv/bin/python bench/bench_dashboard.py` ({stamp()}, {machine()}). Headless chromium on the same
 machine as the server; each move is one ArrowRight on a slider (a new value, so never a cached result)
-until every chart plots the new run (all key outputs of `{Path(args.model).name}`). Target: p50 <= 100 ms.
+until every chart plots the new run (all key outputs of `{Path(args.model).name}`). "server" is the median
+time spent in the two callbacks of a move (levers sync; run + summary + chart patches); the rest is HTTP,
+Dash's renderer and Plotly redrawing the charts in chromium (software rendering, no GPU).
+Load average when the run started: {load:.1f} on {os.cpu_count()} cores. Target: p50 <= 100 ms.
 
-| engine asked | engine that ran | lever moved | moves | median (ms) | p90 (ms) |
-|---|---|---|---|---|---|
+| engine asked | engine that ran | lever moved | moves | median (ms) | p90 (ms) | server (ms) |
+|---|---|---|---|---|---|---|
 {table}
 """
     print(markdown)

@@ -143,18 +143,19 @@ def test_charts_show_key_outputs_baseline_dashed_and_summary(board, page):
 def test_a_lever_move_patches_only_the_current_lines(board, page):
     model = gscsd.load_model(page["path"])
     graphs, _, _, _, shape = board.update_charts({"Growth": 0.02}, "euler", [], "elements", [], page)
-    patch, cards, _, _, same = board.update_charts({"Growth": 0.06}, "euler", [], "elements", [], page, shape)
-    assert same == shape and isinstance(patch, dash.Patch)
+    patches, cards, _, _, same = board.update_charts({"Growth": 0.06}, "euler", [], "elements", [], page, shape)
+    assert same == shape and set(patches) == {g.id["name"] for g in graphs}
     expected = gscsd.run(model, gscsd.Scenario("x", {"Growth": 0.06}))
-    operations = {tuple(op["location"]): op["params"]["value"] for op in patch.to_plotly_json()["operations"]}
-    for i, graph in enumerate(graphs):
-        names = [t.name for t in graph.figure.data]
-        for j, name in enumerate(names):
-            key = (i, "props", "figure", "data", j, "y")
-            if not name.startswith("Current"):
+    for graph in graphs:
+        patch = patches[graph.id["name"]]
+        assert isinstance(patch, dash.Patch)
+        operations = {tuple(op["location"]): op["params"]["value"] for op in patch.to_plotly_json()["operations"]}
+        for j, trace in enumerate(graph.figure.data):
+            key = ("data", j, "y")
+            if not trace.name.startswith("Current"):
                 assert key not in operations  # baseline untouched
                 continue
-            column = graph.id["name"] + (f"[{name.split(': ')[1]}]" if ": " in name else "")
+            column = graph.id["name"] + (f"[{trace.name.split(': ')[1]}]" if ": " in trace.name else "")
             assert operations[key] == pytest.approx(list(expected[column]))
     # another chart set, mode, method or overlay: whole figures again
     assert isinstance(board.update_charts({"Growth": 0.06}, "euler", [], "sum", [], page, shape)[0], list)

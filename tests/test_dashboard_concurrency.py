@@ -37,7 +37,7 @@ def chart_request(app, levers, model_data):
     """The request the browser sends when the levers store changes (Dash's update protocol)."""
     model = gscsd.load_model(model_data["path"])
     sliders = [{"id": {"name": lever.name, "type": "lever"}, "property": "updatemode"} for lever in model.levers]
-    outputs = [{"id": "charts", "property": "children"}, {"id": "summary", "property": "children"},
+    outputs = [{"id": "charts", "property": "children"}, [], {"id": "summary", "property": "children"},
                {"id": "run-info", "property": "children"}, {"id": "banner", "property": "children"},
                {"id": "chart-shape", "property": "data"}, sliders]
     (output,) = [key for key in app.callback_map if key.startswith("..charts.children")]

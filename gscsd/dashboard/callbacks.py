@@ -157,8 +157,9 @@ class Dashboard:
 
         ``shape`` describes the charts on the page (as returned last time).
         When only the current scenario's values changed, the charts come back
-        as a :class:`dash.Patch` of the 'Current' lines' y values: far less to
-        build, send and redraw than new figures while a slider moves.
+        as ``{variable: dash.Patch}`` of the 'Current' lines' y values (see
+        :func:`current_lines_patch`): far less to build, send and redraw than
+        new figures while a slider moves.
         """
         if levers is None:
             raise PreventUpdate
@@ -307,19 +308,23 @@ class Dashboard:
         return dcc.send_string(text, f"{model.name}-report-{_stamp()}.html", type="text/html")
 
 
-def current_lines_patch(model: Model, variables: Sequence[str], current: Any, baseline: Any, mode: str) -> Patch:
-    """New y values of the 'Current' lines of charts drawn by :func:`layout.charts`.
+def current_lines_patch(model: Model, variables: Sequence[str], current: Any, baseline: Any,
+                        mode: str) -> dict[str, Patch]:
+    """Per chart (by variable), a patch of its figure's 'Current' lines' y values.
 
     Trace order is :func:`gscsd.figures.trajectory_figure`'s: the baseline's
     lines (one per :func:`gscsd.figures.series` entry), then each run's,
-    'Current' first.
+    'Current' first. Patching each graph's ``figure`` (not the charts'
+    container) lets the browser update just the plots.
     """
-    patch = Patch()
-    for i, variable in enumerate(variables):
+    patches = {}
+    for variable in variables:
+        patch = Patch()
         offset = len(series(model, baseline, variable, mode))  # type: ignore[arg-type]
         for j, values in enumerate(series(model, current, variable, mode).values()):  # type: ignore[arg-type]
-            patch[i]["props"]["figure"]["data"][offset + j]["y"] = values.to_numpy(float).tolist()
-    return patch
+            patch["data"][offset + j]["y"] = values.to_numpy(float).tolist()
+        patches[variable] = patch
+    return patches
 
 
 def _overlay_key(model: Model, overlays: Sequence[Mapping[str, Any]] | None, name: str) -> str:
@@ -409,7 +414,8 @@ def register(app: dash.Dash, board: Dashboard) -> None:
         return sliders if sliders is not None else [dash.no_update] * len(ids), levers, method, search
 
     @app.callback(
-        Output("charts", "children"), Output("summary", "children"), Output("run-info", "children"),
+        Output("charts", "children"), Output({"type": layout.CHART, "name": ALL}, "figure"),
+        Output("summary", "children"), Output("run-info", "children"),
         Output("banner", "children"), Output("chart-shape", "data"),
         Output({"type": layout.LEVER, "name": ALL}, "updatemode"),
         Input(STORE_IDS.levers, "data"), Input(STORE_IDS.method, "data"), Input("variable-picker", "value"),
@@ -417,11 +423,16 @@ def register(app: dash.Dash, board: Dashboard) -> None:
         State("chart-shape", "data"), State({"type": layout.LEVER, "name": ALL}, "updatemode"),
     )
     def _charts(levers, method, picked, mode, overlays, model_data, shape, modes):
-        result = board.update_charts(levers, method, picked, mode, overlays, model_data, shape)
+        charts, *rest = board.update_charts(levers, method, picked, mode, overlays, model_data, shape)
+        shown = [o["id"]["name"] for o in dash.ctx.outputs_list[1]]
+        if isinstance(charts, dict):  # patches of the graphs on the page
+            children, figures = dash.no_update, [charts.get(name, dash.no_update) for name in shown]
+        else:
+            children, figures = charts, [dash.no_update] * len(shown)
         # Live updates while dragging only where the engine keeps up.
         wanted = board.slider_updatemode()
         sliders = [wanted if m != wanted else dash.no_update for m in modes]
-        return (*result, sliders)
+        return (children, figures, *rest, sliders)
 
     @app.callback(
         Output("saved-select", "options"), Output("saved-select", "value"),
