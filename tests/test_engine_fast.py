@@ -204,3 +204,28 @@ def test_engine_object_runs_without_the_runner(tmp_path):
     frame = FastEngine().simulate(model, request_for(model, gscsd.Scenario()))
     assert frame["s"].iloc[-1] == pytest.approx(10.0)
 
+
+
+def test_cli_engine_and_method_options(tmp_path, capsys):
+    from gscsd.cli import main
+
+    path = write_mdl(tmp_path, "cli.mdl", """
+D: a, b ~~|
+v[D] = 1, 2 ~ Dmnl ~ |
+s[D] = 0, 1 ~ Dmnl ~ |
+picked = VECTOR SELECT(s[D!], v[D!], 2, 0, 0) ~ Dmnl ~ |
+stock = INTEG(picked, 0) ~ Dmnl ~ |
+""")
+    assert main(["run", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert re.search(r"^note: ran with PySD because .*picked: function VECTOR SELECT", captured.err, re.M)
+    growth = write_mdl(tmp_path, "growth.mdl", "s = INTEG(s * 0.1, 1) ~ Dmnl ~ Key output: s. |")
+    out = tmp_path / "rk4.csv"
+    assert main(["run", str(growth), "--engine", "fast", "--method", "rk4", "--out", str(out)]) == 0
+    assert capsys.readouterr().err == ""
+    import pandas as pd
+
+    final = pd.read_csv(out, index_col=0)["s"].iloc[-1]
+    assert final == pytest.approx(math.exp(1.0), rel=1e-6)  # RK4 at TIME STEP 0.25: error ~1e-6
+    with pytest.raises(SystemExit):
+        main(["run", str(growth), "--method", "simpson"])

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 #: Bump whenever the generated source changes; it keys the code cache.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 5
 
 CONTROL = {"initial_time": "_t_initial", "final_time": "_t_final", "time_step": "_dt", "saveper": "_saveper"}
 
@@ -231,7 +231,7 @@ class Builder:
             return self._call(ast, ctx)
         if isinstance(ast, ae.InlineLookupsStructure):
             table = self._table(ast.lookups)
-            return f"_lookup({table}, {self.expr(ast.argument, ctx)})"
+            return f"{table}({self.expr(ast.argument, ctx)})"
         if isinstance(ast, ae.GameStructure):
             return self.expr(ast.expression, ctx)
         kind = type(ast).__name__.replace("Structure", "")
@@ -339,7 +339,7 @@ class Builder:
                 raise _Skip(f"'{name}' called like a lookup")
             if len(args) != 1:
                 raise _Skip(f"lookup '{name}' called with {len(args)} arguments")
-            return f"_lookup(T{node.table}, {self.expr(args[0], ctx)})"
+            return f"T{node.table}({self.expr(args[0], ctx)})"
         if name in ("sum", "prod", "vmin", "vmax"):
             return self._vector(name, args, ctx)
         if name in ("min", "max") and len(args) == 1:
@@ -662,11 +662,22 @@ class Builder:
         w("    _n_last = len(_times) - 1")
         w("    for _n in range(_n_last + 1):")
         w("        time = _times[_n]")
-        for i in run_order:
-            n = nodes[i]
-            w(f"        v{i} = {n.run_expr}  # {n.column}")
+        # Steps that save compute every variable; the others only what the
+        # state updates need (most steps, when SAVEPER > TIME STEP).
+        needed = _closure(
+            {d for n in values for d in n.deriv_deps}
+            | {n.index for n in values if n.discrete or n.kind == "delayfixed"},
+            {n.index: n.run_deps for n in values},
+        )
         w("        if _save[_n]:")
+        for i in run_order:
+            w(f"            v{i} = {nodes[i].run_expr}  # {nodes[i].column}")
         w(f"            _record(({out_names}{',' if len(self._columns) == 1 else ''}))")
+        w("        else:")
+        w("            pass")
+        for i in run_order:
+            if i in needed:
+                w(f"            v{i} = {nodes[i].run_expr}")
         w("        if _n == _n_last:")
         w("            break")
         updates = []
@@ -739,6 +750,19 @@ class Builder:
 
     def lever_names(self) -> dict[str, str]:
         return {n.lever: n.name for n in self.nodes if n.lever}
+
+
+def _closure(start: set, graph: dict[int, set]) -> set:
+    """``start`` and everything it depends on."""
+    seen: set = set()
+    pending = list(start)
+    while pending:
+        i = pending.pop()
+        if i in seen:
+            continue
+        seen.add(i)
+        pending.extend(graph.get(i, ()))
+    return seen
 
 
 def _init_value(node: Node) -> str:

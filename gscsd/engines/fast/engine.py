@@ -21,7 +21,17 @@ import numpy as np
 
 from ...errors import ModelError, SimulationError
 from .builder import GENERATOR_VERSION, Builder, Unsupported, abstract_model
-from .runtime import SCALAR, SCALAR_FAILURES, VECTOR, FixedDelay, StructureChange, Table, run_order
+from .runtime import (
+    SCALAR,
+    SCALAR_FAILURES,
+    VECTOR,
+    FixedDelay,
+    StructureChange,
+    Table,
+    run_order,
+    scalar_lookup,
+    vector_lookup,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -128,7 +138,8 @@ def _load(source: str, helpers: dict) -> Any:
                      _F=np.float64)
     code = compile(source, "<gscsd fast engine>", "exec")
     exec(code, namespace)  # noqa: S102 - our own generated source
-    namespace.update({f"T{i}": Table(*spec) for i, spec in enumerate(namespace["TABLES"])})
+    make = scalar_lookup if helpers is SCALAR else vector_lookup
+    namespace.update({f"T{i}": make(Table(*spec)) for i, spec in enumerate(namespace["TABLES"])})
     return namespace
 
 
@@ -175,7 +186,8 @@ class FastEngine:
         import pandas as pd
 
         columns, saved, values = self._run(model, [request], single=True)
-        return pd.DataFrame(values[:, :, 0], index=pd.Index(saved, name="time"), columns=columns)
+        table = np.column_stack([v[:, 0] for v in values]) if values else np.empty((len(saved), 0))
+        return pd.DataFrame(table, index=pd.Index(saved, name="time"), columns=columns)
 
     def simulate_batch(self, model: Model, requests: list[RunRequest]) -> xr.Dataset:
         """Run all ``requests`` (same time settings) at once; Dataset with a ``scenario`` dim."""
@@ -183,7 +195,7 @@ class FastEngine:
         return _dataset(model, columns, saved, values)
 
     def _run(self, model: Model, requests: list[RunRequest], single: bool):
-        """Return (columns, saved times, values ``(time, column, scenario)``)."""
+        """Return (columns, saved times, one ``(time, scenario)`` array per column)."""
         first = requests[0]
         orders: dict[str, int] = {}
         for _attempt in range(50):
@@ -195,12 +207,12 @@ class FastEngine:
                     from .integrate import integrate
 
                     saved, values = integrate(compiled, first, params, len(requests), self.rtol, self.atol)
-                    return columns, saved, values[:, select, :]
+                    return columns, saved, [values[:, j, :] for j in select]
                 times, save, saved = time_grid(first.start, first.final, first.step, first.saveper)
                 if single:
                     values = self._scalar(compiled, params, times, save, first, select)
                     if values is not None:
-                        return columns, saved, values[:, :, None]
+                        return columns, saved, [values[:, j : j + 1] for j in range(values.shape[1])]
                 return columns, saved, self._vector(compiled, params, times, save, first, select, len(requests))
             except StructureChange as change:
                 if change.order is None or orders.get(change.column) == change.order:
@@ -225,20 +237,23 @@ class FastEngine:
             return None
 
     @staticmethod
-    def _vector(compiled, params, times, save, request, select, batch) -> np.ndarray:
-        out = np.empty((sum(save), len(select), batch))
-        counter = [0]
-
-        def record(row, out=out, select=select, counter=counter):
-            target = out[counter[0]]
-            for j, i in enumerate(select):
-                target[j] = row[i]
-            counter[0] += 1
-
+    def _vector(compiled, params, times, save, request, select, batch) -> list[np.ndarray]:
+        # Every step computes new arrays (nothing is updated in place), so a
+        # saved row can keep references to them: no copy until the end.
+        rows: list = []
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            compiled.vector(params, times, save, record, request.start, request.final, request.step,
+            compiled.vector(params, times, save, rows.append, request.start, request.final, request.step,
                             request.saveper)
+        out = []
+        shape = (batch,)
+        for i in select:
+            column = np.empty((len(rows), batch))
+            for t, row in enumerate(rows):
+                value = row[i]
+                column[t] = value if np.shape(value) == shape or not np.ndim(value) else np.broadcast_to(value, shape)
+            out.append(column)
+        rows.clear()
         return out
 
 
@@ -266,11 +281,11 @@ def _params(model: Model, compiled: Compiled, requests) -> dict[str, np.ndarray]
     return params
 
 
-def _dataset(model: Model, columns: list[str], saved: np.ndarray, values: np.ndarray) -> xr.Dataset:
-    """Saved values ``(time, column, scenario)`` as a Dataset ``(scenario, time, subscripts...)``."""
+def _dataset(model: Model, columns: list[str], saved: np.ndarray, values: list[np.ndarray]) -> xr.Dataset:
+    """Saved values (one ``(time, scenario)`` array per column) as a Dataset ``(scenario, time, subscripts...)``."""
     import xarray as xr
 
-    data = np.moveaxis(values, 2, 0)  # scenario, time, column
+    batch = values[0].shape[1] if values else 0
     groups: dict[str, list[int]] = {}
     for j, column in enumerate(columns):
         groups.setdefault(column.split("[", 1)[0], []).append(j)
@@ -280,17 +295,18 @@ def _dataset(model: Model, columns: list[str], saved: np.ndarray, values: np.nda
         variable = model.variables.get(base)
         attrs = {"units": variable.units, "comment": variable.comment} if variable else {}
         if variable is None or not variable.subscripts:
-            data_vars[base] = (("scenario", "time"), data[:, :, index[0]], attrs)
+            data_vars[base] = (("scenario", "time"), values[index[0]].T, attrs)
             continue
         coords = [model.subscripts[d] for d in variable.subscripts]
         # xarray cannot hold a variable named like a dimension (gsc.mdl has
         # Capability[Capability]); such a dimension is called "<name> range".
         dims = tuple(_dim_name(model, d) for d in variable.subscripts)
-        array = np.full((data.shape[0], data.shape[1], *map(len, coords)), np.nan)
+        array = np.full((batch, len(saved), *map(len, coords)), np.nan)
         for j in index:
             elements = [e.strip() for e in columns[j][len(base) + 1 : -1].split(",")]
             position = tuple(coords[i].index(e) for i, e in enumerate(elements))
-            array[(slice(None), slice(None), *position)] = data[:, :, j]
+            array[(slice(None), slice(None), *position)] = values[j].T
+            values[j] = None  # free each column once copied
         data_vars[base] = (("scenario", "time", *dims), array, attrs)
         used.update(variable.subscripts)
     coords = {"time": saved}

@@ -86,6 +86,36 @@ def _lookup_scalar(table: Table, x: float) -> float:
     return slope * (x - x0) + y0
 
 
+def scalar_lookup(table: Table):
+    """A float -> float function for ``table`` (bisect; no numpy call overhead)."""
+    xs, ys = table.xs, table.ys
+    if table.kind != "interpolate" or len(xs) < 2:
+        return lambda x: _lookup_scalar(table, x)
+    x_first, x_last, y_first, y_last = xs[0], xs[-1], ys[0], ys[-1]
+
+    def lookup(x, xs=xs, ys=ys, bisect=bisect_left):
+        if x <= x_first:
+            return y_first
+        if x >= x_last:
+            return y_last
+        if x != x:  # nan stays nan, as in numpy.interp
+            return x
+            return y_last
+        i = bisect(xs, x)
+        upper = xs[i]
+        if upper == x:
+            return ys[i]
+        lower, y_lower = xs[i - 1], ys[i - 1]
+        return (ys[i] - y_lower) / (upper - lower) * (x - lower) + y_lower
+
+    return lookup
+
+
+def vector_lookup(table: Table):
+    """An array -> array function for ``table``."""
+    return lambda x: _lookup_vector(table, x)
+
+
 # --- vector flavour -------------------------------------------------------
 
 
@@ -309,7 +339,7 @@ SCALAR = {
 
 #: Exceptions a scalar run raises where numpy would give inf or nan; the
 #: engine then reruns that scenario with the vector helpers.
-SCALAR_FAILURES = (ArithmeticError, ValueError, TypeError)
+SCALAR_FAILURES = (ArithmeticError, ValueError, TypeError, LookupError)
 
 
 class StructureChange(Exception):
@@ -330,6 +360,16 @@ class StructureChange(Exception):
 
 def run_order(expected: int, order, dt: float, delay_time, column: str) -> int:
     """The order PySD would use for ``column``; raise :class:`StructureChange` if not ``expected``."""
+    if not np.ndim(order) and not np.ndim(delay_time):  # one scenario: plain floats
+        value = int(order)
+        if delay_time is not None:
+            while value * dt > delay_time and value > 0:
+                value -= 1
+        if value < 1:
+            raise StructureChange(column, None, f"{column}: delay time shorter than TIME STEP")
+        if value != expected:
+            raise StructureChange(column, value)
+        return value
     orders = np.atleast_1d(np.asarray(order, dtype=float))
     times = np.broadcast_to(np.asarray(delay_time, dtype=float), orders.shape) if delay_time is not None else None
     if times is not None and times.ndim and orders.shape != times.shape:
