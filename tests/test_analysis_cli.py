@@ -159,3 +159,22 @@ def test_ctrl_c_stops_the_run_and_its_worker_processes(tmp_path):
     assert "gscsd: interrupted" in err
     gone, alive = psutil.wait_procs(children, timeout=10)
     assert not alive, f"worker processes left running: {alive}"
+
+
+def test_progress_bar_line():
+    import io
+    import re
+
+    from gscsd.analysis.progress import ProgressBar
+
+    stream = io.StringIO()
+    with ProgressBar("uncertainty", stream=stream, enabled=True, width=10) as bar:
+        bar.started -= 10  # ten seconds ago
+        bar(250, 1000)
+        assert re.match(r"uncertainty \[##\.{8}\]  25%  250/1000 runs  2[45](\.\d)? runs/s  ETA 0:3\d$", bar.line())
+        bar(1000, 1000)
+    text = stream.getvalue()
+    assert re.search(r"100%  1000/1000 runs  (99(\.\d)?|100) runs/s  0:1\d elapsed\x1b\[K\n$", text)
+    quiet = io.StringIO()
+    ProgressBar("x", stream=quiet)(1, 2)  # not a terminal: draws nothing
+    assert quiet.getvalue() == ""

@@ -77,3 +77,10 @@ def test_uncertainty_of_levers_and_an_assumption(gsc):
     assert bands.index[0] == 2008 and bands.index[-1] == 2060
     assert (bands["p95"] - bands["p5"]).iloc[-1] > 0  # the assumption spreads urbanization
     assert (bands["p5"] <= bands["p50"]).all() and (bands["p50"] <= bands["p95"]).all()
+
+
+def test_only_scalar_constants_can_be_varied_or_set(gsc):
+    with pytest.raises(InputError, match=r"'GSC Index' is not a lever or a scalar constant"):
+        problem_from_model(gsc, ["GSC Index"])
+    with pytest.raises(InputError, match=r"'GSC Index' is not a scalar constant; only those can be set"):
+        gscsd.run_batch(gsc, [gscsd.Scenario()], variables=["GSC Index"], constants=[{"GSC Index": 1.0}])
