@@ -40,9 +40,11 @@ def test_optimize_refuses_model_assumptions(gsc):
 
 def test_calibration_of_an_assumption_recovers_it_from_synthetic_history(gsc, tmp_path):
     """Urbanization generated with a known migration fraction (plus noise) gives that fraction back."""
-    truth = 0.036
+    value = gsc.variable("Reference Migration Fraction").value
     problem = problem_from_model(gsc, ["Reference Migration Fraction"])
-    assert problem.factors[0].kind == "constant" and problem.bounds.tolist() == [[0.0, 0.06]]
+    # Not a lever and no declared range: bounds as a lever's open range would get, [0, 2 x value].
+    assert problem.factors[0].kind == "constant" and problem.bounds.tolist() == [[0.0, 2 * value]]
+    truth = round(1.2 * value, 4)
     clean = gscsd.run_batch(gsc, [gscsd.Scenario()], variables=["Urbanization Rate Percent"],
                             constants=[{"Reference Migration Fraction": truth}])
     years = np.arange(2009.0, 2026.0)

@@ -251,6 +251,8 @@ def chunk_slices(n: int, size: int) -> list[slice]:
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 
+#: How long to try reaching a Dask scheduler before saying it cannot be reached.
+CONNECT_TIMEOUT = "5s"
 #: Largest automatic chunk: vectorized engines gain little beyond it, memory grows with it.
 MAX_CHUNK = 1000
 #: Seconds an automatically sized chunk aims at in this process (progress and cancel stay responsive).
@@ -442,7 +444,7 @@ class DaskExecutor(_Executor):
                                              host="127.0.0.1", dashboard_address=None)
                 self._client = Client(self._cluster, set_as_default=False)
             else:
-                self._client = Client(address, timeout="10s", set_as_default=False)
+                self._client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             self._close()
             raise InputError(
