@@ -53,7 +53,6 @@ NOT_LOADABLE = {
 UNSUPPORTED = {
     "allocate_available": "ALLOCATE AVAILABLE",
     "allocate_by_priority": "ALLOCATE BY PRIORITY",
-    "arguments": "DELAY used inside a larger expression",
     "data_from_other_model/test_data_from_other_model.mdl": "data variables read from a .tab file",
     "get_constants_incomplete_subscript": "GET CONSTANTS (external data)",
     "get_constants_subranges": "GET CONSTANTS (external data)",

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 #: Bump whenever the generated source changes; it keys the code cache.
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 
 CONTROL = {"initial_time": "_t_initial", "final_time": "_t_final", "time_step": "_dt", "saveper": "_saveper"}
 
@@ -236,7 +236,7 @@ class Builder:
             return self.expr(ast.expression, ctx)
         kind = type(ast).__name__.replace("Structure", "")
         if kind in _STATEFUL_KINDS:
-            raise _Skip(f"{_STATEFUL_KINDS[kind]} inside an expression (only as a whole equation)")
+            return self._nested(ast, ctx)
         raise _Skip(f"{_FUNCTION_NAMES.get(kind, kind)} is not supported by the fast engine")
 
     def _lit(self, value: float, ctx: _Ctx) -> str:
@@ -252,6 +252,25 @@ class Builder:
         if key not in self.literals:
             self.literals[key] = f"c{len(self.literals)}"
         return self.literals[key]
+
+    def _nested(self, ast: Any, ctx: _Ctx) -> str:
+        """A stateful function inside a larger expression (``1 + SMOOTH(x, 3)``).
+
+        It becomes a hidden element of its own (not a results column), one per
+        binding of the subscripts, shared by the run and initial phases.
+        """
+        key = (id(ast), tuple(sorted(ctx.bind.items())))
+        node = self.hidden.get(key)
+        if node is None:
+            owner = ctx.owner
+            node = Node(len(self.nodes), owner.name, f"{owner.column} (nested {len(self.nodes)})", _kind(ast), ast=ast,
+                        bind=dict(ctx.bind), positions=ctx.positions, output=False)
+            node.sets = ctx.sets
+            self.nodes.append(node)
+            self.hidden[key] = node
+            self._compile(node, ctx.scalar)
+        ctx.deps.add(node.index)
+        return f"i{node.index}" if ctx.phase == "init" else f"v{node.index}"
 
     def _array_value(self, array: np.ndarray, ctx: _Ctx) -> str:
         sets = ctx.sets
@@ -415,10 +434,10 @@ class Builder:
 
     def build(self, scalar: bool) -> tuple[str, list[str]]:
         """Return (source, columns); raises :class:`Unsupported`."""
-        self.nodes, self.by_var, self.tables, self.literals = [], {}, [], {}
+        self.nodes, self.by_var, self.tables, self.literals, self.hidden = [], {}, [], {}, {}
         reasons = list(self.reasons)
         self._declare(reasons)
-        for node in self.nodes:
+        for node in list(self.nodes):  # hidden elements appended meanwhile compile themselves
             try:
                 self._compile(node, scalar)
             except _Skip as skip:
@@ -473,7 +492,7 @@ class Builder:
 
     def _compile(self, node: Node, scalar: bool) -> None:
         ast = node.ast
-        ctx = lambda phase: _Ctx(node.bind, node.positions, node.sets, phase, scalar)  # noqa: E731
+        ctx = lambda phase: _Ctx(node.bind, node.positions, node.sets, phase, scalar, owner=node)  # noqa: E731
         if node.kind == "lookup":
             return
         if node.kind in ("const", "aux"):
@@ -776,7 +795,8 @@ def _init_value(node: Node) -> str:
 class _Ctx:
     """Where an expression is being translated: bindings, phase, dependencies."""
 
-    def __init__(self, bind, positions, sets, phase, scalar, overridden_controls=()):
+    def __init__(self, bind, positions, sets, phase, scalar, overridden_controls=(), owner=None):
+        self.owner = owner
         self.bind = dict(bind)
         self.positions = positions
         self.sets = sets
@@ -794,6 +814,7 @@ class _Ctx:
 class _ChildCtx(_Ctx):
     def __init__(self, parent: _Ctx, extra: dict) -> None:
         self.parent = parent
+        self.owner = parent.owner
         self.bind = {**parent.bind, **extra}
         self.positions = parent.positions
         self.sets = parent.sets
