@@ -160,6 +160,13 @@ def test_sensitivity_tab_draws_a_tornado(site):
     labels = page.evaluate("() => document.querySelector('#sensitivity-graph .js-plotly-plot')._fullData[0].y")
     assert labels == ["Spending", "Capacity", "Rate"]  # smallest swing at the bottom
     page.screenshot(path=artifact("analysis-sensitivity.png"), full_page=True)
+
+    page.locator("#sensitivity-method").get_by_text("Sobol'").click()
+    page.click("#sensitivity-run")
+    page.wait_for_selector("#sensitivity-status:has-text('done, 160 runs')")
+    page.wait_for_function("() => document.querySelector('#sensitivity-graph .js-plotly-plot')._fullData"
+                           ".map(t => t.name).includes('total')")
+    page.screenshot(path=artifact("analysis-sobol.png"), full_page=True)
     assert not errors
 
 

@@ -71,7 +71,9 @@ def sobol_figure(table: pd.DataFrame, output: str, height: int | None = None) ->
         title={"text": f"Sobol' indices: {output}", "x": 0.01, "font": {"size": 15}}, barmode="group",
         template="plotly_white", height=height or max(260, 60 + 40 * len(table)),
         margin={"l": 10, "r": 20, "t": 45, "b": 40}, legend={"orientation": "h", "y": -0.15},
-        xaxis={"title": "share of output variance", "range": [min(0.0, float(table["S1_low"].min()) - 0.05), 1.05]},
+        xaxis={"title": "share of output variance",
+               "range": [min(0.0, float(table[["S1_low", "ST_low"]].min().min()) - 0.05),
+                         max(1.05, float(table[["S1_high", "ST_high"]].max().max()) + 0.05)]},
         yaxis={"automargin": True},
     )
     return figure

@@ -38,9 +38,10 @@ def job_controls(prefix: str, run_label: str = "Run") -> html.Div:
     )
 
 
-def field(label: str, component: Any) -> html.Label:
-    """A labelled form field."""
-    return html.Label([html.Span(label, className="field-label"), component], className="analysis-field")
+def field(label: str, component: Any, wide: bool = False) -> html.Label:
+    """A labelled form field; ``wide`` spans the whole form row (lever lists, constraints)."""
+    return html.Label([html.Span(label, className="field-label"), component],
+                      className="analysis-field wide" if wide else "analysis-field")
 
 
 def lever_options(model: Model) -> list[dict[str, str]]:

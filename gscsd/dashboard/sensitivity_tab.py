@@ -36,7 +36,7 @@ def layout(context):
                 field("Sobol' samples (power of 2)", dcc.Input(id=f"{PREFIX}-samples", type="number", value=32,
                                                               min=2, step=1)),
                 field("Levers", dcc.Dropdown(lever_options(model), [lever.name for lever in model.levers],
-                                             multi=True, id=f"{PREFIX}-vary")),
+                                             multi=True, id=f"{PREFIX}-vary"), wide=True),
                 field("Seed", dcc.Input(id=f"{PREFIX}-seed", type="number", min=0, step=1, value=0)),
             ], className="analysis-form"),
             job_controls(PREFIX),

@@ -33,7 +33,7 @@ def layout(context):
                    className="muted"),
             html.Div([
                 field("Levers to vary", dcc.Dropdown(lever_options(model), [lever.name for lever in model.levers],
-                                                     multi=True, id=f"{PREFIX}-vary")),
+                                                     multi=True, id=f"{PREFIX}-vary"), wide=True),
                 field("Runs", dcc.Input(id=f"{PREFIX}-samples", type="number", min=2, step=1, value=50)),
                 field("Seed", dcc.Input(id=f"{PREFIX}-seed", type="number", min=0, step=1, value=0)),
             ], className="analysis-form"),
