@@ -207,3 +207,14 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["report", str(TEACUP), "--scenario", str(bad), "-o", str(tmp_path / "r.html")]) == 2
     assert re.search(r"unknown lever 'Room Temprature'.*did you mean 'Room Temperature'", capsys.readouterr().err)
     assert not (tmp_path / "r.html").exists()
+
+
+def test_sample_report_scenarios_fit_the_gsc_model(gsc):
+    """`make report` uses these files: a renamed lever or a new range must not break it."""
+    from .conftest import MODELS
+
+    paths = sorted((MODELS / "scenarios").glob("*.json"))
+    assert len(paths) >= 2
+    for path in paths:
+        scenario = gscsd.Scenario.load(path).validated(gsc)
+        assert scenario.levers and scenario.notes
