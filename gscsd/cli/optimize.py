@@ -8,6 +8,7 @@ from pathlib import Path
 from ..analysis import optimize as optimization
 from ..analysis.outputs import parse_constraint, parse_output
 from ..analysis.problem import problem_from_model
+from ..errors import InputError
 from ..model import load_model
 from . import add_model_argument
 from .analysis_options import (
@@ -35,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "'Lever A + 2*Lever B <= X'")
     parser.add_argument("--popsize", type=int, default=8, help="population per lever (default 8)")
     parser.add_argument("--maxiter", type=int, default=20, help="generations at most (default 20)")
+    parser.add_argument("--tol", type=float, default=0.01,
+                        help="stop when the population's objective spread is below this fraction of its mean (default 0.01)")
     parser.add_argument("--no-polish", dest="polish", action="store_false", help="skip the local SLSQP polish")
     parser.add_argument("--out", type=Path, metavar="FILE", help="save the optimal scenario as JSON")
     parser.add_argument("--name", help="name of the saved scenario")
@@ -47,6 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     check_positive(args.popsize, "--popsize")
     check_positive(args.maxiter, "--maxiter")
+    if not args.tol >= 0:
+        raise InputError(f"--tol must be zero or positive, got {args.tol:g}")
     out_suffix(args.out, (".json",))
     model = load_model(args.model)
     base = base_scenario(args, model)
@@ -57,7 +62,7 @@ def main(args: argparse.Namespace) -> int:
     with executor_from(args) as executor, progress_bar(args, "optimize") as bar:
         result = optimization.optimize(model, problem, objective, maximize=args.maximize is not None,
                                        constraints=constraints, base=base, seed=args.seed, popsize=args.popsize,
-                                       maxiter=args.maxiter, polish=args.polish, executor=executor, progress=bar)
+                                       maxiter=args.maxiter, tol=args.tol, polish=args.polish, executor=executor, progress=bar)
     scenario = result.scenario
     if args.name:
         from dataclasses import replace
