@@ -92,6 +92,15 @@ def test_keyboard_slider_move_redraws_and_updates_url(site):
     )
     after = last_y(page, "Size")
     assert after > before and last_y(page, "Size", "Baseline") == pytest.approx(before)
+    # the number box beside a slider sets an exact value
+    box = page.locator(f"[id='{json.dumps({'name': 'Learning Time', 'type': 'lever'}, separators=(',', ':'))}'] input")
+    box.fill("2.5")
+    box.press("Enter")
+    page.wait_for_url("**learning_time=2.5**")
+    assert slider(page, "Learning Time").get_attribute("aria-valuenow") == "2.5"
+    page.click(f"[id='{json.dumps({'name': 'Learning Time', 'type': 'lever-reset'}, separators=(',', ':'))}']")
+    page.wait_for_function("!location.search.includes('learning_time')")
+    assert slider(page, "Learning Time").get_attribute("aria-valuenow") == "4"
     # reopening the URL restores the scenario exactly
     shared = page.url
     open_page(page, url)

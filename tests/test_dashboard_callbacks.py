@@ -332,3 +332,15 @@ def test_sliders_update_while_dragging_only_with_a_fast_engine(tmp_path):
     assert board.slider_updatemode() == "mouseup"
     board.last_seconds = 0.01
     assert board.slider_updatemode() == "drag"
+
+
+def test_a_corpus_model_gets_its_sliders_and_trajectories(teacup, tmp_path):
+    board = create_app(teacup.path, store_path=tmp_path / "s.sqlite").gscsd
+    children, model_data, levers, *_ = board.build_page("?characteristic_time=5")
+    assert levers == {"Characteristic Time": 5.0, "Room Temperature": 70.0}
+    sliders = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever"]
+    assert [(s.id["name"], s.min, s.max) for s in sliders] == [(lever.name, lever.min, lever.max)
+                                                               for lever in teacup.levers]
+    graphs, cards, *_ = board.update_charts(levers, "euler", [], "sum", [], model_data)
+    assert [g.id["name"] for g in graphs] == ["Teacup Temperature"]
+    assert "30" in _text(cards[0])  # teacup's final time
