@@ -19,6 +19,7 @@ them to the ``fast-engine`` section of docs/performance.md.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import sys
@@ -61,6 +62,7 @@ def main() -> int:
 
     import gscsd
 
+    load_before = os.getloadavg()[0]
     rows = []
     gsc = single(ROOT / "models" / "gsc.mdl", args.repeat, args.pysd_repeat)
     rows.append(("single run, " + gsc[0], gsc[1], gsc[2]))
@@ -95,7 +97,8 @@ def main() -> int:
     table = "\n".join(f"| {what} | {fast:,.2f} | {pysd:,.1f} | {pysd / fast:,.0f}x |" for what, fast, pysd in rows)
     markdown = f"""## Fast engine against PySD
 
-Measured {stamp()} on {machine()}.
+Measured {stamp()} on {machine()}; load average {load_before:.1f} at the start and {os.getloadavg()[0]:.1f} at
+the end (other work shares the 2 cores; figures scale with it).
 Command: `.venv/bin/python bench/bench_engine.py --repeat {args.repeat} --pysd-repeat {args.pysd_repeat} --batch {args.batch}`
 
 | what | fast median ms | PySD median ms | ratio |

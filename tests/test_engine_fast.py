@@ -235,3 +235,30 @@ stock = INTEG(picked, 0) ~ Dmnl ~ |
     assert final == pytest.approx(math.exp(1.0), rel=1e-6)  # RK4 at TIME STEP 0.25: error ~1e-6
     with pytest.raises(SystemExit):
         main(["run", str(growth), "--method", "simpson"])
+
+
+def test_time_settings_and_variable_selection_equal_pysd(tmp_path):
+    control = ("INITIAL TIME = 1 ~ Year ~ |\nFINAL TIME = 9.7 ~ Year ~ |\n"
+               "TIME STEP = 0.3 ~ Year ~ |\nSAVEPER = 0.9 ~ Year ~ |\n")
+    path = write_mdl(tmp_path, "grid.mdl", """
+rate = 0.05 + 0.01 * SIN(Time) ~ 1/Year ~ |
+level = INTEG(level * rate, 10) ~ Dmnl ~ |
+""", control=control)
+    model = gscsd.load_model(path)
+    for scenario in (gscsd.Scenario(), gscsd.Scenario(final_time=5.5, time_step=0.25)):
+        for variables in (None, ["level"]):
+            fast = gscsd.run(model, scenario, variables=variables, engine="fast")
+            _same(fast, gscsd.run(model, scenario, variables=variables, engine="pysd"))
+    assert list(gscsd.run(model, variables=["level"], engine="fast").columns) == ["level"]
+
+
+def test_batch_error_names_the_scenario(tmp_path):
+    path = write_mdl(tmp_path, "div.mdl", """
+divisor = 1 ~ Dmnl [0, 2] ~ lever |
+ratio = 1 / divisor ~ Dmnl ~ |
+stock = INTEG(ratio, 0) ~ Dmnl ~ |
+""")
+    model = gscsd.load_model(path)
+    scenarios = [gscsd.Scenario("fine", {"divisor": 1}), gscsd.Scenario("broken", {"divisor": 0})]
+    with pytest.raises(gscsd.errors.SimulationError, match=r"scenario 'broken'\): 'ratio' becomes inf at time 0"):
+        gscsd.run_batch(model, scenarios, engine="fast")

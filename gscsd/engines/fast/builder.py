@@ -25,7 +25,6 @@ name, into :class:`Unsupported`; the engine then leaves the model to PySD.
 from __future__ import annotations
 
 import itertools
-import keyword
 import math
 import re
 from dataclasses import dataclass, field
@@ -85,16 +84,6 @@ class Node:
     deriv_deps: set = field(default_factory=set)
     order: int = 0
     lever: str | None = None
-
-
-@dataclass
-class Generated:
-    """The generated simulator source and what it returns."""
-
-    source: str
-    columns: list[str]
-    levers: dict[str, str]  # py_name -> Vensim name of scalar constants that can be set
-    states: int
 
 
 def abstract_model(mdl_path: Path):
@@ -328,7 +317,7 @@ class Builder:
         if py == "time":
             ctx.uses_time = True
             return "time"
-        if py in CONTROL and py not in ctx.overridden_controls:
+        if py in CONTROL:  # the run's own time settings, as PySD overrides them
             return CONTROL[py]
         if py not in self.by_var:
             raise _Skip(f"reference to unknown variable '{py}'")
@@ -786,7 +775,6 @@ def _closure(start: set, graph: dict[int, set]) -> set:
 
 def _init_value(node: Node) -> str:
     """The value a stateful element reports during initialization (PySD's ``__call__``)."""
-    i = node.index
     expression = node.run_expr
     # the output formula, reading initial-phase values of what it names
     return re.sub(r"\bv(\d+)\b", r"i\1", expression)
@@ -795,7 +783,7 @@ def _init_value(node: Node) -> str:
 class _Ctx:
     """Where an expression is being translated: bindings, phase, dependencies."""
 
-    def __init__(self, bind, positions, sets, phase, scalar, overridden_controls=(), owner=None):
+    def __init__(self, bind, positions, sets, phase, scalar, owner=None):
         self.owner = owner
         self.bind = dict(bind)
         self.positions = positions
@@ -804,7 +792,6 @@ class _Ctx:
         self.scalar = scalar
         self.deps: set[int] = set()
         self.uses_time = False
-        self.overridden_controls = overridden_controls
 
     def child(self, extra: dict) -> _Ctx:
         """A context with more bindings (the '!' ranges of a vector function)."""
@@ -820,7 +807,6 @@ class _ChildCtx(_Ctx):
         self.sets = parent.sets
         self.phase = parent.phase
         self.scalar = parent.scalar
-        self.overridden_controls = parent.overridden_controls
 
     @property
     def deps(self):
@@ -994,5 +980,3 @@ _FUNCTION_NAMES = {
     "AllocateAvailable": "ALLOCATE AVAILABLE",
     "AllocateByPriority": "ALLOCATE BY PRIORITY",
 }
-
-_ = keyword  # identifiers are generated as v<n>/s<n>_<k>, never Python keywords
