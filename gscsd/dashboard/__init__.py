@@ -30,7 +30,10 @@ without editing the dashboard: put the module's dotted name in
     * ``STORE_IDS.method`` -- ``data`` is the integration method chosen in the
       header (one of :data:`gscsd.engines.METHODS`);
     * ``STORE_IDS.overlays`` -- ``data`` is a list of saved scenarios chosen for
-      overlay, each ``{"name", "levers"}``.
+      overlay, each ``{"name", "levers"}``;
+    * ``STORE_IDS.load`` -- write ``{lever name: value}`` to its ``data``
+      (``Output(STORE_IDS.load, "data", allow_duplicate=True)``) to set the
+      sliders (unmentioned levers go to their defaults).
 
     Give your own components ids prefixed with your module's name (e.g.
     ``"uncertainty-samples"``) so they never clash. Components of a tab exist

@@ -119,7 +119,7 @@ class Dashboard:
         """New slider values (``None``: leave them), the levers store, the method store and the URL query.
 
         ``trigger`` is the id of what changed: a slider (its values are
-        already right), a reset button, ``"reset-all"``, ``"scenario-loaded"``
+        already right), a reset button, ``"reset-all"``, ``STORE_IDS.load``
         (``loaded`` holds its lever values), the method, or ``None`` on page load.
         """
         model, _, _ = self.model_for(model_data)
@@ -134,7 +134,7 @@ class Dashboard:
         elif trigger == "reset-all":
             current = {n: defaults.get(n, current[n]) for n in names}
             set_sliders = [current[n] for n in names]
-        elif trigger == "scenario-loaded" and loaded is not None:
+        elif trigger == STORE_IDS.load and loaded is not None:
             current = {n: float(loaded.get(n, defaults.get(n, current[n]))) for n in names}
             set_sliders = [current[n] for n in names]
         method = method if method in METHODS else "euler"
@@ -392,7 +392,7 @@ def register(app: dash.Dash, board: Dashboard) -> None:
         Input({"type": layout.LEVER, "name": ALL}, "value"),
         Input({"type": layout.LEVER_RESET, "name": ALL}, "n_clicks"),
         Input("reset-all", "n_clicks"),
-        Input("scenario-loaded", "data"),
+        Input(STORE_IDS.load, "data"),
         Input("method-select", "value"),
         State({"type": layout.LEVER, "name": ALL}, "id"),
         State(STORE_IDS.model, "data"),
@@ -451,7 +451,7 @@ def register(app: dash.Dash, board: Dashboard) -> None:
         return board.manage_scenarios(action or "", name, selected, levers, overlay, model_data)
 
     @app.callback(
-        Output("scenario-loaded", "data"), Output("scenario-name", "value"),
+        Output(STORE_IDS.load, "data"), Output("scenario-name", "value"),
         Output("scenario-message", "children", allow_duplicate=True),
         Input("load-scenario", "n_clicks"), State("saved-select", "value"), prevent_initial_call=True,
     )

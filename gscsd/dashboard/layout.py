@@ -37,7 +37,7 @@ def shell() -> html.Div:
             dcc.Store(id=STORE_IDS.model),
             dcc.Store(id=STORE_IDS.method),
             dcc.Store(id=STORE_IDS.overlays, data=[]),
-            dcc.Store(id="scenario-loaded"),
+            dcc.Store(id=STORE_IDS.load),
             dcc.Download(id="download-csv"),
             dcc.Download(id="download-report"),
             html.Div(id="page", className="page", children=html.P("Loading the model...", className="muted")),

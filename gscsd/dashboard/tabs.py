@@ -35,12 +35,17 @@ class StoreIds:
         Integration method name (one of :data:`gscsd.engines.METHODS`).
     overlays : str
         Saved scenarios selected for overlay: ``[{"name": ..., "levers": {...}}, ...]``.
+    load : str
+        Write-only for tabs: set its ``data`` to ``{lever name: value}`` (an
+        ``Output`` with ``allow_duplicate=True``) to move the sliders there;
+        levers not mentioned go to their defaults.
     """
 
     levers: str = "store-levers"
     model: str = "store-model"
     method: str = "store-method"
     overlays: str = "store-overlays"
+    load: str = "scenario-loaded"
 
 
 #: The shared store ids (the same for every page and model).
