@@ -10,6 +10,7 @@ are cached as such too, with the reasons.
 from __future__ import annotations
 
 import json
+import operator
 import os
 import threading
 import uuid
@@ -185,8 +186,7 @@ class FastEngine:
         """Run one scenario; a DataFrame indexed by time with ``name[element]`` columns."""
         import pandas as pd
 
-        columns, saved, values = self._run(model, [request], single=True)
-        table = np.column_stack([v[:, 0] for v in values]) if values else np.empty((len(saved), 0))
+        columns, saved, table = self._run(model, [request], single=True)
         return pd.DataFrame(table, index=pd.Index(saved, name="time"), columns=columns)
 
     def simulate_batch(self, model: Model, requests: list[RunRequest]) -> xr.Dataset:
@@ -195,7 +195,11 @@ class FastEngine:
         return _dataset(model, columns, saved, values)
 
     def _run(self, model: Model, requests: list[RunRequest], single: bool):
-        """Return (columns, saved times, one ``(time, scenario)`` array per column)."""
+        """Return (columns, saved times, values).
+
+        Values: one ``(time, scenario)`` array per column, or for ``single``
+        one ``(time, column)`` table.
+        """
         first = requests[0]
         orders: dict[str, int] = {}
         for _attempt in range(50):
@@ -207,13 +211,18 @@ class FastEngine:
                     from .integrate import integrate
 
                     saved, values = integrate(compiled, first, params, len(requests), self.rtol, self.atol)
+                    if single:
+                        return columns, saved, values[:, select, 0]
                     return columns, saved, [values[:, j, :] for j in select]
                 times, save, saved = time_grid(first.start, first.final, first.step, first.saveper)
                 if single:
                     values = self._scalar(compiled, params, times, save, first, select)
                     if values is not None:
-                        return columns, saved, [values[:, j : j + 1] for j in range(values.shape[1])]
-                return columns, saved, self._vector(compiled, params, times, save, first, select, len(requests))
+                        return columns, saved, values
+                values = self._vector(compiled, params, times, save, first, select, len(requests))
+                if single:
+                    return columns, saved, np.column_stack(values) if values else np.empty((len(saved), 0))
+                return columns, saved, values
             except StructureChange as change:
                 if change.order is None or orders.get(change.column) == change.order:
                     raise SimulationError(f"{model.path.name}: {change}") from change
@@ -230,7 +239,8 @@ class FastEngine:
                 warnings.simplefilter("ignore")
                 compiled.scalar(values, times, save, rows.append, request.start, request.final, request.step,
                                 request.saveper)
-            return np.array(rows, dtype=float)[:, select]
+            table = np.array(rows, dtype=float)
+            return table if len(select) == table.shape[1] else table[:, select]
         except SCALAR_FAILURES:
             # A division by zero, overflow or domain error: Python raises where
             # numpy (and so PySD) carries on with inf or nan.
@@ -239,15 +249,23 @@ class FastEngine:
     @staticmethod
     def _vector(compiled, params, times, save, request, select, batch) -> list[np.ndarray]:
         # Every step computes new arrays (nothing is updated in place), so a
-        # saved row can keep references to them: no copy until the end.
+        # saved row can keep references to them: no copy until the end. Only
+        # the selected columns are kept, which bounds the memory of a batch.
         rows: list = []
+        pick = operator.itemgetter(*select) if select else (lambda row: ())
+        if len(select) == 1:
+            pick = lambda row, i=select[0]: (row[i],)  # noqa: E731
+
+        def record(row, append=rows.append, pick=pick):
+            append(pick(row))
+
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            compiled.vector(params, times, save, rows.append, request.start, request.final, request.step,
+            compiled.vector(params, times, save, record, request.start, request.final, request.step,
                             request.saveper)
         out = []
         shape = (batch,)
-        for i in select:
+        for i in range(len(select)):
             column = np.empty((len(rows), batch))
             for t, row in enumerate(rows):
                 value = row[i]
