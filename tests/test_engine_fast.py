@@ -262,3 +262,22 @@ stock = INTEG(ratio, 0) ~ Dmnl ~ |
     scenarios = [gscsd.Scenario("fine", {"divisor": 1}), gscsd.Scenario("broken", {"divisor": 0})]
     with pytest.raises(gscsd.errors.SimulationError, match=r"scenario 'broken'\): 'ratio' becomes inf at time 0"):
         gscsd.run_batch(model, scenarios, engine="fast")
+
+
+def test_random_functions_are_seeded_and_shared_by_a_batch(tmp_path):
+    path = write_mdl(tmp_path, "noise.mdl", """
+scale = 1 ~ Dmnl [0, 5] ~ lever |
+u = RANDOM UNIFORM(2, 4, 42) ~ Dmnl ~ |
+n = RANDOM NORMAL(-1, 1, 0, 0.5, 7) ~ Dmnl ~ |
+e = RANDOM EXPONENTIAL(0, 3, 0, 1, 3) ~ Dmnl ~ |
+total = INTEG(scale * (u + n + e), 0) ~ Dmnl ~ |
+""", control="INITIAL TIME = 0 ~ Year ~ |\nFINAL TIME = 400 ~ Year ~ |\nTIME STEP = 1 ~ Year ~ |\n"
+             "SAVEPER = 1 ~ Year ~ |\n")
+    model = gscsd.load_model(path)
+    first, again = gscsd.run(model, engine="fast"), gscsd.run(model, engine="fast")
+    _same(first, again, rtol=0)
+    assert first["u"].between(2, 4).all() and first["n"].between(-1, 1).all() and first["e"].between(0, 3).all()
+    assert first["u"].nunique() > 300 and abs(first["u"].mean() - 3) < 0.1 and abs(first["n"].mean()) < 0.1
+    batch = gscsd.run_batch(model, [gscsd.Scenario(levers={"scale": s}) for s in (1, 2)], engine="fast")
+    np.testing.assert_array_equal(batch["u"].isel(scenario=0), first["u"])
+    np.testing.assert_allclose(batch["total"].isel(scenario=1), 2 * first["total"], rtol=1e-12)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 #: Bump whenever the generated source changes; it keys the code cache.
-GENERATOR_VERSION = 6
+GENERATOR_VERSION = 7
 
 CONTROL = {"initial_time": "_t_initial", "final_time": "_t_final", "time_step": "_dt", "saveper": "_saveper"}
 
@@ -84,6 +84,7 @@ class Node:
     deriv_deps: set = field(default_factory=set)
     order: int = 0
     lever: str | None = None
+    random: bool = False
 
 
 def abstract_model(mdl_path: Path):
@@ -361,6 +362,8 @@ class Builder:
             if ctx.phase == "init":
                 return self.expr(args[1], ctx)
             return self.expr(args[0], ctx)
+        if name in _RANDOM:
+            return self._random(name, args, ctx)
         known = {"pi", "log", "step", "ramp", "Xramp", "pulse", "Xpulse", "pulse_train", "Xpulse_train"}
         if name not in _DIRECT and name not in known:
             raise _Skip(f"function {name.upper().replace('_', ' ')} is not supported by the fast engine")
@@ -391,6 +394,26 @@ class Builder:
         if name == "Xpulse_train":
             return f"_pulse(time, _dt, {values[0]}, repeat={values[1]}, magnitude={values[2]})"
         raise _Skip(f"function {name.upper().replace('_', ' ')} is not supported by the fast engine")
+
+    def _random(self, name: str, args: tuple, ctx: _Ctx) -> str:
+        """A seeded draw: one stream per call site (and subscript element)."""
+        count, seed_at = _RANDOM[name]
+        values = [self.expr(x, ctx) for x in args[:count]]
+        seed = args[seed_at] if seed_at is not None and len(args) > seed_at else 0
+        seed = float(seed) if isinstance(seed, (int, float, np.integer, np.floating)) else 0.0
+        key = (id(args), tuple(sorted(ctx.bind.items())))
+        if key not in self.streams:
+            self.streams[key] = (f"_R{len(self.streams)}", seed)
+        stream = self.streams[key][0]
+        ctx.uses_time = True  # never constant: a new number every step
+        if ctx.owner is not None:
+            ctx.owner.random = True
+        if name == "random_0_1":
+            return f"{stream}.u()"
+        if name == "random_uniform":
+            return f"({values[0]} + ({values[1]} - {values[0]}) * {stream}.u())"
+        function = "_random_normal" if name == "random_normal" else "_random_exponential"
+        return f"{function}({stream}.u(), {', '.join(values)})"
 
     def _vector(self, name: str, args: tuple, ctx: _Ctx) -> str:
         if len(args) != 1:
@@ -424,6 +447,7 @@ class Builder:
     def build(self, scalar: bool) -> tuple[str, list[str]]:
         """Return (source, columns); raises :class:`Unsupported`."""
         self.nodes, self.by_var, self.tables, self.literals, self.hidden = [], {}, [], {}, {}
+        self.streams: dict = {}
         reasons = list(self.reasons)
         self._declare(reasons)
         for node in list(self.nodes):  # hidden elements appended meanwhile compile themselves
@@ -645,6 +669,8 @@ class Builder:
         w = lines.append
         w("def simulate(_P, _times, _save, _record, _t_initial, _t_final, _dt, _saveper):")
         w("    time = _times[0]")
+        for stream, seed in self.streams.values():
+            w(f"    {stream} = _RandomStream({seed!r}, {stream[2:]})")
         for i in static_order:
             n = nodes[i]
             w(f"    # {n.column}")
@@ -674,7 +700,7 @@ class Builder:
         # state updates need (most steps, when SAVEPER > TIME STEP).
         needed = _closure(
             {d for n in values for d in n.deriv_deps}
-            | {n.index for n in values if n.discrete or n.kind == "delayfixed"},
+            | {n.index for n in values if n.discrete or n.kind == "delayfixed" or n.random},
             {n.index: n.run_deps for n in values},
         )
         w("        if _save[_n]:")
@@ -724,8 +750,12 @@ class Builder:
             n = nodes[i]
             value = f"_P.get({n.lever!r}, {n.run_expr})" if n.lever else n.run_expr
             prologue += [f"    v{i} = {value}", f"    i{i} = v{i}"]
+        w(f"RANDOM = {[s for s, _ in self.streams.values()]!r}")
         w("def initial(_P, _t0, _t_initial, _t_final, _dt, _saveper):")
         w("    time = _t0")
+        for stream, seed in self.streams.values():
+            w(f"    global {stream}")
+            w(f"    {stream} = _RandomStream({seed!r}, {stream[2:]})")
         for line in prologue:
             w(line)
         for i in init_order:
@@ -957,6 +987,14 @@ _DIRECT = {
     "quantum": ("_quantum", 2),
     "xidz": ("_xidz", 3),
     "zidz": ("_zidz", 2),
+}
+
+#: Vensim random functions: (number of value arguments, position of the seed).
+_RANDOM = {
+    "random_0_1": (0, None),
+    "random_uniform": (2, 2),
+    "random_normal": (4, 4),
+    "random_exponential": (4, 4),
 }
 
 _STATEFUL_KINDS = {

@@ -27,8 +27,11 @@ from .runtime import (
     SCALAR_FAILURES,
     VECTOR,
     FixedDelay,
+    RandomStream,
     StructureChange,
     Table,
+    random_exponential,
+    random_normal,
     run_order,
     scalar_lookup,
     vector_lookup,
@@ -136,7 +139,8 @@ def unsupported_reasons(model: Model) -> list[str]:
 def _load(source: str, helpers: dict) -> Any:
     namespace: dict[str, Any] = dict(helpers)
     namespace.update(_nan=float("nan"), _inf=float("inf"), _FixedDelay=FixedDelay, _run_order=run_order,
-                     _F=np.float64)
+                     _F=np.float64, _RandomStream=RandomStream, _random_normal=random_normal,
+                     _random_exponential=random_exponential)
     code = compile(source, "<gscsd fast engine>", "exec")
     exec(code, namespace)  # noqa: S102 - our own generated source
     make = scalar_lookup if helpers is SCALAR else vector_lookup
