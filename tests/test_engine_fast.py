@@ -281,3 +281,13 @@ total = INTEG(scale * (u + n + e), 0) ~ Dmnl ~ |
     batch = gscsd.run_batch(model, [gscsd.Scenario(levers={"scale": s}) for s in (1, 2)], engine="fast")
     np.testing.assert_array_equal(batch["u"].isel(scenario=0), first["u"])
     np.testing.assert_allclose(batch["total"].isel(scenario=1), 2 * first["total"], rtol=1e-12)
+
+
+def test_constant_expressions_can_be_set_like_pysd(tmp_path):
+    path = write_mdl(tmp_path, "assumptions.mdl", """
+base = 2 * 3 ~ Dmnl ~ an assumption, not a lever |
+s = INTEG(base, 0) ~ Dmnl ~ |
+""")
+    model = gscsd.load_model(path)
+    batch = gscsd.run_batch(model, [gscsd.Scenario()] * 2, constants=[{}, {"base": 1}], engine="fast")
+    np.testing.assert_allclose(batch["s"].isel(time=-1), [60.0, 10.0])

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 #: Bump whenever the generated source changes; it keys the code cache.
-GENERATOR_VERSION = 7
+GENERATOR_VERSION = 8
 
 CONTROL = {"initial_time": "_t_initial", "final_time": "_t_final", "time_step": "_dt", "saveper": "_saveper"}
 
@@ -85,6 +85,7 @@ class Node:
     order: int = 0
     lever: str | None = None
     random: bool = False
+    hidden: bool = False
 
 
 def abstract_model(mdl_path: Path):
@@ -254,7 +255,7 @@ class Builder:
         if node is None:
             owner = ctx.owner
             node = Node(len(self.nodes), owner.name, f"{owner.column} (nested {len(self.nodes)})", _kind(ast), ast=ast,
-                        bind=dict(ctx.bind), positions=ctx.positions, output=False)
+                        bind=dict(ctx.bind), positions=ctx.positions, output=False, hidden=True)
             node.sets = ctx.sets
             self.nodes.append(node)
             self.hidden[key] = node
@@ -673,6 +674,9 @@ class Builder:
             w(f"    {stream} = _RandomStream({seed!r}, {stream[2:]})")
         for i in static_order:
             n = nodes[i]
+            if not n.positions and not n.hidden and self._py(n) not in CONTROL:
+                # any scalar constant expression may be set for a run, as PySD allows
+                n.lever = self._py(n)
             w(f"    # {n.column}")
             if n.lever:
                 w(f"    v{i} = _P.get({n.lever!r}, {n.run_expr})")
