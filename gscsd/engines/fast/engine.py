@@ -195,14 +195,14 @@ class FastEngine:
 
     def simulate_batch(self, model: Model, requests: list[RunRequest]) -> xr.Dataset:
         """Run all ``requests`` (same time settings) at once; Dataset with a ``scenario`` dim."""
-        columns, saved, values = self._run(model, requests, single=False)
-        return _dataset(model, columns, saved, values)
+        columns, saved, rows = self._run(model, requests, single=False)
+        return _dataset(model, columns, saved, rows, len(requests))
 
     def _run(self, model: Model, requests: list[RunRequest], single: bool):
         """Return (columns, saved times, values).
 
-        Values: one ``(time, scenario)`` array per column, or for ``single``
-        one ``(time, column)`` table.
+        Values: for ``single`` one ``(time, column)`` table; else the saved
+        rows, each a tuple with one float or ``(scenario,)`` array per column.
         """
         first = requests[0]
         orders: dict[str, int] = {}
@@ -215,18 +215,20 @@ class FastEngine:
                     from .integrate import integrate
 
                     saved, values = integrate(compiled, first, params, len(requests), self.rtol, self.atol)
+                    values = values[:, select, :]
                     if single:
-                        return columns, saved, values[:, select, 0]
-                    return columns, saved, [values[:, j, :] for j in select]
+                        return columns, saved, values[:, :, 0]
+                    return columns, saved, [tuple(step) for step in values]
                 times, save, saved = time_grid(first.start, first.final, first.step, first.saveper)
                 if single:
                     values = self._scalar(compiled, params, times, save, first, select)
                     if values is not None:
                         return columns, saved, values
-                values = self._vector(compiled, params, times, save, first, select, len(requests))
+                rows = self._vector(compiled, params, times, save, first, select)
                 if single:
-                    return columns, saved, np.column_stack(values) if values else np.empty((len(saved), 0))
-                return columns, saved, values
+                    table = np.array([[float(np.ravel(v)[0]) for v in row] for row in rows]).reshape(len(rows), -1)
+                    return columns, saved, table
+                return columns, saved, rows
             except StructureChange as change:
                 if change.order is None or orders.get(change.column) == change.order:
                     raise SimulationError(f"{model.path.name}: {change}") from change
@@ -251,7 +253,8 @@ class FastEngine:
             return None
 
     @staticmethod
-    def _vector(compiled, params, times, save, request, select, batch) -> list[np.ndarray]:
+    def _vector(compiled, params, times, save, request, select) -> list[tuple]:
+        """Run with numpy helpers; the saved rows of the selected columns."""
         # Every step computes new arrays (nothing is updated in place), so a
         # saved row can keep references to them: no copy until the end. Only
         # the selected columns are kept, which bounds the memory of a batch.
@@ -267,16 +270,7 @@ class FastEngine:
             warnings.simplefilter("ignore")
             compiled.vector(params, times, save, record, request.start, request.final, request.step,
                             request.saveper)
-        out = []
-        shape = (batch,)
-        for i in range(len(select)):
-            column = np.empty((len(rows), batch))
-            for t, row in enumerate(rows):
-                value = row[i]
-                column[t] = value if np.shape(value) == shape or not np.ndim(value) else np.broadcast_to(value, shape)
-            out.append(column)
-        rows.clear()
-        return out
+        return rows
 
 
 def _selection(compiled: Compiled, variables) -> tuple[list[str], list[int]]:
@@ -303,34 +297,45 @@ def _params(model: Model, compiled: Compiled, requests) -> dict[str, np.ndarray]
     return params
 
 
-def _dataset(model: Model, columns: list[str], saved: np.ndarray, values: list[np.ndarray]) -> xr.Dataset:
-    """Saved values (one ``(time, scenario)`` array per column) as a Dataset ``(scenario, time, subscripts...)``."""
+def _dataset(model: Model, columns: list[str], saved: np.ndarray, rows: list[tuple], batch: int) -> xr.Dataset:
+    """The saved rows as a Dataset ``(scenario, time, subscripts...)``.
+
+    Each variable is filled as a ``(time, scenario, ...)`` array (contiguous
+    writes) and handed to xarray transposed (a view, no copy). Rows are
+    released as they are copied, so the peak memory is about the results.
+    """
     import xarray as xr
 
-    batch = values[0].shape[1] if values else 0
+    targets: list[tuple[np.ndarray, tuple]] = []  # per column: (array, index within one time step)
+    data_vars = {}
+    used: set[str] = set()
     groups: dict[str, list[int]] = {}
     for j, column in enumerate(columns):
         groups.setdefault(column.split("[", 1)[0], []).append(j)
-    data_vars = {}
-    used: set[str] = set()
+    targets = [None] * len(columns)  # type: ignore[list-item]
     for base, index in groups.items():
         variable = model.variables.get(base)
         attrs = {"units": variable.units, "comment": variable.comment} if variable else {}
         if variable is None or not variable.subscripts:
-            data_vars[base] = (("scenario", "time"), values[index[0]].T, attrs)
+            array = np.empty((len(saved), batch))
+            targets[index[0]] = (array, ())
+            data_vars[base] = (("scenario", "time"), array.T, attrs)
             continue
         coords = [model.subscripts[d] for d in variable.subscripts]
+        shape = (len(saved), batch, *map(len, coords))
+        array = np.empty(shape) if len(index) == int(np.prod(shape[2:])) else np.full(shape, np.nan)
+        for j in index:
+            elements = [e.strip() for e in columns[j][len(base) + 1 : -1].split(",")]
+            targets[j] = (array, (slice(None), *(coords[i].index(e) for i, e in enumerate(elements))))
         # xarray cannot hold a variable named like a dimension (gsc.mdl has
         # Capability[Capability]); such a dimension is called "<name> range".
         dims = tuple(_dim_name(model, d) for d in variable.subscripts)
-        array = np.full((batch, len(saved), *map(len, coords)), np.nan)
-        for j in index:
-            elements = [e.strip() for e in columns[j][len(base) + 1 : -1].split(",")]
-            position = tuple(coords[i].index(e) for i, e in enumerate(elements))
-            array[(slice(None), slice(None), *position)] = values[j].T
-            values[j] = None  # free each column once copied
-        data_vars[base] = (("scenario", "time", *dims), array, attrs)
+        data_vars[base] = (("scenario", "time", *dims), np.moveaxis(array, 0, 1), attrs)
         used.update(variable.subscripts)
+    for t in range(len(rows)):
+        for (array, where), value in zip(targets, rows[t]):
+            array[t][where] = value
+        rows[t] = None  # free this step's arrays
     coords = {"time": saved}
     coords.update({_dim_name(model, d): list(model.subscripts[d]) for d in used})
     return xr.Dataset(data_vars, coords=coords)
