@@ -33,7 +33,7 @@ def logistic(tmp_path_factory):
 @pytest.fixture(scope="module")
 def local_client():
     cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")  # a free port, never a clash with 8787
     client = distributed.Client(cluster, set_as_default=False)
     yield client
     client.close()
@@ -131,3 +131,12 @@ def test_scheduler_and_worker_processes_give_the_same_numbers(logistic, tmp_path
         for log in logs:
             log.close()
     assert all(p.poll() is not None for p in processes)
+
+
+def test_scheduler_local_starts_and_stops_a_cluster_for_the_command(logistic, tmp_path):
+    from gscsd.cli import main
+
+    args = ["sensitivity", str(logistic.path), "--output", "Population@10", "--method", "sobol", "--samples", "8"]
+    assert main([*args, "--out", str(tmp_path / "here.csv")]) == 0
+    assert main([*args, "--scheduler", "local:1", "--out", str(tmp_path / "cluster.csv")]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "here.csv"), pd.read_csv(tmp_path / "cluster.csv"))

@@ -33,6 +33,7 @@ chunks and stops the processes it started.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
@@ -440,8 +441,10 @@ class DaskExecutor(_Executor):
         try:
             if address == "local" or address.startswith("local:"):
                 count = int(address.partition(":")[2] or 2)
+                # The cluster's INFO chatter would interleave with the progress bar; keep errors only.
+                # Its HTTP endpoint takes a free port: the default 8787 may belong to another cluster.
                 self._cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
-                                             host="127.0.0.1", dashboard_address=None)
+                                             host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR)
                 self._client = Client(self._cluster, set_as_default=False)
             else:
                 self._client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
