@@ -106,7 +106,7 @@ class ModelTask:
     Attributes
     ----------
     path : str
-        The ``.mdl`` path, loaded by whoever runs the task.
+        Absolute ``.mdl`` path, loaded by whoever runs the task.
     model_hash : str
         Content hash the client saw; a worker with another file refuses to run.
     names : tuple of str
@@ -119,6 +119,9 @@ class ModelTask:
         Variables whose trajectories to return.
     outputs : tuple of Output
         Scalar outputs to return.
+    given_path : str
+        The path as the user gave it; a worker on another machine, where the
+        absolute path does not exist, tries it relative to its own directory.
     constants : tuple of str
         Those of ``names`` that are scalar constants, not levers (model assumptions).
     """
@@ -126,6 +129,7 @@ class ModelTask:
     path: str
     model_hash: str
     names: tuple[str, ...]
+    given_path: str = ""
     base: tuple[tuple[str, float], ...] = ()
     times: tuple[float | None, float | None, float | None] = (None, None, None)
     series: tuple[str, ...] = ()
@@ -150,7 +154,10 @@ class ModelTask:
         return [{n: float(v) for n, v in zip(self.names, row) if n in self.constants} for row in np.atleast_2d(X)]
 
     def __call__(self, X: np.ndarray) -> ChunkResult:
-        model = _worker_model(self.path, self.model_hash)
+        from pathlib import Path
+
+        path = self.path if Path(self.path).exists() or not self.given_path else self.given_path
+        model = _worker_model(path, self.model_hash)
         scenarios = self.scenarios(X)
         constants = self.assumptions(X)
         variables = list(dict.fromkeys([*self.series, *(o.variable for o in self.outputs)]))
@@ -232,7 +239,8 @@ def model_task(
         base_levers = {k: v for k, v in base.levers.items() if k not in names}
         times = (base.start_time, base.final_time, base.time_step)
     return ModelTask(
-        path=str(model.path),
+        path=str(model.path.resolve()),
+        given_path=str(model.path),
         model_hash=model.hash,
         names=names,
         base=tuple(sorted(base_levers.items())),
