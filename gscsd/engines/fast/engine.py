@@ -30,6 +30,9 @@ from .runtime import (
     RandomStream,
     StructureChange,
     Table,
+    clear_external_cache,
+    external,
+    external_table,
     random_exponential,
     random_normal,
     run_order,
@@ -81,7 +84,7 @@ def generate(model: Model, orders: dict[str, int] | None = None) -> dict[str, An
     if path.is_file() and not orders:
         return json.loads(path.read_text(encoding="utf-8"))
     copy = model.module.with_suffix(".mdl")
-    builder = Builder(abstract_model(copy if copy.is_file() else model.path), orders)
+    builder = Builder(abstract_model(copy if copy.is_file() else model.path), orders, model.path.resolve().parent)
     try:
         vector, columns = builder.build(scalar=False)
         scalar, _ = builder.build(scalar=True)
@@ -140,11 +143,13 @@ def _load(source: str, helpers: dict) -> Any:
     namespace: dict[str, Any] = dict(helpers)
     namespace.update(_nan=float("nan"), _inf=float("inf"), _FixedDelay=FixedDelay, _run_order=run_order,
                      _F=np.float64, _RandomStream=RandomStream, _random_normal=random_normal,
-                     _random_exponential=random_exponential)
+                     _random_exponential=random_exponential, _external=external)
     code = compile(source, "<gscsd fast engine>", "exec")
     exec(code, namespace)  # noqa: S102 - our own generated source
     make = scalar_lookup if helpers is SCALAR else vector_lookup
-    namespace.update({f"T{i}": make(Table(*spec)) for i, spec in enumerate(namespace["TABLES"])})
+    tables = [external_table(spec) if isinstance(spec, dict) else Table(*spec) for spec in namespace["TABLES"]]
+    namespace.update({f"T{i}": make(table) for i, table in enumerate(tables)})
+    clear_external_cache()
     return namespace
 
 

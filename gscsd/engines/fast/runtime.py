@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from typing import Any
 
 import numpy as np
 
@@ -450,3 +451,49 @@ def random_exponential(u, low, high, shift, stretch):
     span = _v_xidz(np.subtract(high, loc), stretch, np.inf)
     out = loc - stretch * np.log1p(-u * -np.expm1(-span))
     return out if np.ndim(out) else float(out)
+
+
+def external(spec: dict) -> float:
+    """One element of GET XLS/DIRECT CONSTANTS, read with PySD's own loader."""
+    data = _external_data(spec)
+    value = data.sel(spec["select"]) if spec["select"] else data
+    return float(value)
+
+
+def external_table(spec: dict) -> Table:
+    """One element of GET XLS/DIRECT LOOKUPS as a :class:`Table`."""
+    data = _external_data(spec)
+    x = data.coords["lookup_dim"].values
+    y = (data.sel(spec["select"]) if spec["select"] else data).values
+    return Table(x, y, "interpolate")
+
+
+_EXTERNAL_CACHE: dict[str, Any] = {}
+
+
+def _external_data(spec: dict):
+    """PySD's ``ExtConstant``/``ExtLookup`` data for ``spec`` (read once per load)."""
+    import warnings
+    from pathlib import Path
+
+    from pysd.py_backend.external import ExtConstant, ExtLookup
+
+    key = repr({k: v for k, v in spec.items() if k != "select"})
+    if key not in _EXTERNAL_CACHE:
+        root = Path(spec["root"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if spec["kind"] == "lookup":
+                loader = ExtLookup(spec["file"], spec["tab"], spec["x"], spec["cell"], spec["coords"], root,
+                                   spec["final"], "_ext_lookup")
+            else:
+                loader = ExtConstant(spec["file"], spec["tab"], spec["cell"], spec["coords"], root, spec["final"],
+                                     "_ext_constant")
+            loader.initialize()
+        _EXTERNAL_CACHE[key] = loader.data
+    return _EXTERNAL_CACHE[key]
+
+
+def clear_external_cache() -> None:
+    """Forget loaded external data (after each model load, so edits to the files are seen)."""
+    _EXTERNAL_CACHE.clear()
