@@ -19,6 +19,7 @@ from ..errors import InputError
 from ..figures import display_number
 from ..scenario import Scenario
 from .analysis_common import field, job_controls, lever_options, output_options, register_job
+from .tabs import STORE_IDS
 
 LABEL = "Optimize"
 PREFIX = "optimize"
@@ -106,7 +107,7 @@ def register_callbacks(app):
         job = RUNNER.get(job_id)
         return not (job is not None and job.status == "done" and job.result["result"].scenario is not None)
 
-    @app.callback(Output("scenario-loaded", "data", allow_duplicate=True),
+    @app.callback(Output(STORE_IDS.load, "data", allow_duplicate=True),
                   Output(f"{PREFIX}-load-message", "children"),
                   Input(f"{PREFIX}-load", "n_clicks"), State(f"{PREFIX}-job", "data"), prevent_initial_call=True)
     def _load(clicks, job_id):
