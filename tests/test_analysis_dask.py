@@ -15,7 +15,7 @@ import pytest
 
 import gscsd
 from gscsd.analysis import DaskExecutor, LocalExecutor, get_executor, parse_output, problem_from_model
-from gscsd.analysis import optimize, sensitivity, uncertainty
+from gscsd.analysis import calibrate, optimize, sensitivity, uncertainty
 from gscsd.errors import InputError
 
 from .test_analysis_library import CONTROL, LOGISTIC
@@ -58,6 +58,13 @@ def test_local_cluster_matches_local_runs(logistic, local_client):
     a = optimize.optimize(logistic, problem, output, seed=1, popsize=4, maxiter=2, polish=False)
     b = optimize.optimize(logistic, problem, output, seed=1, popsize=4, maxiter=2, polish=False, executor=dask)
     assert a.values == b.values and a.objective == b.objective
+
+    clean = gscsd.run(logistic, gscsd.Scenario("truth", {"Rate": 0.45}))["Population"]
+    data = pd.DataFrame({"Population": clean.loc[[0.0, 4.0, 8.0, 12.0, 16.0]].to_numpy() + [0.3, -0.2, 0.4, 0, -0.1]},
+                        index=pd.Index([0.0, 4.0, 8.0, 12.0, 16.0], name="time"))
+    a = calibrate.calibrate(logistic, data, ["Rate"])
+    b = calibrate.calibrate(logistic, data, ["Rate"], executor=dask)
+    pd.testing.assert_frame_equal(a.estimates, b.estimates)
 
 
 def test_a_worker_with_another_model_file_refuses(logistic, local_client, tmp_path):
