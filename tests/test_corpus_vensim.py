@@ -53,16 +53,10 @@ NOT_LOADABLE = {
 UNSUPPORTED = {
     "allocate_available": "ALLOCATE AVAILABLE",
     "allocate_by_priority": "ALLOCATE BY PRIORITY",
-    "data_from_other_model/test_data_from_other_model.mdl": "data variables read from a .tab file",
-    "get_data_args_3d_xls": "data variables (GET DATA)",
-    "get_lookups_data_3d_xls": "data variables (GET DATA)",
-    "get_mixed_definitions": "data variables (GET DATA)",
+    "data_from_other_model/test_data_from_other_model.mdl": "data variables read from a .tab data file",
     "get_time_value/test_get_time_value_simple.mdl": "GET TIME VALUE",
-    "get_with_missing_values_xlsx": "data variables (GET DATA)",
-    "get_xls_cellrange": "data variables (GET DATA)",
     "invert_matrix": "INVERT MATRIX",
-    "partial_range_definitions": "data variables (GET DATA)",
-    "vector_order": "data variables, VECTOR SORT ORDER",
+    "vector_order": "VECTOR SORT ORDER, VECTOR RANK, VECTOR REORDER",
     "vector_select": "VECTOR SELECT",
 }
 

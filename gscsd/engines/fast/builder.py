@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 #: Bump whenever the generated source changes; it keys the code cache.
-GENERATOR_VERSION = 9
+GENERATOR_VERSION = 10
 
 CONTROL = {"initial_time": "_t_initial", "final_time": "_t_final", "time_step": "_dt", "saveper": "_saveper"}
 
@@ -476,8 +476,10 @@ class Builder:
                 except _Skip as skip:
                     reasons.append(f"{element.name}: {skip}")
                     continue
-                if isinstance(ast, (ae.DataStructure, ae.GetDataStructure)) or component.type == "Data":
-                    reasons.append(f"{element.name}: data variables are not supported by the fast engine")
+                if isinstance(ast, ae.DataStructure) or (component.type == "Data" and
+                                                         not isinstance(ast, ae.GetDataStructure)):
+                    reasons.append(f"{element.name}: data variables read from a data file are not supported "
+                                   "by the fast engine")
                     continue
                 kind = _kind(ast)
                 if kind is None:
@@ -487,6 +489,7 @@ class Builder:
                     column = element.name if not combo else f"{element.name}[{','.join(combo)}]"
                     node = Node(len(self.nodes), element.name, column, kind, ast=ast, bind=bind, positions=positions)
                     node.sets = sets
+                    node.keyword = getattr(component, "keyword", None)
                     node.output = kind != "lookup" and py not in CONTROL
                     if kind == "lookup" and isinstance(ast, ae.GetLookupsStructure):
                         spec = self._external_spec(py, sets, combo)
@@ -523,6 +526,16 @@ class Builder:
         ast = node.ast
         ctx = lambda phase: _Ctx(node.bind, node.positions, node.sets, phase, scalar, owner=node)  # noqa: E731
         if node.kind == "lookup":
+            return
+        if node.kind == "extdata":
+            # a time series read with PySD's loader, interpolated in time as PySD's Data does
+            spec = self._external_spec(self._py(node), node.sets, tuple(e for _, e in node.positions))
+            keyword = getattr(node, "keyword", None) or "interpolate"
+            spec.update(kind="data", file=ast.file, tab=ast.tab, x=ast.time_row_or_col, cell=ast.cell,
+                        interp=keyword)
+            self.tables.append(spec)
+            node.run_expr = node.init_expr = f"T{len(self.tables) - 1}(time)"
+            node.uses_time = True
             return
         if node.kind == "extconst":
             # read when the generated code is loaded, as PySD reads it when a model loads
@@ -662,7 +675,7 @@ class Builder:
         # static: constants and what depends only on them (not on time or state)
         static: set[int] = set()
         changed = True
-        plain = [n for n in values if n.kind in ("const", "aux", "extconst")]
+        plain = [n for n in values if n.kind in ("const", "aux", "extconst", "extdata")]
         while changed:
             changed = False
             for n in plain:
@@ -928,6 +941,7 @@ def _kind(ast: Any) -> str | None:
         ae.LookupsStructure: "lookup",
         ae.GetLookupsStructure: "lookup",
         ae.GetConstantsStructure: "extconst",
+        ae.GetDataStructure: "extdata",
     }
     for cls, kind in table.items():
         if type(ast) is cls:
@@ -938,7 +952,7 @@ def _kind(ast: Any) -> str | None:
         return "const"
     if isinstance(ast, ae.AbstractSyntax):
         names = type(ast).__name__
-        if names in ("GetDataStructure", "DataStructure",
+        if names in ("DataStructure",
                      "AllocateAvailableStructure", "AllocateByPriorityStructure"):
             return None
         return "aux"

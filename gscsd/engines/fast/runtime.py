@@ -48,6 +48,10 @@ class Table:
 
 
 def _lookup_vector(table: Table, x):
+    if table.kind.startswith("data_"):
+        if np.ndim(x):
+            return np.array([_lookup_scalar(table, float(v)) for v in np.ravel(x)]).reshape(np.shape(x))
+        return _lookup_scalar(table, float(x))
     x = np.asarray(x, dtype=float)
     xp, fp = table.x, table.y
     if table.kind == "hold_backward":
@@ -66,6 +70,17 @@ def _lookup_vector(table: Table, x):
 def _lookup_scalar(table: Table, x: float) -> float:
     xs, ys = table.xs, table.ys
     n = len(xs)
+    if table.kind.startswith("data_"):  # PySD's Data: exact points, else raw -> nan, look_forward -> next
+        i = bisect_left(xs, x)
+        if i < n and xs[i] == x:
+            return ys[i]
+        if table.kind == "data_raw":
+            return math.nan
+        if i >= n:
+            return ys[-1]
+        if i == 0:
+            return ys[0]
+        return ys[i]
     if x <= xs[0] or x >= xs[-1] or n == 1:
         if x == xs[0]:
             return ys[0]
@@ -461,11 +476,12 @@ def external(spec: dict) -> float:
 
 
 def external_table(spec: dict) -> Table:
-    """One element of GET XLS/DIRECT LOOKUPS as a :class:`Table`."""
+    """One element of GET XLS/DIRECT LOOKUPS (or DATA: a series over time) as a :class:`Table`."""
     data = _external_data(spec)
-    x = data.coords["lookup_dim"].values
+    x = data.coords["time" if spec["kind"] == "data" else "lookup_dim"].values
     y = (data.sel(spec["select"]) if spec["select"] else data).values
-    return Table(x, y, "interpolate")
+    kind = {"look_forward": "data_look_forward", "raw": "data_raw"}.get(spec.get("interp"), spec.get("interp"))
+    return Table(x, y, kind or "interpolate")
 
 
 _EXTERNAL_CACHE: dict[str, Any] = {}
@@ -476,14 +492,17 @@ def _external_data(spec: dict):
     import warnings
     from pathlib import Path
 
-    from pysd.py_backend.external import ExtConstant, ExtLookup
+    from pysd.py_backend.external import ExtConstant, ExtData, ExtLookup
 
     key = repr({k: v for k, v in spec.items() if k != "select"})
     if key not in _EXTERNAL_CACHE:
         root = Path(spec["root"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if spec["kind"] == "lookup":
+            if spec["kind"] == "data":
+                loader = ExtData(spec["file"], spec["tab"], spec["x"], spec["cell"], spec["interp"], spec["coords"],
+                                 root, spec["final"], "_ext_data")
+            elif spec["kind"] == "lookup":
                 loader = ExtLookup(spec["file"], spec["tab"], spec["x"], spec["cell"], spec["coords"], root,
                                    spec["final"], "_ext_lookup")
             else:
