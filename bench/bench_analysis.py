@@ -20,6 +20,7 @@ first (in this process and in each worker).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,7 @@ def main() -> int:
     from gscsd.analysis import DaskExecutor, LocalExecutor, parse_output, problem_from_model
     from gscsd.analysis import sensitivity, uncertainty
 
+    load = os.getloadavg()[0]
     model = gscsd.load_model(ROOT / "models" / "gsc.mdl")
     warm = gscsd.run(model)
     engine = warm.attrs.get("engine", "?")
@@ -78,7 +80,8 @@ def main() -> int:
     top = local[2].table.sort_values("ST", ascending=False).iloc[0]
     markdown = f"""## Analyses (uncertainty, Sobol') locally and on Dask
 
-Measured {stamp()} on {machine()}, engine `{engine}` (the default `auto`).
+Measured {stamp()} on {machine()}, engine `{engine}` (the default `auto`); load average
+{load:.1f} at the start (the machine is shared, so figures vary by a factor of about two between runs).
 Command: `.venv/bin/python bench/bench_analysis.py --samples {args.samples} --sobol {args.sobol} --workers {args.workers}`
 
 Every lever of `models/gsc.mdl` varied ({problem.num_vars} levers, uniform over their ranges). Uncertainty: Latin
