@@ -261,9 +261,12 @@ def _arrowhead(tip: tuple[float, float], before: tuple[float, float], length: fl
 
 def _pipe(connector: Connector, valve: Element, target: Element) -> list[dict]:
     """A double-line pipe from the valve to a stock or cloud, arrowhead where it flows in."""
-    route = [(valve.x, valve.y), *connector.points, (target.x, target.y)]
-    end = _exit_point(route[-2], route[-1], target, margin=0.0)
-    route[-1] = end
+    if len(connector.points) > 1:  # a bent pipe: its corners, then into the target
+        route = [(valve.x, valve.y), *connector.points]
+        route.append(_exit_point(route[-1], (target.x, target.y), target, margin=0.0))
+    else:
+        route = [(valve.x, valve.y), _pipe_end(valve, target)]
+    end = route[-1]
     path = _path(route)
     shapes = [
         {"type": "path", "path": path, "line": {"color": INK, "width": PIPE_WIDTH}, "layer": "below"},
@@ -272,6 +275,21 @@ def _pipe(connector: Connector, valve: Element, target: Element) -> list[dict]:
     if connector.arrowhead:
         shapes.append(_arrowhead(end, route[-2], 14.0, 16.0, INK))
     return shapes
+
+
+def _pipe_end(valve: Element, target: Element) -> tuple[float, float]:
+    """Where a straight pipe meets its stock or cloud.
+
+    Pipes run level (or plumb) from the valve, as in Vensim: a stock taller
+    than the valve's offset takes the pipe at the valve's height, not at its
+    centre. Only a valve beside the target's extent gets a slanted pipe.
+    """
+    dx, dy = target.x - valve.x, target.y - valve.y
+    if abs(dx) >= abs(dy) and abs(dy) <= target.height / 2:
+        return (target.x - math.copysign(target.width / 2, dx), valve.y)
+    if abs(dy) > abs(dx) and abs(dx) <= target.width / 2:
+        return (valve.x, target.y - math.copysign(target.height / 2, dy))
+    return _exit_point((valve.x, valve.y), (target.x, target.y), target, margin=0.0)
 
 
 def _exit_point(outside: tuple[float, float], inner: tuple[float, float], element: Element,

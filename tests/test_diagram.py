@@ -64,6 +64,19 @@ def test_links_stop_at_the_edge_of_their_target(sir, sir_view):
     assert len(on_edge) == 2  # to Succumbing and to Recovering
 
 
+def test_pipes_run_level_into_tall_stocks():
+    from gscsd.sketch import Connector
+
+    stock = Element(1, "stock", "Urban", 760, 260, 90, 110)
+    valve = Element(2, "valve", "Migration", 400, 224, 12, 16)
+    cloud = Element(3, "cloud", "", 100, 224, 20, 16)
+    view = View("City", {1: stock, 2: valve, 3: cloud},
+                (Connector(4, 2, 1, "pipe"), Connector(5, 2, 3, "pipe", arrowhead=False)))
+    pipes = [s for s in diagram_figure(view).layout.shapes if s.type == "path" and s.line.width == 7]
+    ends = {tuple(float(v) for v in s.path.split()[-1].split(",")) for s in pipes}
+    assert ends == {(715.0, 224.0), (110.0, 224.0)}  # the stock's left edge at the valve's height; the cloud's edge
+
+
 def test_arcs_pass_through_the_handle():
     points = _arc((0.0, 0.0), (50.0, 20.0), (100.0, 0.0))
     assert points[0] == pytest.approx((0, 0)) and points[-1] == pytest.approx((100, 0))

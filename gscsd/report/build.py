@@ -218,21 +218,22 @@ class _Figures:
     """Collects figures as JSON for one script at the end of the page."""
 
     def __init__(self) -> None:
-        self.specs: list[tuple[str, str]] = []
+        self.specs: list[tuple[str, str, bool]] = []
 
-    def add(self, figure: go.Figure, css: str = "plot") -> str:
+    def add(self, figure: go.Figure, css: str = "plot", *, zoom: bool = False) -> str:
+        """Queue ``figure``; return its ``<div>``. ``zoom``: the mouse wheel zooms (diagrams)."""
         ident = f"figure-{len(self.specs) + 1}"
-        self.specs.append((ident, _script_json(pio.to_json(figure, validate=False))))
+        self.specs.append((ident, _script_json(pio.to_json(figure, validate=False)), zoom))
         return f'<div class="{css}" id="{ident}"></div>'
 
     def script(self) -> str:
-        config = json.dumps({"displaylogo": False, "responsive": True,
-                             "modeBarButtonsToRemove": ["sendDataToCloud"]})
-        calls = "\n".join(f'draw("{ident}", {spec});' for ident, spec in self.specs)
+        config = json.dumps({"displaylogo": False, "responsive": True})
+        calls = "\n".join(f'draw("{ident}", {spec}, {str(zoom).lower()});' for ident, spec, zoom in self.specs)
         return (
             "<script>\n(function () {\n"
-            f"  var config = {config};\n"
-            "  function draw(id, fig) { Plotly.newPlot(id, fig.data, fig.layout, config); }\n"
+            f"  var base = {config};\n"
+            "  function draw(id, fig, zoom) {\n"
+            "    Plotly.newPlot(id, fig.data, fig.layout, Object.assign({scrollZoom: zoom}, base));\n  }\n"
             f"{calls}\n}})();\n</script>"
         )
 
@@ -389,7 +390,7 @@ def _diagrams(data: ReportData, sketch: Sketch, figures: _Figures) -> str:
         if not view.elements:
             continue
         parts.append(f"<h3>{_e(view.name)}</h3>")
-        parts.append(figures.add(diagram_figure(view, data.model), css="plot diagram"))
+        parts.append(figures.add(diagram_figure(view, data.model), css="plot diagram", zoom=True))
     return "\n".join(parts)
 
 
