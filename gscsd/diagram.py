@@ -67,7 +67,8 @@ def diagram_figure(view: View, model: Model | None = None, *, height: int | None
 
     xmin, ymin, xmax, ymax = view.bounds
     pad = 20.0
-    scale = min(1.6, max(0.45, NOMINAL_WIDTH / (xmax - xmin + 2 * pad)))
+    # Small views are not blown up past 1.25x, so all views of a model look alike.
+    scale = min(1.25, max(0.45, NOMINAL_WIDTH / (xmax - xmin + 2 * pad)))
     font_size = round(min(13.0, max(8.0, 11.0 * scale)), 1)
     shapes: list[dict] = []
     annotations: list[dict] = []

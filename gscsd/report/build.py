@@ -205,6 +205,12 @@ def _percent(value: float) -> str:
     return f'<span class="{css}">{arrow} {value:+.1f}%</span>'
 
 
+def shown(name: str) -> str:
+    """A Vensim name as readers expect it: ``"R&D Intensity"`` (quoted in the .mdl) without its quotes."""
+    name = str(name)
+    return name[1:-1] if len(name) >= 2 and name[0] == name[-1] == '"' else name
+
+
 def _time(value: float) -> str:
     return f"{value:g}"
 
@@ -316,7 +322,7 @@ def _summary(data: ReportData) -> str:
                 + (f"<br>{_percent(r.change_pct)}" if against is not None else "") + "</td>"
                 for r in group.itertuples()
             )
-            rows.append(f"<tr><td>{_e(variable)}</td><td>{_e(group['units'].iloc[0])}</td>{cells}</tr>")
+            rows.append(f"<tr><td>{_e(shown(variable))}</td><td>{_e(group['units'].iloc[0])}</td>{cells}</tr>")
         parts.append(f"<h3>{_e(name)}</h3>\n<table><thead><tr><th>Key output</th><th>Units</th>{head}</tr></thead>"
                      f"<tbody>{''.join(rows)}</tbody></table>")
     return "\n".join(parts)
@@ -337,7 +343,7 @@ def _levers(data: ReportData) -> str:
             relative = f" ({diff / abs(lever.default) * 100:+.1f}%)" if lever.default and diff else ""
             css = ' class="changed"' if diff else ""
             rows.append(
-                f"<tr{css}><td>{_e(lever.name)}</td><td class='num'>{_number(value)}</td><td>{_e(lever.units)}</td>"
+                f"<tr{css}><td>{_e(shown(lever.name))}</td><td class='num'>{_number(value)}</td><td>{_e(lever.units)}</td>"
                 f"<td class='num'>{_number(lever.default)}</td>"
                 f"<td class='num'>{'+' if diff > 0 else ''}{_number(diff) if diff else '0'}{relative}</td>"
                 f"<td class='num'>{_number(lever.min)} – {_number(lever.max)}</td></tr>"
@@ -397,14 +403,14 @@ def _diagrams(data: ReportData, sketch: Sketch, figures: _Figures) -> str:
 def _documentation(model: Model) -> str:
     variables = sorted(model.variables.values(),
                        key=lambda v: (model.groups.index(v.group) if v.group in model.groups else len(model.groups),
-                                      v.name.lower()))
+                                      shown(v.name).lower()))
     assumptions = [v for v in variables if is_assumption(v)]
     parts = [f"<p>Every variable of {_e(model.path.name)} ({len(variables)}), grouped as in the model file. "
              f"Rows marked <span class='badge'>assumption</span> are modelling assumptions "
              f"({len(assumptions)}): their comment says so, and they are the first place to look when a "
              "result is questioned.</p>"]
     if assumptions:
-        links = ", ".join(f'<a href="#var-{_e(v.py_name)}">{_e(v.name)}</a>' for v in assumptions)
+        links = ", ".join(f'<a href="#var-{_e(v.py_name)}">{_e(shown(v.name))}</a>' for v in assumptions)
         parts.append(f"<p><strong>Assumptions:</strong> {links}</p>")
     group: object = object()
     rows: list[str] = []
@@ -420,7 +426,7 @@ def _documentation(model: Model) -> str:
         subscripts = f"[{', '.join(variable.subscripts)}]" if variable.subscripts else ""
         rows.append(
             f"<tr id='var-{_e(variable.py_name)}'{' class=assumption' if mark else ''}>"
-            f"<td>{_e(variable.name)}{_e(subscripts)}{badge}</td><td>{_e(variable.kind)}</td>"
+            f"<td>{_e(shown(variable.name))}{_e(subscripts)}{badge}</td><td>{_e(variable.kind)}</td>"
             f"<td>{_e(variable.units)}</td><td class='eq'>{_e(variable.equation)}</td>"
             f"<td>{_e(variable.comment)}</td></tr>"
         )
