@@ -182,3 +182,22 @@ def test_structure_tab_in_the_dashboard(browser, tmp_path):  # noqa: F811
             ".map(t => t.textContent).join('|') === 'Room Temperature'")
     page.close()
     assert not errors
+
+
+@pytest.mark.browser
+def test_gsc_city_view_screenshot(browser, gsc, tmp_path):  # noqa: F811
+    from .conftest import GSC
+
+    view = load_sketch(GSC).view("City")
+    figure = diagram_figure(view, gsc)
+    stocks = view.of_kind(STOCK)
+    assert len([s for s in figure.layout.shapes if s.type == "rect"]) == len(stocks) >= 4
+    page_path = tmp_path / "city.html"
+    page_path.write_text(pio.to_html(figure, include_plotlyjs=True, full_html=True))
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    page.goto(page_path.as_uri())
+    page.wait_for_selector(".main-svg")
+    labels = page.locator("g.textpoint text").all_text_contents()
+    assert any("Urban" in label and "Population" in label for label in labels)
+    page.screenshot(path=str(artifact("diagram-gsc-city.png")))
+    page.close()

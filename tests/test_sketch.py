@@ -132,3 +132,21 @@ def test_notes_for_missing_or_empty_sketches():
     empty = parse_sketch("x = 1 ~ ~ |\n\\\\\\---/// Sketch information\nV300  Do not\n*Overview\n$192,0\n///---\\\\\\\n")
     assert empty.names == ["Overview"] and not empty
     assert "views (Overview) but nothing is drawn" in empty.missing_note("gsc.mdl")
+
+
+def test_gsc_views_draw_the_whole_model(gsc):
+    from .conftest import GSC
+
+    sketch = load_sketch(GSC)
+    assert sketch.names == ["Overview", "Talent", "Capital", "Knowledge", "Innovation pipeline", "City",
+                            "Policy levers"]
+    drawn = set()
+    for view in sketch.views:
+        assert view.elements, view.name
+        for connector in view.connectors:
+            assert connector.source in view.elements and connector.target in view.elements
+        for element in view.elements.values():
+            if element.key and element.name != "Time":  # Time is Vensim's own, not a model variable
+                drawn.add(gsc.variable(element.name).name)
+    assert {v.name for v in gsc.stocks} <= drawn
+    assert {lever.name for lever in gsc.levers} <= drawn
