@@ -347,4 +347,6 @@ def _dataset(model: Model, columns: list[str], saved: np.ndarray, rows: list[tup
 
 
 def _dim_name(model: Model, dim: str) -> str:
-    return f"{dim} range" if dim in model.variables else dim
+    from ...runner import dimension_name  # the same naming as PySD results
+
+    return dimension_name(model)(dim)
