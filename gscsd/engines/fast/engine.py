@@ -347,6 +347,5 @@ def _dataset(model: Model, columns: list[str], saved: np.ndarray, rows: list[tup
 
 
 def _dim_name(model: Model, dim: str) -> str:
-    from ...runner import dimension_name  # the same naming as PySD results
-
-    return dimension_name(model)(dim)
+    # Same rule as gscsd.runner.dimension_name (results of every engine agree).
+    return f"{dim} range" if dim in model.variables else dim
