@@ -5,7 +5,8 @@ Prints medians and writes them to the ``report`` section of docs/performance.md.
 
 * sketch: parse the ``.mdl`` sketch (:func:`gscsd.sketch.load_sketch`);
 * diagrams: one Plotly figure per view (:func:`gscsd.diagram.diagram_figure`);
-* runs: the baseline and the two scenarios of ``make report`` (:func:`gscsd.report.prepare`);
+* runs: the baseline and the two scenarios of ``make report`` (:func:`gscsd.report.prepare`),
+  with ``--engine`` (default ``auto``, as ``gscsd report``; ``pysd`` for the reference engine);
 * render: the HTML page from those runs (:func:`gscsd.report.render_html`), and its size.
 """
 
@@ -35,6 +36,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="models/gsc.mdl")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--engine", default="auto", help="simulation engine of the runs (default auto, as `gscsd report`)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md alone")
     args = parser.parse_args()
 
@@ -48,13 +50,13 @@ def main() -> int:
     sketch_s, sketch = timed(lambda: load_sketch(model.path), args.repeat)
     views = [v for v in sketch.views if v.elements]
     diagram_s, _ = timed(lambda: [diagram_figure(v, model) for v in views], args.repeat)
-    runs_s, data = timed(lambda: prepare(model, scenarios), args.repeat)
+    runs_s, data = timed(lambda: prepare(model, scenarios, engine=args.engine), args.repeat)
     render_s, page = timed(lambda: render_html(data), args.repeat)
     elements = sum(len(v.elements) for v in views)
     rows = [
         ("parse sketch", median_ms(sketch_s), f"{len(views)} views, {elements} elements"),
         ("draw all diagrams", median_ms(diagram_s), f"{len(views)} figures"),
-        ("run baseline + 2 scenarios (PySD)", median_ms(runs_s), "3 runs"),
+        ("run baseline + 2 scenarios", median_ms(runs_s), f"3 runs, engine {args.engine} (ran: {data.engine})"),
         ("render HTML", median_ms(render_s), f"{len(page.encode()) / 1e6:.1f} MB, plotly.js inlined"),
     ]
     table = "\n".join(f"| {what} | {ms:,.0f} ms | {note} |" for what, ms, note in rows)

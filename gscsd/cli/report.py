@@ -30,8 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="percentile bands (.csv or .nc, as `gscsd uncertainty --out` writes) to shade")
     parser.add_argument("--title", help="report title (default: '<model> scenario report')")
     parser.add_argument("--method", choices=METHODS, default="euler", help="integration method (default euler)")
-    parser.add_argument("--engine", choices=getattr(engines, "ENGINES", ("pysd",)), default="pysd",
-                        help="simulation engine (default pysd)")
+    choices = getattr(engines, "ENGINES", ("pysd",))
+    default = "auto" if "auto" in choices else "pysd"  # the fast engine where it supports the model
+    parser.add_argument("--engine", choices=choices, default=default,
+                        help=f"simulation engine (default {default}; the report names the engine used)")
     parser.add_argument("--format", choices=("html", "csv", "netcdf"),
                         help="html report, or the underlying results as csv/netcdf (default: from -o's extension)")
     parser.add_argument("-o", "--out", type=Path, help="output file (default report.html / .csv / .nc)")
