@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 #: Bump whenever the generated source changes; it keys the code cache.
-GENERATOR_VERSION = 10
+GENERATOR_VERSION = 11
 
 CONTROL = {"initial_time": "_t_initial", "final_time": "_t_final", "time_step": "_dt", "saveper": "_saveper"}
 
@@ -367,6 +367,8 @@ class Builder:
             return self.expr(args[0], ctx)
         if name in _RANDOM:
             return self._random(name, args, ctx)
+        if name == "vector_select":
+            return self._vector_select(args, ctx)
         known = {"pi", "log", "step", "ramp", "Xramp", "pulse", "Xpulse", "pulse_train", "Xpulse_train"}
         if name not in _DIRECT and name not in known:
             raise _Skip(f"function {name.upper().replace('_', ' ')} is not supported by the fast engine")
@@ -397,6 +399,25 @@ class Builder:
         if name == "Xpulse_train":
             return f"_pulse(time, _dt, {values[0]}, repeat={values[1]}, magnitude={values[2]})"
         raise _Skip(f"function {name.upper().replace('_', ' ')} is not supported by the fast engine")
+
+    def _vector_select(self, args: tuple, ctx: _Ctx) -> str:
+        """VECTOR SELECT(selection[d!], expression[d!], missing, numerical action, error action)."""
+        if len(args) != 5:
+            raise _Skip("VECTOR SELECT needs 5 arguments")
+        actions = [self.expr(arg, ctx) for arg in args[3:]]
+        bangs = list(dict.fromkeys(_bangs(args[0]) + _bangs(args[1])))
+        if not bangs:
+            raise _Skip("VECTOR SELECT without a '!' subscript")
+        plain = set(_subscripts_used(args[0]) + _subscripts_used(args[1]))
+        if any(b[:-1] in plain for b in bangs):
+            # PySD broadcasts such arguments by dimension name; not reproduced here
+            raise _Skip("VECTOR SELECT using a range both with and without '!' is not supported by the fast engine")
+        pairs = []
+        for combo in itertools.product(*[self._range(b[:-1]) for b in bangs]):
+            inner = ctx.child(dict(zip(bangs, combo)))
+            pairs.append(f"({self.expr(args[0], inner)}, {self.expr(args[1], inner)})")
+        missing = self.expr(args[2], ctx)
+        return f"_vector_select({missing}, {actions[0]}, {actions[1]}, ({', '.join(pairs)},))"
 
     def _random(self, name: str, args: tuple, ctx: _Ctx) -> str:
         """A seeded draw: one stream per call site (and subscript element)."""
@@ -921,6 +942,22 @@ def _bangs(ast: Any) -> list[str]:
             found += _bangs(a)
     if isinstance(ast, ae.InlineLookupsStructure):
         found += _bangs(ast.argument)
+    return found
+
+
+def _subscripts_used(ast: Any) -> list[str]:
+    """Every subscript written in references inside ``ast`` (with or without '!')."""
+    from pysd.translators.structures import abstract_expressions as ae
+
+    found: list[str] = []
+    if isinstance(ast, ae.ReferenceStructure):
+        return list(ast.subscripts.subscripts) if ast.subscripts else []
+    if isinstance(ast, ae.CallStructure):
+        for a in ast.arguments:
+            found += _subscripts_used(a)
+        return found
+    for a in getattr(ast, "arguments", ()) or ():
+        found += _subscripts_used(a)
     return found
 
 

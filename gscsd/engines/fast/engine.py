@@ -37,6 +37,7 @@ from .runtime import (
     random_normal,
     run_order,
     scalar_lookup,
+    vector_select,
     vector_lookup,
 )
 
@@ -143,7 +144,7 @@ def _load(source: str, helpers: dict) -> Any:
     namespace: dict[str, Any] = dict(helpers)
     namespace.update(_nan=float("nan"), _inf=float("inf"), _FixedDelay=FixedDelay, _run_order=run_order,
                      _F=np.float64, _RandomStream=RandomStream, _random_normal=random_normal,
-                     _random_exponential=random_exponential, _external=external)
+                     _random_exponential=random_exponential, _external=external, _vector_select=vector_select)
     code = compile(source, "<gscsd fast engine>", "exec")
     exec(code, namespace)  # noqa: S102 - our own generated source
     make = scalar_lookup if helpers is SCALAR else vector_lookup

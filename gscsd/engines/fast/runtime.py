@@ -14,6 +14,7 @@ with PySD to the last digits (Vensim's ``SMALL_VENSIM`` tolerance included).
 from __future__ import annotations
 
 import math
+import warnings
 from bisect import bisect_left, bisect_right
 from typing import Any
 
@@ -516,3 +517,44 @@ def _external_data(spec: dict):
 def clear_external_cache() -> None:
     """Forget loaded external data (after each model load, so edits to the files are seen)."""
     _EXTERNAL_CACHE.clear()
+
+
+def vector_select(missing, action, error, pairs):
+    """Vensim's VECTOR SELECT over flattened ``(selection, expression)`` pairs, as PySD computes it."""
+    action, error = (int(np.ravel(v)[0]) for v in (action, error))  # the same for every scenario
+    selections = [p[0] for p in pairs]
+    expressions = [p[1] for p in pairs]
+    arrays = np.broadcast_arrays(*map(np.asarray, selections + expressions))
+    count = len(pairs)
+    selection = np.array(arrays[:count], dtype=float)
+    expression = np.array(arrays[count:], dtype=float)
+    zeros = (selection == 0).all(axis=0)
+    if error in (1, 3) and np.any(zeros):
+        raise FloatingPointError("VECTOR SELECT: all the values of the selection are 0")
+    if error in (2, 3) and np.any((selection != 0).sum(axis=0) > 1):
+        raise FloatingPointError("VECTOR SELECT: more than one non-zero value in the selection")
+    if action in range(5):
+        values = selection * expression
+    elif action == 5:
+        values = expression**selection
+    elif action in range(6, 11):
+        values = expression
+    else:
+        raise ValueError(f"VECTOR SELECT: numerical action {action} is not 0-10")
+    # Reduce along a contiguous last axis, as xarray does on PySD's arrays:
+    # numpy then sums in the same (pairwise) order, to the last bit.
+    values = np.ascontiguousarray(np.where(selection == 0, np.nan, values).T)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if action in (0, 6):
+            out = np.nansum(values, axis=-1)
+        elif action in (1, 5, 7):
+            out = np.nanprod(values, axis=-1)
+        elif action in (2, 8):
+            out = np.nanmin(values, axis=-1)
+        elif action in (3, 9):
+            out = np.nanmax(values, axis=-1)
+        else:
+            out = np.nanmean(values, axis=-1)
+    out = np.where(zeros, missing, out)
+    return out if out.ndim else float(out)
