@@ -22,7 +22,7 @@ from .errors import InputError, SimulationError
 from .scenario import Scenario
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     import pandas as pd
     import xarray as xr
@@ -54,8 +54,10 @@ def run(
     *,
     variables: Sequence[str] | None = None,
     output: Literal["pandas", "xarray"] = "pandas",
-    engine: str = "pysd",
+    engine: str = "auto",
     method: str = "euler",
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
 ) -> pd.DataFrame | xr.Dataset:
     """Simulate ``scenario`` (default: the model's own values) on ``model``.
 
@@ -72,16 +74,19 @@ def run(
         Vensim names of the variables to return (default: all).
     output : {"pandas", "xarray"}
         DataFrame with ``name[element]`` columns, or Dataset with subscript dims.
-    engine : str
-        Simulation engine name.
+    engine : {"auto", "fast", "pysd"}
+        Simulation engine. ``auto`` uses the fast engine wherever it
+        supports the model, else PySD; ``attrs["fallback"]`` then says why.
     method : str
         Integration method, one of :data:`gscsd.engines.METHODS`.
+    rtol, atol : float
+        Relative and absolute tolerances of the SciPy methods (rk45, lsoda, radau).
 
     Returns
     -------
     pandas.DataFrame or xarray.Dataset
         Indexed by time (model time units). ``attrs`` record the scenario,
-        model hash, engine and wall time in seconds.
+        model hash, engine that ran, method and wall time in seconds.
 
     Raises
     ------
@@ -96,20 +101,31 @@ def run(
     scenario = scenario or Scenario()
     request = request_for(model, scenario, variables, method)
     started = _time.perf_counter()
-    frame = get_engine(engine).simulate(model, request)
+    chosen, fallback = _choose_engine(model, request, engine, rtol, atol)
+    frame = chosen.simulate(model, request)
     elapsed = _time.perf_counter() - started
     check_finite(frame, model.path.name)
     frame.attrs = {
         "scenario": scenario.name,
         "model": model.name,
         "model_hash": model.hash,
-        "engine": engine,
+        "engine": chosen.name,
         "method": method,
         "seconds": elapsed,
     }
+    if fallback:
+        frame.attrs["fallback"] = fallback
     if output == "xarray":
         return to_xarray(frame, model)
     return frame
+
+
+def _choose_engine(model: Model, request: RunRequest, name: str, rtol: float, atol: float):
+    """The engine to run with and, when ``auto`` falls back to PySD, why (else ``None``)."""
+    engine = get_engine(name, rtol=rtol, atol=atol)
+    if hasattr(engine, "choose"):
+        return engine.choose(model, request)
+    return engine, None
 
 
 def check_finite(frame: pd.DataFrame, where: str) -> None:
@@ -149,12 +165,19 @@ def to_xarray(frame: pd.DataFrame, model: Model) -> xr.Dataset:
             elements = [e.strip() for e in name[len(base) + 1 : -1].split(",")]
             index = tuple(coords[i].index(e) for i, e in enumerate(elements))
             array[(slice(None), *index)] = frame[name].to_numpy(float)
-        data_vars[base] = (("time", *dims), array, attrs)
+        data_vars[base] = (("time", *map(dimension_name(model), dims)), array, attrs)
         used_dims.update(dims)
     coords = {"time": frame.index.to_numpy(float)}
-    coords.update({d: list(model.subscripts[d]) for d in used_dims})
+    coords.update({dimension_name(model)(d): list(model.subscripts[d]) for d in used_dims})
     attrs = {k: v for k, v in frame.attrs.items() if isinstance(v, (str, int, float))}
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def dimension_name(model: Model):
+    """Dimension name of a subscript range in results: its name, or ``"<name> range"``
+    when a variable has the same name (xarray cannot hold both; gsc.mdl has
+    ``Capability[Capability]``)."""
+    return lambda dim: f"{dim} range" if dim in model.variables else dim
 
 
 def run_batch(
@@ -162,8 +185,11 @@ def run_batch(
     scenarios: Sequence[Scenario],
     *,
     variables: Sequence[str] | None = None,
-    engine: str = "pysd",
+    engine: str = "auto",
     method: str = "euler",
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    constants: Sequence[Mapping[str, float]] | None = None,
 ) -> xr.Dataset:
     """Run several scenarios; return one Dataset with a leading ``scenario`` dimension.
 
@@ -176,8 +202,17 @@ def run_batch(
     variables : sequence of str, optional
         Vensim names of the variables to keep (default: all). Keeping only
         what is needed bounds the memory of large batches.
-    engine : str
-        Simulation engine name.
+    engine : {"auto", "fast", "pysd"}
+        Simulation engine; engines that offer ``simulate_batch`` (fast) run
+        the whole batch at once, others run scenario by scenario.
+    method : str
+        Integration method, one of :data:`gscsd.engines.METHODS`.
+    rtol, atol : float
+        Tolerances of the SciPy methods.
+    constants : sequence of mapping, optional
+        Per scenario, values of scalar constants that are not levers (model
+        assumptions varied by uncertainty analysis or fitted by calibration),
+        by Vensim name. Unlike lever values they have no declared range to check.
 
     Returns
     -------
@@ -190,19 +225,62 @@ def run_batch(
     if not scenarios:
         raise InputError("run_batch needs at least one scenario")
     requests = [request_for(model, s, variables, method) for s in scenarios]
+    if constants is not None:
+        requests = _with_constants(model, requests, constants)
     first = requests[0]
     for scenario, request in zip(scenarios, requests):
         if (request.start, request.final, request.step) != (first.start, first.final, first.step):
             raise InputError(f"scenario '{scenario.name}' has other time settings than the rest of the batch")
-    simulate = get_engine(engine).simulate
-    datasets = []
-    for scenario, request in zip(scenarios, requests):
-        frame = simulate(model, request)
-        check_finite(frame, f"{model.path.name} (scenario '{scenario.name}')")
-        datasets.append(to_xarray(frame, model))
-    batch = xr.concat(datasets, dim="scenario", coords="minimal", compat="override", join="override")
+    chosen, fallback = _choose_engine(model, first, engine, rtol, atol)
+    if hasattr(chosen, "simulate_batch"):
+        batch = chosen.simulate_batch(model, requests)
+        _check_batch_finite(batch, model, scenarios)
+    else:
+        datasets = []
+        for scenario, request in zip(scenarios, requests):
+            frame = chosen.simulate(model, request)
+            check_finite(frame, f"{model.path.name} (scenario '{scenario.name}')")
+            datasets.append(to_xarray(frame, model))
+        batch = xr.concat(datasets, dim="scenario", coords="minimal", compat="override", join="override")
     batch = batch.assign_coords(
         scenario=np.arange(len(scenarios)), scenario_name=("scenario", [s.name for s in scenarios])
     )
-    batch.attrs = {"model": model.name, "model_hash": model.hash, "engine": engine, "method": method}
+    batch.attrs = {"model": model.name, "model_hash": model.hash, "engine": chosen.name, "method": method}
+    if fallback:
+        batch.attrs["fallback"] = fallback
     return batch
+
+
+def _with_constants(model: Model, requests: list[RunRequest], constants: Sequence[Mapping[str, float]]) -> list:
+    """Add per-scenario values of scalar constants (assumptions) to the requests."""
+    from dataclasses import replace
+
+    if len(constants) != len(requests):
+        raise InputError(f"run_batch got {len(constants)} sets of constants for {len(requests)} scenarios")
+    out = []
+    for request, values in zip(requests, constants):
+        extra = {}
+        for name, value in values.items():
+            variable = model.variable(name)
+            if variable.type != "Constant" or variable.subscripts or variable.value is None:
+                raise InputError(f"'{variable.name}' is not a scalar constant; only those can be set for a run")
+            extra[variable.name] = float(value)
+        out.append(replace(request, params={**request.params, **extra}))
+    return out
+
+
+def _check_batch_finite(batch: xr.Dataset, model: Model, scenarios: Sequence[Scenario]) -> None:
+    """Raise SimulationError naming the first scenario, variable and time with a non-finite value."""
+    for name, array in batch.data_vars.items():
+        values = array.values
+        bad = ~np.isfinite(values)
+        if not bad.any():
+            continue
+        index = np.argwhere(bad)[0]
+        value = values[tuple(index)]
+        what = "NaN" if math.isnan(value) else f"{value}"
+        scenario, time = scenarios[index[0]].name, batch["time"].values[index[1]]
+        raise SimulationError(
+            f"{model.path.name} (scenario '{scenario}'): '{name}' becomes {what} at time {time:g}; "
+            "check its equation and inputs (a division by zero or an overflow upstream)"
+        )

@@ -28,7 +28,9 @@ def test_results_are_indexed_by_time_with_element_columns(tmp_path):
     assert {"Population[North]", "Population[South]", "Total Population", "Scale"} <= set(frame.columns)
     assert frame.loc[0.0, "Population[North]"] == 100
     np.testing.assert_allclose(frame["Total Population"], frame["Population[North]"] + frame["Population[South]"])
-    assert frame.attrs["engine"] == "pysd" and frame.attrs["model_hash"] == model.hash
+    # "auto" (the default) runs the fast engine where it supports the model.
+    assert frame.attrs["engine"] == "fast" and frame.attrs["model_hash"] == model.hash
+    assert run(model, engine="pysd").attrs["engine"] == "pysd"
 
 
 def test_xarray_output_has_subscript_dimensions(tmp_path):

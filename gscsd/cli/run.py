@@ -24,7 +24,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--final-time", type=float, help="override FINAL TIME (model time units)")
     parser.add_argument("--time-step", type=float, help="override TIME STEP (model time units)")
     parser.add_argument("--out", type=Path, help="write all results to FILE (.csv or .nc)")
+    add_engine_arguments(parser)
     parser.set_defaults(handler=main)
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """--engine, --method, --rtol, --atol (shared by commands that simulate)."""
+    from ..engines import ENGINES, METHODS
+
+    parser.add_argument("--engine", choices=ENGINES, default="auto",
+                        help="simulation engine; auto = fast where it supports the model, else PySD (default)")
+    parser.add_argument("--method", choices=METHODS, default="euler",
+                        help="integration method (default euler, as Vensim); rk4 is Vensim's fixed-step RK4")
+    parser.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance of rk45/lsoda/radau")
+    parser.add_argument("--atol", type=float, default=1e-9, help="absolute tolerance of rk45/lsoda/radau")
+
+
+def engine_options(args: argparse.Namespace) -> dict:
+    """Keyword arguments for gscsd.run from the engine arguments."""
+    return {"engine": args.engine, "method": args.method, "rtol": args.rtol, "atol": args.atol}
+
+
+def report_fallback(results) -> None:
+    """One stderr line when engine=auto had to use PySD."""
+    import sys
+
+    reason = results.attrs.get("fallback")
+    if reason:
+        print(f"note: ran with PySD because {reason}", file=sys.stderr)
 
 
 def parse_assignment(text: str) -> tuple[str, float]:
@@ -55,17 +82,20 @@ def main(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     scenario = scenario_from_args(args)
     if args.out is not None:
-        write_results(run(model, scenario), model, args.out)
+        results = run(model, scenario, **engine_options(args))
+        report_fallback(results)
+        write_results(results, model, args.out)
         print(f"wrote {args.out}")
         return 0
-    results = run(model, scenario)
+    results = run(model, scenario, **engine_options(args))
+    report_fallback(results)
     final = results.index[-1]
     rows = []
     for name in model.key_outputs:
         variable = model.variable(name)
         columns = model.elements(name)
         value = float(results[columns].iloc[-1].sum())
-        label = name if len(columns) == 1 else f"{name} (sum of {len(columns)})"
+        label = variable.label if len(columns) == 1 else f"{variable.label} (sum of {len(columns)})"
         rows.append((label, number(value), variable.units))
     print(f"{model.name}: scenario '{scenario.name}', values at time {final:g}")
     print(format_table(("output", "value", "units"), rows))

@@ -58,10 +58,26 @@ class Engine(Protocol):
         """Run once; return a DataFrame indexed by time, one column per element."""
 
 
-def get_engine(name: str) -> Engine:
-    """Return the engine called ``name`` (``"pysd"``)."""
+#: Engine names: PySD (the reference), the fast batch engine, and "auto"
+#: (fast wherever it supports the model, else PySD, saying why).
+ENGINES = ("auto", "fast", "pysd")
+
+
+def get_engine(name: str, *, rtol: float = 1e-6, atol: float = 1e-9) -> Engine:
+    """Return the engine called ``name`` (one of :data:`ENGINES`).
+
+    ``rtol``/``atol`` are the tolerances of the SciPy methods (fast engine).
+    """
     if name == "pysd":
         from .pysd_engine import PySDEngine
 
         return PySDEngine()
-    raise InputError(f"unknown engine '{name}'; choose one of: pysd")
+    if name == "fast":
+        from .fast import FastEngine
+
+        return FastEngine(rtol, atol)
+    if name == "auto":
+        from .fast.auto import AutoEngine
+
+        return AutoEngine(rtol, atol)
+    raise InputError(f"unknown engine '{name}'; choose one of: {', '.join(ENGINES)}")
