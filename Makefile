@@ -43,5 +43,12 @@ check: $(VENV)/.installed
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_pysd.py
 
+# Sample report: the GSC baseline and two policy scenarios, one offline HTML file.
+REPORT_SCENARIOS := models/scenarios/green-push.json models/scenarios/talent-and-collaboration.json
+report: $(VENV)/.installed
+	mkdir -p build
+	$(BIN)/gscsd report models/gsc.mdl $(addprefix --scenario ,$(REPORT_SCENARIOS)) \
+		--title "Green Smart City: baseline and two policies" -o build/report.html
+
 clean:
 	rm -rf build test-artifacts .pytest_cache

@@ -28,15 +28,31 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def browser():
-    """A headless chromium shared by the whole test session (one sync_playwright)."""
+    """A headless chromium shared by the whole test session (one sync_playwright).
+
+    pytest makes one instance of this fixture per test module that imports it,
+    and a second ``sync_playwright()`` fails ("Sync API inside the asyncio
+    loop"); so the instances share one module-level chromium, closed by the
+    last to finish.
+    """
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
+    if not _SHARED:
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+        playwright = sync_playwright().start()
         instance = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+        _SHARED.update(playwright=playwright, browser=instance, users=0)
+    _SHARED["users"] += 1
+    yield _SHARED["browser"]
+    _SHARED["users"] -= 1
+    if _SHARED["users"] == 0:
+        _SHARED["browser"].close()
+        _SHARED["playwright"].stop()
+        _SHARED.clear()
+
+
+_SHARED: dict = {}
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from ..errors import GscsdError
 
 #: Sub-command modules, in the order ``gscsd --help`` lists them.
-COMMANDS = ("levers", "run", "check")
+COMMANDS = ("levers", "run", "check", "report", "uncertainty", "sensitivity", "optimize", "calibrate")
 
 DEFAULT_MODEL = "models/gsc.mdl"
 
