@@ -65,7 +65,7 @@ def run_checks(model: Model, runner: Runner | None = None) -> Iterator[CheckResu
     yield _bounds(model, runner, Scenario("baseline"))
     for lever in model.levers:
         for label, value in (("min", lever.min), ("max", lever.max)):
-            yield _bounds(model, runner, Scenario(f"{lever.name} = {value:g} ({label})", {lever.name: value}))
+            yield _bounds(model, runner, Scenario(f"{lever.label} = {value:g} ({label})", {lever.name: value}))
     yield _time_step(model, runner)
     yield from _history(model, runner)
 

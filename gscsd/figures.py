@@ -66,7 +66,7 @@ def display_number(value: float) -> str:
 def axis_title(model: Model, variable: str) -> str:
     """``Name (units)`` for a chart title."""
     var = model.variable(variable)
-    return f"{var.name} ({var.units})" if var.units else var.name
+    return f"{var.label} ({var.units})" if var.units else var.label
 
 
 def trajectory_figure(

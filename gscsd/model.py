@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UnknownNameError
-from .names import canonical, did_you_mean
+from .names import canonical, did_you_mean, display
 from .translate import CONTROL_VARIABLES, translate
 
 KEY_OUTPUT_TAG = "key output:"
@@ -73,6 +73,11 @@ class Variable:
     equation: str
     group: str | None
     value: float | None
+
+    @property
+    def label(self) -> str:
+        """The name for display, without the quotes Vensim needs around some names."""
+        return display(self.name)
 
     @property
     def is_stock(self) -> bool:
@@ -133,6 +138,11 @@ class Lever:
     declared_min: float | None
     declared_max: float | None
 
+    @property
+    def label(self) -> str:
+        """The name for display, without the quotes Vensim needs around some names."""
+        return display(self.name)
+
     def check(self, value: float) -> None:
         """Raise :class:`~gscsd.errors.OutOfRangeError` if ``value`` is not allowed."""
         from .errors import OutOfRangeError
@@ -143,7 +153,7 @@ class Lever:
         hi = math.inf if self.declared_max is None else self.declared_max
         if not lo <= value <= hi:
             raise OutOfRangeError(
-                f"lever '{self.name}' = {value:g} is outside its range "
+                f"lever '{self.label}' = {value:g} is outside its range "
                 f"[{_fmt(self.declared_min)}, {_fmt(self.declared_max)}] {self.units}".rstrip()
             )
 

@@ -20,6 +20,16 @@ def canonical(name: str) -> str:
     return _SPACES.sub(" ", name.strip().strip('"')).lower()
 
 
+def display(name: str) -> str:
+    """A name as readers expect it: ``"R&D Intensity"`` (quoted in the .mdl, as
+    Vensim requires for names with ``&``) without its quotes.
+
+    Only for display: results and lookups keep the name as the file spells it.
+    """
+    name = str(name)
+    return name[1:-1] if len(name) >= 2 and name[0] == name[-1] == '"' else name
+
+
 def close_matches(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     """Return up to ``n`` of ``candidates`` that look like ``name``.
 

@@ -23,7 +23,7 @@ def main(args: argparse.Namespace) -> int:
         print(json.dumps([lever.as_dict() for lever in model.levers], indent=2, ensure_ascii=False))
         return 0
     rows = [
-        (lever.name, lever.units, f"[{number(lever.min)}, {number(lever.max)}] step {number(lever.step)}",
+        (lever.label, lever.units, f"[{number(lever.min)}, {number(lever.max)}] step {number(lever.step)}",
          number(lever.default), lever.group or "", lever.comment)
         for lever in model.levers
     ]

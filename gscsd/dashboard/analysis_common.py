@@ -45,7 +45,7 @@ def field(label: str, component: Any, wide: bool = False) -> html.Label:
 
 
 def lever_options(model: Model) -> list[dict[str, str]]:
-    return [{"label": f"{lever.name} [{lever.min:g}, {lever.max:g}]", "value": lever.name} for lever in model.levers]
+    return [{"label": f"{lever.label} [{lever.min:g}, {lever.max:g}]", "value": lever.name} for lever in model.levers]
 
 
 def output_options(model: Model) -> list[dict[str, str]]:

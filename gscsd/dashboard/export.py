@@ -86,7 +86,7 @@ def simple_report(
     parts += [f"<th>{esc(s.name)}</th>" for s in scenarios]
     parts.append("</tr>")
     for lever in model.levers:
-        parts.append(f"<tr><td>{esc(lever.name)}</td><td>{esc(lever.units)}</td><td class='num'>{lever.default:g}</td>")
+        parts.append(f"<tr><td>{esc(lever.label)}</td><td>{esc(lever.units)}</td><td class='num'>{lever.default:g}</td>")
         for scenario in scenarios:
             value = scenario.levers.get(lever.name, lever.default)
             changed = " changed" if value != lever.default else ""

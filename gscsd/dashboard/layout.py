@@ -156,10 +156,10 @@ def lever_row(lever: Lever, value: float) -> html.Div:
         [
             html.Div(
                 [
-                    html.Span(lever.name, className="lever-name", title=lever.comment or lever.name),
+                    html.Span(lever.label, className="lever-name", title=lever.comment or lever.label),
                     html.Span(lever.units, className="units"),
                     html.Button("↺", id={"type": LEVER_RESET, "name": lever.name}, className="reset",
-                                title=f"Reset to {format_value(lever.default)}", **{"aria-label": f"reset {lever.name}"}),
+                                title=f"Reset to {format_value(lever.default)}", **{"aria-label": f"reset {lever.label}"}),
                 ],
                 className="lever-head",
             ),
@@ -178,7 +178,7 @@ def variable_options(model: Model) -> list[dict[str, str]]:
     for variable in sorted(model.variables.values(), key=lambda v: v.name.lower()):
         if variable.type == "Lookup":
             continue
-        label = f"{variable.name} ({variable.units})" if variable.units else variable.name
+        label = f"{variable.label} ({variable.units})" if variable.units else variable.label
         options.append({"label": label, "value": variable.name})
     return options
 

@@ -32,6 +32,7 @@ import plotly.io as pio
 from .. import __version__
 from ..diagram import diagram_figure
 from ..figures import display_number, trajectory_figure
+from ..names import display
 from ..runner import run
 from ..scenario import Scenario
 from ..sketch import Sketch, load_sketch
@@ -205,10 +206,7 @@ def _percent(value: float) -> str:
     return f'<span class="{css}">{arrow} {value:+.1f}%</span>'
 
 
-def shown(name: str) -> str:
-    """A Vensim name as readers expect it: ``"R&D Intensity"`` (quoted in the .mdl) without its quotes."""
-    name = str(name)
-    return name[1:-1] if len(name) >= 2 and name[0] == name[-1] == '"' else name
+shown = display
 
 
 def _time(value: float) -> str:
