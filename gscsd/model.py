@@ -23,9 +23,10 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-from .errors import UnknownNameError
+from .errors import InputError, UnknownNameError
 from .names import canonical, did_you_mean, display
 from .translate import CONTROL_VARIABLES, translate
 
@@ -202,6 +203,7 @@ class Model:
     time: TimeSettings
     subscripts: dict[str, tuple[str, ...]]
     groups: tuple[str, ...]
+    data_files: tuple[Path, ...] = ()
     _index: dict[str, str] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -318,13 +320,17 @@ def _nice_step(raw: float) -> float:
     return nice * 10**exponent
 
 
-def load_model(path: str | Path) -> Model:
+def load_model(path: str | Path, data_files: Sequence[str | Path] = ()) -> Model:
     """Load a Vensim model, translating it with PySD unless cached.
 
     Parameters
     ----------
     path : str or Path
         A ``.mdl`` file.
+    data_files : sequence of path, optional
+        Tabular files (``.tab``/``.csv``) that feed the model's data variables
+        (``name := ...`` without GET functions), as Vensim's ``-d`` option and
+        PySD's ``data_files`` do.
 
     Returns
     -------
@@ -339,6 +345,10 @@ def load_model(path: str | Path) -> Model:
         If the file does not parse; the message names the file and line.
     """
     path = Path(path)
+    files = tuple(Path(f) for f in data_files)
+    for file in files:
+        if not file.is_file():
+            raise InputError(f"data file not found: {file}; give the path to a .tab or .csv file")
     module, meta = translate(path)
     variables: dict[str, Variable] = {}
     for entry in meta["variables"]:
@@ -366,5 +376,6 @@ def load_model(path: str | Path) -> Model:
         time=TimeSettings(**meta["time"]),
         subscripts={k: tuple(v) for k, v in meta["subscripts"].items()},
         groups=tuple(meta["groups"]),
+        data_files=files,
         _index=index,
     )

@@ -31,7 +31,7 @@ from .errors import InputError, ModelError, TranslationError, UnsupportedFunctio
 from .names import canonical
 
 #: Bump when the layout of the cache entries or of ``meta.json`` changes.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 CONTROL_VARIABLES = ("INITIAL TIME", "FINAL TIME", "TIME STEP", "SAVEPER")
 
@@ -105,9 +105,7 @@ def _translate_into(mdl_path: Path, data: bytes, digest: str, entry: Path) -> No
     entry.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".tmp-{uuid.uuid4().hex[:8]}-", dir=entry.parent))
     try:
-        copy = scratch / (re.sub(r"[^A-Za-z0-9_]+", "_", mdl_path.stem) + ".mdl")
-        copy.write_bytes(data)
-        meta = _translate_file(copy, mdl_path, digest)
+        meta = _translate_file(mdl_path, scratch, digest)
         (scratch / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
         try:
             os.rename(scratch, entry)
@@ -118,33 +116,41 @@ def _translate_into(mdl_path: Path, data: bytes, digest: str, entry: Path) -> No
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _translate_file(copy: Path, original: Path, digest: str) -> dict[str, Any]:
+def _translate_file(original: Path, scratch: Path, digest: str) -> dict[str, Any]:
+    """Translate ``original`` with PySD, writing the Python modules into ``scratch``.
+
+    PySD parses the file where it is, so that subscripts read from data files
+    (GET XLS SUBSCRIPT) resolve next to it; only its output goes to the cache.
+    """
     from pysd.builders.python.python_model_builder import ModelBuilder
     from pysd.translators.vensim.vensim_file import VensimFile
 
     raw = original.read_text(encoding="utf-8", errors="replace")
-    with warnings.catch_warnings():
-        # PySD warns when a file has no {UTF-8} marker; UTF-8 is what we want.
-        warnings.filterwarnings("ignore", message="No encoding specified")
-        vensim = VensimFile(copy)
-    _parse(vensim, original, raw)
     with warnings.catch_warnings(record=True) as caught:
+        # PySD warns about things it handles (no {UTF-8} marker, :CONSTRAINT:
+        # reality checks it ignores, ...); only unsupported functions matter here.
         warnings.simplefilter("always")
+        vensim = VensimFile(original)
+        _parse(vensim, original, raw)
         try:
-            py_file = Path(ModelBuilder(vensim.get_abstract_model()).build_model())
+            builder = ModelBuilder(vensim.get_abstract_model())
+            for section in builder.sections:  # write into the cache, not beside the model
+                section.path, section.root = scratch / section.path.name, scratch
+            py_file = Path(builder.build_model())
         except Exception as exc:  # PySD raises plain exceptions of many kinds
-            raise TranslationError(f"{original}: PySD could not translate the model: {exc}") from exc
+            raise TranslationError(f"{original}: PySD could not translate the model: {_first_line(exc)}") from exc
     for warning in caught:
-        text = str(warning.message)
-        match = re.search(r"translate '([^']+)' which it is not implemented", text)
+        match = re.search(r"translate '([^']+)' which it is not implemented", str(warning.message))
         if match:
             function = match.group(1)
-            line = _line_of(raw, function)
             raise UnsupportedFunctionError(
-                f"{original}:{line}: Vensim function {function} is not supported by the translator; "
-                "rewrite the equation with supported functions"
+                f"{original}:{_line_of(raw, function)}: Vensim function {function} is not supported by the "
+                "translator; rewrite the equation with supported functions"
             )
-    _point_data_root(py_file, original.resolve().parent)
+    if content_hash(original.read_bytes()) != digest:
+        raise TranslationError(f"{original} changed while it was being translated; load it again")
+    for module in scratch.glob("*.py"):
+        _point_data_root(module, original.resolve().parent)
     meta = _metadata(vensim, py_file, raw, original)
     meta.update(module=py_file.name, source=str(original.resolve()), hash=digest)
     return meta
@@ -210,9 +216,14 @@ def _line_of(raw: str, snippet: str) -> int | str:
 
 
 def _point_data_root(py_file: Path, folder: Path) -> None:
-    """Make data files (GET XLS, GET DIRECT DATA) resolve next to the original."""
+    """Make data files (GET XLS, GET DIRECT DATA) resolve next to the original.
+
+    PySD's modules find data files and macro modules through ``_root``: data
+    lives beside the ``.mdl``, macro modules beside the translation.
+    """
     text = py_file.read_text(encoding="utf-8")
     text = text.replace("_root = Path(__file__).parent", f"_root = Path({str(folder)!r})", 1)
+    text = re.sub(r'_root\.joinpath\(("[^"]+\.py")\)', r"Path(__file__).parent.joinpath(\1)", text)
     py_file.write_text(text, encoding="utf-8")
 
 

@@ -40,7 +40,8 @@ class PySDEngine:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             try:
-                engine = pysd.load(str(model.module))
+                data_files = [str(f) for f in model.data_files] or None
+                engine = pysd.load(str(model.module), data_files=data_files)
                 if request.start != model.time.initial:
                     initial = (request.start, {})
                 else:
