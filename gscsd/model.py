@@ -220,6 +220,13 @@ class Model:
         return tuple(levers)
 
     @cached_property
+    def _lever_index(self) -> dict[str, Lever]:
+        """Levers by canonical name and by Python name (scenario validation is a hot path)."""
+        index = {lever.py_name: lever for lever in self.levers}
+        index.update({canonical(lever.name): lever for lever in self.levers})
+        return index
+
+    @cached_property
     def stocks(self) -> tuple[Variable, ...]:
         """The stocks (levels) of the model."""
         return tuple(v for v in self.variables.values() if v.is_stock)
@@ -244,10 +251,9 @@ class Model:
 
     def lever(self, name: str) -> Lever:
         """Return the lever called ``name``; the error lists close lever names."""
-        wanted = canonical(name)
-        for lever in self.levers:
-            if canonical(lever.name) == wanted or lever.py_name == name:
-                return lever
+        lever = self._lever_index.get(name) or self._lever_index.get(canonical(name))
+        if lever is not None:
+            return lever
         names = [lever.name for lever in self.levers]
         hint = did_you_mean(name, names) or f"; levers are: {', '.join(names)}"
         raise UnknownNameError(f"unknown lever '{name}' in {self.path.name}{hint}")
