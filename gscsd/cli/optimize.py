@@ -21,6 +21,7 @@ from .analysis_options import (
     out_suffix,
     progress_bar,
 )
+from ..names import display
 from .table import format_table, number
 
 
@@ -72,7 +73,7 @@ def main(args: argparse.Namespace) -> int:
     units = model.variable(objective.variable).units
     print(f"{model.name}: {direction} {objective.label} ({units}) over {problem.num_vars} lever(s), "
           f"{result.runs} runs, seed {args.seed}")
-    rows = [(f.name, number(f.base), number(result.values[f.name]), f"[{number(f.low)}, {number(f.high)}]", f.units)
+    rows = [(display(f.name), number(f.base), number(result.values[f.name]), f"[{number(f.low)}, {number(f.high)}]", f.units)
             for f in problem.factors]
     print(format_table(("lever", "baseline", "optimum", "range", "units"), rows))
     print(f"objective: {number(result.baseline)} -> {number(result.objective)} {units}")

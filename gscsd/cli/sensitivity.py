@@ -20,6 +20,7 @@ from .analysis_options import (
     out_suffix,
     progress_bar,
 )
+from ..names import display
 from .table import format_table, number
 
 
@@ -59,12 +60,12 @@ def main(args: argparse.Namespace) -> int:
     units = model.variable(output.variable).units
     print(f"{model.name}: {args.method} sensitivity of {output.label} ({units}), {result.runs} runs")
     if args.method == "tornado":
-        rows = [(r.factor, number(r.low), number(r.high), number(r.output_low), number(r.output_high), number(r.swing))
+        rows = [(display(r.factor), number(r.low), number(r.high), number(r.output_low), number(r.output_high), number(r.swing))
                 for r in table.itertuples()]
         print(f"base value {number(table['base_output'].iloc[0])}")
         print(format_table(("lever", "low", "high", "output at low", "output at high", "swing"), rows))
     else:
-        rows = [(r.factor, number(r.S1), f"[{number(r.S1_low)}, {number(r.S1_high)}]", number(r.ST),
+        rows = [(display(r.factor), number(r.S1), f"[{number(r.S1_low)}, {number(r.S1_high)}]", number(r.ST),
                  f"[{number(r.ST_low)}, {number(r.ST_high)}]") for r in table.itertuples()]
         print(f"seed {args.seed}, {args.samples} base samples, 95% bootstrap intervals")
         print(format_table(("lever", "first order", "95% CI", "total", "95% CI"), rows))

@@ -22,6 +22,7 @@ from .analysis_options import (
     out_suffix,
     progress_bar,
 )
+from ..names import display
 from .table import format_table, number
 
 
@@ -54,7 +55,7 @@ def main(args: argparse.Namespace) -> int:
     rows = []
     for name in variables:
         row = result.bands[(result.bands["variable"] == name) & (result.bands["time"] == final)].iloc[0]
-        rows.append((name, *(number(row[c]) for c in uncertainty.BAND_COLUMNS), row["units"]))
+        rows.append((display(name), *(number(row[c]) for c in uncertainty.BAND_COLUMNS), row["units"]))
     print(f"{model.name}: {args.samples} runs (seed {args.seed}) varying "
           + ", ".join(f.name + " ~ " + f.label for f in problem.factors))
     print(f"percentiles at time {final:g}")
