@@ -9,9 +9,9 @@ from ..analysis.calibrate import calibrate
 from ..errors import InputError
 from ..history import load_history
 from ..model import load_model
+from ..names import display
 from . import add_model_argument
 from .analysis_options import add_common, base_scenario, check_positive, executor_from, out_suffix, progress_bar
-from ..names import display
 from .table import format_table, number
 
 

@@ -10,6 +10,7 @@ from ..analysis.outputs import parse_constraint, parse_output
 from ..analysis.problem import problem_from_model
 from ..errors import InputError
 from ..model import load_model
+from ..names import display
 from . import add_model_argument
 from .analysis_options import (
     add_common,
@@ -21,7 +22,6 @@ from .analysis_options import (
     out_suffix,
     progress_bar,
 )
-from ..names import display
 from .table import format_table, number
 
 

@@ -9,6 +9,7 @@ from ..analysis import sensitivity
 from ..analysis.outputs import parse_output
 from ..analysis.problem import problem_from_model
 from ..model import load_model
+from ..names import display
 from . import add_model_argument
 from .analysis_options import (
     add_common,
@@ -20,7 +21,6 @@ from .analysis_options import (
     out_suffix,
     progress_bar,
 )
-from ..names import display
 from .table import format_table, number
 
 

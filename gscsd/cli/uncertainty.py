@@ -12,6 +12,7 @@ from pathlib import Path
 from ..analysis import uncertainty
 from ..analysis.problem import problem_from_model
 from ..model import load_model
+from ..names import display
 from . import add_model_argument
 from .analysis_options import (
     add_common,
@@ -22,7 +23,6 @@ from .analysis_options import (
     out_suffix,
     progress_bar,
 )
-from ..names import display
 from .table import format_table, number
 
 
