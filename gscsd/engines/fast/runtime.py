@@ -117,7 +117,6 @@ def scalar_lookup(table: Table):
             return y_last
         if x != x:  # nan stays nan, as in numpy.interp
             return x
-            return y_last
         i = bisect(xs, x)
         upper = xs[i]
         if upper == x:
