@@ -109,8 +109,13 @@ def scalar_lookup(table: Table):
     if table.kind != "interpolate" or len(xs) < 2:
         return lambda x: _lookup_scalar(table, x)
     x_first, x_last, y_first, y_last = xs[0], xs[-1], ys[0], ys[-1]
+    # Segment i (from point i-1 to i) as (x at its start, y there, slope): the
+    # slope is numpy.interp's (y1 - y0) / (x1 - x0), computed once, not per call.
+    segments = [None] + [
+        (xs[i - 1], ys[i - 1], (ys[i] - ys[i - 1]) / (xs[i] - xs[i - 1])) for i in range(1, len(xs))
+    ]
 
-    def lookup(x, xs=xs, ys=ys, bisect=bisect_left):
+    def lookup(x, xs=xs, ys=ys, segments=segments, bisect=bisect_left):
         if x <= x_first:
             return y_first
         if x >= x_last:
@@ -118,11 +123,10 @@ def scalar_lookup(table: Table):
         if x != x:  # nan stays nan, as in numpy.interp
             return x
         i = bisect(xs, x)
-        upper = xs[i]
-        if upper == x:
+        if xs[i] == x:
             return ys[i]
-        lower, y_lower = xs[i - 1], ys[i - 1]
-        return (ys[i] - y_lower) / (upper - lower) * (x - lower) + y_lower
+        lower, y_lower, slope = segments[i]
+        return slope * (x - lower) + y_lower
 
     return lookup
 
