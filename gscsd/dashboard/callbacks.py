@@ -25,7 +25,8 @@ from ..share import decode, encode
 from ..store import ScenarioStore
 from ..summary import compare
 from . import layout
-from .export import report_html, results_csv
+from ..report import build_report
+from .export import results_csv
 from .library import ModelLibrary
 from .results import ResultCache, scenario_for, simulate
 from .tabs import STORE_IDS
@@ -291,20 +292,20 @@ class Dashboard:
         return dcc.send_string(results_csv(frame), f"{model.name}-{_stamp()}.csv", type="text/csv")
 
     def export_report(self, levers: Mapping[str, float] | None, method: str | None,
-                      overlays: Sequence[Mapping[str, Any]] | None, picked: Sequence[str] | None,
-                      mode: str | None, model_data: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The download of the HTML report of the current scenario and overlays."""
+                      overlays: Sequence[Mapping[str, Any]] | None,
+                      model_data: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The download of the HTML report of the current scenario and overlays.
+
+        The report module runs the scenarios itself, with the dashboard's
+        method and engine, so it shows the same numbers as the charts.
+        """
         model, _, _ = self.model_for(model_data)
         if model is None or levers is None:
             raise PreventUpdate
-        method = method or "euler"
         scenarios = [scenario_for(model, levers, "Current")]
         scenarios += [scenario_for(model, o["levers"], o["name"]) for o in overlays or []]
-        runs = {s.name: self.simulate(model, s, method)[0] for s in scenarios}
-        baseline, _ = self.simulate(model, Scenario("Baseline"), method)
-        text = report_html(model, scenarios, runs, baseline, chart_variables(model, picked), method=method,
-                           mode=mode or "sum", title=f"{model.name}: scenario report",
-                           engine=runs["Current"].attrs.get("engine"))
+        text = build_report(model, scenarios, baseline=True, title=f"{model.name}: scenario report",
+                            method=method or "euler", engine=self.engine or "auto")
         return dcc.send_string(text, f"{model.name}-report-{_stamp()}.html", type="text/html")
 
 
@@ -480,9 +481,8 @@ def register(app: dash.Dash, board: Dashboard) -> None:
 
     @app.callback(Output("download-report", "data"), Input("export-report", "n_clicks"),
                   State(STORE_IDS.levers, "data"), State(STORE_IDS.method, "data"), State(STORE_IDS.overlays, "data"),
-                  State("variable-picker", "value"), State("series-mode", "value"), State(STORE_IDS.model, "data"),
-                  prevent_initial_call=True)
-    def _report(clicks, levers, method, overlays, picked, mode, model_data):
+                  State(STORE_IDS.model, "data"), prevent_initial_call=True)
+    def _report(clicks, levers, method, overlays, model_data):
         if not clicks:
             raise PreventUpdate
-        return board.export_report(levers, method, overlays, picked, mode, model_data)
+        return board.export_report(levers, method, overlays, model_data)
