@@ -7,9 +7,10 @@ report draws exactly what the dashboard shows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -133,6 +134,62 @@ def trajectory_figure(
         xaxis_title=model.time.units or "time",
     )
     return figure
+
+
+def _extent(lines: Iterable[Sequence[float]]) -> tuple[float, float] | None:
+    """Smallest and largest finite value of all ``lines`` (``None`` if there is none)."""
+    values = np.concatenate([np.asarray(line, dtype=float).ravel() for line in lines] or [np.zeros(0)])
+    values = values[np.isfinite(values)]
+    return (float(values.min()), float(values.max())) if values.size else None
+
+
+def padded_range(lines: Iterable[Sequence[float]], pad: float = 0.05) -> list[float]:
+    """A y-axis range ``[low, high]`` showing every line with ``pad`` of their span either side.
+
+    Like Plotly's autorange, but computed here so that it can be pinned: the
+    dashboard keeps a chart's range while a slider moves (:func:`steady_range`).
+    A flat line gets 10% of its value (or 1) either side.
+    """
+    extent = _extent(lines)
+    if extent is None:
+        return [0.0, 1.0]
+    low, high = extent
+    margin = (high - low) * pad if high > low else (abs(high) * 0.1 or 1.0)
+    return [low - margin, high + margin]
+
+
+def steady_range(previous: Sequence[float] | None, lines: Iterable[Sequence[float]],
+                 fill: float = 0.5) -> list[float]:
+    """The y-axis range to draw ``lines`` in, kept at ``previous`` while it still suits them.
+
+    Parameters
+    ----------
+    previous : [low, high] or None
+        The range the chart has now.
+    lines : iterable of sequences of float
+        Every line the chart will draw.
+    fill : float
+        Keep ``previous`` only while the lines span at least this share of it.
+
+    Returns
+    -------
+    list of float
+        ``previous`` when every line fits inside it and fills at least
+        ``fill`` of it. Otherwise a new :func:`padded_range`, with more
+        headroom (15%) when the lines outgrew the old range, so that a slider
+        moved on in the same direction does not change the axis at every
+        step. A steady axis shows a change as the line moving, and a chart
+        whose axes stay is redrawn several times faster.
+    """
+    lines = [np.asarray(line, dtype=float) for line in lines]
+    extent = _extent(lines)
+    if previous is None or len(previous) != 2 or extent is None:
+        return padded_range(lines)
+    low, high = float(previous[0]), float(previous[1])
+    if low <= extent[0] and extent[1] <= high and extent[1] - extent[0] >= fill * (high - low):
+        return [low, high]
+    outgrew = extent[0] < low or extent[1] > high
+    return padded_range(lines, pad=0.15 if outgrew else 0.05)
 
 
 def _add_bands(figure: go.Figure, bands: pd.DataFrame, units: str) -> None:

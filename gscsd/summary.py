@@ -14,8 +14,13 @@ if TYPE_CHECKING:
 
 def value_at(model: Model, frame: pd.DataFrame, variable: str, time: float) -> float:
     """Value of ``variable`` (summed over elements) at ``time``, interpolated."""
-    values = frame[model.elements(variable)].sum(axis=1)
-    return float(np.interp(time, values.index.to_numpy(float), values.to_numpy(float)))
+    # Column by column in numpy: a dashboard summary calls this for every key
+    # output after each slider move, and frame[list].sum(axis=1) costs ~0.3 ms.
+    columns = model.elements(variable)
+    values = frame[columns[0]].to_numpy(float)
+    for column in columns[1:]:
+        values = values + frame[column].to_numpy(float)
+    return float(np.interp(time, frame.index.to_numpy(float), values))
 
 
 def compare(

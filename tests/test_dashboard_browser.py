@@ -110,6 +110,41 @@ def test_keyboard_slider_move_redraws_and_updates_url(site):
     assert last_y(page, "Size") == pytest.approx(after)
 
 
+def test_charts_out_of_view_new_ranges_and_the_summary_follow_a_move(site):
+    url, page, _ = site
+    page.set_viewport_size({"width": 1400, "height": 420})  # only the first chart row in view
+    try:
+        open_page(page, url + "/?model=city.mdl")
+        hidden = page.evaluate("""() => Array.from(document.querySelectorAll('.chart-cell'))
+            .filter(c => c.getBoundingClientRect().top >= innerHeight).map(c => c.dataset.variable)""")
+        assert hidden, "the test needs a chart below the fold"
+        before = {v: last_y(page, v) for v in ["Size", *hidden]}
+        top = page.evaluate(f"() => {_PLOT.format('Size')}._fullLayout.yaxis.range[1]")
+        card = page.locator(".card[data-variable='Size'] .card-value")
+        card_before = card.inner_text()
+        handle = slider(page, "Growth")
+        handle.focus()
+        for _ in range(4):  # 0.03 -> 0.05: city size outgrows its first y range
+            handle.press("ArrowRight")
+        page.wait_for_url("**growth=0.05**")
+        page.wait_for_function("""(variables) => variables.every(([v, old]) => {
+            const p = document.querySelector(`.chart-cell[data-variable="${v}"] .js-plotly-plot`);
+            const d = p._fullData.find(t => t.name.startsWith('Current'));
+            return d && d.y[d.y.length - 1] !== old;
+        })""", arg=[[v, y] for v, y in before.items()])
+        page.wait_for_function("(old) => document.querySelector(\".card[data-variable='Size'] .card-value\").innerText !== old",
+                               arg=card_before)
+        assert all(last_y(page, v) > y for v, y in before.items())  # bigger, greener, more knowledge
+        axis = page.evaluate(f"() => {_PLOT.format('Size')}._fullLayout.yaxis.range")
+        assert axis[1] > top and axis[1] >= last_y(page, "Size")  # the axis grew with the line
+        assert float(card.inner_text().replace(",", "")) == pytest.approx(last_y(page, "Size"), rel=1e-3)
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+_PLOT = "document.querySelector('.chart-cell[data-variable=\"{}\"] .js-plotly-plot')"
+
+
 def test_save_load_and_delete_a_scenario(site):
     url, page, _ = site
     open_page(page, url + "/?model=city.mdl&green_investment=0.6")

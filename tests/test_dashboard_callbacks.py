@@ -96,30 +96,29 @@ def test_bad_url_values_give_messages_and_defaults_for_those_only(board):
     assert model_data["file"] == "city.mdl"
 
 
-def test_sync_levers_slider_reset_reset_all_load_and_method(board, page):
+def test_levers_store_reset_buttons_load_and_url(board, page):
     names = ["Green Investment", "Growth", "Learning Time"]
-    sliders, levers, method, search = board.sync_levers(names, [0.30000000000000004, 0.05, 4], {"type": "lever",
-                                                        "name": "Growth"}, None, "euler", page)
-    assert sliders is None  # the sliders already show it
-    assert levers == {"Green Investment": 0.3, "Growth": 0.05, "Learning Time": 4}
-    assert search == "?model=city.mdl&green_investment=0.3&growth=0.05"
-    sliders, levers, _, _ = board.sync_levers(names, [0.3, 0.05, 6], {"type": "lever-reset", "name": "Growth"},
-                                              None, "euler", page)
-    assert sliders == [0.3, 0.03, 6] and levers["Growth"] == 0.03
-    sliders, _, _, search = board.sync_levers(names, [0.3, 0.05, 6], "reset-all", None, "rk4", page)
-    assert sliders == [0.2, 0.03, 4.0] and search == "?model=city.mdl&method=rk4"
-    sliders, _, _, _ = board.sync_levers(names, [0.3, 0.05, 6], "scenario-loaded", {"Growth": 0.01}, "euler", page)
-    assert sliders == [0.2, 0.01, 4.0]
+    levers = board.lever_values(names, [0.30000000000000004, 0.05, None], page)
+    assert levers == {"Green Investment": 0.3, "Growth": 0.05, "Learning Time": 4}  # noise dropped, default filled
+    assert board.share_query(levers, "euler", page) == "?model=city.mdl&green_investment=0.3&growth=0.05"
+    assert board.share_query({"Growth": 0.03}, "rk4", page) == "?model=city.mdl&method=rk4"
+    values = [0.3, 0.05, 6]
+    assert board.reset_levers(names, values, {"type": "lever-reset", "name": "Growth"}, None, page) == [0.3, 0.03, 6]
+    assert board.reset_levers(names, values, "reset-all", None, page) == [0.2, 0.03, 4.0]
+    assert board.reset_levers(names, values, "scenario-loaded", {"Growth": 0.01}, page) == [0.2, 0.01, 4.0]
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        board.reset_levers(names, values, None, None, page)
 
 
 def test_charts_show_key_outputs_baseline_dashed_and_summary(board, page):
     levers = {"Green Investment": 0.5, "Growth": 0.03, "Learning Time": 4}
-    graphs, cards, info, banner, _ = board.update_charts(levers, "euler", ["Learning"], "sum", [], page)
+    graphs, info, banner, _ = board.update_charts(levers, "euler", ["Learning"], "sum", [], page)
+    cards = board.summary_cards(levers, "euler", page)
     model = gscsd.load_model(page["path"])
     assert set(model.key_outputs) == {"Size", "Pollution", "Knowledge"}
-    assert [g.id["name"] for g in graphs] == [*model.key_outputs, "Learning"]
+    assert [_graph(g).id["name"] for g in graphs] == [*model.key_outputs, "Learning"]
     assert banner == [] and info.startswith("last run ") and "euler" in info
-    by_name = {g.id["name"]: g.figure for g in graphs}
+    by_name = _figures(graphs)
     pollution = by_name["Pollution"]
     assert [t.name for t in pollution.data] == ["Baseline", "Current"]
     assert pollution.data[0].line.dash == "dash"
@@ -133,38 +132,52 @@ def test_charts_show_key_outputs_baseline_dashed_and_summary(board, page):
     assert "2060" in _text(cards[0])
     # per element: one line per technology, for the baseline and the current run
     graphs, *_ = board.update_charts(levers, "euler", [], "elements", [], page)
-    names = [t.name for t in {g.id["name"]: g.figure for g in graphs}["Knowledge"].data]
+    names = [t.name for t in _figures(graphs)["Knowledge"].data]
     assert names == ["Baseline: Solar", "Baseline: Wind", "Current: Solar", "Current: Wind"]
     # a second identical request comes from the cache
-    assert board.update_charts(levers, "euler", [], "sum", [], page)[2].endswith("cached")
+    assert board.update_charts(levers, "euler", [], "sum", [], page)[1].endswith("cached")
 
 
-def test_a_lever_move_patches_only_the_current_lines(board, page):
+def test_a_lever_move_sends_only_the_current_lines(board, page):
     model = gscsd.load_model(page["path"])
-    graphs, _, _, _, shape = board.update_charts({"Growth": 0.02}, "euler", [], "elements", [], page)
-    patches, cards, _, _, same = board.update_charts({"Growth": 0.06}, "euler", [], "elements", [], page, shape)
-    assert same == shape and set(patches) == {g.id["name"] for g in graphs}
+    graphs, _, _, shape = board.update_charts({"Growth": 0.02}, "euler", [], "elements", [], page)
+    figures = _figures(graphs)
+    assert {_cell_revision(g) for g in graphs} == {shape["revision"]}
+    for variable, figure in figures.items():  # y ranges pinned, holding every line
+        assert list(figure.layout.yaxis.range) == shape["ranges"][variable]
+        low, high = shape["ranges"][variable]
+        assert all(low <= min(t.y) and max(t.y) <= high for t in figure.data)
+    update, _, _, same = board.update_charts({"Growth": 0.06}, "euler", [], "elements", [], page, shape)
+    assert same["content"] == shape["content"] and same["revision"] == shape["revision"]
+    assert set(update["charts"]) == set(figures)
     expected = gscsd.run(model, gscsd.Scenario("x", {"Growth": 0.06}))
-    for graph in graphs:
-        patch = patches[graph.id["name"]]
-        assert isinstance(patch, dash.Patch)
-        operations = {tuple(op["location"]): op["params"]["value"] for op in patch.to_plotly_json()["operations"]}
-        for j, trace in enumerate(graph.figure.data):
-            key = ("data", j, "y")
-            if not trace.name.startswith("Current"):
-                assert key not in operations  # baseline untouched
-                continue
-            column = graph.id["name"] + (f"[{trace.name.split(': ')[1]}]" if ": " in trace.name else "")
-            assert operations[key] == pytest.approx(list(expected[column]))
-    # another chart set, mode, method or overlay: whole figures again
-    assert isinstance(board.update_charts({"Growth": 0.06}, "euler", [], "sum", [], page, shape)[0], list)
+    for variable, figure in figures.items():
+        lines = update["charts"][variable]
+        current = [j for j, trace in enumerate(figure.data) if trace.name.startswith("Current")]
+        assert lines["traces"] == current  # only the current lines; the baseline stays as drawn
+        for j, y in zip(lines["traces"], lines["y"]):
+            name = figure.data[j].name
+            column = variable + (f"[{name.split(': ')[1]}]" if ": " in name else "")
+            assert y == pytest.approx(list(expected[column]))
+        # faster growth outgrows the old axis: a new range comes with the lines, else none
+        outgrown = max(max(y) for y in lines["y"]) > shape["ranges"][variable][1]
+        assert (lines["range"] is not None) == outgrown
+        if outgrown:
+            assert lines["range"] == same["ranges"][variable] and max(map(max, lines["y"])) <= lines["range"][1]
+    assert any(lines["range"] for lines in update["charts"].values())
+    # moving back inside the new ranges keeps them: no range sent
+    back, _, _, kept = board.update_charts({"Growth": 0.055}, "euler", [], "elements", [], page, same)
+    assert kept["ranges"] == same["ranges"] and not any(lines["range"] for lines in back["charts"].values())
+    # another chart set, mode, method or overlay: whole figures again, with a new revision
+    again = board.update_charts({"Growth": 0.06}, "euler", [], "sum", [], page, shape)
+    assert isinstance(again[0], list) and again[3]["revision"] != shape["revision"]
     assert isinstance(board.update_charts({"Growth": 0.06}, "euler", ["Learning"], "elements", [], page, shape)[0],
                       list)
 
 
 def test_run_errors_show_in_the_banner(board, page):
-    graphs, cards, info, banner, _ = board.update_charts({"Growth": 7}, "euler", [], "sum", [], page)
-    assert info == "run failed"
+    graphs, info, banner, _ = board.update_charts({"Growth": 7}, "euler", [], "sum", [], page)
+    assert graphs is dash.no_update and info == "run failed"
     assert "'Growth' = 7 is outside its range [0, 0.1]" in _text(banner)
 
 
@@ -185,7 +198,7 @@ def test_scenarios_save_rename_load_overlay_delete(board, page):
     overlays = board.overlays([selected])
     assert overlays == [{"name": "Greener", "levers": {"Green Investment": 0.6, "Growth": 0.04}}]
     graphs, *_ = board.update_charts({}, "euler", [], "sum", overlays, page)
-    assert [t.name for t in graphs[0].figure.data] == ["Baseline", "Current", "Greener"]
+    assert [t.name for t in _graph(graphs[0]).figure.data] == ["Baseline", "Current", "Greener"]
     options, selected_after, _, overlay, message = board.manage_scenarios("delete", None, selected, levers,
                                                                           [selected], page)
     assert message == "Deleted 'Greener'." and selected_after is None and overlay == []
@@ -220,23 +233,23 @@ def test_hot_reload_and_broken_edit_keep_last_good_version(tmp_path):
     board = app.gscsd
     _, model_data, levers, *_ = board.build_page("")
     def size_2060(graphs):
-        return {g.id["name"]: g.figure for g in graphs}["Size"].data[1].y[-1]
+        return _figures(graphs)["Size"].data[1].y[-1]
 
     before = size_2060(board.update_charts(levers, "euler", [], "sum", [], model_data)[0])
     path = folder / "city.mdl"
     path.write_text(path.read_text().replace("Size * Growth, 100)", "Size * Growth, 200)"))
-    graphs, _, _, banner, _ = board.update_charts(levers, "euler", [], "sum", [], model_data)
+    graphs, _, banner, _ = board.update_charts(levers, "euler", [], "sum", [], model_data)
     assert size_2060(graphs) == pytest.approx(2 * before) and banner == []
     good = path.read_text()
     path.write_text(good.replace("Size * (1 - Green Investment)", "Size * (1 - Green Investment"))
-    graphs, _, _, banner, _ = board.update_charts(levers, "euler", [], "sum", [], model_data)
+    graphs, _, banner, _ = board.update_charts(levers, "euler", [], "sum", [], model_data)
     assert size_2060(graphs) == pytest.approx(2 * before)  # still served
     assert "city.mdl has a problem" in _text(banner) and "Pollution" in _text(banner)
     children, *_ = board.build_page("")
     assert "city.mdl has a problem" in _text(children)
     # a lever change in the file asks for a page reload
     path.write_text(good.replace("[0,0.1,0.005]", "[0,0.2,0.005]"))
-    banner = board.update_charts(levers, "euler", [], "sum", [], model_data)[3]
+    banner = board.update_charts(levers, "euler", [], "sum", [], model_data)[2]
     assert "levers differ from this page's" in _text(banner)
 
 
@@ -289,6 +302,20 @@ def test_no_models_is_a_clear_page(tmp_path):
 
 
 # -- helpers -------------------------------------------------------------------
+def _graph(cell):
+    """The graph in a chart cell of :func:`gscsd.dashboard.layout.charts`."""
+    return cell.children
+
+
+def _cell_revision(cell) -> str:
+    return cell.to_plotly_json()["props"]["data-revision"]
+
+
+def _figures(cells) -> dict:
+    """{variable: figure} of the chart cells."""
+    return {_graph(c).id["name"]: _graph(c).figure for c in cells}
+
+
 def _walk(node):
     """Every component under ``node`` (lists and children)."""
     if isinstance(node, (list, tuple)):
@@ -331,6 +358,7 @@ def test_a_corpus_model_gets_its_sliders_and_trajectories(teacup, tmp_path):
     sliders = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever"]
     assert [(s.id["name"], s.min, s.max) for s in sliders] == [(lever.name, lever.min, lever.max)
                                                                for lever in teacup.levers]
-    graphs, cards, *_ = board.update_charts(levers, "euler", [], "sum", [], model_data)
-    assert [g.id["name"] for g in graphs] == ["Teacup Temperature"]
+    graphs, *_ = board.update_charts(levers, "euler", [], "sum", [], model_data)
+    cards = board.summary_cards(levers, "euler", model_data)
+    assert [_graph(g).id["name"] for g in graphs] == ["Teacup Temperature"]
     assert "30" in _text(cards[0])  # teacup's final time

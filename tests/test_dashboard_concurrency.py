@@ -33,34 +33,48 @@ def served(tmp_path_factory):
     return app, model_data
 
 
-def chart_request(app, levers, model_data):
-    """The request the browser sends when the levers store changes (Dash's update protocol)."""
+def chart_request(app, levers, model_data, shape=None):
+    """The request the browser sends when a slider moves (Dash's update protocol).
+
+    Without ``shape`` (the chart-shape store) it asks for whole charts, as on a
+    first draw; with it, for just the new lines.
+    """
     model = gscsd.load_model(model_data["path"])
-    sliders = [{"id": {"name": lever.name, "type": "lever"}, "property": "updatemode"} for lever in model.levers]
-    outputs = [{"id": "charts", "property": "children"}, [], {"id": "summary", "property": "children"},
+    ids = [{"name": lever.name, "type": "lever"} for lever in model.levers]
+    outputs = [{"id": "charts", "property": "children"}, {"id": "chart-lines", "property": "data"},
                {"id": "run-info", "property": "children"}, {"id": "banner", "property": "children"},
-               {"id": "chart-shape", "property": "data"}, sliders]
+               {"id": "chart-shape", "property": "data"}]
     (output,) = [key for key in app.callback_map if key.startswith("..charts.children")]
+    values = [levers.get(lever.name, lever.default) for lever in model.levers]
     return {
         "output": output,
         "outputs": outputs,
-        "inputs": [{"id": STORE_IDS.levers, "property": "data", "value": levers},
-                   {"id": STORE_IDS.method, "property": "data", "value": "euler"},
+        "inputs": [[{"id": i, "property": "value", "value": v} for i, v in zip(ids, values)],
+                   {"id": "method-select", "property": "value", "value": "euler"},
                    {"id": "variable-picker", "property": "value", "value": ["Learning"]},
                    {"id": "series-mode", "property": "value", "value": "elements"},
                    {"id": STORE_IDS.overlays, "property": "data", "value": []}],
-        "state": [{"id": STORE_IDS.model, "property": "data", "value": model_data},
-                  {"id": "chart-shape", "property": "data", "value": None},
-                  [dict(slider, value="mouseup") for slider in sliders]],
-        "changedPropIds": [f"{STORE_IDS.levers}.data"],
+        "state": [[{"id": i, "property": "id", "value": i} for i in ids],
+                  {"id": STORE_IDS.model, "property": "data", "value": model_data},
+                  {"id": "chart-shape", "property": "data", "value": shape}],
+        "changedPropIds": [json.dumps(ids[0], separators=(",", ":")) + ".value"],
     }
 
 
-def plotted(response_json):
-    """{(chart, trace): y values} of the 'Current' traces in a charts response."""
-    graphs = response_json["response"]["charts"]["children"]
+def plotted(response_json, figures=None):
+    """{(chart, trace): y values} of the 'Current' traces in a charts response.
+
+    A response with only new lines needs the ``figures`` (``{chart: figure}``)
+    they go into, to name their traces.
+    """
+    if "charts" not in response_json["response"]:
+        update = response_json["response"]["chart-lines"]["data"]["charts"]
+        return {(chart, figures[chart]["data"][j]["name"]): np.asarray(y, dtype=float)
+                for chart, lines in update.items() for j, y in zip(lines["traces"], lines["y"])}
+    cells = response_json["response"]["charts"]["children"]
     lines = {}
-    for graph in graphs:
+    for cell in cells:
+        graph = cell["props"]["children"]
         for trace in graph["props"]["figure"]["data"]:
             if trace["name"].startswith("Current"):
                 y = trace["y"]
@@ -78,11 +92,18 @@ def test_concurrent_sessions_match_sequential_runs(served):
 
     def session(levers):
         client = app.server.test_client()  # one client per session, as separate browsers
-        results = []
-        for _ in range(2):
-            reply = client.post("/_dash-update-component", json=chart_request(app, levers, model_data))
+        results, shape, figures = [], None, None
+        for _ in range(3):  # whole charts, then just the lines (twice)
+            reply = client.post("/_dash-update-component", json=chart_request(app, levers, model_data, shape))
             assert reply.status_code == 200, reply.get_data(as_text=True)[:500]
-            results.append(plotted(json.loads(reply.get_data(as_text=True))))
+            answer = json.loads(reply.get_data(as_text=True))
+            assert ("charts" in answer["response"]) == (shape is None)
+            results.append(plotted(answer, figures))
+            if shape is None:
+                shape = answer["response"]["chart-shape"]["data"]
+                figures = {c["props"]["children"]["props"]["id"]["name"]: c["props"]["children"]["props"]["figure"]
+                           for c in answer["response"]["charts"]["children"]}
+                assert "chart-lines" in answer["response"]  # says which scenario is drawn, for the summary
         return results
 
     with ThreadPoolExecutor(max_workers=len(SCENARIOS)) as pool:

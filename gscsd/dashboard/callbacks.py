@@ -9,23 +9,25 @@ values, so tests call them directly. :func:`register` wires them to Dash
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dash
-from dash import ALL, Input, Output, Patch, State, dcc, html
+from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from ..engines import METHODS
 from ..errors import GscsdError, InputError
-from ..figures import series
+from ..figures import series, steady_range
 from ..model import Model
+from ..report import build_report
 from ..scenario import Scenario
 from ..share import decode, encode
 from ..store import ScenarioStore
 from ..summary import compare
 from . import layout
-from ..report import build_report
 from .export import results_csv
 from .library import ModelLibrary
 from .results import ResultCache, scenario_for, simulate
@@ -108,40 +110,49 @@ class Dashboard:
         return children, layout.model_data(model, file), decoded.levers, method, search
 
     # -- levers -------------------------------------------------------------
-    def sync_levers(
+    def lever_values(self, names: Sequence[str], values: Sequence[float | None],
+                     model_data: Mapping[str, Any] | None) -> dict[str, float]:
+        """The levers store for the sliders' ``values``: float noise dropped, defaults where a value is missing."""
+        model, _, _ = self.model_for(model_data)
+        defaults = {lever.name: lever.default for lever in model.levers} if model is not None else {}
+        return {n: clean(v) if v is not None else defaults.get(n) for n, v in zip(names, values)}
+
+    def reset_levers(
         self,
         names: Sequence[str],
         values: Sequence[float | None],
         trigger: Any,
         loaded: Mapping[str, float] | None,
-        method: str | None,
         model_data: Mapping[str, Any] | None,
-    ) -> tuple[list[float] | None, dict[str, float], str, str]:
-        """New slider values (``None``: leave them), the levers store, the method store and the URL query.
+    ) -> list[float]:
+        """New slider values after a reset button, "reset all" or loading a saved scenario.
 
-        ``trigger`` is the id of what changed: a slider (its values are
-        already right), a reset button, ``"reset-all"``, ``STORE_IDS.load``
-        (``loaded`` holds its lever values), the method, or ``None`` on page load.
+        ``trigger`` is the id of what was clicked: a lever's reset button,
+        ``"reset-all"``, or ``STORE_IDS.load`` (``loaded`` then holds the
+        saved scenario's lever values; levers it lacks go to their defaults).
         """
         model, _, _ = self.model_for(model_data)
         if model is None:
             raise PreventUpdate
         defaults = {lever.name: lever.default for lever in model.levers}
-        current = {n: clean(v) if v is not None else defaults.get(n) for n, v in zip(names, values)}
-        set_sliders: list[float] | None = None
+        current = dict(zip(names, values))
         if isinstance(trigger, Mapping) and trigger.get("type") == layout.LEVER_RESET:
             current[trigger["name"]] = defaults.get(trigger["name"], current[trigger["name"]])
-            set_sliders = [current[n] for n in names]
         elif trigger == "reset-all":
             current = {n: defaults.get(n, current[n]) for n in names}
-            set_sliders = [current[n] for n in names]
         elif trigger == STORE_IDS.load and loaded is not None:
             current = {n: float(loaded.get(n, defaults.get(n, current[n]))) for n in names}
-            set_sliders = [current[n] for n in names]
-        method = method if method in METHODS else "euler"
-        known = {n: v for n, v in current.items() if n in defaults and v is not None}
-        search = encode(model, known, model_file=model_data["file"], method=method)  # type: ignore[index]
-        return set_sliders, current, method, search
+        else:
+            raise PreventUpdate
+        return [current[n] for n in names]
+
+    def share_query(self, levers: Mapping[str, float], method: str, model_data: Mapping[str, Any]) -> str:
+        """The page's query string for ``levers`` and ``method`` (only what differs from the defaults)."""
+        model, _, _ = self.model_for(model_data)
+        if model is None:
+            return dash.no_update  # type: ignore[return-value]
+        known = {lever.name: levers[lever.name] for lever in model.levers if levers.get(lever.name) is not None}
+        return encode(model, known, model_file=model_data["file"], method=method)
 
     # -- charts -------------------------------------------------------------
     def update_charts(
@@ -153,20 +164,22 @@ class Dashboard:
         overlays: Sequence[Mapping[str, Any]] | None,
         model_data: Mapping[str, Any] | None,
         shape: Mapping[str, Any] | None = None,
-    ) -> tuple[Any, list, str, list, dict | None]:
-        """Charts, summary cards, run-time text, banner and chart shape for the current levers.
+    ) -> tuple[Any, str, list, dict | None]:
+        """Charts, run-time text, banner and chart shape for the current levers.
 
-        ``shape`` describes the charts on the page (as returned last time).
-        When only the current scenario's values changed, the charts come back
-        as ``{variable: dash.Patch}`` of the 'Current' lines' y values (see
-        :func:`current_lines_patch`): far less to build, send and redraw than
-        new figures while a slider moves.
+        ``shape`` describes the charts on the page (as returned last time):
+        what they show and each one's y range. When only the current
+        scenario's values changed, the charts come back as a dict: the new
+        y values of the 'Current' lines and the y ranges that had to change
+        (see :func:`current_lines`), which the browser draws into the graphs
+        on the page (``assets/lines.js``). That is far less to build, send
+        and redraw than new figures while a slider moves.
         """
         if levers is None:
             raise PreventUpdate
         model, error, loaded_at = self.model_for(model_data)
         if model is None:
-            return [], [], "", layout.error_banner(model_data["file"], error), None  # type: ignore[index]
+            return [], "", layout.error_banner(model_data["file"], error), None  # type: ignore[index]
         banner = layout.error_banner(model.path.name, error, loaded_at)
         page_model = self.library.version(model_data["hash"])  # type: ignore[index]
         if page_model is not None and page_model is not model and _lever_signature(model) != _lever_signature(
@@ -184,10 +197,8 @@ class Dashboard:
                 runs[overlay["name"]] = frame
         except GscsdError as exc:
             banner.append(html.Div(str(exc), className="banner error", role="alert"))
-            return dash.no_update, dash.no_update, "run failed", banner, dash.no_update  # type: ignore[return-value]
+            return dash.no_update, "run failed", banner, dash.no_update  # type: ignore[return-value]
         variables = chart_variables(model, picked)
-        final = float(baseline.index[-1])
-        table = compare(model, current, baseline, [final], model.key_outputs)
         seconds = float(current.attrs.get("seconds", 0.0))
         info = f"last run {seconds:.2f} s · {current.attrs.get('engine', '')} · {method}"
         if cached:
@@ -195,14 +206,40 @@ class Dashboard:
         else:
             self.last_seconds = seconds
         mode = mode or "sum"
-        new_shape = {"model": model.hash, "method": method, "variables": variables, "mode": mode,
-                     "others": [[name, frame.attrs.get("model_hash"), _overlay_key(model, overlays, name)]
-                                for name, frame in runs.items() if name != "Current"]}
-        if shape == new_shape:
-            charts = current_lines_patch(model, variables, current, baseline, mode)
+        content = {"model": model.hash, "method": method, "variables": variables, "mode": mode,
+                   "others": [[name, frame.attrs.get("model_hash"), _overlay_key(model, overlays, name)]
+                              for name, frame in runs.items() if name != "Current"]}
+        same = bool(shape) and shape.get("content") == content  # type: ignore[union-attr]
+        before = shape.get("ranges", {}) if same else {}  # type: ignore[union-attr]
+        ranges = {v: steady_range(before.get(v), chart_lines(model, v, runs, baseline, mode)) for v in variables}
+        # "drag": sliders update while dragging (see slider_updatemode; applied in the browser).
+        new_shape = {"content": content, "revision": _digest(content), "ranges": ranges,
+                     "drag": self.slider_updatemode() == "drag"}
+        if same:
+            charts = current_lines(model, variables, current, baseline, mode, ranges, before)
         else:
-            charts = layout.charts(model, variables, runs, baseline, mode)
-        return charts, layout.summary_row(table), info, banner, new_shape
+            charts = layout.charts(model, variables, runs, baseline, mode, ranges=ranges,
+                                   revision=new_shape["revision"])
+        return charts, info, banner, new_shape
+
+    def summary_cards(self, levers: Mapping[str, float] | None, method: str | None,
+                      model_data: Mapping[str, Any] | None) -> list:
+        """Cards of the key outputs at the final time: current (``levers``) vs baseline, and the change in %.
+
+        Called right after :meth:`update_charts` for the same scenario, so
+        both runs come from the result cache.
+        """
+        model, _, _ = self.model_for(model_data)
+        if model is None or levers is None:
+            return []
+        method = method or "euler"
+        try:
+            current, _ = self.simulate(model, scenario_for(model, levers), method)
+            baseline, _ = self.simulate(model, Scenario("Baseline"), method)
+        except GscsdError:
+            return []  # update_charts shows the error in the banner
+        table = compare(model, current, baseline, [float(baseline.index[-1])], model.key_outputs)
+        return layout.summary_row(table)
 
     #: Below this run time (s) sliders update while dragging; slower engines update on release.
     DRAG_BELOW = 0.25
@@ -309,23 +346,43 @@ class Dashboard:
         return dcc.send_string(text, f"{model.name}-report-{_stamp()}.html", type="text/html")
 
 
-def current_lines_patch(model: Model, variables: Sequence[str], current: Any, baseline: Any,
-                        mode: str) -> dict[str, Patch]:
-    """Per chart (by variable), a patch of its figure's 'Current' lines' y values.
+def current_lines(model: Model, variables: Sequence[str], current: Any, baseline: Any, mode: str,
+                  ranges: Mapping[str, list[float]] | None = None,
+                  before: Mapping[str, list[float]] | None = None) -> dict[str, Any]:
+    """What a slider move changes on the charts: the 'Current' lines' y values and changed y ranges.
 
-    Trace order is :func:`gscsd.figures.trajectory_figure`'s: the baseline's
-    lines (one per :func:`gscsd.figures.series` entry), then each run's,
-    'Current' first. Patching each graph's ``figure`` (not the charts'
-    container) lets the browser update just the plots.
+    Returns
+    -------
+    dict
+        ``{"charts": {variable: {"traces": [int], "y": [[float]], "range":
+        [low, high] or None}}}``: per chart, the indices of the 'Current'
+        traces in its figure, their new y values, and its y range where it
+        differs from ``before`` (the range the chart has). Trace order is
+        :func:`gscsd.figures.trajectory_figure`'s: the baseline's lines (one
+        per :func:`gscsd.figures.series` entry), then each run's, 'Current'
+        first.
     """
-    patches = {}
+    charts = {}
     for variable in variables:
-        patch = Patch()
         offset = len(series(model, baseline, variable, mode))  # type: ignore[arg-type]
-        for j, values in enumerate(series(model, current, variable, mode).values()):  # type: ignore[arg-type]
-            patch["data"][offset + j]["y"] = values.to_numpy(float).tolist()
-        patches[variable] = patch
-    return patches
+        lines = list(series(model, current, variable, mode).values())  # type: ignore[arg-type]
+        changed = ranges is not None and ranges.get(variable) != (before or {}).get(variable)
+        charts[variable] = {"traces": [offset + j for j in range(len(lines))],
+                            "y": [values.to_numpy(float).tolist() for values in lines],
+                            "range": list(ranges[variable]) if changed else None}  # type: ignore[index]
+    return {"charts": charts}
+
+
+def chart_lines(model: Model, variable: str, runs: Mapping[str, Any], baseline: Any, mode: str) -> list:
+    """Every line ``variable``'s chart draws (baseline and runs), as arrays, for its y range."""
+    frames = [baseline, *runs.values()]
+    return [values.to_numpy(float) for frame in frames
+            for values in series(model, frame, variable, mode).values()]  # type: ignore[arg-type]
+
+
+def _digest(content: Mapping[str, Any]) -> str:
+    """A short fingerprint of what the charts show (the chart cells' ``data-revision``)."""
+    return hashlib.sha1(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
 def _overlay_key(model: Model, overlays: Sequence[Mapping[str, Any]] | None, name: str) -> str:
@@ -368,11 +425,12 @@ def _stamp() -> str:
 def register(app: dash.Dash, board: Dashboard) -> None:
     """Connect the :class:`Dashboard` methods to the app's components."""
 
-    @app.callback(Output("page", "children"), Output(STORE_IDS.model, "data"), Output(STORE_IDS.levers, "data"),
-                  Output(STORE_IDS.method, "data"), Output("url", "search"),
+    # The page carries the model; the levers, method and URL follow from its sliders (see _charts).
+    @app.callback(Output("page", "children"), Output(STORE_IDS.model, "data"),
                   Input("url", "pathname"), State("url", "search"))
     def _build(_pathname, search):
-        return board.build_page(search)
+        children, model_data, *_ = board.build_page(search)
+        return children, model_data
 
     # Another model is a fresh page: navigate in the browser (a full load builds it).
     app.clientside_callback(
@@ -387,53 +445,77 @@ def register(app: dash.Dash, board: Dashboard) -> None:
 
     @app.callback(
         Output({"type": layout.LEVER, "name": ALL}, "value"),
-        Output(STORE_IDS.levers, "data", allow_duplicate=True),
-        Output(STORE_IDS.method, "data", allow_duplicate=True),
-        Output("url", "search", allow_duplicate=True),
-        Input({"type": layout.LEVER, "name": ALL}, "value"),
         Input({"type": layout.LEVER_RESET, "name": ALL}, "n_clicks"),
         Input("reset-all", "n_clicks"),
         Input(STORE_IDS.load, "data"),
-        Input("method-select", "value"),
         State({"type": layout.LEVER, "name": ALL}, "id"),
+        State({"type": layout.LEVER, "name": ALL}, "value"),
         State(STORE_IDS.model, "data"),
-        State(STORE_IDS.levers, "data"),
-        State(STORE_IDS.method, "data"),
         prevent_initial_call=True,
     )
-    def _sync(values, resets, reset_all, loaded, method, ids, model_data, old_levers, old_method):
+    def _reset(resets, reset_all, loaded, ids, values, model_data):
         trigger = dash.ctx.triggered_id
         # Components inserted with the page fire this too; only real clicks reset.
         if isinstance(trigger, Mapping) and trigger.get("type") == layout.LEVER_RESET and not any(resets or []):
-            trigger = None
+            raise PreventUpdate
         if trigger == "reset-all" and not reset_all:
-            trigger = None
-        sliders, levers, method, search = board.sync_levers([i["name"] for i in ids], values, trigger, loaded, method,
-                                                            model_data)
-        if sliders is None and levers == old_levers and method == old_method:
-            raise PreventUpdate  # nothing changed: no rerun, no history entry
-        return sliders if sliders is not None else [dash.no_update] * len(ids), levers, method, search
+            raise PreventUpdate
+        return board.reset_levers([i["name"] for i in ids], values, trigger, loaded, model_data)
 
+    # One callback (one round trip) from a slider move, or any other change of what is
+    # drawn, to the charts. It answers only what the charts need, so the browser can draw
+    # them at once; the summary, stores and URL follow in _summary.
     @app.callback(
-        Output("charts", "children"), Output({"type": layout.CHART, "name": ALL}, "figure"),
-        Output("summary", "children"), Output("run-info", "children"),
+        Output("charts", "children"), Output(layout.CHART_LINES, "data"), Output("run-info", "children"),
         Output("banner", "children"), Output("chart-shape", "data"),
-        Output({"type": layout.LEVER, "name": ALL}, "updatemode"),
-        Input(STORE_IDS.levers, "data"), Input(STORE_IDS.method, "data"), Input("variable-picker", "value"),
-        Input("series-mode", "value"), Input(STORE_IDS.overlays, "data"), State(STORE_IDS.model, "data"),
-        State("chart-shape", "data"), State({"type": layout.LEVER, "name": ALL}, "updatemode"),
+        Input({"type": layout.LEVER, "name": ALL}, "value"), Input("method-select", "value"),
+        Input("variable-picker", "value"), Input("series-mode", "value"), Input(STORE_IDS.overlays, "data"),
+        State({"type": layout.LEVER, "name": ALL}, "id"), State(STORE_IDS.model, "data"),
+        State("chart-shape", "data"),
     )
-    def _charts(levers, method, picked, mode, overlays, model_data, shape, modes):
-        charts, *rest = board.update_charts(levers, method, picked, mode, overlays, model_data, shape)
-        shown = [o["id"]["name"] for o in dash.ctx.outputs_list[1]]
-        if isinstance(charts, dict):  # patches of the graphs on the page
-            children, figures = dash.no_update, [charts.get(name, dash.no_update) for name in shown]
-        else:
-            children, figures = charts, [dash.no_update] * len(shown)
-        # Live updates while dragging only where the engine keeps up.
-        wanted = board.slider_updatemode()
-        sliders = [wanted if m != wanted else dash.no_update for m in modes]
-        return (children, figures, *rest, sliders)
+    def _charts(values, method, picked, mode, overlays, ids, model_data, shape):
+        levers = board.lever_values([i["name"] for i in ids], values, model_data)
+        method = method if method in METHODS else "euler"
+        charts, info, banner, new_shape = board.update_charts(levers, method, picked, mode, overlays, model_data,
+                                                              shape)
+        if charts is dash.no_update:  # the run failed; the banner says why
+            return dash.no_update, dash.no_update, info, banner, dash.no_update
+        # The lines store also says which scenario is drawn, for _summary.
+        drawn = {"levers": levers, "method": method, "revision": new_shape["revision"] if new_shape else ""}
+        if isinstance(charts, dict):  # new lines for the graphs on the page, drawn by assets/lines.js
+            return dash.no_update, {**charts, **drawn}, info, banner, new_shape
+        return charts, {"charts": {}, **drawn}, info, banner, new_shape
+
+    # Right after the charts, in a second small request (so the browser draws the charts
+    # first): the summary cards of the scenario drawn, the levers and method stores (read by
+    # saving, exports and the analysis tabs) and the shareable URL.
+    @app.callback(
+        Output("summary", "children"), Output(STORE_IDS.levers, "data"), Output(STORE_IDS.method, "data"),
+        Output("url", "search"),
+        Input(layout.CHART_LINES, "data"), State(STORE_IDS.model, "data"), State(STORE_IDS.method, "data"),
+        State("url", "search"), prevent_initial_call=True,
+    )
+    def _summary(drawn, model_data, old_method, search):
+        if not drawn or "levers" not in drawn:
+            raise PreventUpdate
+        levers, method = drawn["levers"], drawn["method"]
+        query = board.share_query(levers, method, model_data)
+        return (board.summary_cards(levers, method, model_data), levers,
+                dash.no_update if method == old_method else method, dash.no_update if query == search else query)
+
+    # The browser draws a slider move's lines into the graphs: charts in view first, the rest
+    # right after they are painted (Plotly.animate of just those traces: no new figures
+    # through React, no axis redraw unless the y range changed). See assets/lines.js.
+    app.clientside_callback(ClientsideFunction("gscsd", "drawLines"), Output(layout.CHART_DRAWN, "data"),
+                            Input(layout.CHART_LINES, "data"), prevent_initial_call=True)
+
+    # Live updates while dragging only where the engine keeps up (the chart shape says so). In the
+    # browser, so the sliders are not outputs of the charts callback: Dash would re-render all of
+    # them twice (loading, done) on every move.
+    app.clientside_callback(ClientsideFunction("gscsd", "sliderUpdatemode"),
+                            Output({"type": layout.LEVER, "name": ALL}, "updatemode"),
+                            Input("chart-shape", "data"), State({"type": layout.LEVER, "name": ALL}, "updatemode"),
+                            prevent_initial_call=True)
 
     @app.callback(
         Output("saved-select", "options"), Output("saved-select", "value"),

@@ -23,6 +23,9 @@ from .tabs import STORE_IDS, TabContext
 LEVER = "lever"
 LEVER_RESET = "lever-reset"
 CHART = "chart"
+#: Stores of the 'Current' lines after a slider move (see callbacks.current_lines) and of their drawing.
+CHART_LINES = "chart-lines"
+CHART_DRAWN = "chart-drawn"
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 DOC_COLUMNS = ("name", "units", "type", "group", "equation", "comment")
 
@@ -214,7 +217,8 @@ def trajectories_tab(model: Model, saved: Sequence[dict[str, Any]]) -> html.Div:
         className="chart-controls",
     )
     return html.Div([scenarios, controls, html.Div(id="summary", className="summary"),
-                     html.Div(id="charts", className="charts"), dcc.Store(id="chart-shape")], className="tab-body")
+                     html.Div(id="charts", className="charts"), dcc.Store(id="chart-shape"),
+                     dcc.Store(id=CHART_LINES), dcc.Store(id=CHART_DRAWN)], className="tab-body")
 
 
 def documentation_tab(model: Model) -> html.Div:
@@ -257,14 +261,24 @@ def charts(
     runs: Mapping[str, pd.DataFrame],
     baseline: pd.DataFrame,
     mode: str,
+    *,
+    ranges: Mapping[str, Sequence[float]] | None = None,
+    revision: str = "",
 ) -> list:
-    """One graph per variable: the runs solid, the baseline dashed behind."""
-    graphs = []
+    """One graph per variable: the runs solid, the baseline dashed behind.
+
+    ``ranges`` pins each chart's y range (see :func:`gscsd.figures.steady_range`).
+    ``revision`` identifies what the charts show; the browser draws a slider
+    move's lines only into graphs of the same revision (``assets/lines.js``).
+    """
+    cells = []
     for variable in variables:
         figure = trajectory_figure(model, variable, runs, baseline=baseline, mode=mode)  # type: ignore[arg-type]
-        graphs.append(dcc.Graph(id={"type": CHART, "name": variable}, figure=figure, config=GRAPH_CONFIG,
-                                className="chart"))
-    return graphs
+        if ranges and variable in ranges:
+            figure.update_yaxes(range=list(ranges[variable]), autorange=False)
+        graph = dcc.Graph(id={"type": CHART, "name": variable}, figure=figure, config=GRAPH_CONFIG, className="chart")
+        cells.append(html.Div(graph, className="chart-cell", **{"data-variable": variable, "data-revision": revision}))
+    return cells
 
 
 def summary_row(table: pd.DataFrame) -> list:
