@@ -75,8 +75,8 @@ def pick_lever(model, moves: int):
 
 
 def timed_server(board, spent: list[float]) -> None:
-    """Record the wall time of the server work a slider move causes (charts, then summary)."""
-    for name in ("update_charts", "summary_cards"):
+    """Record the wall time of the server work a slider move causes (charts, then status)."""
+    for name in ("update_charts", "status"):
         original = getattr(board, name)
 
         def wrapper(*args, _original=original, **kwargs):

@@ -112,8 +112,8 @@ def test_levers_store_reset_buttons_load_and_url(board, page):
 
 def test_charts_show_key_outputs_baseline_dashed_and_summary(board, page):
     levers = {"Green Investment": 0.5, "Growth": 0.03, "Learning Time": 4}
-    graphs, info, banner, _ = board.update_charts(levers, "euler", ["Learning"], "sum", [], page)
-    cards = board.summary_cards(levers, "euler", page)
+    graphs, _, cached = board.update_charts(levers, "euler", ["Learning"], "sum", [], page)
+    cards, info, banner = board.status(levers, "euler", page, cached)
     model = gscsd.load_model(page["path"])
     assert set(model.key_outputs) == {"Size", "Pollution", "Knowledge"}
     assert [_graph(g).id["name"] for g in graphs] == [*model.key_outputs, "Learning"]
@@ -135,19 +135,20 @@ def test_charts_show_key_outputs_baseline_dashed_and_summary(board, page):
     names = [t.name for t in _figures(graphs)["Knowledge"].data]
     assert names == ["Baseline: Solar", "Baseline: Wind", "Current: Solar", "Current: Wind"]
     # a second identical request comes from the cache
-    assert board.update_charts(levers, "euler", [], "sum", [], page)[1].endswith("cached")
+    _, _, cached = board.update_charts(levers, "euler", [], "sum", [], page)
+    assert cached and board.status(levers, "euler", page, cached)[1].endswith("cached")
 
 
 def test_a_lever_move_sends_only_the_current_lines(board, page):
     model = gscsd.load_model(page["path"])
-    graphs, _, _, shape = board.update_charts({"Growth": 0.02}, "euler", [], "elements", [], page)
+    graphs, shape, _ = board.update_charts({"Growth": 0.02}, "euler", [], "elements", [], page)
     figures = _figures(graphs)
     assert {_cell_revision(g) for g in graphs} == {shape["revision"]}
     for variable, figure in figures.items():  # y ranges pinned, holding every line
         assert list(figure.layout.yaxis.range) == shape["ranges"][variable]
         low, high = shape["ranges"][variable]
         assert all(low <= min(t.y) and max(t.y) <= high for t in figure.data)
-    update, _, _, same = board.update_charts({"Growth": 0.06}, "euler", [], "elements", [], page, shape)
+    update, same, _ = board.update_charts({"Growth": 0.06}, "euler", [], "elements", [], page, shape)
     assert same["content"] == shape["content"] and same["revision"] == shape["revision"]
     assert set(update["charts"]) == set(figures)
     expected = gscsd.run(model, gscsd.Scenario("x", {"Growth": 0.06}))
@@ -166,18 +167,20 @@ def test_a_lever_move_sends_only_the_current_lines(board, page):
             assert lines["range"] == same["ranges"][variable] and max(map(max, lines["y"])) <= lines["range"][1]
     assert any(lines["range"] for lines in update["charts"].values())
     # moving back inside the new ranges keeps them: no range sent
-    back, _, _, kept = board.update_charts({"Growth": 0.055}, "euler", [], "elements", [], page, same)
+    back, kept, _ = board.update_charts({"Growth": 0.055}, "euler", [], "elements", [], page, same)
     assert kept["ranges"] == same["ranges"] and not any(lines["range"] for lines in back["charts"].values())
     # another chart set, mode, method or overlay: whole figures again, with a new revision
     again = board.update_charts({"Growth": 0.06}, "euler", [], "sum", [], page, shape)
-    assert isinstance(again[0], list) and again[3]["revision"] != shape["revision"]
+    assert isinstance(again[0], list) and again[1]["revision"] != shape["revision"]
     assert isinstance(board.update_charts({"Growth": 0.06}, "euler", ["Learning"], "elements", [], page, shape)[0],
                       list)
 
 
 def test_run_errors_show_in_the_banner(board, page):
-    graphs, info, banner, _ = board.update_charts({"Growth": 7}, "euler", [], "sum", [], page)
-    assert graphs is dash.no_update and info == "run failed"
+    graphs, shape, _ = board.update_charts({"Growth": 7}, "euler", [], "sum", [], page)
+    assert graphs is dash.no_update and shape is dash.no_update  # the charts stay as they were
+    cards, info, banner = board.status({"Growth": 7}, "euler", page)
+    assert cards == [] and info == "run failed"
     assert "'Growth' = 7 is outside its range [0, 0.1]" in _text(banner)
 
 
@@ -238,18 +241,20 @@ def test_hot_reload_and_broken_edit_keep_last_good_version(tmp_path):
     before = size_2060(board.update_charts(levers, "euler", [], "sum", [], model_data)[0])
     path = folder / "city.mdl"
     path.write_text(path.read_text().replace("Size * Growth, 100)", "Size * Growth, 200)"))
-    graphs, _, banner, _ = board.update_charts(levers, "euler", [], "sum", [], model_data)
+    graphs, *_ = board.update_charts(levers, "euler", [], "sum", [], model_data)
+    banner = board.status(levers, "euler", model_data)[2]
     assert size_2060(graphs) == pytest.approx(2 * before) and banner == []
     good = path.read_text()
     path.write_text(good.replace("Size * (1 - Green Investment)", "Size * (1 - Green Investment"))
-    graphs, _, banner, _ = board.update_charts(levers, "euler", [], "sum", [], model_data)
+    graphs, *_ = board.update_charts(levers, "euler", [], "sum", [], model_data)
+    banner = board.status(levers, "euler", model_data)[2]
     assert size_2060(graphs) == pytest.approx(2 * before)  # still served
     assert "city.mdl has a problem" in _text(banner) and "Pollution" in _text(banner)
     children, *_ = board.build_page("")
     assert "city.mdl has a problem" in _text(children)
     # a lever change in the file asks for a page reload
     path.write_text(good.replace("[0,0.1,0.005]", "[0,0.2,0.005]"))
-    banner = board.update_charts(levers, "euler", [], "sum", [], model_data)[2]
+    banner = board.status(levers, "euler", model_data)[2]
     assert "levers differ from this page's" in _text(banner)
 
 
@@ -359,6 +364,6 @@ def test_a_corpus_model_gets_its_sliders_and_trajectories(teacup, tmp_path):
     assert [(s.id["name"], s.min, s.max) for s in sliders] == [(lever.name, lever.min, lever.max)
                                                                for lever in teacup.levers]
     graphs, *_ = board.update_charts(levers, "euler", [], "sum", [], model_data)
-    cards = board.summary_cards(levers, "euler", model_data)
+    cards, *_ = board.status(levers, "euler", model_data)
     assert [_graph(g).id["name"] for g in graphs] == ["Teacup Temperature"]
     assert "30" in _text(cards[0])  # teacup's final time

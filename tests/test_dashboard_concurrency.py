@@ -42,7 +42,6 @@ def chart_request(app, levers, model_data, shape=None):
     model = gscsd.load_model(model_data["path"])
     ids = [{"name": lever.name, "type": "lever"} for lever in model.levers]
     outputs = [{"id": "charts", "property": "children"}, {"id": "chart-lines", "property": "data"},
-               {"id": "run-info", "property": "children"}, {"id": "banner", "property": "children"},
                {"id": "chart-shape", "property": "data"}]
     (output,) = [key for key in app.callback_map if key.startswith("..charts.children")]
     values = [levers.get(lever.name, lever.default) for lever in model.levers]

@@ -164,8 +164,8 @@ class Dashboard:
         overlays: Sequence[Mapping[str, Any]] | None,
         model_data: Mapping[str, Any] | None,
         shape: Mapping[str, Any] | None = None,
-    ) -> tuple[Any, str, list, dict | None]:
-        """Charts, run-time text, banner and chart shape for the current levers.
+    ) -> tuple[Any, dict | None, bool]:
+        """The charts and the chart shape for the current levers, and whether the run was cached.
 
         ``shape`` describes the charts on the page (as returned last time):
         what they show and each one's y range. When only the current
@@ -173,20 +173,15 @@ class Dashboard:
         y values of the 'Current' lines and the y ranges that had to change
         (see :func:`current_lines`), which the browser draws into the graphs
         on the page (``assets/lines.js``). That is far less to build, send
-        and redraw than new figures while a slider moves.
+        and redraw than new figures while a slider moves. When the scenario
+        cannot run, both are ``dash.no_update`` (the charts stay as they
+        were) and :meth:`status` says why.
         """
         if levers is None:
             raise PreventUpdate
-        model, error, loaded_at = self.model_for(model_data)
+        model, _, _ = self.model_for(model_data)
         if model is None:
-            return [], "", layout.error_banner(model_data["file"], error), None  # type: ignore[index]
-        banner = layout.error_banner(model.path.name, error, loaded_at)
-        page_model = self.library.version(model_data["hash"])  # type: ignore[index]
-        if page_model is not None and page_model is not model and _lever_signature(model) != _lever_signature(
-                page_model):
-            banner.append(html.Div([f"{model.path.name} changed and its levers differ from this page's. ",
-                                    html.A("Reload the page", href=""), " to get the new sliders."],
-                                   className="banner info", role="status"))
+            return [], None, False
         method = method or "euler"
         try:
             current, cached = self.simulate(model, scenario_for(model, levers), method)
@@ -195,16 +190,11 @@ class Dashboard:
             for overlay in overlays or []:
                 frame, _ = self.simulate(model, scenario_for(model, overlay["levers"], overlay["name"]), method)
                 runs[overlay["name"]] = frame
-        except GscsdError as exc:
-            banner.append(html.Div(str(exc), className="banner error", role="alert"))
-            return dash.no_update, "run failed", banner, dash.no_update  # type: ignore[return-value]
+        except GscsdError:
+            return dash.no_update, dash.no_update, False
+        if not cached:
+            self.last_seconds = float(current.attrs.get("seconds", 0.0))
         variables = chart_variables(model, picked)
-        seconds = float(current.attrs.get("seconds", 0.0))
-        info = f"last run {seconds:.2f} s · {current.attrs.get('engine', '')} · {method}"
-        if cached:
-            info += " · cached"
-        else:
-            self.last_seconds = seconds
         mode = mode or "sum"
         content = {"model": model.hash, "method": method, "variables": variables, "mode": mode,
                    "others": [[name, frame.attrs.get("model_hash"), _overlay_key(model, overlays, name)]
@@ -220,26 +210,42 @@ class Dashboard:
         else:
             charts = layout.charts(model, variables, runs, baseline, mode, ranges=ranges,
                                    revision=new_shape["revision"])
-        return charts, info, banner, new_shape
+        return charts, new_shape, cached
 
-    def summary_cards(self, levers: Mapping[str, float] | None, method: str | None,
-                      model_data: Mapping[str, Any] | None) -> list:
-        """Cards of the key outputs at the final time: current (``levers``) vs baseline, and the change in %.
+    def status(self, levers: Mapping[str, float] | None, method: str | None,
+               model_data: Mapping[str, Any] | None, cached: bool = False) -> tuple[list, str, list]:
+        """Summary cards, run-time text and banner for the scenario the charts show.
 
-        Called right after :meth:`update_charts` for the same scenario, so
-        both runs come from the result cache.
+        The cards give each key output at the final time, current (``levers``)
+        vs baseline, and the change in %. Called right after
+        :meth:`update_charts` for the same scenario (which says whether its
+        run was ``cached``), so both runs come from the result cache.
         """
-        model, _, _ = self.model_for(model_data)
-        if model is None or levers is None:
-            return []
+        model, error, loaded_at = self.model_for(model_data)
+        if model is None:
+            return [], "", layout.error_banner(model_data["file"], error)  # type: ignore[index]
+        banner = layout.error_banner(model.path.name, error, loaded_at)
+        page_model = self.library.version(model_data["hash"])  # type: ignore[index]
+        if page_model is not None and page_model is not model and _lever_signature(model) != _lever_signature(
+                page_model):
+            banner.append(html.Div([f"{model.path.name} changed and its levers differ from this page's. ",
+                                    html.A("Reload the page", href=""), " to get the new sliders."],
+                                   className="banner info", role="status"))
+        if levers is None:
+            return [], "", banner
         method = method or "euler"
         try:
             current, _ = self.simulate(model, scenario_for(model, levers), method)
             baseline, _ = self.simulate(model, Scenario("Baseline"), method)
-        except GscsdError:
-            return []  # update_charts shows the error in the banner
+        except GscsdError as exc:
+            banner.append(html.Div(str(exc), className="banner error", role="alert"))
+            return [], "run failed", banner
+        seconds = float(current.attrs.get("seconds", 0.0))
+        info = f"last run {seconds:.2f} s · {current.attrs.get('engine', '')} · {method}"
+        if cached:
+            info += " · cached"
         table = compare(model, current, baseline, [float(baseline.index[-1])], model.key_outputs)
-        return layout.summary_row(table)
+        return layout.summary_row(table), info, banner
 
     #: Below this run time (s) sliders update while dragging; slower engines update on release.
     DRAG_BELOW = 0.25
@@ -463,11 +469,10 @@ def register(app: dash.Dash, board: Dashboard) -> None:
         return board.reset_levers([i["name"] for i in ids], values, trigger, loaded, model_data)
 
     # One callback (one round trip) from a slider move, or any other change of what is
-    # drawn, to the charts. It answers only what the charts need, so the browser can draw
-    # them at once; the summary, stores and URL follow in _summary.
+    # drawn, to the charts. It answers only what the charts need, so the browser draws
+    # them at once; the summary, run time, banner, stores and URL follow in _status.
     @app.callback(
-        Output("charts", "children"), Output(layout.CHART_LINES, "data"), Output("run-info", "children"),
-        Output("banner", "children"), Output("chart-shape", "data"),
+        Output("charts", "children"), Output(layout.CHART_LINES, "data"), Output("chart-shape", "data"),
         Input({"type": layout.LEVER, "name": ALL}, "value"), Input("method-select", "value"),
         Input("variable-picker", "value"), Input("series-mode", "value"), Input(STORE_IDS.overlays, "data"),
         State({"type": layout.LEVER, "name": ALL}, "id"), State(STORE_IDS.model, "data"),
@@ -476,32 +481,31 @@ def register(app: dash.Dash, board: Dashboard) -> None:
     def _charts(values, method, picked, mode, overlays, ids, model_data, shape):
         levers = board.lever_values([i["name"] for i in ids], values, model_data)
         method = method if method in METHODS else "euler"
-        charts, info, banner, new_shape = board.update_charts(levers, method, picked, mode, overlays, model_data,
-                                                              shape)
-        if charts is dash.no_update:  # the run failed; the banner says why
-            return dash.no_update, dash.no_update, info, banner, dash.no_update
-        # The lines store also says which scenario is drawn, for _summary.
-        drawn = {"levers": levers, "method": method, "revision": new_shape["revision"] if new_shape else ""}
+        charts, new_shape, cached = board.update_charts(levers, method, picked, mode, overlays, model_data, shape)
+        # The lines store also says which scenario this is, for _status (even when it failed).
+        drawn = {"levers": levers, "method": method, "cached": cached,
+                 "revision": new_shape["revision"] if isinstance(new_shape, dict) else ""}
         if isinstance(charts, dict):  # new lines for the graphs on the page, drawn by assets/lines.js
-            return dash.no_update, {**charts, **drawn}, info, banner, new_shape
-        return charts, {"charts": {}, **drawn}, info, banner, new_shape
+            return dash.no_update, {**charts, **drawn}, new_shape
+        return charts, {"charts": {}, **drawn}, new_shape
 
     # Right after the charts, in a second small request (so the browser draws the charts
-    # first): the summary cards of the scenario drawn, the levers and method stores (read by
-    # saving, exports and the analysis tabs) and the shareable URL.
+    # first): the summary cards, run time and banner of the scenario drawn, the levers and
+    # method stores (read by saving, exports and the analysis tabs) and the shareable URL.
     @app.callback(
-        Output("summary", "children"), Output(STORE_IDS.levers, "data"), Output(STORE_IDS.method, "data"),
-        Output("url", "search"),
+        Output("summary", "children"), Output("run-info", "children"), Output("banner", "children"),
+        Output(STORE_IDS.levers, "data"), Output(STORE_IDS.method, "data"), Output("url", "search"),
         Input(layout.CHART_LINES, "data"), State(STORE_IDS.model, "data"), State(STORE_IDS.method, "data"),
         State("url", "search"), prevent_initial_call=True,
     )
-    def _summary(drawn, model_data, old_method, search):
+    def _status(drawn, model_data, old_method, search):
         if not drawn or "levers" not in drawn:
             raise PreventUpdate
         levers, method = drawn["levers"], drawn["method"]
+        cards, info, banner = board.status(levers, method, model_data, drawn.get("cached", False))
         query = board.share_query(levers, method, model_data)
-        return (board.summary_cards(levers, method, model_data), levers,
-                dash.no_update if method == old_method else method, dash.no_update if query == search else query)
+        return (cards, info, banner, levers, dash.no_update if method == old_method else method,
+                dash.no_update if query == search else query)
 
     # The browser draws a slider move's lines into the graphs: charts in view first, the rest
     # right after they are painted (Plotly.animate of just those traces: no new figures
