@@ -10,8 +10,9 @@ Conventions read from the ``.mdl`` (documented in ``docs/modelling.md``):
 
 * a **lever** is a scalar constant with a Vensim range ``[min,max,step]`` (or
   ``[min,max]``, or half-open ``[min,?]``) in its units line;
-* a **key output** is a variable whose comment starts with ``Key output:``;
-  models without such comments use their stocks;
+* a **key output** is a variable whose comment starts with ``Key output:``
+  (or ``Key output (higher is better):`` / ``(lower is better):``, which
+  says which way is good); models without such comments use their stocks;
 * a non-lever variable with a declared range must stay inside it (checked by
   :mod:`gscsd.checks`);
 * the Vensim group a variable is defined in (``.Talent``) is its group.
@@ -20,6 +21,7 @@ Conventions read from the ``.mdl`` (documented in ``docs/modelling.md``):
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -30,7 +32,8 @@ from .errors import InputError, UnknownNameError
 from .names import canonical, did_you_mean, display
 from .translate import CONTROL_VARIABLES, translate
 
-KEY_OUTPUT_TAG = "key output:"
+#: The start of a key output's comment: ``Key output:``, optionally saying which way is good.
+KEY_OUTPUT = re.compile(r"key output(?:\s*\((higher|lower) is better\))?\s*:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,22 @@ class Variable:
     def label(self) -> str:
         """The name for display, without the quotes Vensim needs around some names."""
         return display(self.name)
+
+    @property
+    def is_key_output(self) -> bool:
+        """True when the comment starts with ``Key output:`` (see :data:`KEY_OUTPUT`)."""
+        return KEY_OUTPUT.match(self.comment) is not None
+
+    @property
+    def better(self) -> str | None:
+        """``"higher"`` or ``"lower"`` when the comment says which way is good, else ``None``.
+
+        Written ``Key output (lower is better): ...``; the dashboard and the
+        reports colour a change green or red by it, and leave it neutral
+        where the model does not say.
+        """
+        match = KEY_OUTPUT.match(self.comment)
+        return match.group(1).lower() if match and match.group(1) else None
 
     @property
     def is_stock(self) -> bool:
@@ -237,7 +256,7 @@ class Model:
 
         Falls back to the stocks for models that tag none.
         """
-        tagged = [v.name for v in self.variables.values() if v.comment.lower().startswith(KEY_OUTPUT_TAG)]
+        tagged = [v.name for v in self.variables.values() if v.is_key_output]
         return tuple(tagged or [v.name for v in self.stocks])
 
     def variable(self, name: str) -> Variable:

@@ -36,15 +36,43 @@ def compare(
     -------
     pandas.DataFrame
         One row per (variable, time): ``variable, units, time, current,
-        baseline, change_pct`` (``NaN`` change when the baseline is 0).
+        baseline, change_pct`` (``NaN`` change when the baseline is 0) and
+        ``better``, which way the model says is good (``"higher"``,
+        ``"lower"``, or ``""`` when it does not say; see
+        :attr:`gscsd.model.Variable.better`).
     """
     rows = []
     for name in variables or model.key_outputs:
         units = model.variable(name).units
+        better = model.variable(name).better
         for time in times:
             now = value_at(model, current, name, time)
             base = value_at(model, baseline, name, time)
             change = (now - base) / abs(base) * 100 if base else float("nan")
             rows.append({"variable": name, "units": units, "time": time, "current": now, "baseline": base,
-                         "change_pct": change})
+                         "change_pct": change, "better": better or ""})
     return pd.DataFrame(rows)
+
+
+#: Changes smaller than this (in %) read as no change.
+FLAT_PCT = 0.05
+
+
+def tone(change_pct: float, better: str | None) -> str:
+    """How to colour a change: ``"good"``, ``"bad"``, ``"neutral"`` or ``"flat"``.
+
+    Parameters
+    ----------
+    change_pct : float
+        Change against the baseline in % (NaN: no baseline to compare with).
+    better : {"higher", "lower"} or None
+        Which way the model says is good for this output. Anything else
+        (``None``, ``""``) means it does not say, and then a change is only
+        ever ``"neutral"``: less pollution must not show red, nor more of
+        something unwanted green.
+    """
+    if change_pct != change_pct or abs(change_pct) < FLAT_PCT:  # NaN or no change
+        return "flat"
+    if better not in ("higher", "lower"):
+        return "neutral"
+    return "good" if (change_pct > 0) == (better == "higher") else "bad"

@@ -27,7 +27,7 @@ CITY = """
 Green Investment = 0.2 ~ Dmnl [0,1,0.05] ~ Share of the budget spent on green technology. |
 Growth = 0.03 ~ 1/Year [0,0.1,0.005] ~ How fast the city grows. |
 Size = INTEG(Size * Growth, 100) ~ People ~ Key output: city size. |
-Pollution = Size * (1 - Green Investment) ~ Tons/Year ~ Key output: pollution. |
+Pollution = Size * (1 - Green Investment) ~ Tons/Year ~ Key output (lower is better): pollution. |
 ********************************************************
 	.Knowledge
 ********************************************************~
@@ -128,7 +128,11 @@ def test_charts_show_key_outputs_baseline_dashed_and_summary(board, page):
     card = [c for c in cards if c.to_plotly_json()["props"].get("data-variable") == "Pollution"][0]
     baseline = gscsd.run(model)["Pollution"].iloc[-1]
     change = (expected["Pollution"].iloc[-1] - baseline) / baseline * 100
-    assert display_number(expected["Pollution"].iloc[-1]) in _text(card) and f"{change:+.1f}%" in _text(card)
+    assert display_number(expected["Pollution"].iloc[-1]) in _text(card) and f"▼ {change:+.1f}%" in _text(card)
+    # less pollution is good (the model says lower is better); city size says neither: no colour
+    assert _classes(card, "change") == ["change good"] and change < 0
+    size = [c for c in cards if c.to_plotly_json()["props"].get("data-variable") == "Size"][0]
+    assert _classes(size, "change") == ["change flat"]  # green investment leaves the city's size as it is
     assert "2060" in _text(cards[0])
     # per element: one line per technology, for the baseline and the current run
     graphs, *_ = board.update_charts(levers, "euler", [], "elements", [], page)
@@ -310,6 +314,11 @@ def test_no_models_is_a_clear_page(tmp_path):
 def _graph(cell):
     """The graph in a chart cell of :func:`gscsd.dashboard.layout.charts`."""
     return cell.children
+
+
+def _classes(node, prefix: str) -> list[str]:
+    """The class names under ``node`` that start with ``prefix``."""
+    return [c.className for c in _walk(node) if str(getattr(c, "className", "")).startswith(prefix)]
 
 
 def _cell_revision(cell) -> str:

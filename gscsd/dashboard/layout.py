@@ -18,6 +18,7 @@ from ..engines import METHODS
 from ..figures import display_number, trajectory_figure
 from ..model import Lever, Model
 from ..share import format_value
+from ..summary import tone
 from .tabs import STORE_IDS, TabContext
 
 LEVER = "lever"
@@ -289,17 +290,20 @@ def summary_row(table: pd.DataFrame) -> list:
     cards: list = [html.Div([html.Span("In", className="muted"), html.Strong(when)], className="card when")]
     for row in table.itertuples():
         change = row.change_pct
+        colour = tone(change, getattr(row, "better", None))
         if change != change:  # NaN: a zero baseline has no relative change
-            badge, tone = "n/a", "flat"
+            badge = "n/a"
+        elif colour == "flat":
+            badge = "±0.0%"
         else:
-            badge, tone = f"{change:+.1f}%", "up" if change > 0.05 else "down" if change < -0.05 else "flat"
+            badge = f"{'▲' if change > 0 else '▼'} {change:+.1f}%"
         cards.append(
             html.Div(
                 [html.Div(row.variable, className="card-name", title=f"{row.variable} ({row.units})"),
                  html.Div([html.Span(display_number(row.current), className="card-value"),
                            html.Span(f" {row.units}", className="units")]),
                  html.Div([html.Span(f"baseline {display_number(row.baseline)} ", className="muted"),
-                           html.Span(badge, className=f"change {tone}")])],
+                           html.Span(badge, className=f"change {colour}")])],
                 className="card", **{"data-variable": row.variable},
             )
         )

@@ -36,7 +36,7 @@ from ..names import display
 from ..runner import run
 from ..scenario import Scenario
 from ..sketch import Sketch, load_sketch
-from ..summary import compare
+from ..summary import compare, tone
 from .bands import normalise_bands
 from .style import CSS
 
@@ -196,14 +196,14 @@ def _number(value: float | None) -> str:
     return display_number(value)
 
 
-def _percent(value: float) -> str:
-    """A change in %, with a neutral arrow: whether up is good depends on the output."""
+def _percent(value: float, better: str | None = None) -> str:
+    """A change in %, with an arrow; green or red only where the model says which way is good."""
     if value is None or not math.isfinite(value):
         return '<span class="note">n/a</span>'
-    if abs(value) < 0.05:
+    colour = tone(value, better)
+    if colour == "flat":
         return '<span class="flat">±0.0%</span>'
-    arrow, css = ("▲", "up") if value > 0 else ("▼", "down")
-    return f'<span class="{css}">{arrow} {value:+.1f}%</span>'
+    return f'<span class="{colour}">{"▲" if value > 0 else "▼"} {value:+.1f}%</span>'
 
 
 shown = display
@@ -317,7 +317,7 @@ def _summary(data: ReportData) -> str:
         for variable, group in table.groupby("variable", sort=False):
             cells = "".join(
                 f'<td class="num">{_number(r.current)}'
-                + (f"<br>{_percent(r.change_pct)}" if against is not None else "") + "</td>"
+                + (f"<br>{_percent(r.change_pct, r.better)}" if against is not None else "") + "</td>"
                 for r in group.itertuples()
             )
             rows.append(f"<tr><td>{_e(shown(variable))}</td><td>{_e(group['units'].iloc[0])}</td>{cells}</tr>")

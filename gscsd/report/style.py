@@ -20,7 +20,7 @@ th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--rule
 th { background: #f3f5f7; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.changed td { background: #eef6fc; }
-.up { color: var(--up); } .down { color: var(--down); } .flat { color: var(--muted); }
+.good { color: var(--up); } .bad { color: var(--down); } .neutral { color: inherit; } .flat { color: var(--muted); }
 code, .eq { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
 .eq { white-space: pre-wrap; word-break: break-word; }
 tr.assumption td { background: var(--assume-bg); }
