@@ -145,6 +145,28 @@ def test_charts_out_of_view_new_ranges_and_the_summary_follow_a_move(site):
 _PLOT = "document.querySelector('.chart-cell[data-variable=\"{}\"] .js-plotly-plot')"
 
 
+def test_back_and_forward_move_the_sliders(site):
+    url, page, _ = site
+    open_page(page, url + "/?model=city.mdl")
+    handle = slider(page, "Growth")
+    handle.focus()
+    for expected in ("0.035", "0.04"):
+        handle.press("ArrowRight")
+        page.wait_for_url(f"**growth={expected}**")
+    page.wait_for_function(f"() => {_PLOT.format('Size')}._fullData.find(t => t.name === 'Current').y.length > 0")
+    size = last_y(page, "Size")
+    lever = json.dumps({"name": "Growth", "type": "lever"}, separators=(",", ":"))
+    at = "([id, value]) => document.querySelector(`[id='${id}'] [role=slider]`).getAttribute('aria-valuenow') === value"
+    last = f"{_PLOT.format('Size')}._fullData.find(t => t.name === 'Current').y.slice(-1)[0]"
+    page.go_back()
+    page.wait_for_function(at, arg=[lever, "0.035"])
+    page.wait_for_function(f"(old) => {last} < old", arg=size)  # the charts follow the slider
+    assert "growth=0.035" in page.url
+    page.go_forward()
+    page.wait_for_function(at, arg=[lever, "0.04"])
+    page.wait_for_function(f"(old) => {last} === old", arg=size)
+
+
 def test_save_load_and_delete_a_scenario(site):
     url, page, _ = site
     open_page(page, url + "/?model=city.mdl&green_investment=0.6")

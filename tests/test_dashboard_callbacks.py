@@ -110,6 +110,18 @@ def test_levers_store_reset_buttons_load_and_url(board, page):
         board.reset_levers(names, values, None, None, page)
 
 
+def test_back_and_forward_urls_give_the_sliders_their_values(board, page):
+    names = ["Green Investment", "Growth", "Learning Time"]
+    now = [0.3, 0.05, 4.0]
+    assert board.levers_from_url("?model=city.mdl&growth=0.04&method=rk4", names, now, "euler", page) == (
+        [0.2, 0.04, 4.0], "rk4")
+    assert board.levers_from_url("", names, now, "euler", page) == ([0.2, 0.03, 4.0], "euler")
+    with pytest.raises(dash.exceptions.PreventUpdate):  # the URL the page wrote itself: nothing to do
+        board.levers_from_url("?model=city.mdl&green_investment=0.3&growth=0.05", names, now, "euler", page)
+    with pytest.raises(dash.exceptions.PreventUpdate):  # another model's URL: the browser loads that page
+        board.levers_from_url("?model=other.mdl&growth=0.04", names, now, "euler", page)
+
+
 def test_charts_show_key_outputs_baseline_dashed_and_summary(board, page):
     levers = {"Green Investment": 0.5, "Growth": 0.03, "Learning Time": 4}
     graphs, _, cached = board.update_charts(levers, "euler", ["Learning"], "sum", [], page)

@@ -146,6 +146,27 @@ class Dashboard:
             raise PreventUpdate
         return [current[n] for n in names]
 
+    def levers_from_url(self, search: str | None, names: Sequence[str], values: Sequence[float | None],
+                        method: str | None, model_data: Mapping[str, Any] | None) -> tuple[list[float], str]:
+        """Slider values and method for a URL the browser went back or forward to.
+
+        Raises :class:`~dash.exceptions.PreventUpdate` when the URL says what
+        the page shows already (as after every move, which writes the URL),
+        or names another model (the browser loads that page itself).
+        Entries the URL cannot give fall back to the defaults, as on a page load.
+        """
+        model, _, _ = self.model_for(model_data)
+        if model is None:
+            raise PreventUpdate
+        decoded = decode(model, search)
+        if (decoded.model_file or model_data["file"]) != model_data["file"]:  # type: ignore[index]
+            raise PreventUpdate
+        wanted = [decoded.levers.get(n, v) for n, v in zip(names, values)]
+        wanted_method = decoded.method if decoded.method in METHODS else "euler"
+        if wanted == [clean(v) if v is not None else v for v in values] and wanted_method == (method or "euler"):
+            raise PreventUpdate
+        return wanted, wanted_method
+
     def share_query(self, levers: Mapping[str, float], method: str, model_data: Mapping[str, Any]) -> str:
         """The page's query string for ``levers`` and ``method`` (only what differs from the defaults)."""
         model, _, _ = self.model_for(model_data)
@@ -467,6 +488,23 @@ def register(app: dash.Dash, board: Dashboard) -> None:
         if trigger == "reset-all" and not reset_all:
             raise PreventUpdate
         return board.reset_levers([i["name"] for i in ids], values, trigger, loaded, model_data)
+
+    # Back and Forward: the browser goes to an earlier URL (each move wrote one); the sliders follow.
+    # Only a browser navigation counts (assets/lines.js notes popstate), not the URL a move writes,
+    # which may lag a slider that has moved on.
+    app.clientside_callback(ClientsideFunction("gscsd", "historySearch"), Output(layout.HISTORY, "data"),
+                            Input("url", "search"), prevent_initial_call=True)
+
+    @app.callback(
+        Output({"type": layout.LEVER, "name": ALL}, "value", allow_duplicate=True),
+        Output("method-select", "value"),
+        Input(layout.HISTORY, "data"),
+        State({"type": layout.LEVER, "name": ALL}, "id"), State({"type": layout.LEVER, "name": ALL}, "value"),
+        State("method-select", "value"), State(STORE_IDS.model, "data"),
+        prevent_initial_call=True,
+    )
+    def _history(search, ids, values, method, model_data):
+        return board.levers_from_url(search, [i["name"] for i in ids], values, method, model_data)
 
     # One callback (one round trip) from a slider move, or any other change of what is
     # drawn, to the charts. It answers only what the charts need, so the browser draws

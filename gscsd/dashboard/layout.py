@@ -27,6 +27,8 @@ CHART = "chart"
 #: Stores of the 'Current' lines after a slider move (see callbacks.current_lines) and of their drawing.
 CHART_LINES = "chart-lines"
 CHART_DRAWN = "chart-drawn"
+#: Store of the query string the browser went back or forward to.
+HISTORY = "history"
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 DOC_COLUMNS = ("name", "units", "type", "group", "equation", "comment")
 
@@ -37,6 +39,7 @@ def shell() -> html.Div:
         [
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="nav"),
+            dcc.Store(id=HISTORY),
             dcc.Store(id=STORE_IDS.levers),
             dcc.Store(id=STORE_IDS.model),
             dcc.Store(id=STORE_IDS.method),

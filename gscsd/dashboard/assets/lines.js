@@ -1,5 +1,6 @@
 /*
- * Draw a slider move's results into the trajectory charts.
+ * Draw a slider move's results into the trajectory charts (and two small helpers:
+ * the sliders' update mode, and noticing Back/Forward in the browser).
  *
  * After a slider move the server sends only the new y values of each chart's
  * 'Current' lines, and a y range where one had to change (the chart-lines
@@ -21,6 +22,8 @@
 
     let later = {};  // variable -> lines not drawn yet (charts out of view)
     let scheduled = false;
+    let navigated = false;  // the browser went back or forward (the URL is not one a move wrote)
+    window.addEventListener("popstate", function () { navigated = true; });
 
     function graphs(revision) {
         // The plotted divs of the charts that show this revision, by variable.
@@ -84,6 +87,13 @@
                 window.requestAnimationFrame(function () { window.setTimeout(drawLater, 0); });
             }
             return update.revision;
+        },
+
+        historySearch: function (search) {
+            // The query string after Back or Forward, for the sliders to follow; nothing otherwise.
+            if (!navigated) { return window.dash_clientside.no_update; }
+            navigated = false;
+            return search || "";
         },
 
         sliderUpdatemode: function (shape, modes) {
