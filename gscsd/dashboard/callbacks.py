@@ -452,7 +452,7 @@ def _stamp() -> str:
 def register(app: dash.Dash, board: Dashboard) -> None:
     """Connect the :class:`Dashboard` methods to the app's components."""
 
-    # The page carries the model; the levers, method and URL follow from its sliders (see _charts).
+    # The page carries the model; the levers, method and URL follow from its sliders (_charts, _status).
     @app.callback(Output("page", "children"), Output(STORE_IDS.model, "data"),
                   Input("url", "pathname"), State("url", "search"))
     def _build(_pathname, search):
@@ -490,11 +490,9 @@ def register(app: dash.Dash, board: Dashboard) -> None:
         return board.reset_levers([i["name"] for i in ids], values, trigger, loaded, model_data)
 
     # Back and Forward: the browser goes to an earlier URL (each move wrote one); the sliders follow.
-    # Only a browser navigation counts (assets/lines.js notes popstate), not the URL a move writes,
-    # which may lag a slider that has moved on.
-    app.clientside_callback(ClientsideFunction("gscsd", "historySearch"), Output(layout.HISTORY, "data"),
-                            Input("url", "search"), prevent_initial_call=True)
-
+    # assets/lines.js puts the query string in the history store on popstate. Not an Input on
+    # url.search: that would also see the URLs moves write (which may lag a slider that has moved
+    # on), and it would close a loop sliders -> charts -> URL -> sliders that upsets Dash's ordering.
     @app.callback(
         Output({"type": layout.LEVER, "name": ALL}, "value", allow_duplicate=True),
         Output("method-select", "value"),
@@ -503,8 +501,10 @@ def register(app: dash.Dash, board: Dashboard) -> None:
         State("method-select", "value"), State(STORE_IDS.model, "data"),
         prevent_initial_call=True,
     )
-    def _history(search, ids, values, method, model_data):
-        return board.levers_from_url(search, [i["name"] for i in ids], values, method, model_data)
+    def _history(went, ids, values, method, model_data):
+        if not went:
+            raise PreventUpdate
+        return board.levers_from_url(went["search"], [i["name"] for i in ids], values, method, model_data)
 
     # One callback (one round trip) from a slider move, or any other change of what is
     # drawn, to the charts. It answers only what the charts need, so the browser draws

@@ -27,7 +27,7 @@ CHART = "chart"
 #: Stores of the 'Current' lines after a slider move (see callbacks.current_lines) and of their drawing.
 CHART_LINES = "chart-lines"
 CHART_DRAWN = "chart-drawn"
-#: Store of the query string the browser went back or forward to.
+#: Store of the query string the browser went back or forward to (``{"search", "at"}``, set by assets/lines.js).
 HISTORY = "history"
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 DOC_COLUMNS = ("name", "units", "type", "group", "equation", "comment")

@@ -22,8 +22,11 @@
 
     let later = {};  // variable -> lines not drawn yet (charts out of view)
     let scheduled = false;
-    let navigated = false;  // the browser went back or forward (the URL is not one a move wrote)
-    window.addEventListener("popstate", function () { navigated = true; });
+    // Back or Forward: hand the query string to the dashboard's history store (layout.HISTORY),
+    // whose callback sets the sliders. "at" makes a return to the same URL a change too.
+    window.addEventListener("popstate", function () {
+        window.dash_clientside.set_props("history", {data: {search: window.location.search || "", at: Date.now()}});
+    });
 
     function graphs(revision) {
         // The plotted divs of the charts that show this revision, by variable.
@@ -87,13 +90,6 @@
                 window.requestAnimationFrame(function () { window.setTimeout(drawLater, 0); });
             }
             return update.revision;
-        },
-
-        historySearch: function (search) {
-            // The query string after Back or Forward, for the sliders to follow; nothing otherwise.
-            if (!navigated) { return window.dash_clientside.no_update; }
-            navigated = false;
-            return search || "";
         },
 
         sliderUpdatemode: function (shape, modes) {
