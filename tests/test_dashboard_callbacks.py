@@ -176,20 +176,41 @@ def test_a_lever_move_sends_only_the_current_lines(board, page):
             name = figure.data[j].name
             column = variable + (f"[{name.split(': ')[1]}]" if ": " in name else "")
             assert y == pytest.approx(list(expected[column]))
-        # faster growth outgrows the old axis: a new range comes with the lines, else none
+        # each chart's range comes along; faster growth outgrows the old one, and only then it changes
+        assert lines["range"] == same["ranges"][variable] and max(map(max, lines["y"])) <= lines["range"][1]
         outgrown = max(max(y) for y in lines["y"]) > shape["ranges"][variable][1]
-        assert (lines["range"] is not None) == outgrown
-        if outgrown:
-            assert lines["range"] == same["ranges"][variable] and max(map(max, lines["y"])) <= lines["range"][1]
-    assert any(lines["range"] for lines in update["charts"].values())
-    # moving back inside the new ranges keeps them: no range sent
+        assert (same["ranges"][variable] != shape["ranges"][variable]) == outgrown
+    assert same["ranges"] != shape["ranges"]
+    # moving back inside the new ranges keeps them
     back, kept, _ = board.update_charts({"Growth": 0.055}, "euler", [], "elements", [], page, same)
-    assert kept["ranges"] == same["ranges"] and not any(lines["range"] for lines in back["charts"].values())
+    assert kept["ranges"] == same["ranges"] and all(back["charts"][v]["range"] == same["ranges"][v] for v in figures)
     # another chart set, mode, method or overlay: whole figures again, with a new revision
     again = board.update_charts({"Growth": 0.06}, "euler", [], "sum", [], page, shape)
     assert isinstance(again[0], list) and again[1]["revision"] != shape["revision"]
     assert isinstance(board.update_charts({"Growth": 0.06}, "euler", ["Learning"], "elements", [], page, shape)[0],
                       list)
+
+
+def test_a_move_from_the_browser_gets_lines_a_rebuild_or_the_failure(app, board, page):
+    names = ["Green Investment", "Growth", "Learning Time"]
+    _, shape, _ = board.update_charts({"Growth": 0.03}, "euler", [], "sum", [], page)
+    client = app.server.test_client()
+    body = {"names": names, "values": [0.2, 0.04, 4], "method": "euler", "picked": [], "mode": "sum",
+            "overlays": [], "model": page, "shape": shape}
+    answer = client.post("/_gscsd/move", json=body).get_json()
+    assert set(answer) == {"lines", "shape"} and answer["shape"]["revision"] == shape["revision"]
+    lines = answer["lines"]
+    assert lines["levers"] == {"Green Investment": 0.2, "Growth": 0.04, "Learning Time": 4}
+    assert lines["revision"] == shape["revision"] and lines["method"] == "euler" and not lines["cached"]
+    expected = gscsd.run(gscsd.load_model(page["path"]), gscsd.Scenario("x", {"Growth": 0.04}))
+    assert lines["charts"]["Size"]["y"][0] == pytest.approx(list(expected["Size"]))
+    # charts that show something else (here: another mode) need rebuilding by Dash
+    assert client.post("/_gscsd/move", json={**body, "mode": "elements"}).get_json() == {"rebuild": True}
+    failed = client.post("/_gscsd/move", json={**body, "values": [0.2, 7, 4]}).get_json()
+    assert failed["failed"] and failed["lines"]["levers"]["Growth"] == 7  # status() names the problem
+    for bad in ({"values": [0.2]}, [1, 2], "junk"):
+        reply = client.post("/_gscsd/move", json=bad)
+        assert reply.status_code == 400 and "malformed slider move" in reply.get_json()["error"]
 
 
 def test_run_errors_show_in_the_banner(board, page):

@@ -33,12 +33,8 @@ def served(tmp_path_factory):
     return app, model_data
 
 
-def chart_request(app, levers, model_data, shape=None):
-    """The request the browser sends when a slider moves (Dash's update protocol).
-
-    Without ``shape`` (the chart-shape store) it asks for whole charts, as on a
-    first draw; with it, for just the new lines.
-    """
+def chart_request(app, levers, model_data):
+    """The request for whole charts (Dash's update protocol), as on a page load."""
     model = gscsd.load_model(model_data["path"])
     ids = [{"name": lever.name, "type": "lever"} for lever in model.levers]
     outputs = [{"id": "charts", "property": "children"}, {"id": "chart-lines", "property": "data"},
@@ -48,16 +44,25 @@ def chart_request(app, levers, model_data, shape=None):
     return {
         "output": output,
         "outputs": outputs,
-        "inputs": [[{"id": i, "property": "value", "value": v} for i, v in zip(ids, values)],
-                   {"id": "method-select", "property": "value", "value": "euler"},
+        "inputs": [{"id": "method-select", "property": "value", "value": "euler"},
                    {"id": "variable-picker", "property": "value", "value": ["Learning"]},
                    {"id": "series-mode", "property": "value", "value": "elements"},
-                   {"id": STORE_IDS.overlays, "property": "data", "value": []}],
-        "state": [[{"id": i, "property": "id", "value": i} for i in ids],
-                  {"id": STORE_IDS.model, "property": "data", "value": model_data},
-                  {"id": "chart-shape", "property": "data", "value": shape}],
-        "changedPropIds": [json.dumps(ids[0], separators=(",", ":")) + ".value"],
+                   {"id": STORE_IDS.overlays, "property": "data", "value": []},
+                   {"id": "charts-stale", "property": "data", "value": None}],
+        "state": [[{"id": i, "property": "value", "value": v} for i, v in zip(ids, values)],
+                  [{"id": i, "property": "id", "value": i} for i in ids],
+                  {"id": STORE_IDS.model, "property": "data", "value": model_data}],
+        "changedPropIds": ["method-select.value"],
     }
+
+
+def move_request(levers, model_data, shape):
+    """What assets/lines.js posts after a slider move (gscsd/dashboard/moves.py)."""
+    model = gscsd.load_model(model_data["path"])
+    return {"names": [lever.name for lever in model.levers],
+            "values": [levers.get(lever.name, lever.default) for lever in model.levers],
+            "method": "euler", "picked": ["Learning"], "mode": "elements", "overlays": [], "model": model_data,
+            "shape": shape}
 
 
 def plotted(response_json, figures=None):
@@ -66,8 +71,8 @@ def plotted(response_json, figures=None):
     A response with only new lines needs the ``figures`` (``{chart: figure}``)
     they go into, to name their traces.
     """
-    if "charts" not in response_json["response"]:
-        update = response_json["response"]["chart-lines"]["data"]["charts"]
+    if "lines" in response_json:  # a move's answer
+        update = response_json["lines"]["charts"]
         return {(chart, figures[chart]["data"][j]["name"]): np.asarray(y, dtype=float)
                 for chart, lines in update.items() for j, y in zip(lines["traces"], lines["y"])}
     cells = response_json["response"]["charts"]["children"]
@@ -91,18 +96,20 @@ def test_concurrent_sessions_match_sequential_runs(served):
 
     def session(levers):
         client = app.server.test_client()  # one client per session, as separate browsers
-        results, shape, figures = [], None, None
-        for _ in range(3):  # whole charts, then just the lines (twice)
-            reply = client.post("/_dash-update-component", json=chart_request(app, levers, model_data, shape))
+        reply = client.post("/_dash-update-component", json=chart_request(app, levers, model_data))
+        assert reply.status_code == 200, reply.get_data(as_text=True)[:500]
+        answer = json.loads(reply.get_data(as_text=True))
+        results = [plotted(answer)]
+        shape = answer["response"]["chart-shape"]["data"]
+        figures = {c["props"]["children"]["props"]["id"]["name"]: c["props"]["children"]["props"]["figure"]
+                   for c in answer["response"]["charts"]["children"]}
+        assert answer["response"]["chart-lines"]["data"]["levers"]  # says which scenario is drawn, for the status
+        for _ in range(2):  # then slider moves, answered with just the lines
+            reply = client.post("/_gscsd/move", json=move_request(levers, model_data, shape))
             assert reply.status_code == 200, reply.get_data(as_text=True)[:500]
-            answer = json.loads(reply.get_data(as_text=True))
-            assert ("charts" in answer["response"]) == (shape is None)
+            answer = reply.get_json()
+            assert "lines" in answer and answer["shape"]["revision"] == shape["revision"]
             results.append(plotted(answer, figures))
-            if shape is None:
-                shape = answer["response"]["chart-shape"]["data"]
-                figures = {c["props"]["children"]["props"]["id"]["name"]: c["props"]["children"]["props"]["figure"]
-                           for c in answer["response"]["charts"]["children"]}
-                assert "chart-lines" in answer["response"]  # says which scenario is drawn, for the summary
         return results
 
     with ThreadPoolExecutor(max_workers=len(SCENARIOS)) as pool:

@@ -191,9 +191,9 @@ class Dashboard:
         ``shape`` describes the charts on the page (as returned last time):
         what they show and each one's y range. When only the current
         scenario's values changed, the charts come back as a dict: the new
-        y values of the 'Current' lines and the y ranges that had to change
-        (see :func:`current_lines`), which the browser draws into the graphs
-        on the page (``assets/lines.js``). That is far less to build, send
+        y values of the 'Current' lines and the y ranges (see
+        :func:`current_lines`), which the browser draws into the graphs on
+        the page (``assets/lines.js``). That is far less to build, send
         and redraw than new figures while a slider moves. When the scenario
         cannot run, both are ``dash.no_update`` (the charts stay as they
         were) and :meth:`status` says why.
@@ -227,11 +227,38 @@ class Dashboard:
         new_shape = {"content": content, "revision": _digest(content), "ranges": ranges,
                      "drag": self.slider_updatemode() == "drag"}
         if same:
-            charts = current_lines(model, variables, current, baseline, mode, ranges, before)
+            charts = current_lines(model, variables, current, baseline, mode, ranges)
         else:
             charts = layout.charts(model, variables, runs, baseline, mode, ranges=ranges,
                                    revision=new_shape["revision"])
         return charts, new_shape, cached
+
+    def move(self, names: Sequence[str], values: Sequence[float | None], method: str | None,
+             picked: Sequence[str] | None, mode: str | None, overlays: Sequence[Mapping[str, Any]] | None,
+             model_data: Mapping[str, Any] | None, shape: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The answer to a slider move (``POST`` from ``assets/lines.js``, see :mod:`.moves`), JSON-ready.
+
+        Returns
+        -------
+        dict
+            ``{"lines": ..., "shape": ...}``: the lines to draw
+            (:func:`current_lines`, plus ``levers``, ``method``, ``cached``
+            and ``revision``, for :meth:`status`) and the new chart shape; or
+            ``{"rebuild": True}`` when the charts on the page no longer fit
+            (the model file changed, or what they show): the page then asks
+            for new charts; or ``{"failed": True, "lines": ...}`` when the
+            scenario cannot run (:meth:`status` says why).
+        """
+        levers = self.lever_values(names, values, model_data)
+        method = method if method in METHODS else "euler"
+        charts, new_shape, cached = self.update_charts(levers, method, picked, mode, overlays, model_data, shape)
+        drawn = {"levers": levers, "method": method, "cached": cached,
+                 "revision": new_shape["revision"] if isinstance(new_shape, dict) else ""}
+        if isinstance(charts, dict):
+            return {"lines": {**charts, **drawn}, "shape": new_shape}
+        if charts is dash.no_update:
+            return {"failed": True, "lines": {"charts": {}, **drawn}}
+        return {"rebuild": True}
 
     def status(self, levers: Mapping[str, float] | None, method: str | None,
                model_data: Mapping[str, Any] | None, cached: bool = False) -> tuple[list, str, list]:
@@ -374,17 +401,17 @@ class Dashboard:
 
 
 def current_lines(model: Model, variables: Sequence[str], current: Any, baseline: Any, mode: str,
-                  ranges: Mapping[str, list[float]] | None = None,
-                  before: Mapping[str, list[float]] | None = None) -> dict[str, Any]:
-    """What a slider move changes on the charts: the 'Current' lines' y values and changed y ranges.
+                  ranges: Mapping[str, list[float]] | None = None) -> dict[str, Any]:
+    """What a slider move changes on the charts: the 'Current' lines' y values, and the y ranges.
 
     Returns
     -------
     dict
         ``{"charts": {variable: {"traces": [int], "y": [[float]], "range":
         [low, high] or None}}}``: per chart, the indices of the 'Current'
-        traces in its figure, their new y values, and its y range where it
-        differs from ``before`` (the range the chart has). Trace order is
+        traces in its figure, their new y values, and the y range it should
+        have (the browser redraws the axes only where that differs from the
+        range the chart has). Trace order is
         :func:`gscsd.figures.trajectory_figure`'s: the baseline's lines (one
         per :func:`gscsd.figures.series` entry), then each run's, 'Current'
         first.
@@ -393,10 +420,9 @@ def current_lines(model: Model, variables: Sequence[str], current: Any, baseline
     for variable in variables:
         offset = len(series(model, baseline, variable, mode))  # type: ignore[arg-type]
         lines = list(series(model, current, variable, mode).values())  # type: ignore[arg-type]
-        changed = ranges is not None and ranges.get(variable) != (before or {}).get(variable)
         charts[variable] = {"traces": [offset + j for j in range(len(lines))],
                             "y": [values.to_numpy(float).tolist() for values in lines],
-                            "range": list(ranges[variable]) if changed else None}  # type: ignore[index]
+                            "range": list(ranges[variable]) if ranges and variable in ranges else None}
     return {"charts": charts}
 
 
@@ -506,30 +532,39 @@ def register(app: dash.Dash, board: Dashboard) -> None:
             raise PreventUpdate
         return board.levers_from_url(went["search"], [i["name"] for i in ids], values, method, model_data)
 
-    # One callback (one round trip) from a slider move, or any other change of what is
-    # drawn, to the charts. It answers only what the charts need, so the browser draws
-    # them at once; the summary, run time, banner, stores and URL follow in _status.
+    # A slider move (by hand, reset, load, Back/Forward) goes from the browser straight to
+    # Dashboard.move (assets/lines.js, gscsd/dashboard/moves.py), which draws the answer at once:
+    # Dash's callback round trip and renderer would double the time to the redrawn charts.
+    app.clientside_callback(
+        ClientsideFunction("gscsd", "moveLevers"), Output(layout.MOVE, "data"),
+        Input({"type": layout.LEVER, "name": ALL}, "value"),
+        State({"type": layout.LEVER, "name": ALL}, "id"), State("method-select", "value"),
+        State("variable-picker", "value"), State("series-mode", "value"), State(STORE_IDS.overlays, "data"),
+        State(STORE_IDS.model, "data"), State("chart-shape", "data"),
+        prevent_initial_call=True,
+    )
+
+    # New charts: on page load, and when what they show changes (variables, mode, method,
+    # overlays) or a move finds the page's charts out of date (the model file changed).
     @app.callback(
         Output("charts", "children"), Output(layout.CHART_LINES, "data"), Output("chart-shape", "data"),
-        Input({"type": layout.LEVER, "name": ALL}, "value"), Input("method-select", "value"),
-        Input("variable-picker", "value"), Input("series-mode", "value"), Input(STORE_IDS.overlays, "data"),
-        State({"type": layout.LEVER, "name": ALL}, "id"), State(STORE_IDS.model, "data"),
-        State("chart-shape", "data"),
+        Input("method-select", "value"), Input("variable-picker", "value"), Input("series-mode", "value"),
+        Input(STORE_IDS.overlays, "data"), Input(layout.CHARTS_STALE, "data"),
+        State({"type": layout.LEVER, "name": ALL}, "value"), State({"type": layout.LEVER, "name": ALL}, "id"),
+        State(STORE_IDS.model, "data"),
     )
-    def _charts(values, method, picked, mode, overlays, ids, model_data, shape):
+    def _charts(method, picked, mode, overlays, _stale, values, ids, model_data):
         levers = board.lever_values([i["name"] for i in ids], values, model_data)
         method = method if method in METHODS else "euler"
-        charts, new_shape, cached = board.update_charts(levers, method, picked, mode, overlays, model_data, shape)
+        charts, new_shape, cached = board.update_charts(levers, method, picked, mode, overlays, model_data)
         # The lines store also says which scenario this is, for _status (even when it failed).
         drawn = {"levers": levers, "method": method, "cached": cached,
                  "revision": new_shape["revision"] if isinstance(new_shape, dict) else ""}
-        if isinstance(charts, dict):  # new lines for the graphs on the page, drawn by assets/lines.js
-            return dash.no_update, {**charts, **drawn}, new_shape
         return charts, {"charts": {}, **drawn}, new_shape
 
-    # Right after the charts, in a second small request (so the browser draws the charts
-    # first): the summary cards, run time and banner of the scenario drawn, the levers and
-    # method stores (read by saving, exports and the analysis tabs) and the shareable URL.
+    # Right after the charts are drawn, in a second small request: the summary cards, run time
+    # and banner of the scenario drawn, the levers and method stores (read by saving, exports
+    # and the analysis tabs) and the shareable URL.
     @app.callback(
         Output("summary", "children"), Output("run-info", "children"), Output("banner", "children"),
         Output(STORE_IDS.levers, "data"), Output(STORE_IDS.method, "data"), Output("url", "search"),
@@ -544,12 +579,6 @@ def register(app: dash.Dash, board: Dashboard) -> None:
         query = board.share_query(levers, method, model_data)
         return (cards, info, banner, levers, dash.no_update if method == old_method else method,
                 dash.no_update if query == search else query)
-
-    # The browser draws a slider move's lines into the graphs: charts in view first, the rest
-    # right after they are painted (Plotly.animate of just those traces: no new figures
-    # through React, no axis redraw unless the y range changed). See assets/lines.js.
-    app.clientside_callback(ClientsideFunction("gscsd", "drawLines"), Output(layout.CHART_DRAWN, "data"),
-                            Input(layout.CHART_LINES, "data"), prevent_initial_call=True)
 
     # Live updates while dragging only where the engine keeps up (the chart shape says so). In the
     # browser, so the sliders are not outputs of the charts callback: Dash would re-render all of

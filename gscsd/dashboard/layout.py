@@ -24,9 +24,11 @@ from .tabs import STORE_IDS, TabContext
 LEVER = "lever"
 LEVER_RESET = "lever-reset"
 CHART = "chart"
-#: Stores of the 'Current' lines after a slider move (see callbacks.current_lines) and of their drawing.
+#: Store of the scenario the charts show (levers, method, run cached?), for the status callback.
 CHART_LINES = "chart-lines"
-CHART_DRAWN = "chart-drawn"
+#: Stores written by assets/lines.js: a move found the charts out of date; the last move sent.
+CHARTS_STALE = "charts-stale"
+MOVE = "move"
 #: Store of the query string the browser went back or forward to (``{"search", "at"}``, set by assets/lines.js).
 HISTORY = "history"
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
@@ -222,7 +224,8 @@ def trajectories_tab(model: Model, saved: Sequence[dict[str, Any]]) -> html.Div:
     )
     return html.Div([scenarios, controls, html.Div(id="summary", className="summary"),
                      html.Div(id="charts", className="charts"), dcc.Store(id="chart-shape"),
-                     dcc.Store(id=CHART_LINES), dcc.Store(id=CHART_DRAWN)], className="tab-body")
+                     dcc.Store(id=CHART_LINES), dcc.Store(id=CHARTS_STALE), dcc.Store(id=MOVE)],
+                    className="tab-body")
 
 
 def documentation_tab(model: Model) -> html.Div:

@@ -15,6 +15,7 @@ from ..store import ScenarioStore, default_store_path
 from . import layout
 from .callbacks import Dashboard, register
 from .library import ModelLibrary
+from .moves import register_moves
 from .results import ResultCache
 from .tabs import load_tab_modules
 
@@ -60,6 +61,7 @@ def create_app(
                       engine)
     app.layout = layout.shell
     register(app, board)
+    register_moves(app.server, board, app.config.routes_pathname_prefix)
     for i, (name, module, _error) in enumerate(modules):
         if module is None:
             continue
