@@ -252,8 +252,7 @@ class Dashboard:
         levers = self.lever_values(names, values, model_data)
         method = method if method in METHODS else "euler"
         charts, new_shape, cached = self.update_charts(levers, method, picked, mode, overlays, model_data, shape)
-        drawn = {"levers": levers, "method": method, "cached": cached,
-                 "revision": new_shape["revision"] if isinstance(new_shape, dict) else ""}
+        drawn = drawn_scenario(levers, method, cached, new_shape)
         if isinstance(charts, dict):
             return {"lines": {**charts, **drawn}, "shape": new_shape}
         if charts is dash.no_update:
@@ -426,6 +425,13 @@ def current_lines(model: Model, variables: Sequence[str], current: Any, baseline
     return {"charts": charts}
 
 
+def drawn_scenario(levers: Mapping[str, float], method: str, cached: bool, shape: Any) -> dict[str, Any]:
+    """What the chart-lines store says about the charts: the scenario (levers, method), whether its
+    run came from the cache, and the charts' revision (``""`` when the run failed)."""
+    return {"levers": dict(levers), "method": method, "cached": cached,
+            "revision": shape["revision"] if isinstance(shape, dict) else ""}
+
+
 def chart_lines(model: Model, variable: str, runs: Mapping[str, Any], baseline: Any, mode: str) -> list:
     """Every line ``variable``'s chart draws (baseline and runs), as arrays, for its y range."""
     frames = [baseline, *runs.values()]
@@ -557,10 +563,8 @@ def register(app: dash.Dash, board: Dashboard) -> None:
         levers = board.lever_values([i["name"] for i in ids], values, model_data)
         method = method if method in METHODS else "euler"
         charts, new_shape, cached = board.update_charts(levers, method, picked, mode, overlays, model_data)
-        # The lines store also says which scenario this is, for _status (even when it failed).
-        drawn = {"levers": levers, "method": method, "cached": cached,
-                 "revision": new_shape["revision"] if isinstance(new_shape, dict) else ""}
-        return charts, {"charts": {}, **drawn}, new_shape
+        # The lines store says which scenario the charts show, for _status (even when it failed).
+        return charts, {"charts": {}, **drawn_scenario(levers, method, cached, new_shape)}, new_shape
 
     # Right after the charts are drawn, in a second small request: the summary cards, run time
     # and banner of the scenario drawn, the levers and method stores (read by saving, exports
