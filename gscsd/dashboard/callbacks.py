@@ -288,7 +288,8 @@ class Dashboard:
             banner.append(html.Div(str(exc), className="banner error", role="alert"))
             return [], "run failed", banner
         seconds = float(current.attrs.get("seconds", 0.0))
-        info = f"last run {seconds:.2f} s · {current.attrs.get('engine', '')} · {method}"
+        took = f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"  # a fast run is not "0.00 s"
+        info = f"last run {took} · {current.attrs.get('engine', '')} · {method}"
         if cached:
             info += " · cached"
         table = compare(model, current, baseline, [float(baseline.index[-1])], model.key_outputs)
