@@ -246,8 +246,9 @@ class Dashboard:
             and ``revision``, for :meth:`status`) and the new chart shape; or
             ``{"rebuild": True}`` when the charts on the page no longer fit
             (the model file changed, or what they show): the page then asks
-            for new charts; or ``{"failed": True, "lines": ...}`` when the
-            scenario cannot run (:meth:`status` says why).
+            for new charts; or ``{"failed": True, "lines": ...}`` (the
+            scenario only, :func:`drawn_scenario`) when it cannot run
+            (:meth:`status` says why).
         """
         levers = self.lever_values(names, values, model_data)
         method = method if method in METHODS else "euler"
@@ -256,7 +257,7 @@ class Dashboard:
         if isinstance(charts, dict):
             return {"lines": {**charts, **drawn}, "shape": new_shape}
         if charts is dash.no_update:
-            return {"failed": True, "lines": {"charts": {}, **drawn}}
+            return {"failed": True, "lines": drawn}
         return {"rebuild": True}
 
     def status(self, levers: Mapping[str, float] | None, method: str | None,
@@ -565,7 +566,7 @@ def register(app: dash.Dash, board: Dashboard) -> None:
         method = method if method in METHODS else "euler"
         charts, new_shape, cached = board.update_charts(levers, method, picked, mode, overlays, model_data)
         # The lines store says which scenario the charts show, for _status (even when it failed).
-        return charts, {"charts": {}, **drawn_scenario(levers, method, cached, new_shape)}, new_shape
+        return charts, drawn_scenario(levers, method, cached, new_shape), new_shape
 
     # Right after the charts are drawn, in a second small request: the summary cards, run time
     # and banner of the scenario drawn, the levers and method stores (read by saving, exports

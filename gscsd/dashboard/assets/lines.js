@@ -100,6 +100,11 @@
 
     let sent = 0;  // number of the latest move sent: only its answer is drawn
 
+    function scenario(lines) {
+        // The chart-lines store's content (callbacks.drawn_scenario): the lines themselves stay out.
+        return {levers: lines.levers, method: lines.method, cached: lines.cached, revision: lines.revision};
+    }
+
     function answered(number, answer) {
         if (number !== sent || !answer) { return; }  // a later move has been sent: its answer counts
         const setProps = window.dash_clientside.set_props;
@@ -108,7 +113,7 @@
             return;
         }
         if (answer.failed) {  // the scenario cannot run: the status callback shows why
-            setProps("chart-lines", {data: answer.lines});
+            setProps("chart-lines", {data: scenario(answer.lines)});
             return;
         }
         const cell = document.querySelector(".chart-cell");
@@ -118,7 +123,7 @@
         drawLines(answer.lines);
         if (answer.shape) { setProps("chart-shape", {data: answer.shape}); }
         // What is drawn, for the summary, run time, URL and stores (the status callback).
-        setProps("chart-lines", {data: Object.assign({}, answer.lines, {charts: {}})});
+        setProps("chart-lines", {data: scenario(answer.lines)});
     }
 
     window.dash_clientside = Object.assign({}, window.dash_clientside);
