@@ -8,7 +8,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST   ?= 127.0.0.1
 PORT   ?= 8050
 
-.PHONY: run test test-fast check bench report clean
+.PHONY: run test test-fast lint check bench report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,14 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/python app.py --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev /usr/bin/chromium
+# Lint and import order first (seconds): a ruff finding fails `make test` like a failing test.
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+test: lint /usr/bin/chromium
 	$(BIN)/python -m pytest
 
-test-fast: $(VENV)/.installed-dev
+test-fast: lint
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
 check: $(VENV)/.installed

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from perfdoc import machine, stamp, update_section  # noqa: E402
+from perfdoc import machine, stamp, update_section
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,8 +42,7 @@ def main() -> int:
     import pandas as pd
 
     import gscsd
-    from gscsd.analysis import DaskExecutor, LocalExecutor, parse_output, problem_from_model
-    from gscsd.analysis import sensitivity, uncertainty
+    from gscsd.analysis import DaskExecutor, LocalExecutor, parse_output, problem_from_model, sensitivity, uncertainty
 
     load = os.getloadavg()[0]
     model = gscsd.load_model(ROOT / "models" / "gsc.mdl")
@@ -74,19 +73,23 @@ def main() -> int:
     pd.testing.assert_frame_equal(local[2].table, remote[2].table)
 
     rows = []
-    for label, (_, band_s, _, sobol_s) in (("this process", local), (f"Dask LocalCluster, {args.workers} workers", remote)):
+    where = (("this process", local), (f"Dask LocalCluster, {args.workers} workers", remote))
+    for label, (_, band_s, _, sobol_s) in where:
         rows.append(f"| uncertainty, {args.samples:,} runs | {label} | {band_s:.2f} | {args.samples / band_s:,.0f} |")
         rows.append(f"| Sobol', {sobol_runs:,} runs | {label} | {sobol_s:.2f} | {sobol_runs / sobol_s:,.0f} |")
     top = local[2].table.sort_values("ST", ascending=False).iloc[0]
+    command = (f".venv/bin/python bench/bench_analysis.py --samples {args.samples} --sobol {args.sobol}"
+               f" --workers {args.workers}")
     markdown = f"""## Analyses (uncertainty, Sobol') locally and on Dask
 
 Measured {stamp()} on {machine()}, engine `{engine}` (the default `auto`); load average
 {load:.1f} at the start (the machine is shared, so figures vary by a factor of about two between runs).
-Command: `.venv/bin/python bench/bench_analysis.py --samples {args.samples} --sobol {args.sobol} --workers {args.workers}`
+Command: `{command}`
 
 Every lever of `models/gsc.mdl` varied ({problem.num_vars} levers, uniform over their ranges). Uncertainty: Latin
-hypercube, bands of the {len(model.key_outputs)} key outputs. Sobol': {args.sobol} base samples x ({problem.num_vars} + 2),
-indices of GSC Index@2060 with 999 bootstrap resamples. Wall time includes sampling and analysis.
+hypercube, bands of the {len(model.key_outputs)} key outputs. Sobol': {args.sobol} base samples x
+({problem.num_vars} + 2), indices of GSC Index@2060 with 999 bootstrap resamples. Wall time includes sampling and
+analysis.
 
 | analysis | where | wall s | runs/s |
 |---|---|---:|---:|

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from perfdoc import machine, median_ms, stamp, update_section  # noqa: E402
+from perfdoc import machine, median_ms, stamp, update_section
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,11 +95,13 @@ def main() -> int:
     pysd_estimate_s = gsc[2] / 1000 * args.batch
 
     table = "\n".join(f"| {what} | {fast:,.2f} | {pysd:,.1f} | {pysd / fast:,.0f}x |" for what, fast, pysd in rows)
+    command = (f".venv/bin/python bench/bench_engine.py --repeat {args.repeat} --pysd-repeat {args.pysd_repeat}"
+               f" --batch {args.batch}")
     markdown = f"""## Fast engine against PySD
 
 Measured {stamp()} on {machine()}; load average {load_before:.1f} at the start and {os.getloadavg()[0]:.1f} at
 the end (other work shares the 2 cores; figures scale with it).
-Command: `.venv/bin/python bench/bench_engine.py --repeat {args.repeat} --pysd-repeat {args.pysd_repeat} --batch {args.batch}`
+Command: `{command}`
 
 | what | fast median ms | PySD median ms | ratio |
 |---|---:|---:|---:|

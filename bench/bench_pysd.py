@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from perfdoc import machine, median_ms, stamp, update_section  # noqa: E402
+from perfdoc import machine, median_ms, stamp, update_section
 
 
 def timed(function, repeat: int) -> list[float]:

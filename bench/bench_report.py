@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from perfdoc import machine, median_ms, stamp, update_section  # noqa: E402
+from perfdoc import machine, median_ms, stamp, update_section
 
 SCENARIOS = ("models/scenarios/green-push.json", "models/scenarios/talent-and-collaboration.json")
 
@@ -36,7 +36,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="models/gsc.mdl")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--engine", default="auto", help="simulation engine of the runs (default auto, as `gscsd report`)")
+    parser.add_argument("--engine", default="auto",
+                        help="simulation engine of the runs (default auto, as `gscsd report`)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md alone")
     args = parser.parse_args()
 

@@ -132,7 +132,8 @@ def decode(model: Model, query: str | None) -> Decoded:
             value = math.nan
         if not math.isfinite(value):
             messages.append(
-                f"URL: lever '{lever.name}' needs a number, got {text!r}; using its default {format_value(lever.default)}"
+                f"URL: lever '{lever.name}' needs a number, got {text!r}; "
+                f"using its default {format_value(lever.default)}"
             )
             continue
         try:

@@ -304,7 +304,8 @@ def _parse_view(name: str, lines: list[str]) -> View:
                 ident, x, y = _int(fields[1]), float(fields[3]), float(fields[4])
                 w, h, shape, bits = float(fields[5]), float(fields[6]), _int(fields[7]), _int(fields[8])
                 hidden = _int(fields[9]) > 0
-                common = dict(x=x, y=y, width=2 * w, height=2 * h, shape=shape, bits=bits, hidden=hidden)
+                common = {"x": x, "y": y, "width": 2 * w, "height": 2 * h, "shape": shape, "bits": bits,
+                          "hidden": hidden}
                 if code == "10":
                     text = _unquote(fields[2])
                     if shape & _SHAPE_ATTACHED and pending_valve is not None:

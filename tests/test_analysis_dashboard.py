@@ -10,9 +10,9 @@ import time
 import pandas as pd
 import pytest
 
+from gscsd.analysis.executor import Cancelled
 from gscsd.analysis.figures import sobol_figure, tornado_figure
 from gscsd.analysis.jobs import JobRunner
-from gscsd.analysis.executor import Cancelled
 from gscsd.errors import InputError
 
 from .browser import artifact, browser, serve  # noqa: F401
@@ -142,7 +142,8 @@ def test_uncertainty_tab_draws_bands_and_sliders_stay_live(site):
     set_number(page, "#uncertainty-samples", 20)
     page.click("#uncertainty-run")
     page.wait_for_selector("#uncertainty-graph .js-plotly-plot")
-    names = page.evaluate("() => document.querySelector('#uncertainty-graph .js-plotly-plot')._fullData.map(t => t.name)")
+    names = page.evaluate(
+        "() => document.querySelector('#uncertainty-graph .js-plotly-plot')._fullData.map(t => t.name)")
     assert names[:3] == ["5-95%", "25-75%", "median"] and "Current scenario" in names
     assert "done, 20 runs" in page.locator("#uncertainty-status").inner_text()
     assert page.locator("#uncertainty-progress").get_attribute("value") == "20"

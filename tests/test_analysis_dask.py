@@ -14,12 +14,21 @@ import pandas as pd
 import pytest
 
 import gscsd
-from gscsd.analysis import DaskExecutor, LocalExecutor, get_executor, parse_output, problem_from_model
-from gscsd.analysis import calibrate, optimize, sensitivity, uncertainty
+from gscsd.analysis import (
+    DaskExecutor,
+    LocalExecutor,
+    calibrate,
+    get_executor,
+    optimize,
+    parse_output,
+    problem_from_model,
+    sensitivity,
+    uncertainty,
+)
 from gscsd.errors import InputError
 
-from .test_analysis_library import CONTROL, LOGISTIC
 from .conftest import write_mdl
+from .test_analysis_library import CONTROL, LOGISTIC
 
 distributed = pytest.importorskip("distributed")
 

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 import gscsd
-from gscsd.analysis import parse_constraint, parse_output, problem_from_model
-from gscsd.analysis import calibrate, optimize, uncertainty
+from gscsd.analysis import calibrate, optimize, parse_constraint, parse_output, problem_from_model, uncertainty
 from gscsd.errors import InputError
 from gscsd.history import fit
 

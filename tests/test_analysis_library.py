@@ -15,11 +15,14 @@ from gscsd.analysis import (
     Constraint,
     LocalExecutor,
     Problem,
+    calibrate,
+    optimize,
     parse_constraint,
     parse_output,
     problem_from_model,
+    sensitivity,
+    uncertainty,
 )
-from gscsd.analysis import calibrate, optimize, sensitivity, uncertainty
 from gscsd.errors import InputError, OutOfRangeError, UnknownNameError
 
 from .conftest import write_mdl

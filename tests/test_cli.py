@@ -21,7 +21,8 @@ pytestmark = needs_corpus
 def gscsd(*args: str, cwd=None) -> subprocess.CompletedProcess:
     """Run the real command in a subprocess (as a user would)."""
     return subprocess.run(
-        [sys.executable, "-m", "gscsd", *args], capture_output=True, text=True, cwd=cwd, env=os.environ.copy(), timeout=300
+        [sys.executable, "-m", "gscsd", *args],
+        capture_output=True, text=True, cwd=cwd, env=os.environ.copy(), timeout=300,
     )
 
 
@@ -71,14 +72,16 @@ def test_scenario_file_with_set_on_top(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["run", str(TEACUP), "--set", "Room Temprature=60"], 2, r"^gscsd: error: unknown lever 'Room Temprature' in teacup.mdl; did you mean 'Room Temperature'\?$"),
+        (["run", str(TEACUP), "--set", "Room Temprature=60"], 2,
+         r"^gscsd: error: unknown lever 'Room Temprature' in teacup.mdl; did you mean 'Room Temperature'\?$"),
         (["run", str(TEACUP), "--set", "Room Temperature=-999"], 2, r"outside its range \[-459.67, \?\]"),
         (["run", str(TEACUP), "--set", "Room Temperature=warm"], 2, r"--set Room Temperature: 'warm' is not a number"),
         (["run", str(TEACUP), "--set", "oops"], 2, r"--set needs NAME=VALUE"),
         (["run", str(TEACUP), "--out", "x.xlsx"], 2, r"use a .csv or .nc file name"),
         (["run", str(TEACUP), "--scenario", "missing.json"], 2, r"cannot read scenario file missing.json"),
         (["levers", "missing.mdl"], 2, r"model file not found: missing.mdl"),
-        (["run", str(TEACUP), "--set", "Characteristic Time=0"], 1, r"teacup.mdl: 'Heat Loss to Room' becomes inf at time 0"),
+        (["run", str(TEACUP), "--set", "Characteristic Time=0"], 1,
+         r"teacup.mdl: 'Heat Loss to Room' becomes inf at time 0"),
         (["run", str(TEACUP), "--engine", "pysd", "--set", "Characteristic Time=0"], 1, r"teacup.mdl: PySD run failed"),
     ],
 )

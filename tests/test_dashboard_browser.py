@@ -132,7 +132,8 @@ def test_charts_out_of_view_new_ranges_and_the_summary_follow_a_move(site):
             const d = p._fullData.find(t => t.name.startsWith('Current'));
             return d && d.y[d.y.length - 1] !== old;
         })""", arg=[[v, y] for v, y in before.items()])
-        page.wait_for_function("(old) => document.querySelector(\".card[data-variable='Size'] .card-value\").innerText !== old",
+        page.wait_for_function(
+            "(old) => document.querySelector(\".card[data-variable='Size'] .card-value\").innerText !== old",
                                arg=card_before)
         assert all(last_y(page, v) > y for v, y in before.items())  # bigger, greener, more knowledge
         axis = page.evaluate(f"() => {_PLOT.format('Size')}._fullLayout.yaxis.range")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import math
 import random
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -146,9 +146,12 @@ first = INITIAL(input * 2) ~ Dmnl ~ |
 active = ACTIVE INITIAL(d1 * 2, 7) ~ Dmnl ~ |
 table( (0,0),(5,10),(10,0) ) ~ Dmnl ~ |
 shaped = table(Time) + WITH LOOKUP(Time, ((0, 1), (10, 3))) ~ Dmnl ~ |
-maths = MIN(input, 9) + MAX(input, 9) + ABS(-input) + EXP(0.1) + LN(input) + LOG(input, 10) + SQRT(input) + INTEGER(input / 3) + MODULO(input, 4) + XIDZ(input, 0, 3) + ZIDZ(input, 0) + SIN(input) + IF THEN ELSE(input > 6 :AND: Time < 8, 1, 0) ~ Dmnl ~ |
+maths = MIN(input, 9) + MAX(input, 9) + ABS(-input) + EXP(0.1) + LN(input) + LOG(input, 10) + SQRT(input)
+    + INTEGER(input / 3) + MODULO(input, 4) + XIDZ(input, 0, 3) + ZIDZ(input, 0) + SIN(input)
+    + IF THEN ELSE(input > 6 :AND: Time < 8, 1, 0) ~ Dmnl ~ |
 nested = 1 + SMOOTH(input, 2) * DELAY3(input, delay time) ~ Dmnl ~ |
-stock = INTEG(d1 + d3 + dn + df + s1 + s3 + sn + tr + fc + sample + first + active + shaped + maths + nested, 0) ~ Dmnl ~ |
+stock = INTEG(d1 + d3 + dn + df + s1 + s3 + sn + tr + fc + sample + first + active + shaped + maths
+    + nested, 0) ~ Dmnl ~ |
 """)
     model = gscsd.load_model(path)
     assert unsupported_reasons(model) == []

@@ -24,7 +24,8 @@ SUBSCRIPTS = {
     "Capability": (
         "Marketing", "Product RD", "Systemic Scheme Design", "Manufacturing and Procurement", "Engineering Service",
     ),
-    "Business": ("Technology Transfer", "Product Distribution", "System Integration", "Contracting", "Consulting Service"),
+    "Business": ("Technology Transfer", "Product Distribution", "System Integration", "Contracting",
+                 "Consulting Service"),
 }
 KEY_OUTPUTS = {
     "GSC Index", "City Greenness", "City Smartness", "Talent", "Innovation Capital", "Total Knowledge",

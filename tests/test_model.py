@@ -98,5 +98,6 @@ def test_syntax_error_names_file_and_line(tmp_path):
 
 def test_unsupported_function_is_named(tmp_path):
     path = write_mdl(tmp_path, "unsupported.mdl", "a = 1 ~ Dmnl ~ fine |\n\nb = FROBNICATE(a) ~ Dmnl ~ x |")
-    with pytest.raises(UnsupportedFunctionError, match=r"unsupported.mdl:4: Vensim function FROBNICATE is not supported"):
+    message = r"unsupported.mdl:4: Vensim function FROBNICATE is not supported"
+    with pytest.raises(UnsupportedFunctionError, match=message):
         gscsd.load_model(path)

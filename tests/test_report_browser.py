@@ -21,7 +21,8 @@ def test_report_renders_offline(browser, teacup, tmp_path):  # noqa: F811
     median = 180 - 3.5 * times
     bands = pd.DataFrame({"variable": "Teacup Temperature", "time": times, "p5": median - 12, "p25": median - 5,
                           "p50": median, "p75": median + 5, "p95": median + 12})
-    scenarios = [gscsd.Scenario(INJECTION, {"Room Temperature": 90}), gscsd.Scenario("Quick", {"Characteristic Time": 5})]
+    scenarios = [gscsd.Scenario(INJECTION, {"Room Temperature": 90}),
+                 gscsd.Scenario("Quick", {"Characteristic Time": 5})]
     path = tmp_path / "report.html"
     path.write_text(build_report(teacup, scenarios, uncertainty=bands), encoding="utf-8")
 

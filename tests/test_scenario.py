@@ -10,7 +10,8 @@ from gscsd import OutOfRangeError, Scenario, ScenarioFileError, UnknownNameError
 
 
 def test_unknown_lever_lists_close_names(teacup):
-    with pytest.raises(UnknownNameError, match=r"unknown lever 'Room Temprature' in teacup.mdl; did you mean 'Room Temperature'\?"):
+    message = r"unknown lever 'Room Temprature' in teacup.mdl; did you mean 'Room Temperature'\?"
+    with pytest.raises(UnknownNameError, match=message):
         Scenario(levers={"Room Temprature": 60}).validated(teacup)
 
 
@@ -20,7 +21,8 @@ def test_unknown_lever_without_close_name_lists_all_levers(teacup):
 
 
 def test_value_outside_range_gives_the_range(teacup):
-    with pytest.raises(OutOfRangeError, match=r"'Room Temperature' = -500 is outside its range \[-459.67, \?\] Degrees Fahrenheit"):
+    message = r"'Room Temperature' = -500 is outside its range \[-459.67, \?\] Degrees Fahrenheit"
+    with pytest.raises(OutOfRangeError, match=message):
         Scenario(levers={"Room Temperature": -500}).validated(teacup)
 
 

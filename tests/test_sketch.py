@@ -129,7 +129,8 @@ def test_the_whole_corpus_parses():
 def test_notes_for_missing_or_empty_sketches():
     assert Sketch().missing_note("a.mdl") == (
         "No diagram in this file: a.mdl has no sketch (stock-and-flow view) section.")
-    empty = parse_sketch("x = 1 ~ ~ |\n\\\\\\---/// Sketch information\nV300  Do not\n*Overview\n$192,0\n///---\\\\\\\n")
+    empty = parse_sketch(
+        "x = 1 ~ ~ |\n\\\\\\---/// Sketch information\nV300  Do not\n*Overview\n$192,0\n///---\\\\\\\n")
     assert empty.names == ["Overview"] and not empty
     assert "views (Overview) but nothing is drawn" in empty.missing_note("gsc.mdl")
 

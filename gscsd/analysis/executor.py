@@ -444,7 +444,8 @@ class DaskExecutor(_Executor):
         try:
             from distributed import Client, LocalCluster
         except ImportError:  # pragma: no cover - distributed is a declared dependency
-            raise InputError("running on a Dask cluster needs dask.distributed: pip install 'dask[distributed]'") from None
+            raise InputError(
+                "running on a Dask cluster needs dask.distributed: pip install 'dask[distributed]'") from None
         address = self.address or ""
         try:
             if address == "local" or address.startswith("local:"):
@@ -558,7 +559,8 @@ def evaluate(
 
     X = np.atleast_2d(np.asarray(X, dtype=float))
     if isinstance(target, Model):
-        task: Callable[[np.ndarray], ChunkResult] = model_task(target, problem, base=base, series=series, outputs=outputs)
+        task: Callable[[np.ndarray], ChunkResult] = model_task(target, problem, base=base, series=series,
+                                                               outputs=outputs)
     elif callable(target):
         task = FunctionTask(target)
     else:

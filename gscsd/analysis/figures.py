@@ -35,7 +35,8 @@ def tornado_figure(table: pd.DataFrame, output: str, units: str = "", height: in
         figure.add_trace(go.Bar(
             y=labels, x=ordered[column] - base, base=base, orientation="h", name=name, marker_color=colour,
             customdata=ordered[[bound, column]].to_numpy(),
-            hovertemplate="%{y} = %{customdata[0]:.4g}<br>output %{customdata[1]:.4g} " + units + f"<extra>{name}</extra>",
+            hovertemplate=("%{y} = %{customdata[0]:.4g}<br>output %{customdata[1]:.4g} " + units
+                           + f"<extra>{name}</extra>"),
         ))
     figure.add_vline(x=base, line={"color": "#444", "dash": "dot"})
     figure.update_layout(

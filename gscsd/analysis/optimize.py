@@ -13,7 +13,8 @@ Every evaluated point is cached, so the objective and the constraints of one
 point cost one run.
 
 >>> result = optimize(model, problem, parse_output(model, "GSC Index@2060"), maximize=True,
-...                   constraints=[parse_constraint(model, "Talent Programme Budget + Government Research Funding <= 150")])
+...                   constraints=[parse_constraint(
+...                       model, "Talent Programme Budget + Government Research Funding <= 150")])
 >>> result.scenario.save("best.json")
 """
 
@@ -265,10 +266,12 @@ def optimize(
     checks = []
     for c in constraints:
         if c.is_linear:
-            value = float(sum(w * (dict(zip(problem.names, best)).get(n, lever_base.get(n, 0.0))) for n, w in c.weights.items()))
+            chosen = dict(zip(problem.names, best))
+            value = float(sum(w * chosen.get(n, lever_base.get(n, 0.0)) for n, w in c.weights.items()))
         else:
             value = float(row[column[id(c)]])
-        checks.append(ConstraintCheck(c.label, value, c.op, c.bound, bool(c.slack(value) >= -1e-9 * (1 + abs(c.bound)))))
+        satisfied = bool(c.slack(value) >= -1e-9 * (1 + abs(c.bound)))
+        checks.append(ConstraintCheck(c.label, value, c.op, c.bound, satisfied))
     values = dict(zip(problem.names, map(float, best)))
     label = objective.label if objective is not None else "f(x)"
     scenario = _scenario(target, values, base, maximize, label, float(row[0])) if is_model else None
@@ -343,7 +346,8 @@ def _polish(cache, x0, bounds, sign, nonlinear, column, A, lin_lo, lin_hi) -> np
     if A is not None:
         for row, lo, hi in zip(A, lin_lo, lin_hi):
             if np.isfinite(hi):
-                cons.append({"type": "ineq", "fun": lambda x, r=row, b=hi: float(b - r @ x), "jac": lambda x, r=row: -r})
+                cons.append({"type": "ineq", "fun": lambda x, r=row, b=hi: float(b - r @ x),
+                             "jac": lambda x, r=row: -r})
             if np.isfinite(lo):
                 cons.append({"type": "ineq", "fun": lambda x, r=row, b=lo: float(r @ x - b), "jac": lambda x, r=row: r})
     if not np.isfinite(cache(x0[None, :])[0]).all():

@@ -81,7 +81,8 @@ class Output:
         return np.array([np.interp(when, times, row) for row in values])
 
 
-def parse_output(model: Model, text: str, year: float | None = None, horizon: tuple[float, float] | None = None) -> Output:
+def parse_output(model: Model, text: str, year: float | None = None,
+                 horizon: tuple[float, float] | None = None) -> Output:
     """Parse an output spec (see the module docstring) and check it against ``model``.
 
     Parameters
@@ -219,7 +220,8 @@ def _lever_sum(model: Model, left: str, text: str) -> dict[str, float] | None:
             if len(body.split("+")) == 1:
                 # A bare variable name: say how to name a time rather than "not a lever".
                 model.variable(match["name"])
-                raise InputError(f"constraint '{text}': give the time of the output, e.g. '{match['name'].strip()}@2060'")
+                example = f"{match['name'].strip()}@2060"
+                raise InputError(f"constraint '{text}': give the time of the output, e.g. '{example}'") from None
             raise
         weights[lever.name] = weights.get(lever.name, 0.0) + float(match["coef"] or 1)
     return weights

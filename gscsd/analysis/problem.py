@@ -135,7 +135,8 @@ class Problem:
             if not low < high:
                 raise InputError(f"factor '{name}': low {low:g} must be below high {high:g}")
             centre = (low + high) / 2 if base is None or name not in base else float(base[name])
-            factors.append(Factor(name, low, high, centre, stats.uniform(low, high - low), f"uniform({low:g}, {high:g})"))
+            factors.append(Factor(name, low, high, centre, stats.uniform(low, high - low),
+                                  f"uniform({low:g}, {high:g})"))
         return cls(tuple(factors))
 
 
@@ -223,7 +224,8 @@ def parse_factor(model: Model, spec: str, base: Mapping[str, float]) -> Factor:
         inside(mean)
         a, b = (low - mean) / sd, (high - mean) / sd
         dist = stats.truncnorm(a, b, loc=mean, scale=sd)
-        return Factor(lever.name, low, high, mean, dist, f"normal({mean:g}, {sd:g}) in [{low:g}, {high:g}]", lever.units,
+        return Factor(lever.name, low, high, mean, dist, f"normal({mean:g}, {sd:g}) in [{low:g}, {high:g}]",
+                      lever.units,
                       role)
     raise InputError(f"--vary {spec!r}: unknown distribution '{kind}'; use uniform, triangular or normal")
 

@@ -26,7 +26,8 @@ def add_common(parser: argparse.ArgumentParser, seed: bool = True) -> None:
         parser.add_argument("--seed", type=int, default=0, help="random seed; same seed, same numbers (default 0)")
     where = parser.add_argument_group("where runs happen")
     where.add_argument("--scheduler", metavar="ADDRESS",
-                       help=f"Dask scheduler tcp://HOST:PORT (or local[:N] for a local cluster); default ${SCHEDULER_ENV}")
+                       help=f"Dask scheduler tcp://HOST:PORT (or local[:N] for a local cluster); "
+                            f"default ${SCHEDULER_ENV}")
     where.add_argument("--workers", type=int, metavar="N", help="local worker processes (default 1: this process)")
     where.add_argument("--chunk-size", type=int, metavar="N", help="scenarios per task (default: automatic)")
     bar = parser.add_mutually_exclusive_group()

@@ -48,7 +48,8 @@ def main(args: argparse.Namespace) -> int:
     level = f"{args.confidence:.0%}"
     print(f"{model.name}: least-squares fit to {args.data.name}, {result.runs} runs, "
           f"{result.dof} degrees of freedom{'' if result.success else ' (did not converge: ' + result.message + ')'}")
-    rows = [(display(r.parameter), number(r.estimate), number(r.std_error), f"[{number(r.ci_low)}, {number(r.ci_high)}]",
+    rows = [(display(r.parameter), number(r.estimate), number(r.std_error),
+             f"[{number(r.ci_low)}, {number(r.ci_high)}]",
              number(r.initial), r.units) for r in result.estimates.itertuples()]
     print(format_table(("parameter", "estimate", "std error", f"{level} CI", "start", "units"), rows))
     rows = [(s.variable, s.n, number(s.mape), number(s.r2), number(s.rmse), number(s.theil_um), number(s.theil_us),

@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--popsize", type=int, default=8, help="population per lever (default 8)")
     parser.add_argument("--maxiter", type=int, default=20, help="generations at most (default 20)")
     parser.add_argument("--tol", type=float, default=0.01,
-                        help="stop when the population's objective spread is below this fraction of its mean (default 0.01)")
+                        help="stop when the population's objective spread is below this fraction of its mean "
+                             "(default 0.01)")
     parser.add_argument("--no-polish", dest="polish", action="store_false", help="skip the local SLSQP polish")
     parser.add_argument("--out", type=Path, metavar="FILE", help="save the optimal scenario as JSON")
     parser.add_argument("--name", help="name of the saved scenario")
@@ -63,7 +64,8 @@ def main(args: argparse.Namespace) -> int:
     with executor_from(args) as executor, progress_bar(args, "optimize") as bar:
         result = optimization.optimize(model, problem, objective, maximize=args.maximize is not None,
                                        constraints=constraints, base=base, seed=args.seed, popsize=args.popsize,
-                                       maxiter=args.maxiter, tol=args.tol, polish=args.polish, executor=executor, progress=bar)
+                                       maxiter=args.maxiter, tol=args.tol, polish=args.polish, executor=executor,
+                                       progress=bar)
     scenario = result.scenario
     if args.name:
         from dataclasses import replace
@@ -73,7 +75,8 @@ def main(args: argparse.Namespace) -> int:
     units = model.variable(objective.variable).units
     print(f"{model.name}: {direction} {objective.label} ({units}) over {problem.num_vars} lever(s), "
           f"{result.runs} runs, seed {args.seed}")
-    rows = [(display(f.name), number(f.base), number(result.values[f.name]), f"[{number(f.low)}, {number(f.high)}]", f.units)
+    rows = [(display(f.name), number(f.base), number(result.values[f.name]),
+             f"[{number(f.low)}, {number(f.high)}]", f.units)
             for f in problem.factors]
     print(format_table(("lever", "baseline", "optimum", "range", "units"), rows))
     print(f"objective: {number(result.baseline)} -> {number(result.objective)} {units}")

@@ -60,7 +60,8 @@ def main(args: argparse.Namespace) -> int:
     units = model.variable(output.variable).units
     print(f"{model.name}: {args.method} sensitivity of {output.label} ({units}), {result.runs} runs")
     if args.method == "tornado":
-        rows = [(display(r.factor), number(r.low), number(r.high), number(r.output_low), number(r.output_high), number(r.swing))
+        rows = [(display(r.factor), number(r.low), number(r.high), number(r.output_low), number(r.output_high),
+                 number(r.swing))
                 for r in table.itertuples()]
         print(f"base value {number(table['base_output'].iloc[0])}")
         print(format_table(("lever", "low", "high", "output at low", "output at high", "swing"), rows))

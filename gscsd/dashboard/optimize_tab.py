@@ -87,7 +87,8 @@ def render(job):
     lines = [html.P(f"{result.objective_label}: {display_number(result.baseline)} → {display_number(result.objective)} "
                     f"({result.runs} runs)", id=f"{PREFIX}-summary")]
     for check in result.constraints:
-        lines.append(html.P(f"{check.label}: {display_number(check.value)} ({'ok' if check.satisfied else 'violated'})"))
+        verdict = "ok" if check.satisfied else "violated"
+        lines.append(html.P(f"{check.label}: {display_number(check.value)} ({verdict})"))
     if not result.feasible:
         lines.append(html.P("No feasible point found within the lever ranges.", className="banner error"))
     return [html.Table(rows, className="analysis-table"), *lines]

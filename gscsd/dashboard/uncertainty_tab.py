@@ -78,7 +78,8 @@ def render(job, variable):
 def register_callbacks(app):
     register_job(
         app, PREFIX, start=start,
-        states=[State(f"{PREFIX}-vary", "value"), State(f"{PREFIX}-samples", "value"), State(f"{PREFIX}-seed", "value")],
+        states=[State(f"{PREFIX}-vary", "value"), State(f"{PREFIX}-samples", "value"),
+                State(f"{PREFIX}-seed", "value")],
         render=render, render_output=Output(f"{PREFIX}-result", "children"),
         render_inputs=[Input(f"{PREFIX}-variable", "value")],
     )

@@ -31,7 +31,8 @@ class PySDEngine:
         import pysd
 
         if request.method != "euler":
-            raise InputError(f"method '{request.method}' is not available with the PySD engine, which integrates with euler")
+            raise InputError(
+                f"method '{request.method}' is not available with the PySD engine, which integrates with euler")
 
         params = {model.variable(name).py_name: value for name, value in request.params.items()}
         columns = list(request.variables) if request.variables is not None else None

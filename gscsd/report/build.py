@@ -81,7 +81,7 @@ class ReportData:
     baseline: pd.DataFrame | None
     bands: dict[str, pd.DataFrame] = field(default_factory=dict)
     times: tuple[float, ...] = ()
-    created: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc))
+    created: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(_dt.UTC))
     method: str = "euler"
     engine: str = "pysd"
 
@@ -137,7 +137,7 @@ def prepare(
         seen[scenario.name] = count
         checked.append(replace(scenario, name=f"{scenario.name} ({count})") if count > 1 else scenario)
     bands = normalise_bands(model, uncertainty)
-    created = _dt.datetime.now(_dt.timezone.utc)
+    created = _dt.datetime.now(_dt.UTC)
     base = run(model, Scenario(BASELINE_NAME), method=method, engine=engine) if baseline else None
     runs = {s.name: run(model, s, method=method, engine=engine) for s in checked}
     frames = [*runs.values(), *([base] if base is not None else [])]
@@ -341,7 +341,8 @@ def _levers(data: ReportData) -> str:
             relative = f" ({diff / abs(lever.default) * 100:+.1f}%)" if lever.default and diff else ""
             css = ' class="changed"' if diff else ""
             rows.append(
-                f"<tr{css}><td>{_e(shown(lever.name))}</td><td class='num'>{_number(value)}</td><td>{_e(lever.units)}</td>"
+                f"<tr{css}><td>{_e(shown(lever.name))}</td><td class='num'>{_number(value)}</td>"
+                f"<td>{_e(lever.units)}</td>"
                 f"<td class='num'>{_number(lever.default)}</td>"
                 f"<td class='num'>{'+' if diff > 0 else ''}{_number(diff) if diff else '0'}{relative}</td>"
                 f"<td class='num'>{_number(lever.min)} – {_number(lever.max)}</td></tr>"

@@ -192,7 +192,7 @@ class Builder:
                 source = self.ranges[lhs]
                 if len(source) == len(wanted) and element in source:
                     return wanted[source.index(element)]
-        for lhs, element in ctx.positions:
+        for _lhs, element in ctx.positions:
             if element in wanted:
                 return element
         raise _Skip(f"subscript '{sub}' cannot be matched to the left-hand side")
@@ -504,7 +504,9 @@ class Builder:
                     continue
                 kind = _kind(ast)
                 if kind is None:
-                    reasons.append(f"{element.name}: {_FUNCTION_NAMES.get(type(ast).__name__.replace('Structure', ''), type(ast).__name__)} is not supported by the fast engine")
+                    kind_name = type(ast).__name__
+                    function = _FUNCTION_NAMES.get(kind_name.replace("Structure", ""), kind_name)
+                    reasons.append(f"{element.name}: {function} is not supported by the fast engine")
                     continue
                 for combo, bind, positions in combos:
                     column = element.name if not combo else f"{element.name}[{','.join(combo)}]"
@@ -623,7 +625,8 @@ class Builder:
         elif node.kind == "trend":
             source_init = self.expr(ast.input, init)
             node.state_init = [
-                (f"s{i}_0", f"{source_init} / (1 + {self.expr(ast.initial_trend, init)} * {self.expr(ast.average_time, init)})")
+                (f"s{i}_0",
+                 f"{source_init} / (1 + {self.expr(ast.initial_trend, init)} * {self.expr(ast.average_time, init)})")
             ]
             source, average = self.expr(ast.input, run), self.expr(ast.average_time, run)
             node.run_expr = f"_zidz({source} - s{i}_0, {average} * _abs(s{i}_0))"
@@ -683,8 +686,10 @@ class Builder:
             return float(ast)
         reference = self.clean.get(getattr(ast, "reference", None), getattr(ast, "reference", None))
         if isinstance(ast, ae.ReferenceStructure) and reference in self.by_var:
-            target = self.by_var[reference].get(self._ref_elements(reference, None, _Ctx(node.bind, node.positions, node.sets, "run", False)))
-            if target is not None and target.kind == "const" and isinstance(target.ast, (int, float, np.integer, np.floating)):
+            ctx = _Ctx(node.bind, node.positions, node.sets, "run", False)
+            target = self.by_var[reference].get(self._ref_elements(reference, None, ctx))
+            if (target is not None and target.kind == "const"
+                    and isinstance(target.ast, (int, float, np.integer, np.floating))):
                 return float(target.ast)
         raise _Skip("the order of DELAY N / SMOOTH N must be a number or a constant")
 
@@ -720,7 +725,7 @@ class Builder:
             node = nodes[i]
             deps = set(node.state_init_deps) if node.state_init else set(node.init_deps)
             if node.state_init:
-                deps |= {d for d in node.run_deps}  # its initial value reads these
+                deps |= set(node.run_deps)  # its initial value reads these
             init_graph[i] = deps - static
             pending.extend(deps)
         init_order = _toposort(init_graph, "initial values", self)

@@ -37,8 +37,8 @@ from .runtime import (
     random_normal,
     run_order,
     scalar_lookup,
-    vector_select,
     vector_lookup,
+    vector_select,
 )
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def _load(source: str, helpers: dict) -> Any:
                      _F=np.float64, _RandomStream=RandomStream, _random_normal=random_normal,
                      _random_exponential=random_exponential, _external=external, _vector_select=vector_select)
     code = compile(source, "<gscsd fast engine>", "exec")
-    exec(code, namespace)  # noqa: S102 - our own generated source
+    exec(code, namespace)
     make = scalar_lookup if helpers is SCALAR else vector_lookup
     tables = [external_table(spec) if isinstance(spec, dict) else Table(*spec) for spec in namespace["TABLES"]]
     namespace.update({f"T{i}": make(table) for i, table in enumerate(tables)})
