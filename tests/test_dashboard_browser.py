@@ -134,7 +134,7 @@ def test_charts_out_of_view_new_ranges_and_the_summary_follow_a_move(site):
         })""", arg=[[v, y] for v, y in before.items()])
         page.wait_for_function(
             "(old) => document.querySelector(\".card[data-variable='Size'] .card-value\").innerText !== old",
-                               arg=card_before)
+            arg=card_before)
         assert all(last_y(page, v) > y for v, y in before.items())  # bigger, greener, more knowledge
         axis = page.evaluate(f"() => {_PLOT.format('Size')}._fullLayout.yaxis.range")
         assert axis[1] > top and axis[1] >= last_y(page, "Size")  # the axis grew with the line
