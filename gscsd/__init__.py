@@ -20,6 +20,7 @@ from .errors import (
     UnsupportedFunctionError,
 )
 from .model import Lever, Model, TimeSettings, Variable, load_model
+from .params import ParamFileError, ParamSet, load_params, param_set, param_sets
 from .runner import run, run_batch, to_xarray
 from .scenario import Scenario
 
@@ -32,6 +33,8 @@ __all__ = [
     "Model",
     "ModelError",
     "OutOfRangeError",
+    "ParamFileError",
+    "ParamSet",
     "Scenario",
     "ScenarioFileError",
     "SimulationError",
@@ -41,6 +44,9 @@ __all__ = [
     "UnsupportedFunctionError",
     "Variable",
     "load_model",
+    "load_params",
+    "param_set",
+    "param_sets",
     "run",
     "run_batch",
     "to_xarray",

@@ -15,7 +15,7 @@ The properties come from the ``.mdl`` itself, so every model gets them:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -59,9 +59,12 @@ class CheckResult:
 Runner = Callable[[Model, Scenario], pd.DataFrame]
 
 
-def run_checks(model: Model, runner: Runner | None = None) -> Iterator[CheckResult]:
-    """Run every check on ``model``, yielding results as they come."""
+def run_checks(model: Model, runner: Runner | None = None, params=None) -> Iterator[CheckResult]:
+    """Run every check on ``model`` (under the parameter set ``params``, if any), yielding results as they come."""
     runner = runner or (lambda m, s: run(m, s))
+    if params is not None:
+        inner = runner
+        runner = lambda m, s: inner(m, replace(s, params=params) if s.params is None else s)  # noqa: E731
     yield _bounds(model, runner, Scenario("baseline"))
     for lever in model.levers:
         for label, value in (("min", lever.min), ("max", lever.max)):

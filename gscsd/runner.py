@@ -45,7 +45,9 @@ def request_for(
     names = None
     if variables is not None:
         names = tuple(dict.fromkeys(model.variable(v).name for v in variables))
-    return RunRequest(dict(scenario.levers), start, final, step, saveper, names, method)
+    # The parameter set replaces the .mdl's constants; the levers replace the set's.
+    params = {**scenario.constants(model), **scenario.levers} if scenario.params is not None else dict(scenario.levers)
+    return RunRequest(params, start, final, step, saveper, names, method)
 
 
 def run(

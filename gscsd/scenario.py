@@ -5,7 +5,12 @@ chose to set; levers it does not mention keep their ``.mdl`` values. It is
 plain data, saved as JSON::
 
     {"name": "Green push", "levers": {"Green Share of Construction": 0.7},
-     "final_time": 2050, "notes": "..."}
+     "final_time": 2050, "notes": "...", "params": "hangzhou"}
+
+``params`` names a parameter set beside the model (``models/gsc.hangzhou.cin``,
+see :mod:`gscsd.params`) or holds one inline (``{"name": ..., "values":
+{...}}``); the set's values replace the ``.mdl``'s and the levers replace the
+set's.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, OutOfRangeError, ScenarioFileError
+from .params import SET_NAME, ParamSet, resolve
 
 if TYPE_CHECKING:
     from .model import Model
 
-_FIELDS = {"name", "levers", "start_time", "final_time", "time_step", "notes"}
+_FIELDS = {"name", "levers", "start_time", "final_time", "time_step", "notes", "params"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,10 @@ class Scenario:
         (model time units).
     notes : str
         Free text kept with the scenario.
+    params : str or ParamSet, optional
+        A parameter set applied under the levers: the name of a set beside
+        the model (``"hangzhou"`` for ``models/gsc.hangzhou.cin``) or a
+        :class:`~gscsd.params.ParamSet` (from :func:`gscsd.load_params`).
     """
 
     name: str = "Baseline"
@@ -48,6 +58,7 @@ class Scenario:
     final_time: float | None = None
     time_step: float | None = None
     notes: str = ""
+    params: str | ParamSet | None = None
 
     # -- validation -------------------------------------------------------
     def validated(self, model: Model) -> Scenario:
@@ -59,7 +70,13 @@ class Scenario:
             For a lever the model does not have (the message lists close names).
         OutOfRangeError
             For a value outside the lever's declared range, or bad time settings.
+        ParamFileError
+            For a parameter set that is missing or names what the model cannot take.
         """
+        params = self.params
+        if params is not None:
+            resolved = resolve(model, params)
+            params = params if isinstance(params, str) else resolved
         levers: dict[str, float] = {}
         for name, value in self.levers.items():
             lever = model.lever(name)
@@ -79,21 +96,40 @@ class Scenario:
                 raise OutOfRangeError(
                     f"time step {step:g} must be positive and no longer than the run ({final - start:g})"
                 )
-        return replace(self, levers=levers)
+        return replace(self, levers=levers, params=params)
+
+    def constants(self, model: Model) -> dict[str, float]:
+        """The parameter set's values by Vensim name (empty without a set)."""
+        resolved = resolve(model, self.params)
+        return dict(resolved.values) if resolved is not None else {}
 
     def values(self, model: Model) -> dict[str, float]:
-        """Every lever's value for this scenario: defaults overlaid by ours."""
+        """Every lever's value for this scenario: defaults, overlaid by the parameter set's, then by ours."""
         values = model.defaults()
-        values.update(self.validated(model).levers)
+        validated = self.validated(model)
+        values.update({k: v for k, v in validated.constants(model).items() if k in values})
+        values.update(validated.levers)
         return values
 
     def key(self, model: Model | None = None) -> str:
-        """A stable hash of what determines the results (not the name or notes)."""
+        """A stable hash of what determines the results (not the name or notes).
+
+        A parameter set counts by its values (read again when its file
+        changes), so two scenarios differing only in their set never share
+        cached results.
+        """
         payload = {
             "model": model.hash if model is not None else None,
             "levers": sorted((k, float(v)) for k, v in self.levers.items()),
             "times": [self.start_time, self.final_time, self.time_step],
         }
+        if self.params is not None:
+            if isinstance(self.params, ParamSet):
+                payload["params"] = self.params.key()
+            elif model is not None:
+                payload["params"] = resolve(model, self.params).key()
+            else:
+                payload["params"] = f"set:{self.params}"
         return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:24]
 
     # -- JSON -------------------------------------------------------------
@@ -105,6 +141,10 @@ class Scenario:
                 data[key] = getattr(self, key)
         if self.notes:
             data["notes"] = self.notes
+        if isinstance(self.params, str):
+            data["params"] = self.params
+        elif isinstance(self.params, ParamSet):
+            data["params"] = self.params.to_dict()
         return data
 
     def to_json(self) -> str:
@@ -143,7 +183,8 @@ class Scenario:
         notes = data.get("notes", "")
         if not isinstance(name, str) or not isinstance(notes, str):
             raise ScenarioFileError(f"{source}: 'name' and 'notes' must be text")
-        return cls(name=name, levers=parsed, notes=notes, **times)
+        params = _params(data.get("params"), source)
+        return cls(name=name, levers=parsed, notes=notes, params=params, **times)
 
     @classmethod
     def from_json(cls, text: str, source: str = "scenario") -> Scenario:
@@ -165,6 +206,31 @@ class Scenario:
         except UnicodeDecodeError:
             raise ScenarioFileError(f"scenario file {path} is not UTF-8 text") from None
         return cls.from_json(text, source=str(path))
+
+
+def _params(value: Any, source: str) -> str | ParamSet | None:
+    """The ``params`` field: a set's name (never a path) or an inline ``{"name", "values"}`` object."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not SET_NAME.match(value):
+            raise ScenarioFileError(
+                f"{source}: 'params' must name a parameter set beside the model (letters, digits, '-', '_'; "
+                f"'hangzhou' for gsc.hangzhou.cin), got {value[:60]!r}"
+            )
+        return value
+    if isinstance(value, dict) and set(value) <= {"name", "values"} and isinstance(value.get("values"), dict):
+        set_name = value.get("name", "parameters")
+        if not isinstance(set_name, str):
+            raise ScenarioFileError(f"{source}: 'params.name' must be text")
+        try:
+            values = {str(k): _number(v, f"parameter '{k}'") for k, v in value["values"].items()}
+        except InputError as exc:
+            raise ScenarioFileError(f"{source}: {exc}") from None
+        return ParamSet(set_name[:64], values, f"{source} (params)")
+    raise ScenarioFileError(
+        f"{source}: 'params' must be a set name (\"hangzhou\") or {{\"name\": ..., \"values\": {{NAME: number}}}}"
+    )
 
 
 def _number(value: Any, label: str) -> float:

@@ -118,7 +118,7 @@ def calibrate(
     if isinstance(parameters, Problem):
         problem = parameters
     else:
-        problem = problem_from_model(model, list(parameters), base.validated(model).levers if base else None)
+        problem = problem_from_model(model, list(parameters), base.validated(model) if base else None)
     start = model.time.initial if base is None or base.start_time is None else base.start_time
     final = model.time.final if base is None or base.final_time is None else base.final_time
     inside = observed[(observed.index >= start) & (observed.index <= final)]

@@ -124,6 +124,8 @@ class ModelTask:
         absolute path does not exist, tries it relative to its own directory.
     constants : tuple of str
         Those of ``names`` that are scalar constants, not levers (model assumptions).
+    params : ParamSet, optional
+        The base scenario's parameter set (validated), under every run's levers.
     """
 
     path: str
@@ -135,6 +137,7 @@ class ModelTask:
     series: tuple[str, ...] = ()
     outputs: tuple[Output, ...] = ()
     constants: tuple[str, ...] = ()
+    params: Any = None
 
     def scenarios(self, X: np.ndarray) -> list[Scenario]:
         from ..scenario import Scenario
@@ -143,7 +146,8 @@ class ModelTask:
         base = dict(self.base)
         return [
             Scenario(f"sample {i}", {**base, **{n: float(v) for n, v in zip(self.names, row)
-                                                if n not in self.constants}}, start, final, step)
+                                                if n not in self.constants}}, start, final, step,
+                     params=self.params)
             for i, row in enumerate(np.atleast_2d(X))
         ]
 
@@ -234,10 +238,14 @@ def model_task(
     constants = tuple(f.name for f in problem.factors if f.kind == "constant")
     base_levers: dict[str, float] = {}
     times: tuple[float | None, float | None, float | None] = (None, None, None)
+    params = None
     if base is not None:
+        from ..params import resolve
+
         base = base.validated(model)
         base_levers = {k: v for k, v in base.levers.items() if k not in names}
         times = (base.start_time, base.final_time, base.time_step)
+        params = resolve(model, base.params)
     return ModelTask(
         path=str(model.path.resolve()),
         given_path=str(model.path),
@@ -248,6 +256,7 @@ def model_task(
         series=tuple(model.variable(v).name for v in series),
         outputs=tuple(outputs),
         constants=constants,
+        params=params,
     )
 
 

@@ -42,6 +42,7 @@ from ..errors import InputError, OutOfRangeError, UnknownNameError
 
 if TYPE_CHECKING:
     from ..model import Lever, Model
+    from ..scenario import Scenario
 
 _SPEC = re.compile(r"^\s*(?P<kind>[a-z]+)\s*(?:\((?P<args>[^()]*)\))?\s*$", re.IGNORECASE)
 
@@ -141,7 +142,7 @@ class Problem:
 
 
 def problem_from_model(
-    model: Model, vary: Sequence[str], base: Mapping[str, float] | None = None
+    model: Model, vary: Sequence[str], base: Mapping[str, float] | Scenario | None = None
 ) -> Problem:
     """The problem varying the levers named in ``vary`` (specs ``NAME`` or ``NAME=DIST``).
 
@@ -151,9 +152,11 @@ def problem_from_model(
         Gives the levers and their ranges.
     vary : sequence of str
         Factor specs (see the module docstring).
-    base : mapping, optional
-        Lever values of the current scenario (default: the ``.mdl`` values);
-        the base of each factor and the mode of a bare ``triangular``.
+    base : mapping or Scenario, optional
+        Lever values of the current scenario, or the scenario itself (its
+        parameter set then gives the base of varied assumptions too); default
+        the ``.mdl`` values. The base of each factor and the mode of a bare
+        ``triangular``.
 
     Raises
     ------
@@ -165,8 +168,13 @@ def problem_from_model(
     if not vary:
         names = ", ".join(lever.name for lever in model.levers)
         raise InputError(f"nothing to vary: name at least one lever with --vary (levers of {model.name}: {names})")
+    from ..scenario import Scenario
+
     values = model.defaults()
-    if base:
+    if isinstance(base, Scenario):
+        values.update(base.constants(model))
+        values.update(base.values(model))
+    elif base:
         for name, value in base.items():
             values[model.lever(name).name] = float(value)
     return Problem(tuple(parse_factor(model, spec, values) for spec in vary))
@@ -179,7 +187,7 @@ def parse_factor(model: Model, spec: str, base: Mapping[str, float]) -> Factor:
         lever = model.lever(name.strip())
         role = "lever"
     except UnknownNameError as exc:
-        lever = _constant_as_lever(model, name.strip(), exc)
+        lever = _constant_as_lever(model, name.strip(), exc, base)
         role = "constant"
     centre = float(base.get(lever.name, lever.default))
     low, high = lever.min, lever.max
@@ -230,12 +238,16 @@ def parse_factor(model: Model, spec: str, base: Mapping[str, float]) -> Factor:
     raise InputError(f"--vary {spec!r}: unknown distribution '{kind}'; use uniform, triangular or normal")
 
 
-def _constant_as_lever(model: Model, name: str, lever_error: UnknownNameError) -> Lever:
+def _constant_as_lever(model: Model, name: str, lever_error: UnknownNameError,
+                       base: Mapping[str, float] | None = None) -> Lever:
     """A scalar constant that is not a lever (an assumption), with bounds as a lever would get.
 
     Declared ``[min,max]`` where the ``.mdl`` gives them, else the open sides
-    filled as for levers (around the value: ``[0, 2 x value]`` for a positive one).
+    filled as for levers around its base value (a parameter set's, else the
+    ``.mdl``'s: ``[0, 2 x value]`` for a positive one).
     """
+    from dataclasses import replace
+
     from ..model import _lever
 
     try:
@@ -244,6 +256,8 @@ def _constant_as_lever(model: Model, name: str, lever_error: UnknownNameError) -
         raise lever_error from None
     if variable.type != "Constant" or variable.subscripts or variable.value is None:
         raise InputError(f"'{variable.name}' is not a lever or a scalar constant; only those can be varied or fitted")
+    if base and variable.name in base:
+        variable = replace(variable, value=float(base[variable.name]))
     return _lever(variable)
 
 

@@ -45,6 +45,29 @@ def add_model_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_params_argument(parser: argparse.ArgumentParser) -> None:
+    """``--params FILE.cin|NAME``: a parameter set applied under the levers (see gscsd.params)."""
+    parser.add_argument(
+        "--params", metavar="FILE.cin|NAME",
+        help="parameter set: a Vensim changes file (NAME = NUMBER lines) or the name of a set beside the model "
+             "(hangzhou for models/gsc.hangzhou.cin); its values replace the .mdl's, levers replace the set's",
+    )
+
+
+def params_from(args: argparse.Namespace, model):
+    """The validated parameter set of ``--params`` (a file or a set name), or ``None``."""
+    from pathlib import Path
+
+    from ..params import SET_NAME, load_params, param_set
+
+    text = getattr(args, "params", None)
+    if text is None:
+        return None
+    if SET_NAME.match(text) and not Path(text).is_file():
+        return param_set(model, text)
+    return load_params(text, model)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gscsd`` command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)

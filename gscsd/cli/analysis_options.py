@@ -19,9 +19,12 @@ def add_vary(parser: argparse.ArgumentParser, required_text: str) -> None:
 
 
 def add_common(parser: argparse.ArgumentParser, seed: bool = True) -> None:
-    """--scenario, --seed, where to run, progress."""
+    """--scenario, --params, --seed, where to run, progress."""
+    from . import add_params_argument
+
     parser.add_argument("--scenario", type=Path, metavar="FILE",
                         help="scenario JSON the levers not varied (and time settings) come from")
+    add_params_argument(parser)
     if seed:
         parser.add_argument("--seed", type=int, default=0, help="random seed; same seed, same numbers (default 0)")
     where = parser.add_argument_group("where runs happen")
@@ -37,10 +40,18 @@ def add_common(parser: argparse.ArgumentParser, seed: bool = True) -> None:
 
 
 def base_scenario(args: argparse.Namespace, model: Model) -> Scenario | None:
-    """The --scenario file, validated against ``model``; ``None`` if not given."""
-    if args.scenario is None:
+    """The --scenario file with the --params set, validated against ``model``; ``None`` if neither is given."""
+    from dataclasses import replace
+
+    from . import params_from
+
+    params = params_from(args, model)
+    if args.scenario is None and params is None:
         return None
-    return Scenario.load(args.scenario).validated(model)
+    scenario = Scenario.load(args.scenario) if args.scenario is not None else Scenario("Baseline")
+    if params is not None:
+        scenario = replace(scenario, params=params)
+    return scenario.validated(model)
 
 
 def executor_from(args: argparse.Namespace):

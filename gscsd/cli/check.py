@@ -7,7 +7,7 @@ import sys
 
 from ..checks import run_checks
 from ..model import load_model
-from . import add_model_argument
+from . import add_model_argument, add_params_argument, params_from
 from .table import format_table
 
 
@@ -16,13 +16,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "check", help="behaviour checks: lever extremes, time step, history fit"
     )
     add_model_argument(parser)
+    add_params_argument(parser)
     parser.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
     model = load_model(args.model)
+    params = params_from(args, model)
     results = []
-    for result in run_checks(model):
+    for result in run_checks(model, params=params):
         results.append(result)
         if sys.stderr.isatty():
             print(f"\r{len(results)} checks run", end="", file=sys.stderr, flush=True)

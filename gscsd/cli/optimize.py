@@ -60,7 +60,7 @@ def main(args: argparse.Namespace) -> int:
     span = horizon(model, base)
     objective = parse_output(model, args.maximize or args.minimize, horizon=span)
     constraints = [parse_constraint(model, text, horizon=span) for text in args.constraint]
-    problem = problem_from_model(model, args.vary, base.levers if base else None)
+    problem = problem_from_model(model, args.vary, base)
     with executor_from(args) as executor, progress_bar(args, "optimize") as bar:
         result = optimization.optimize(model, problem, objective, maximize=args.maximize is not None,
                                        constraints=constraints, base=base, seed=args.seed, popsize=args.popsize,

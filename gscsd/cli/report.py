@@ -11,7 +11,7 @@ from ..engines import METHODS
 from ..errors import InputError
 from ..model import load_model
 from ..scenario import Scenario
-from . import add_model_argument
+from . import add_model_argument, add_params_argument, params_from
 
 _SUFFIXES = {".html": "html", ".htm": "html", ".csv": "csv", ".nc": "netcdf"}
 _DEFAULT_NAMES = {"html": "report.html", "csv": "report.csv", "netcdf": "report.nc"}
@@ -26,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="scenario JSON file (repeatable; shown in this order)")
     parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
                         help="also run the model's own values and compare with them (default: yes)")
+    add_params_argument(parser)
     parser.add_argument("--uncertainty", type=Path, metavar="FILE",
                         help="percentile bands (.csv or .nc, as `gscsd uncertainty --out` writes) to shade")
     parser.add_argument("--title", help="report title (default: '<model> scenario report')")
@@ -63,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     scenarios = [Scenario.load(path) for path in args.scenarios]
     data = prepare(model, scenarios, baseline=args.baseline, uncertainty=args.uncertainty, method=args.method,
-                   engine=args.engine)
+                   engine=args.engine, params=params_from(args, model))
     if fmt == "html":
         text = render_html(data, title=args.title)
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")

@@ -11,7 +11,7 @@ from ..model import load_model
 from ..results_io import write_results
 from ..runner import run
 from ..scenario import Scenario
-from . import add_model_argument
+from . import add_model_argument, add_params_argument, params_from
 from .table import format_table, number
 
 
@@ -21,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
                         help="set a lever (repeatable); applied on top of --scenario")
     parser.add_argument("--scenario", type=Path, help="scenario JSON file")
+    add_params_argument(parser)
     parser.add_argument("--final-time", type=float, help="override FINAL TIME (model time units)")
     parser.add_argument("--time-step", type=float, help="override TIME STEP (model time units)")
     parser.add_argument("--out", type=Path, help="write all results to FILE (.csv or .nc)")
@@ -65,12 +66,14 @@ def parse_assignment(text: str) -> tuple[str, float]:
         raise InputError(f"--set {name.strip()}: '{value}' is not a number") from None
 
 
-def scenario_from_args(args: argparse.Namespace) -> Scenario:
-    """The scenario described by --scenario, --set, --final-time and --time-step."""
+def scenario_from_args(args: argparse.Namespace, model=None) -> Scenario:
+    """The scenario described by --scenario, --params, --set, --final-time and --time-step."""
     scenario = Scenario.load(args.scenario) if args.scenario else Scenario("command line")
     levers = dict(scenario.levers)
     levers.update(parse_assignment(text) for text in args.sets)
-    changes = {"levers": levers}
+    changes: dict = {"levers": levers}
+    if model is not None and getattr(args, "params", None) is not None:
+        changes["params"] = params_from(args, model)
     if args.final_time is not None:
         changes["final_time"] = args.final_time
     if args.time_step is not None:
@@ -80,7 +83,7 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
 
 def main(args: argparse.Namespace) -> int:
     model = load_model(args.model)
-    scenario = scenario_from_args(args)
+    scenario = scenario_from_args(args, model)
     if args.out is not None:
         results = run(model, scenario, **engine_options(args))
         report_fallback(results)
@@ -97,6 +100,11 @@ def main(args: argparse.Namespace) -> int:
         value = float(results[columns].iloc[-1].sum())
         label = variable.label if len(columns) == 1 else f"{variable.label} (sum of {len(columns)})"
         rows.append((label, number(value), variable.units))
-    print(f"{model.name}: scenario '{scenario.name}', values at time {final:g}")
+    applied = f", parameter set '{_set_name(scenario.params)}'" if scenario.params is not None else ""
+    print(f"{model.name}: scenario '{scenario.name}'{applied}, values at time {final:g}")
     print(format_table(("output", "value", "units"), rows))
     return 0
+
+
+def _set_name(params) -> str:
+    return params if isinstance(params, str) else params.name

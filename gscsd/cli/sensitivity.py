@@ -47,7 +47,7 @@ def main(args: argparse.Namespace) -> int:
     base = base_scenario(args, model)
     output = parse_output(model, args.output, year=args.year, horizon=horizon(model, base))
     vary = args.vary or [lever.name for lever in model.levers]
-    problem = problem_from_model(model, vary, base.levers if base else None)
+    problem = problem_from_model(model, vary, base)
     if args.method == "sobol":
         sensitivity.sobol_sample(problem, args.samples, args.seed)  # a bad --samples fails before any run
     with executor_from(args) as executor, progress_bar(args, args.method) as bar:

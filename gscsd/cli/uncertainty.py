@@ -43,7 +43,7 @@ def main(args: argparse.Namespace) -> int:
     out_suffix(args.out, (".csv", ".nc"))
     model = load_model(args.model)
     base = base_scenario(args, model)
-    problem = problem_from_model(model, args.vary, base.levers if base else None)
+    problem = problem_from_model(model, args.vary, base)
     variables = [model.variable(name).name for name in (args.output or model.key_outputs)]
     with executor_from(args) as executor, progress_bar(args, "uncertainty") as bar:
         result = uncertainty.run(model, problem, args.samples, args.seed, variables=variables, base=base,

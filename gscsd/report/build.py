@@ -114,6 +114,7 @@ def prepare(
     method: str = "euler",
     engine: str = "pysd",
     times: Sequence[float] | None = None,
+    params: Any = None,
 ) -> ReportData:
     """Run every scenario (and the baseline) and gather the report's contents.
 
@@ -124,6 +125,9 @@ def prepare(
         before anything runs.
     SimulationError
         If a run fails.
+
+    ``params`` (a parameter set, its name, or ``None``) applies to the
+    baseline and to every scenario that names no set of its own.
     """
     from ..errors import InputError
 
@@ -132,13 +136,15 @@ def prepare(
     checked: list[Scenario] = []
     seen: dict[str, int] = {}
     for scenario in scenarios:
+        if params is not None and scenario.params is None:
+            scenario = replace(scenario, params=params)
         scenario = scenario.validated(model)
         count = seen.get(scenario.name, 0) + 1
         seen[scenario.name] = count
         checked.append(replace(scenario, name=f"{scenario.name} ({count})") if count > 1 else scenario)
     bands = normalise_bands(model, uncertainty)
     created = _dt.datetime.now(_dt.UTC)
-    base = run(model, Scenario(BASELINE_NAME), method=method, engine=engine) if baseline else None
+    base = run(model, Scenario(BASELINE_NAME, params=params), method=method, engine=engine) if baseline else None
     runs = {s.name: run(model, s, method=method, engine=engine) for s in checked}
     frames = [*runs.values(), *([base] if base is not None else [])]
     chosen = tuple(float(t) for t in times) if times else summary_times(model, frames)
