@@ -119,7 +119,9 @@ class ParamSet:
                     "(final_time, time_step, start_time) or with --final-time/--time-step, not in a parameter set"
                 )
             if not _settable(variable):
-                what = "a subscripted constant" if variable.subscripts else f"a {variable.kind}"
+                kind = variable.kind
+                article = "an" if kind[:1] in ("a", "e", "i", "o", "u") else "a"
+                what = "a subscripted constant" if variable.subscripts else f"{article} {kind}"
                 raise ParamFileError(
                     f"{where}: '{display(variable.name)}' is {what}, not a scalar constant; a parameter set "
                     "may only change constants defined by a number in the .mdl"
@@ -361,7 +363,9 @@ def resolve(model: Model, params: ParamSet | str | Mapping[str, float] | None) -
         return param_set(model, params)
     if isinstance(params, Mapping):
         return ParamSet("values", dict(params), "parameters").validated(model)
-    raise ParamFileError(f"parameters must be a set name, a ParamSet or a dict of name: number, got {type(params).__name__}")
+    raise ParamFileError(
+        f"parameters must be a set name, a ParamSet or a dict of name: number, got {type(params).__name__}"
+    )
 
 
 def _settable(variable) -> bool:
