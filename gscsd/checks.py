@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import GscsdError
-from .history import data_files, fit, load_history
+from .history import data_files, fit, load_history, simulated
 from .model import Model
 from .runner import run
 from .scenario import Scenario
@@ -145,7 +145,7 @@ def _history(model: Model, runner: Runner) -> Iterator[CheckResult]:
             continue
         for name in observed.columns:
             inside = observed[name][(observed.index >= base.index[0]) & (observed.index <= base.index[-1])]
-            stats = fit(base[name], inside.rename(name))
+            stats = fit(simulated(base, name), inside.rename(name))
             first, last = inside.index.min(), inside.index.max()
             yield CheckResult(
                 "history",

@@ -1,10 +1,16 @@
 """Historical data kept next to a model, and how well a run fits it.
 
-A data file is a CSV in ``<model folder>/data/``: the first column is time
-(``year``), each other numeric column is named after a model variable (Vensim
-name equivalence: ``urbanization_rate_percent`` is ``Urbanization Rate
-Percent``), and text columns such as ``source`` are provenance, kept and
-ignored here.
+A data file is a CSV: the first column is time (``year``); every other
+numeric column is one **series**, named after the model variable it
+calibrates (Vensim name equivalence: ``urbanization_rate_percent`` is
+``Urbanization Rate Percent``). For a subscripted variable, a column named
+``Name[element]`` (``GDP[Zhejiang]``, ``Flow[a,b]`` for two dimensions) is one
+element and a bare ``Name`` is the sum over its elements. Text columns such as
+``source`` are provenance, kept and ignored here; empty cells are missing
+observations. A folder stands for every ``*.csv`` in it, and a series may
+appear in one file only.
+
+The model's own history lives in ``<model folder>/data/`` (:func:`data_files`).
 """
 
 from __future__ import annotations
@@ -17,8 +23,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, UnknownNameError
+from .names import canonical
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .model import Model
 
 
@@ -60,38 +69,119 @@ def data_files(model: Model) -> list[Path]:
 
 
 def load_history(path: str | Path, model: Model) -> pd.DataFrame:
-    """Read a data file; return numeric columns renamed to model variable names.
+    """Read a data file; return its series as columns named as in results, indexed by time.
+
+    Columns are ``Name`` (a scalar variable, or the sum of a subscripted
+    one) or ``Name[element]``, spelled as the model spells them.
 
     Raises
     ------
     InputError
         If the file cannot be read, has no time column, or a numeric column
-        names no model variable.
+        names no model variable or element.
     """
     path = Path(path)
+    if not path.is_file():
+        raise InputError(f"data file not found: {path}; give a CSV file (year column, one column per variable)")
     try:
         table = pd.read_csv(path)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read data file {path}: {exc}") from None
     if table.shape[1] < 2:
         raise InputError(f"data file {path} needs a time column and at least one variable column")
     time_column = table.columns[0]
     times = pd.to_numeric(table[time_column], errors="coerce")
-    if times.isna().any():
+    if times.isna().any() or not np.isfinite(times.to_numpy(float)).all():
         raise InputError(f"data file {path}: the first column '{time_column}' must hold numeric times")
+    if times.duplicated().any():
+        raise InputError(f"data file {path}: time {times[times.duplicated()].iloc[0]:g} appears twice")
     series = {}
     for column in table.columns[1:]:
         values = pd.to_numeric(table[column], errors="coerce")
         if values.notna().sum() == 0:
             continue  # a text column (sources, notes)
-        try:
-            name = model.variable(column).name
-        except UnknownNameError as exc:
-            raise InputError(f"data file {path}: column '{column}' names no model variable ({exc})") from None
-        series[name] = values.to_numpy(float)
+        name = series_name(model, str(column), f"data file {path}")
+        if name in series:
+            raise InputError(f"data file {path}: two columns name the series '{name}'; keep one")
+        values = values.to_numpy(float)
+        if not np.isfinite(values[~np.isnan(values)]).all():
+            raise InputError(f"data file {path}: column '{column}' holds an infinite value")
+        series[name] = values
     if not series:
         raise InputError(f"data file {path} has no numeric column to compare with the model")
     return pd.DataFrame(series, index=pd.Index(times.to_numpy(float), name="time"))
+
+
+def load_data(sources: str | Path | Sequence[str | Path], model: Model) -> pd.DataFrame:
+    """Read data files and folders (every ``*.csv`` in a folder) into one table of series.
+
+    Returns a DataFrame indexed by time (the union of the files' times), one
+    column per series; a series may come from one file only.
+    """
+    if isinstance(sources, (str, Path)):
+        sources = [sources]
+    files: list[Path] = []
+    for source in sources:
+        source = Path(source)
+        if source.is_dir():
+            found = sorted(source.glob("*.csv"))
+            if not found:
+                raise InputError(f"data folder {source} holds no .csv file")
+            files.extend(found)
+        elif source.is_file():
+            files.append(source)
+        else:
+            raise InputError(f"data file or folder not found: {source}")
+    if not files:
+        raise InputError("no data given: name a CSV file or a folder of them")
+    tables, origin = [], {}
+    for path in dict.fromkeys(files):
+        table = load_history(path, model)
+        for column in table.columns:
+            if column in origin:
+                raise InputError(f"series '{column}' is in both {origin[column].name} and {path.name}; keep one")
+            origin[column] = path
+        tables.append(table)
+    return pd.concat(tables, axis=1).sort_index()
+
+
+def series_name(model: Model, column: str, where: str = "data") -> str:
+    """The results name of a data column: ``Name`` or ``Name[element,...]`` as the model spells it."""
+    base, bracket, rest = column.partition("[")
+    try:
+        variable = model.variable(base.strip())
+    except UnknownNameError as exc:
+        raise InputError(f"{where}: column '{column}' names no model variable ({exc})") from None
+    if not bracket:
+        return variable.name
+    if not rest.endswith("]") or not variable.subscripts:
+        what = "is not subscripted" if not variable.subscripts else "needs Name[element]"
+        raise InputError(f"{where}: column '{column}': '{variable.name}' {what}")
+    elements = [e.strip() for e in rest[:-1].split(",")]
+    if len(elements) != len(variable.subscripts):
+        raise InputError(
+            f"{where}: column '{column}' gives {len(elements)} element(s); '{variable.name}' has "
+            f"{len(variable.subscripts)} subscript(s) ({', '.join(variable.subscripts)})"
+        )
+    spelled = []
+    for element, dim in zip(elements, variable.subscripts):
+        known = {canonical(e): e for e in model.subscripts.get(dim, ())}
+        if canonical(element) not in known:
+            raise InputError(
+                f"{where}: column '{column}': '{element}' is not an element of {dim} ({', '.join(known.values())})"
+            )
+        spelled.append(known[canonical(element)])
+    return f"{variable.name}[{','.join(spelled)}]"
+
+
+def simulated(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The series ``name`` (``Name`` or ``Name[element]``) of a results table; a bare subscripted name is summed."""
+    if name in frame.columns:
+        return frame[name]
+    columns = [c for c in frame.columns if c.startswith(name + "[")]
+    if not columns:
+        raise InputError(f"the results hold no '{name}'")
+    return frame[columns].sum(axis=1).rename(name)
 
 
 def fit(simulated: pd.Series, observed: pd.Series) -> FitStatistics:

@@ -104,7 +104,7 @@ def test_calibrate_prints_estimates_and_fit(model_path, tmp_path, capsys):
     (["optimize", "--maximize", "Population@10"], r"nothing to vary"),
     (["optimize", "--maximize", "Population@10", "--vary", "Rate", "--constraint", "Population < 3"],
      r"write LEFT <= NUMBER"),
-    (["calibrate", "--data", "missing.csv", "--fit", "Rate"], r"data file missing.csv not found"),
+    (["calibrate", "--data", "missing.csv", "--fit", "Rate"], r"data file or folder not found: missing.csv"),
     (["calibrate", "--data", "BAD", "--fit", "Rate"], r"column 'gdp' names no model variable"),
     (["calibrate", "--data", "BAD", "--fit", ""], r"nothing to fit"),
     (["uncertainty", "--vary", "Rate", "--scheduler", "tcp://127.0.0.1:9", "--samples", "2"],

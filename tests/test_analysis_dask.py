@@ -71,8 +71,8 @@ def test_local_cluster_matches_local_runs(logistic, local_client):
     clean = gscsd.run(logistic, gscsd.Scenario("truth", {"Rate": 0.45}))["Population"]
     data = pd.DataFrame({"Population": clean.loc[[0.0, 4.0, 8.0, 12.0, 16.0]].to_numpy() + [0.3, -0.2, 0.4, 0, -0.1]},
                         index=pd.Index([0.0, 4.0, 8.0, 12.0, 16.0], name="time"))
-    a = calibrate.calibrate(logistic, data, ["Rate"])
-    b = calibrate.calibrate(logistic, data, ["Rate"], executor=dask)
+    a = calibrate.calibrate(logistic, ["Rate"], data)
+    b = calibrate.calibrate(logistic, ["Rate"], data, executor=dask)
     pd.testing.assert_frame_equal(a.estimates, b.estimates)
 
 

@@ -52,19 +52,21 @@ def test_calibration_of_an_assumption_recovers_it_from_synthetic_history(gsc, tm
     path = tmp_path / "urbanization.csv"
     pd.DataFrame({"year": years, "urbanization_rate_percent": noisy}).to_csv(path, index=False)
 
-    result = calibrate.calibrate(gsc, path, problem)
+    result = calibrate.calibrate(gsc, problem, path)
     row = result.estimates.iloc[0]
     assert row["ci_low"] < truth < row["ci_high"]
     assert row["estimate"] == pytest.approx(truth, rel=0.05)
     assert result.fit[0].r2 > 0.98
-    assert any("write into the .mdl Reference Migration Fraction" in note for note in result.notes)
+    # An assumption is not a lever: the fit goes into the parameter set the calibrated scenario uses.
     assert "Reference Migration Fraction" not in result.scenario.levers
+    assert result.params.values == {"Reference Migration Fraction": row["estimate"]}
+    assert result.scenario.params is result.params
 
 
 def test_calibration_to_the_real_urbanization_data_fits_well(gsc):
     data = gscsd.history.load_history(gscsd.history.data_files(gsc)[0], gsc)
     before = fit(gscsd.run(gsc)["Urbanization Rate Percent"], data["Urbanization Rate Percent"])
-    result = calibrate.calibrate(gsc, data, ["Reference Migration Fraction"])
+    result = calibrate.calibrate(gsc, ["Reference Migration Fraction"], data)
     after = result.fit[0]
     assert after.n == before.n == data["Urbanization Rate Percent"].notna().sum()
     assert after.rmse <= before.rmse + 1e-9 and after.r2 > 0.95

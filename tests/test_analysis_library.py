@@ -256,7 +256,7 @@ def test_calibration_recovers_known_parameters_from_noisy_data(logistic, tmp_pat
     path = tmp_path / "population.csv"
     pd.DataFrame({"year": years, "population": noisy, "source": "synthetic"}).to_csv(path, index=False)
 
-    result = calibrate.calibrate(logistic, path, ["Rate", "Capacity"])
+    result = calibrate.calibrate(logistic, ["Rate", "Capacity"], path)
     estimates = result.estimates.set_index("parameter")
     for name, value in truth.items():
         row = estimates.loc[name]
@@ -273,11 +273,11 @@ def test_calibration_rejects_bad_data(logistic, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("year,unknown_thing\n1,2\n2,3\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"column 'unknown_thing' names no model variable"):
-        calibrate.calibrate(logistic, bad, ["Rate"])
+        calibrate.calibrate(logistic, ["Rate"], bad)
     late = tmp_path / "late.csv"
     late.write_text("year,population\n100,2\n101,3\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"no observations inside the run horizon 0\.\.30"):
-        calibrate.calibrate(logistic, late, ["Rate"])
+        calibrate.calibrate(logistic, ["Rate"], late)
 
 
 # -- specs and errors --------------------------------------------------------

@@ -164,7 +164,8 @@ class ModelTask:
         model = _worker_model(path, self.model_hash)
         scenarios = self.scenarios(X)
         constants = self.assumptions(X)
-        variables = list(dict.fromkeys([*self.series, *(o.variable for o in self.outputs)]))
+        wanted = list(dict.fromkeys([*self.series, *(o.variable for o in self.outputs)]))
+        variables = list(dict.fromkeys(name.split("[", 1)[0] for name in wanted))
         try:
             batches = [_run(model, scenarios, variables, constants)]
             failed = np.zeros(len(scenarios), bool)
@@ -179,19 +180,32 @@ class ModelTask:
                     batches.append(None)
         time = next((np.asarray(b["time"], dtype=float) for b in batches if b is not None), np.empty(0))
         trajectories: dict[str, np.ndarray] = {}
-        for name in variables:
+        for name in wanted:
             rows = []
             for batch in batches:
                 if batch is None:
                     rows.append(np.full((1, len(time)), np.nan))
                     continue
-                array = np.asarray(batch[name], dtype=float)
+                array = _element(model, batch, name)
                 rows.append(array.reshape(array.shape[0], array.shape[1], -1).sum(axis=2))
             trajectories[name] = np.concatenate(rows) if rows else np.empty((0, len(time)))
         outputs = np.column_stack(
             [o.reduce(time, trajectories[o.variable]) for o in self.outputs]
         ) if self.outputs else np.empty((len(scenarios), 0))
         return ChunkResult(time, {name: trajectories[name] for name in self.series}, outputs, failed)
+
+
+def _element(model: Model, batch: Any, name: str) -> np.ndarray:
+    """``(scenario, time, ...)`` values of ``Name`` (every element) or ``Name[a,b]`` (one element) in a batch."""
+    base, bracket, rest = name.partition("[")
+    array = batch[base]
+    if not bracket:
+        return np.asarray(array, dtype=float)
+    from ..runner import dimension_name
+
+    dims = [dimension_name(model)(d) for d in model.variable(base).subscripts]
+    elements = [e.strip() for e in rest.rstrip("]").split(",")]
+    return np.asarray(array.sel(dict(zip(dims, elements))), dtype=float)
 
 
 def _run(model: Model, scenarios: list[Scenario], variables: list[str], constants: list[dict[str, float]] | None):
@@ -253,11 +267,17 @@ def model_task(
         names=names,
         base=tuple(sorted(base_levers.items())),
         times=times,
-        series=tuple(model.variable(v).name for v in series),
+        series=tuple(_series_name(model, v) for v in series),
         outputs=tuple(outputs),
         constants=constants,
         params=params,
     )
+
+
+def _series_name(model: Model, name: str) -> str:
+    from ..history import series_name
+
+    return series_name(model, name, "series")
 
 
 # -- executors ---------------------------------------------------------------

@@ -274,3 +274,22 @@ def _numbers(text: str, spec: str) -> list[float]:
 def _arity(spec: str, args: list[float], n: int) -> None:
     if len(args) != n:
         raise InputError(f"--vary {spec!r}: expected {n} numbers, got {len(args)}")
+
+
+# -- shared validation of analysis inputs ------------------------------------------
+
+
+def check_count(value: object, option: str, low: int = 1, high: int = 1_000_000) -> int:
+    """A whole number in ``[low, high]`` (sample counts, iterations, ...); InputError naming ``option`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InputError(f"{option} must be a whole number, got {value!r}")
+    if not low <= int(value) <= high:
+        raise InputError(f"{option} must be between {low:,} and {high:,}, got {int(value):,}")
+    return int(value)
+
+
+def check_seed(seed: object) -> int:
+    """A non-negative whole-number seed (0 is a seed like any other)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"--seed must be a non-negative whole number, got {seed!r}")
+    return int(seed)
