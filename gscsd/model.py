@@ -259,6 +259,18 @@ class Model:
         tagged = [v.name for v in self.variables.values() if v.is_key_output]
         return tuple(tagged or [v.name for v in self.stocks])
 
+    @cached_property
+    def element_counts(self) -> dict[str, int]:
+        """How many result columns each variable has: 1, or the product of its subscript ranges' sizes.
+
+        Lookups and the time settings have no column (0).
+        """
+        return {
+            name: 0 if v.type == "Lookup" or name.upper() in CONTROL_VARIABLES
+            else math.prod(len(self.subscripts.get(s, ())) for s in v.subscripts)
+            for name, v in self.variables.items()
+        }
+
     def variable(self, name: str) -> Variable:
         """Return the variable called ``name`` (Vensim name equivalence)."""
         key = self._index.get(canonical(name))

@@ -19,6 +19,7 @@ import numpy as np
 
 from .engines import METHODS, RunRequest, get_engine
 from .errors import InputError, SimulationError
+from .limits import check_size, check_tolerances, resolve_times
 from .scenario import Scenario
 
 if TYPE_CHECKING:
@@ -31,23 +32,32 @@ if TYPE_CHECKING:
 
 
 def request_for(
-    model: Model, scenario: Scenario, variables: Sequence[str] | None = None, method: str = "euler"
+    model: Model,
+    scenario: Scenario,
+    variables: Sequence[str] | None = None,
+    method: str = "euler",
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
 ) -> RunRequest:
-    """Validate ``scenario`` against ``model`` and resolve its time settings."""
-    if method not in METHODS:
-        raise InputError(f"unknown integration method '{method}'; choose one of: {', '.join(METHODS)}")
+    """Validate everything that enters a run and resolve its time settings.
+
+    The one place where a run's inputs are checked, before any engine is
+    called: lever values, time settings, the size of the run and the
+    tolerances (see :mod:`gscsd.limits`).
+    """
+    if not isinstance(method, str) or method not in METHODS:
+        raise InputError(f"unknown integration method {method!r}; choose one of: {', '.join(METHODS)}")
+    check_tolerances(rtol, atol)
     scenario = scenario.validated(model)
-    start = model.time.initial if scenario.start_time is None else scenario.start_time
-    final = model.time.final if scenario.final_time is None else scenario.final_time
-    step = model.time.step if scenario.time_step is None else scenario.time_step
-    # Keep the model's save period, but never save more often than we step.
-    saveper = max(model.time.saveper, step)
+    times = resolve_times(model, scenario)  # the save period is the model's, never shorter than the step
     names = None
     if variables is not None:
         names = tuple(dict.fromkeys(model.variable(v).name for v in variables))
+    check_size(model, times, names)
     # The parameter set replaces the .mdl's constants; the levers replace the set's.
     params = {**scenario.constants(model), **scenario.levers} if scenario.params is not None else dict(scenario.levers)
-    return RunRequest(params, start, final, step, saveper, names, method)
+    return RunRequest(params, times.start, times.final, times.step, times.saveper, names, method)
 
 
 def run(
@@ -103,7 +113,7 @@ def run(
     if output not in ("pandas", "xarray"):
         raise InputError(f"unknown output format '{output}'; use 'pandas' or 'xarray'")
     scenario = scenario or Scenario()
-    request = request_for(model, scenario, variables, method)
+    request = request_for(model, scenario, variables, method, rtol=rtol, atol=atol)
     chosen, fallback = _choose_engine(model, request, engine, rtol, atol)
     started = _time.perf_counter()
     frame = chosen.simulate(model, request)
@@ -229,7 +239,7 @@ def run_batch(
 
     if not scenarios:
         raise InputError("run_batch needs at least one scenario")
-    requests = [request_for(model, s, variables, method) for s in scenarios]
+    requests = [request_for(model, s, variables, method, rtol=rtol, atol=atol) for s in scenarios]
     if constants is not None:
         requests = _with_constants(model, requests, constants)
     first = requests[0]
@@ -269,6 +279,8 @@ def _with_constants(model: Model, requests: list[RunRequest], constants: Sequenc
             variable = model.variable(name)
             if variable.type != "Constant" or variable.subscripts or variable.value is None:
                 raise InputError(f"'{variable.name}' is not a scalar constant; only those can be set for a run")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise InputError(f"constant '{variable.name}' needs a finite number, got {value!r}")
             extra[variable.name] = float(value)
         out.append(replace(request, params={**request.params, **extra}))
     return out

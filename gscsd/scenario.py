@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, OutOfRangeError, ScenarioFileError
+from .limits import resolve_times
 from .params import SET_NAME, ParamSet, resolve
 
 if TYPE_CHECKING:
@@ -83,19 +84,11 @@ class Scenario:
             value = _number(value, f"lever '{lever.name}'")
             lever.check(value)
             levers[lever.name] = value
-        start = model.time.initial if self.start_time is None else self.start_time
-        final = model.time.final if self.final_time is None else self.final_time
-        for label, value in (("start time", self.start_time), ("final time", self.final_time)):
+        for label, value in (("start time", self.start_time), ("final time", self.final_time),
+                             ("time step", self.time_step)):
             if value is not None:
                 _number(value, label)
-        if not final > start:
-            raise OutOfRangeError(f"final time {final:g} must be later than start time {start:g}")
-        if self.time_step is not None:
-            step = _number(self.time_step, "time step")
-            if not 0 < step <= final - start:
-                raise OutOfRangeError(
-                    f"time step {step:g} must be positive and no longer than the run ({final - start:g})"
-                )
+        resolve_times(model, self)  # the time settings' one check (gscsd.limits)
         return replace(self, levers=levers, params=params)
 
     def constants(self, model: Model) -> dict[str, float]:

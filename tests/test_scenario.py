@@ -39,7 +39,7 @@ def test_values_overlay_defaults(teacup):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"final_time": -1}, "final time -1 must be later than start time 0"),
+        ({"final_time": -1}, "final time -1 must be later than INITIAL TIME 0"),
         ({"time_step": 0}, "time step 0 must be positive"),
         ({"levers": {"Room Temperature": float("nan")}}, "needs a finite number"),
     ],
