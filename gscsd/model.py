@@ -10,6 +10,9 @@ Conventions read from the ``.mdl`` (documented in ``docs/modelling.md``):
 
 * a **lever** is a scalar constant with a Vensim range ``[min,max,step]`` (or
   ``[min,max]``, or half-open ``[min,?]``) in its units line;
+* an **assumption** is a scalar constant with a range whose comment starts
+  with ``assumption:``: an uncertain model input with a plausible range, which
+  uncertainty analysis varies; it is not a lever;
 * a **key output** is a variable whose comment starts with ``Key output:``
   (or ``Key output (higher is better):`` / ``(lower is better):``, which
   says which way is good); models without such comments use their stocks;
@@ -34,6 +37,8 @@ from .translate import CONTROL_VARIABLES, translate
 
 #: The start of a key output's comment: ``Key output:``, optionally saying which way is good.
 KEY_OUTPUT = re.compile(r"key output(?:\s*\((higher|lower) is better\))?\s*:", re.IGNORECASE)
+#: A comment that starts like this marks a modelling assumption (a ranged one is not a lever).
+ASSUMPTION = re.compile(r"\s*assumption\b[^:]*:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,11 @@ class Variable:
         """
         match = KEY_OUTPUT.match(self.comment)
         return match.group(1).lower() if match and match.group(1) else None
+
+    @property
+    def is_assumption(self) -> bool:
+        """True when the comment starts with ``assumption:`` (see :data:`ASSUMPTION`)."""
+        return ASSUMPTION.match(self.comment) is not None
 
     @property
     def is_stock(self) -> bool:
@@ -239,6 +249,13 @@ class Model:
         return tuple(levers)
 
     @cached_property
+    def assumptions(self) -> tuple[Lever, ...]:
+        """The ranged assumptions (scalar constants with a range whose comment
+        starts with ``assumption:``), in file order, as :class:`Lever` records:
+        their range is the plausible range uncertainty analysis varies."""
+        return tuple(_lever(v) for v in self.variables.values() if _is_ranged_constant(v) and v.is_assumption)
+
+    @cached_property
     def _lever_index(self) -> dict[str, Lever]:
         """Levers by canonical name and by Python name (scenario validation is a hot path)."""
         index = {lever.py_name: lever for lever in self.levers}
@@ -304,7 +321,7 @@ class Model:
         return [f"{var.name}[{','.join(combo)}]" for combo in itertools.product(*ranges)]
 
 
-def _is_lever(variable: Variable) -> bool:
+def _is_ranged_constant(variable: Variable) -> bool:
     return (
         variable.type == "Constant"
         and not variable.subscripts
@@ -312,6 +329,10 @@ def _is_lever(variable: Variable) -> bool:
         and variable.value is not None
         and variable.name.upper() not in CONTROL_VARIABLES
     )
+
+
+def _is_lever(variable: Variable) -> bool:
+    return _is_ranged_constant(variable) and not variable.is_assumption
 
 
 def _lever(variable: Variable) -> Lever:

@@ -42,6 +42,18 @@ def test_levers_come_from_ranges(tmp_path):
     assert (quit_.min, quit_.max, quit_.step, quit_.group) == (0, 0.5, 0.005, "Capital")
 
 
+def test_ranged_assumptions_are_not_levers(tmp_path):
+    text = GROUPED + (
+        "Attrition Elasticity = 0.5 ~ Dmnl [0.2,1] ~ assumption: plausible range from the literature. |\n"
+        "Unit Cost = 2 ~ CNY ~ assumption: no range, so neither a lever nor a ranged assumption. |\n"
+    )
+    model = gscsd.load_model(write_mdl(tmp_path, "assumed.mdl", text))
+    assert [lever.name for lever in model.levers] == ["Hiring Rate", "Quit Fraction"]
+    (elasticity,) = model.assumptions
+    assert (elasticity.name, elasticity.min, elasticity.max, elasticity.default) == ("Attrition Elasticity", 0.2, 1, 0.5)
+    assert model.variable("Attrition Elasticity").is_assumption and not model.variable("Hiring Rate").is_assumption
+
+
 def test_variables_stocks_key_outputs_time(tmp_path):
     model = gscsd.load_model(write_mdl(tmp_path, "grouped.mdl", GROUPED))
     staff = model.variable("staff")
