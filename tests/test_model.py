@@ -50,7 +50,8 @@ def test_ranged_assumptions_are_not_levers(tmp_path):
     model = gscsd.load_model(write_mdl(tmp_path, "assumed.mdl", text))
     assert [lever.name for lever in model.levers] == ["Hiring Rate", "Quit Fraction"]
     (elasticity,) = model.assumptions
-    assert (elasticity.name, elasticity.min, elasticity.max, elasticity.default) == ("Attrition Elasticity", 0.2, 1, 0.5)
+    assert (elasticity.name, elasticity.min, elasticity.max) == ("Attrition Elasticity", 0.2, 1)
+    assert elasticity.default == 0.5
     assert model.variable("Attrition Elasticity").is_assumption and not model.variable("Hiring Rate").is_assumption
 
 

@@ -123,7 +123,7 @@ rate = 0.1 ~ 1/Year [0, 0.5, 0.01] ~ Assumption: ten percent a year, <guess> |
 "R&D share" = 0.2 ~ Dmnl [0, 1] ~ quoted in the file |
 """)
     model = gscsd.load_model(path)
-    page = build_report(model, [gscsd.Scenario("Fast", {"rate": 0.2, "R&D share": 0.3})])
+    page = build_report(model, [gscsd.Scenario("Fast", {"R&D share": 0.3})])
     # Quoted Vensim names are shown without their quotes.
     assert "<td>R&amp;D share</td><td class='num'>0.3</td>" in page and "&quot;R&amp;D share&quot;</td>" not in page
     assert "No diagram in this file: plain.mdl has no sketch" in page
