@@ -115,11 +115,12 @@ def test_check_passes_and_fails_with_exit_codes(tmp_path, capsys):
     good = write_mdl(
         tmp_path,
         "good.mdl",
-        "Rate = 0.1 ~ 1/Year [0,0.5,0.01] ~ lever |\nStock = INTEG(-Stock * Rate, 100) ~ Widget ~ Key output: stock |",
+        "Rate = 0.1 ~ 1/Year [0,0.1,0.01] ~ lever |\nStock = INTEG(-Stock * Rate, 100) ~ Widget ~ Key output: stock |",
     )
     assert main(["check", str(good)]) == 0
     out = capsys.readouterr().out
-    assert "bounds     Rate = 0.5 (max)" in out and "time step" in out and out.strip().endswith("4 passed, 0 failed")
+    assert "values stay finite  Rate = 0.1 (max)" in out and "halving TIME STEP" in out
+    assert out.strip().endswith("6 passed, 0 failed")
     bad = write_mdl(
         tmp_path,
         "bad.mdl",
