@@ -56,3 +56,14 @@ class UnsupportedFunctionError(TranslationError):
 
 class SimulationError(ModelError):
     """A run that failed or produced non-finite values."""
+
+
+class VensimDifferenceWarning(UserWarning):
+    """A run that gscsd knowingly computes otherwise than Vensim would.
+
+    Issued once per difference and run, and recorded in the results'
+    ``attrs["differences"]`` (one per line); ``docs/engine.md`` lists every
+    known difference. Examples: random functions (other random streams than
+    Vensim's), Vensim's RK4 Auto run at a fixed step, PySD lowering a DELAY's
+    order where Vensim keeps it.
+    """

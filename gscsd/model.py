@@ -208,13 +208,20 @@ def _fmt(value: float | None) -> str:
 
 @dataclass(frozen=True)
 class TimeSettings:
-    """Simulation time of a model, in the model's time units."""
+    """Simulation time of a model, in the model's time units.
+
+    ``method`` is the integration method the ``.mdl``'s settings ask for (one
+    of :data:`gscsd.engines.METHODS`; runs use it unless told otherwise) and
+    ``vensim_method`` Vensim's name for that setting.
+    """
 
     initial: float
     final: float
     step: float
     saveper: float
     units: str = ""
+    method: str = "euler"
+    vensim_method: str = "Euler"
 
 
 @dataclass(frozen=True)
@@ -233,6 +240,8 @@ class Model:
     subscripts: dict[str, tuple[str, ...]]
     groups: tuple[str, ...]
     data_files: tuple[Path, ...] = ()
+    #: Where gscsd knowingly runs the model otherwise than Vensim would (see docs/engine.md).
+    differences: tuple[str, ...] = ()
     _index: dict[str, str] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -435,5 +444,6 @@ def load_model(path: str | Path, data_files: Sequence[str | Path] = ()) -> Model
         subscripts={k: tuple(v) for k, v in meta["subscripts"].items()},
         groups=tuple(meta["groups"]),
         data_files=files,
+        differences=tuple(meta.get("differences", ())),
         _index=index,
     )

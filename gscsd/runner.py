@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from .engines import METHODS, RunRequest, get_engine
+from .engines.differences import report as report_differences
 from .errors import InputError, SimulationError
 from .limits import check_size, check_tolerances, resolve_times
 from .scenario import Scenario
@@ -35,7 +36,7 @@ def request_for(
     model: Model,
     scenario: Scenario,
     variables: Sequence[str] | None = None,
-    method: str = "euler",
+    method: str | None = None,
     *,
     rtol: float = 1e-6,
     atol: float = 1e-9,
@@ -44,8 +45,11 @@ def request_for(
 
     The one place where a run's inputs are checked, before any engine is
     called: lever values, time settings, the size of the run and the
-    tolerances (see :mod:`gscsd.limits`).
+    tolerances (see :mod:`gscsd.limits`). ``method`` ``None`` is the method
+    the ``.mdl``'s settings ask for.
     """
+    model_method = method is None
+    method = model.time.method if method is None else method
     if not isinstance(method, str) or method not in METHODS:
         raise InputError(f"unknown integration method {method!r}; choose one of: {', '.join(METHODS)}")
     check_tolerances(rtol, atol)
@@ -57,7 +61,7 @@ def request_for(
     check_size(model, times, names)
     # The parameter set replaces the .mdl's constants; the levers replace the set's.
     params = {**scenario.constants(model), **scenario.levers} if scenario.params is not None else dict(scenario.levers)
-    return RunRequest(params, times.start, times.final, times.step, times.saveper, names, method)
+    return RunRequest(params, times.start, times.final, times.step, times.saveper, names, method, model_method)
 
 
 def run(
@@ -67,7 +71,7 @@ def run(
     variables: Sequence[str] | None = None,
     output: Literal["pandas", "xarray"] = "pandas",
     engine: str = "auto",
-    method: str = "euler",
+    method: str | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-9,
 ) -> pd.DataFrame | xr.Dataset:
@@ -89,8 +93,9 @@ def run(
     engine : {"auto", "fast", "pysd"}
         Simulation engine. ``auto`` uses the fast engine wherever it
         supports the model, else PySD; ``attrs["fallback"]`` then says why.
-    method : str
-        Integration method, one of :data:`gscsd.engines.METHODS`.
+    method : str, optional
+        Integration method, one of :data:`gscsd.engines.METHODS`; by default
+        the one the ``.mdl``'s settings ask for (Euler, or RK4), as Vensim does.
     rtol, atol : float
         Relative and absolute tolerances of the SciPy methods (rk45, lsoda, radau).
 
@@ -100,7 +105,10 @@ def run(
         Indexed by time (model time units). ``attrs`` record the scenario,
         model hash, engine that ran, method and ``seconds``: the wall time of
         the simulation, without the one-off work of preparing the engine for
-        this model (the fast engine compiles it once per process).
+        this model (the fast engine compiles it once per process). Where the
+        run knowingly differs from Vensim's, ``attrs["differences"]`` says
+        how (one per line) and a :class:`~gscsd.errors.VensimDifferenceWarning`
+        is issued for each.
 
     Raises
     ------
@@ -119,19 +127,26 @@ def run(
     frame = chosen.simulate(model, request)
     elapsed = _time.perf_counter() - started
     check_finite(frame, model.path.name)
+    found = list(frame.attrs.get("differences", ()))
     frame.attrs = {
         "scenario": scenario.name,
         "model": model.name,
         "model_hash": model.hash,
         "engine": chosen.name,
-        "method": method,
+        "method": request.method,
         "seconds": elapsed,
     }
     if fallback:
         frame.attrs["fallback"] = fallback
+    report_differences(frame.attrs, _method_differences(model, method) + found)
     if output == "xarray":
         return to_xarray(frame, model)
     return frame
+
+
+def _method_differences(model: Model, method: str | None) -> list[str]:
+    """How running with the ``.mdl``'s own integration setting differs from Vensim (nothing when asked for one)."""
+    return list(model.differences) if method is None else []
 
 
 def _choose_engine(model: Model, request: RunRequest, name: str, rtol: float, atol: float):
@@ -201,7 +216,7 @@ def run_batch(
     *,
     variables: Sequence[str] | None = None,
     engine: str = "auto",
-    method: str = "euler",
+    method: str | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-9,
     constants: Sequence[Mapping[str, float]] | None = None,
@@ -220,8 +235,8 @@ def run_batch(
     engine : {"auto", "fast", "pysd"}
         Simulation engine; engines that offer ``simulate_batch`` (fast) run
         the whole batch at once, others run scenario by scenario.
-    method : str
-        Integration method, one of :data:`gscsd.engines.METHODS`.
+    method : str, optional
+        Integration method, one of :data:`gscsd.engines.METHODS`; by default the ``.mdl``'s.
     rtol, atol : float
         Tolerances of the SciPy methods.
     constants : sequence of mapping, optional
@@ -247,22 +262,26 @@ def run_batch(
         if (request.start, request.final, request.step) != (first.start, first.final, first.step):
             raise InputError(f"scenario '{scenario.name}' has other time settings than the rest of the batch")
     chosen, fallback = _choose_engine(model, first, engine, rtol, atol)
+    found: list[str] = []
     if hasattr(chosen, "simulate_batch"):
         batch = chosen.simulate_batch(model, requests)
+        found += batch.attrs.get("differences", ())
         _check_batch_finite(batch, model, scenarios)
     else:
         datasets = []
         for scenario, request in zip(scenarios, requests):
             frame = chosen.simulate(model, request)
+            found += frame.attrs.get("differences", ())
             check_finite(frame, f"{model.path.name} (scenario '{scenario.name}')")
             datasets.append(to_xarray(frame, model))
         batch = xr.concat(datasets, dim="scenario", coords="minimal", compat="override", join="override")
     batch = batch.assign_coords(
         scenario=np.arange(len(scenarios)), scenario_name=("scenario", [s.name for s in scenarios])
     )
-    batch.attrs = {"model": model.name, "model_hash": model.hash, "engine": chosen.name, "method": method}
+    batch.attrs = {"model": model.name, "model_hash": model.hash, "engine": chosen.name, "method": first.method}
     if fallback:
         batch.attrs["fallback"] = fallback
+    report_differences(batch.attrs, _method_differences(model, method) + found)
     return batch
 
 

@@ -31,7 +31,10 @@ from .errors import InputError, ModelError, TranslationError, UnsupportedFunctio
 from .names import canonical
 
 #: Bump when the layout of the cache entries or of ``meta.json`` changes.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
+
+#: The exact bytes a cache entry was translated from (the fast engine compiles these, never the file on disk).
+SOURCE_COPY = "source.mdl"
 
 CONTROL_VARIABLES = ("INITIAL TIME", "FINAL TIME", "TIME STEP", "SAVEPER")
 
@@ -105,7 +108,8 @@ def _translate_into(mdl_path: Path, data: bytes, digest: str, entry: Path) -> No
     entry.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".tmp-{uuid.uuid4().hex[:8]}-", dir=entry.parent))
     try:
-        meta = _translate_file(mdl_path, scratch, digest)
+        (scratch / SOURCE_COPY).write_bytes(data)
+        meta = _translate_file(mdl_path, data, scratch, digest)
         (scratch / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
         try:
             os.rename(scratch, entry)
@@ -116,21 +120,23 @@ def _translate_into(mdl_path: Path, data: bytes, digest: str, entry: Path) -> No
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _translate_file(original: Path, scratch: Path, digest: str) -> dict[str, Any]:
-    """Translate ``original`` with PySD, writing the Python modules into ``scratch``.
+def _translate_file(original: Path, data: bytes, scratch: Path, digest: str) -> dict[str, Any]:
+    """Translate ``data`` (the bytes of ``original``) with PySD, writing the Python modules into ``scratch``.
 
-    PySD parses the file where it is, so that subscripts read from data files
-    (GET XLS SUBSCRIPT) resolve next to it; only its output goes to the cache.
+    PySD parses the text as if it were read from ``original``, so that
+    subscripts read from data files (GET XLS SUBSCRIPT) resolve next to it;
+    only its output goes to the cache.
     """
     from pysd.builders.python.python_model_builder import ModelBuilder
-    from pysd.translators.vensim.vensim_file import VensimFile
 
-    raw = original.read_text(encoding="utf-8", errors="replace")
+    from .vensim import decode, open_vensim, read_settings
+
+    raw = decode(data)
     with warnings.catch_warnings(record=True) as caught:
         # PySD warns about things it handles (no {UTF-8} marker, :CONSTRAINT:
         # reality checks it ignores, ...); only unsupported functions matter here.
         warnings.simplefilter("always")
-        vensim = VensimFile(original)
+        vensim = open_vensim(raw, original)
         _parse(vensim, original, raw)
         try:
             builder = ModelBuilder(vensim.get_abstract_model())
@@ -147,12 +153,13 @@ def _translate_file(original: Path, scratch: Path, digest: str) -> dict[str, Any
                 f"{original}:{_line_of(raw, function)}: Vensim function {function} is not supported by the "
                 "translator; rewrite the equation with supported functions"
             )
-    if content_hash(original.read_bytes()) != digest:
-        raise TranslationError(f"{original} changed while it was being translated; load it again")
     for module in scratch.glob("*.py"):
         _point_data_root(module, original.resolve().parent)
     meta = _metadata(vensim, py_file, raw, original)
-    meta.update(module=py_file.name, source=str(original.resolve()), hash=digest)
+    settings = read_settings(raw)
+    meta["time"].update(method=settings.method, vensim_method=settings.vensim_method)
+    meta.update(module=py_file.name, source=str(original.resolve()), hash=digest,
+                differences=list(settings.differences))
     return meta
 
 

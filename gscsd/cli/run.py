@@ -35,8 +35,9 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--engine", choices=ENGINES, default="auto",
                         help="simulation engine; auto = fast where it supports the model, else PySD (default)")
-    parser.add_argument("--method", choices=METHODS, default="euler",
-                        help="integration method (default euler, as Vensim); rk4 is Vensim's fixed-step RK4")
+    parser.add_argument("--method", choices=METHODS, default=None,
+                        help="integration method (default: the .mdl's setting, as Vensim; euler when it has none); "
+                        "rk4 is Vensim's fixed-step RK4")
     parser.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance of rk45/lsoda/radau")
     parser.add_argument("--atol", type=float, default=1e-9, help="absolute tolerance of rk45/lsoda/radau")
 

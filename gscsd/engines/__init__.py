@@ -33,6 +33,10 @@ class RunRequest:
         Vensim names of the variables to return; ``None`` for all.
     method : str
         Integration method, one of :data:`METHODS`.
+    model_method : bool
+        True when ``method`` is the one the ``.mdl``'s settings ask for (not
+        chosen by the caller): an engine that cannot integrate with it may
+        then run Euler and say so, instead of refusing.
     """
 
     params: dict[str, float]
@@ -42,6 +46,7 @@ class RunRequest:
     saveper: float
     variables: tuple[str, ...] | None = None
     method: str = "euler"
+    model_method: bool = False
 
 
 #: Integration methods: Vensim's Euler and fixed-step RK4, and SciPy's

@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import InputError, SimulationError
 from ..translate import CONTROL_VARIABLES
 from . import RunRequest
+from .differences import pysd_warning_difference, static_differences
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,16 +31,23 @@ class PySDEngine:
     def simulate(self, model: Model, request: RunRequest) -> pd.DataFrame:
         import pysd
 
+        differences = static_differences(model, "pysd")
         if request.method != "euler":
-            raise InputError(
-                f"method '{request.method}' is not available with the PySD engine, which integrates with euler")
+            if not request.model_method:
+                raise InputError(
+                    f"method '{request.method}' is not available with the PySD engine, which integrates with euler; "
+                    "use --engine fast"
+                )
+            differences.append(f"PySD integrates with Euler only; the model's settings ask for "
+                               f"{model.time.vensim_method} (the fast engine integrates as the model asks)")
 
         params = {model.variable(name).py_name: value for name, value in request.params.items()}
         columns = list(request.variables) if request.variables is not None else None
         # PySD reports numerical trouble as warnings; gscsd checks the results
         # for non-finite values itself and reports them as one clear error.
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
+        # The warnings that reveal a difference from Vensim are kept.
+        with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+            warnings.simplefilter("always")
             try:
                 data_files = [str(f) for f in model.data_files] or None
                 engine = pysd.load(str(model.module), data_files=data_files)
@@ -62,4 +70,7 @@ class PySDEngine:
         frame = frame.drop(columns=drop)
         frame.index = frame.index.astype(float)
         frame.index.name = "time"
+        names = {v.py_name: v.name for v in model.variables.values()}
+        differences += [pysd_warning_difference(str(w.message), names) for w in caught]
+        frame.attrs["differences"] = [d for d in differences if d]
         return frame

@@ -111,7 +111,7 @@ def prepare(
     *,
     baseline: bool = True,
     uncertainty: Any = None,
-    method: str = "euler",
+    method: str | None = None,
     engine: str = "pysd",
     times: Sequence[float] | None = None,
     params: Any = None,
@@ -160,7 +160,7 @@ def build_report(
     baseline: bool = True,
     uncertainty: Any = None,
     title: str | None = None,
-    method: str = "euler",
+    method: str | None = None,
     engine: str = "pysd",
 ) -> str:
     """A self-contained HTML report of ``scenarios`` on ``model``.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ...errors import GscsdError, SimulationError
 from .engine import FastEngine, FastUnsupportedError, compile_model
 
 if TYPE_CHECKING:
@@ -25,9 +26,7 @@ class AutoEngine:
         try:
             compile_model(model)
         except FastUnsupportedError as exc:
-            from ..pysd_engine import PySDEngine
-
-            return PySDEngine(), str(exc)
+            return PySDFallback(str(exc)), str(exc)
         return FastEngine(self.rtol, self.atol), None
 
     def simulate(self, model: Model, request: RunRequest):
@@ -37,3 +36,27 @@ class AutoEngine:
         if fallback:
             frame.attrs["fallback"] = fallback
         return frame
+
+
+class PySDFallback:
+    """PySD, run because the fast engine refused the model.
+
+    When PySD fails too, its error keeps the fast engine's reason: that
+    reason usually names what to change in the model.
+    """
+
+    name = "pysd"
+
+    def __init__(self, reason: str) -> None:
+        from ..pysd_engine import PySDEngine
+
+        self.reason = reason
+        self.engine = PySDEngine()
+
+    def simulate(self, model: Model, request: RunRequest):
+        try:
+            return self.engine.simulate(model, request)
+        except GscsdError as exc:
+            if exc.exit_code != 1:  # bad input: the fast engine's reason is beside the point
+                raise
+            raise SimulationError(f"{self.reason}; the PySD fallback failed too: {exc}") from exc

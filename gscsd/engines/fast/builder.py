@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 #: Bump whenever the generated source changes; it keys the code cache.
-GENERATOR_VERSION = 11
+GENERATOR_VERSION = 12
 
 CONTROL = {"initial_time": "_t_initial", "final_time": "_t_final", "time_step": "_dt", "saveper": "_saveper"}
 
@@ -88,15 +88,19 @@ class Node:
     hidden: bool = False
 
 
-def abstract_model(mdl_path: Path):
-    """Parse ``mdl_path`` with PySD's Vensim translator; return its abstract model."""
+def abstract_model(text: str, origin: Path):
+    """Parse a model's ``text`` (read from ``origin``) with PySD's Vensim translator; return its abstract model.
+
+    The text goes through :func:`gscsd.vensim.open_vensim`, as for PySD's own
+    translation, so both engines parse the same equations.
+    """
     import warnings
 
-    from pysd.translators.vensim.vensim_file import VensimFile
+    from ...vensim import open_vensim
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        vensim = VensimFile(mdl_path)
+        vensim = open_vensim(text, origin)
         vensim.parse()
         return vensim.get_abstract_model()
 
@@ -596,7 +600,12 @@ class Builder:
             node.order = n
             delay_init = self.expr(ast.delay_time, init)
             first = self.expr(ast.initial, init)
-            node.state_init = [(f"_o{i}", f"_run_order({n}, {order_init}, _dt, {delay_init}, {node.column!r})")]
+            # DELAY1/DELAY3 keep their order whatever the delay time, as Vensim does
+            # (PySD lowers it while order x TIME STEP > delay time); DELAY N lowers
+            # it as PySD does, which is what Vensim's output shows (corpus case
+            # delay_pipeline).
+            limit = delay_init if node.kind == "delayn" else "None"
+            node.state_init = [(f"_o{i}", f"_run_order({n}, {order_init}, _dt, {limit}, {node.column!r})")]
             node.state_init += [(f"s{i}_{k}", f"{first} * {delay_init}") for k in range(n)]
             delay_run = self.expr(ast.delay_time, run)
             source = self.expr(ast.input, run)

@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ...errors import ModelError, SimulationError
+from ...translate import SOURCE_COPY
+from ...vensim import decode
+from ..differences import static_differences
 from .builder import GENERATOR_VERSION, Builder, Unsupported, abstract_model
 from .runtime import (
     SCALAR,
@@ -84,8 +87,10 @@ def generate(model: Model, orders: dict[str, int] | None = None) -> dict[str, An
     path = cache_file(model)
     if path.is_file() and not orders:
         return json.loads(path.read_text(encoding="utf-8"))
-    copy = model.module.with_suffix(".mdl")
-    builder = Builder(abstract_model(copy if copy.is_file() else model.path), orders, model.path.resolve().parent)
+    # The exact bytes the Model was loaded from (kept in its cache entry),
+    # never the file on disk, which may have changed since.
+    text = decode((model.module.parent / SOURCE_COPY).read_bytes())
+    builder = Builder(abstract_model(text, model.path), orders, model.path.resolve().parent)
     try:
         vector, columns = builder.build(scalar=False)
         scalar, _ = builder.build(scalar=True)
@@ -204,12 +209,16 @@ class FastEngine:
         import pandas as pd
 
         columns, saved, table = self._run(model, [request], single=True)
-        return pd.DataFrame(table, index=pd.Index(saved, name="time"), columns=columns)
+        frame = pd.DataFrame(table, index=pd.Index(saved, name="time"), columns=columns)
+        frame.attrs["differences"] = static_differences(model, self.name)
+        return frame
 
     def simulate_batch(self, model: Model, requests: list[RunRequest]) -> xr.Dataset:
         """Run all ``requests`` (same time settings) at once; Dataset with a ``scenario`` dim."""
         columns, saved, rows = self._run(model, requests, single=False)
-        return _dataset(model, columns, saved, rows, len(requests))
+        batch = _dataset(model, columns, saved, rows, len(requests))
+        batch.attrs["differences"] = static_differences(model, self.name)
+        return batch
 
     def _run(self, model: Model, requests: list[RunRequest], single: bool):
         """Return (columns, saved times, values).

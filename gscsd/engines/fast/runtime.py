@@ -200,7 +200,7 @@ def _v_pulse(time, dt, start, width=None, repeat=0.0, end=None, magnitude=None):
         single = (start - SMALL_VENSIM <= time) & (time < start + width)
         with np.errstate(divide="ignore", invalid="ignore"):
             phase = np.mod(time - start + SMALL_VENSIM, np.where(repeat == 0, 1.0, repeat))
-        within = (start <= time) & (True if end is None else time < end)
+        within = (start <= time) & (True if end is None else time <= end)
         train = within & (phase < width)
         return np.where(np.where(repeat == 0, single, train), out, 0.0)
     return _s_pulse(time, dt, start, width, repeat, end, magnitude)
@@ -271,7 +271,9 @@ def _s_pulse(time, dt, start, width=None, repeat=0.0, end=None, magnitude=None):
     out = magnitude / dt if magnitude is not None else 1.0
     if repeat == 0:
         return out if start - SMALL_VENSIM <= time < start + width else 0.0
-    if start <= time and (end is None or time < end):
+    # Vensim's PULSE TRAIN includes its end time (a pulse starting at `end` is
+    # on); PySD's excludes it.
+    if start <= time and (end is None or time <= end):
         return out if (time - start + SMALL_VENSIM) % repeat < width else 0.0
     return 0.0
 

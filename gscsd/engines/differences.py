@@ -1,0 +1,91 @@
+"""Where a run knowingly differs from Vensim's, said on the run.
+
+Each engine reports what it knows (the fast engine what its generated code
+does, PySD what it warned about); :func:`report` adds them to the results'
+``attrs["differences"]`` (one per line) and issues one
+:class:`~gscsd.errors.VensimDifferenceWarning` each. docs/engine.md lists
+every known difference.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import TYPE_CHECKING
+
+from ..errors import VensimDifferenceWarning
+from ..names import canonical
+
+if TYPE_CHECKING:
+    from ..model import Model
+
+_RANDOM = re.compile(r"\bRANDOM[ _](0[ _]1|UNIFORM|NORMAL|EXPONENTIAL|POISSON|BINOMIAL|GAMMA|BETA|LOGNORMAL|"
+                     r"PINK NOISE|TRIANGULAR|WEIBULL|NEGATIVE BINOMIAL)\b", re.IGNORECASE)
+_PULSE_TRAIN = re.compile(r"\bPULSE[ _]TRAIN\b", re.IGNORECASE)
+_STATEFUL = re.compile(r"\b(SMOOTH|DELAY|TREND|FORECAST)", re.IGNORECASE)  # initialised from their input
+_ACTIVE_INITIAL = re.compile(r"\bACTIVE[ _]INITIAL\b", re.IGNORECASE)
+
+RANDOM_STREAMS = (
+    "random functions draw from gscsd's own seeded streams, not Vensim's generator: values differ draw by draw "
+    "(distributions and seeds as in Vensim)"
+)
+PYSD_ACTIVE_INITIAL = (
+    "PySD initialises stateful functions fed by an ACTIVE INITIAL from its active equation, where Vensim uses the "
+    "initial value: values can differ from Vensim's from the first step (the fast engine answers as Vensim does)"
+)
+
+PYSD_PULSE_TRAIN = (
+    "PySD's PULSE TRAIN is 0 at its end time where Vensim's is 1: where a pulse starts exactly at the end time, "
+    "results differ from Vensim's (the fast engine answers as Vensim does)"
+)
+
+
+def static_differences(model: Model, engine: str) -> list[str]:
+    """Differences known from the model's equations alone, for ``engine`` ("fast" or "pysd")."""
+    found = []
+    equations = [v.equation for v in model.variables.values()]
+    if any(_RANDOM.search(e) for e in equations):
+        found.append(RANDOM_STREAMS)
+    if engine == "pysd" and _active_initial_feeds_stateful(model):
+        found.append(PYSD_ACTIVE_INITIAL)
+    if engine == "pysd" and any(_PULSE_TRAIN.search(e) for e in equations):
+        found.append(PYSD_PULSE_TRAIN)
+    return found
+
+
+def _active_initial_feeds_stateful(model: Model) -> bool:
+    """True when a stateful function's equation names a variable defined with ACTIVE INITIAL."""
+    active = [v.name for v in model.variables.values() if _ACTIVE_INITIAL.search(v.equation)]
+    if not active:
+        return False
+    names = re.compile("|".join(r"(?<![\w])" + re.escape(canonical(n)) + r"(?![\w])" for n in active))
+    return any(
+        _STATEFUL.search(v.equation) and names.search(canonical(v.equation)) for v in model.variables.values()
+    )
+
+
+def pysd_warning_difference(message: str, names: dict[str, str] | None = None) -> str | None:
+    """A difference from Vensim that one of PySD's run-time warnings reveals, else ``None``.
+
+    ``names`` maps PySD's Python names to the model's Vensim names.
+    """
+    match = re.search(r"^(\S+)\s+Delay time very small, casting delay order from (\d+) to (\d+)", message, re.S)
+    if match:
+        name, before, after = match.groups()
+        if not name.startswith("_delay_"):
+            return None  # DELAY N: Vensim lowers its order too (corpus case delay_pipeline)
+        name = name.removeprefix("_delay_")
+        name = (names or {}).get(name, name)
+        return (f"PySD lowers the order of {name} from {before} to {after} because its delay time is shorter than "
+                "order x TIME STEP; Vensim keeps the order (use the fast engine for Vensim's answer)")
+    return None
+
+
+def report(attrs: dict, differences: list[str], *, stacklevel: int = 3) -> None:
+    """Record ``differences`` in ``attrs["differences"]`` and warn once for each."""
+    unique = list(dict.fromkeys(d for d in differences if d))
+    if not unique:
+        return
+    attrs["differences"] = "\n".join(unique)
+    for text in unique:
+        warnings.warn(text, VensimDifferenceWarning, stacklevel=stacklevel)
