@@ -103,7 +103,7 @@ def open_vensim(text: str, origin: Path) -> Any:
     prepared = prepare(text)
 
     class _Prepared(VensimFile):
-        def _read(self, encoding):  # noqa: ARG002 - the text is already decoded
+        def _read(self, encoding):  # the text is already decoded
             return prepared
 
     with warnings.catch_warnings():
