@@ -13,6 +13,9 @@ engine loop forever or exhaust memory:
   :data:`MAX_SAVED_VALUES` numbers (saved times x result columns);
 * the tolerances of the error-controlled methods are finite and positive.
 
+Inputs are bounded too: scenario files (:data:`MAX_SCENARIO_BYTES`, name,
+notes and number of levers) and ``.mdl`` files (:data:`MAX_MODEL_BYTES`).
+
 A bad value the user gave (a scenario, an argument) raises
 :class:`~gscsd.errors.InputError` (exit code 2); a bad setting of the model
 file itself raises :class:`~gscsd.errors.ModelError` (exit code 1, as for any
@@ -43,6 +46,14 @@ MAX_STEPS = 1_000_000
 MAX_SAVED_VALUES = 10_000_000
 #: Relative tolerance of rk45/lsoda/radau: below this SciPy cannot deliver it, at 1 it means nothing.
 RTOL_RANGE = (1e-12, 1.0)
+
+#: Inputs: largest scenario file, longest scenario name and notes, most levers a scenario may set.
+MAX_SCENARIO_BYTES = 1_000_000
+MAX_NAME_CHARS = 200
+MAX_NOTES_CHARS = 20_000
+MAX_SCENARIO_LEVERS = 1_000
+#: Largest .mdl file read (big Vensim models are a few MB).
+MAX_MODEL_BYTES = 20_000_000
 
 STEPS_ENV = "GSCSD_MAX_STEPS"
 VALUES_ENV = "GSCSD_MAX_SAVED_VALUES"
@@ -163,6 +174,12 @@ def check_tolerances(rtol: float, atol: float) -> None:
     if not _number(atol) or not atol > 0:
         raise InputError(f"atol {atol!r} must be a finite positive number; it is the absolute tolerance "
                          "of rk45/lsoda/radau (default 1e-09)")
+
+
+def shorten(value: object, most: int = 60) -> str:
+    """``repr(value)`` cut to ``most`` characters, for messages about user input (one short line)."""
+    text = repr(value)
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def _number(value: object) -> bool:

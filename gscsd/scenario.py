@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, OutOfRangeError, ScenarioFileError
-from .limits import resolve_times
+from .limits import (
+    MAX_NAME_CHARS,
+    MAX_NOTES_CHARS,
+    MAX_SCENARIO_BYTES,
+    MAX_SCENARIO_LEVERS,
+    resolve_times,
+    shorten,
+)
 from .params import SET_NAME, ParamSet, resolve
 
 if TYPE_CHECKING:
@@ -164,8 +171,11 @@ class Scenario:
         levers = data.get("levers", {})
         if not isinstance(levers, dict):
             raise ScenarioFileError(f"{source}: 'levers' must be an object of name: number")
+        if len(levers) > MAX_SCENARIO_LEVERS:
+            raise ScenarioFileError(
+                f"{source}: {len(levers):,} levers; a scenario sets at most {MAX_SCENARIO_LEVERS:,}")
         try:
-            parsed = {str(k): _number(v, f"lever '{k}'") for k, v in levers.items()}
+            parsed = {str(k): _number(v, f"lever {shorten(k)}") for k, v in levers.items()}
             times = {
                 key: None if data.get(key) is None else _number(data[key], key.replace("_", " "))
                 for key in ("start_time", "final_time", "time_step")
@@ -176,16 +186,34 @@ class Scenario:
         notes = data.get("notes", "")
         if not isinstance(name, str) or not isinstance(notes, str):
             raise ScenarioFileError(f"{source}: 'name' and 'notes' must be text")
+        for field_name, text, most in (("name", name, MAX_NAME_CHARS), ("notes", notes, MAX_NOTES_CHARS)):
+            if len(text) > most:
+                raise ScenarioFileError(
+                    f"{source}: '{field_name}' has {len(text):,} characters; at most {most:,} are kept")
         params = _params(data.get("params"), source)
         return cls(name=name, levers=parsed, notes=notes, params=params, **times)
 
     @classmethod
     def from_json(cls, text: str, source: str = "scenario") -> Scenario:
         """Parse JSON text; errors name ``source`` and the JSON position."""
+        if len(text) > MAX_SCENARIO_BYTES:
+            raise ScenarioFileError(f"{source}: {len(text):,} characters; a scenario is at most "
+                                    f"{MAX_SCENARIO_BYTES:,}")
+        def number(literal: str) -> float:
+            # Every number is read as a float: a 5,000-digit integer is refused here, by its size,
+            # instead of tripping Python's limit on the digits of an int.
+            value = float(literal)
+            if not math.isfinite(value):
+                raise ScenarioFileError(f"{source}: the number {shorten(literal, 24)} ({len(literal):,} characters) "
+                                        "is too large; numbers must be finite")
+            return value
+
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_int=number, parse_float=number)
         except json.JSONDecodeError as exc:
             raise ScenarioFileError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        except RecursionError:
+            raise ScenarioFileError(f"{source}: JSON nested too deeply; a scenario is a flat object") from None
         return cls.from_dict(data, source)
 
     @classmethod
@@ -193,9 +221,15 @@ class Scenario:
         """Read a scenario JSON file."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open("rb") as file:  # never more than the limit (a FIFO or /dev/zero has no end)
+                data = file.read(MAX_SCENARIO_BYTES + 1)
         except OSError as exc:
-            raise ScenarioFileError(f"cannot read scenario file {path}: {exc.strerror}") from None
+            raise ScenarioFileError(f"cannot read scenario file {path}: {exc.strerror or exc}") from None
+        if len(data) > MAX_SCENARIO_BYTES:
+            raise ScenarioFileError(f"scenario file {path} is larger than {MAX_SCENARIO_BYTES:,} bytes; "
+                                    "a scenario is a small JSON object")
+        try:
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise ScenarioFileError(f"scenario file {path} is not UTF-8 text") from None
         return cls.from_json(text, source=str(path))
@@ -228,11 +262,11 @@ def _params(value: Any, source: str) -> str | ParamSet | None:
 
 def _number(value: Any, label: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise OutOfRangeError(f"{label} needs a number, got {value!r}")
+        raise OutOfRangeError(f"{label} needs a number, got {shorten(value)}")
     try:
         number = float(value)
-    except ValueError:
-        raise OutOfRangeError(f"{label} needs a number, got {value!r}") from None
+    except (ValueError, OverflowError):  # OverflowError: an int beyond float's range
+        raise OutOfRangeError(f"{label} needs a number, got {shorten(value)}") from None
     if not math.isfinite(number):
-        raise OutOfRangeError(f"{label} needs a finite number, got {value!r}")
+        raise OutOfRangeError(f"{label} needs a finite number, got {shorten(value)}")
     return number

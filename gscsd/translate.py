@@ -74,7 +74,7 @@ def translate(mdl_path: Path) -> tuple[Path, dict[str, Any]]:
         raise InputError(f"model file not found: {mdl_path}; give the path to a Vensim .mdl file")
     if mdl_path.suffix.lower() != ".mdl":
         raise InputError(f"{mdl_path} is not a Vensim model; gscsd reads .mdl files")
-    data = mdl_path.read_bytes()
+    data = _read_text_model(mdl_path)
     digest = content_hash(data)
     entry = _entry_dir(mdl_path, digest)
     with _lock_for(str(entry)):
@@ -83,6 +83,29 @@ def translate(mdl_path: Path) -> tuple[Path, dict[str, Any]]:
             _translate_into(mdl_path, data, digest, entry)
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
     return entry / meta["module"], meta
+
+
+def _read_text_model(mdl_path: Path) -> bytes:
+    """The bytes of a ``.mdl``; InputError for a file too large or not text (Vensim's binary .vmf/.vpm)."""
+    from .limits import MAX_MODEL_BYTES
+
+    with mdl_path.open("rb") as file:
+        data = file.read(MAX_MODEL_BYTES + 1)
+    if len(data) > MAX_MODEL_BYTES:
+        raise InputError(f"{mdl_path} is larger than {MAX_MODEL_BYTES:,} bytes; gscsd reads .mdl files up to that")
+    sample = data[:65536]
+    try:
+        sample.decode("utf-8")
+        text = True
+    except UnicodeDecodeError as exc:  # a cut multi-byte character at the end is still text
+        text = exc.start >= len(sample) - 3 and len(sample) == 65536
+        if not text:  # older models are Windows-1252: text, with few control characters
+            controls = sum(b < 32 and b not in b"\t\n\r\f" or b == 127 for b in sample)
+            text = controls <= len(sample) // 100
+    if b"\0" in sample or not text:
+        raise InputError(f"{mdl_path} is not a text file; a Vensim model is saved as text (.mdl), "
+                         "not in Vensim's binary formats (.vmf, .vpm)")
+    return data
 
 
 def _entry_dir(mdl_path: Path, digest: str) -> Path:

@@ -4,12 +4,18 @@ Each sub-command lives in its own module of this package with two functions,
 ``register(subparsers)`` and ``main(args) -> int``. Errors a user can cause
 print one line and exit 2 (bad input) or 1 (model or simulation failure);
 ``--debug`` shows the traceback instead.
+
+Exit codes: 0 done, 1 the model or a run failed, 2 bad input, 130 interrupted
+(Ctrl-C), 141 the reader of the output went away (``gscsd levers | head -1``;
+128 + SIGPIPE, as Unix tools that a broken pipe ends).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -19,6 +25,11 @@ from ..errors import GscsdError
 COMMANDS = ("levers", "run", "check", "report", "uncertainty", "sensitivity", "optimize", "calibrate")
 
 DEFAULT_MODEL = "models/gsc.mdl"
+
+#: Exit code when stdout's reader closed the pipe (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
+#: Longest error line printed (a message quoting huge input stays readable).
+MAX_MESSAGE_CHARS = 1000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,11 +84,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here rather than at exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except GscsdError as exc:
         if args.debug:
             raise
-        print(f"gscsd: error: {exc}", file=sys.stderr)
+        print(f"gscsd: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("gscsd: interrupted", file=sys.stderr)
@@ -85,8 +101,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug of ours: say so in one line unless debugging
         if args.debug:
             raise
-        print(f"gscsd: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", file=sys.stderr)
+        print(f"gscsd: internal error: {type(exc).__name__}: {one_line(str(exc))} (rerun with --debug for details)",
+              file=sys.stderr)
         return 1
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line of at most :data:`MAX_MESSAGE_CHARS` (input quoted in it may hold anything)."""
+    message = re.sub(r"[\x00-\x1f\x7f]+", " ", message)
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 3] + "..."
+    return message
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush does not fail again (Python's docs' recipe)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a captured stdout (tests) has no descriptor
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover
