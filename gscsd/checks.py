@@ -449,8 +449,9 @@ def run_checks(
     *,
     files: Sequence[str | Path] | None = None,
     defaults: bool = True,
+    units: bool = True,
 ) -> Iterator[CheckResult]:
-    """Run the default checks and the model's checks file, yielding results as they come.
+    """Run the default checks, the model's checks file and the units check, yielding results as they come.
 
     Parameters
     ----------
@@ -464,6 +465,9 @@ def run_checks(
         Checks files to run (default: ``<model>.checks.yaml`` if it exists).
     defaults : bool
         Also run :data:`DEFAULT_CHECKS`.
+    units : bool
+        Also run the units check (:mod:`gscsd.units`): one failed result per
+        inconsistency, or one passed result.
     """
     suites = [parse_checks(DEFAULT_CHECKS, "default checks")] if defaults else []
     if files is None:
@@ -477,6 +481,22 @@ def run_checks(
     for suite in suites:
         for test in suite.tests:
             yield from context.run_test(test, suite.source)
+    if units:
+        yield from units_results(model)
+
+
+def units_results(model: Model) -> Iterator[CheckResult]:
+    """The units check as check results: one failure per inconsistency, else one pass."""
+    from .units import check_units
+
+    issues = check_units(model)
+    errors = [i for i in issues if i.kind == "mismatch"]
+    for issue in errors:
+        yield CheckResult("units", issue.variable, False, issue.message)
+    if not errors:
+        missing = len(issues)
+        note = f"; {missing} variable(s) without units (gscsd units)" if missing else ""
+        yield CheckResult("units", "every equation", True, f"declared and computed units agree{note}")
 
 
 class _Context:

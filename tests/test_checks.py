@@ -47,7 +47,7 @@ def growth(tmp_path_factory):
 def results(model, text, **options):
     path = model.path.parent / "extra.yaml"
     path.write_text(text, encoding="utf-8")
-    return list(run_checks(model, files=[path], defaults=False, **options))
+    return list(run_checks(model, files=[path], defaults=False, units=False, **options))
 
 
 def test_default_checks_parse_and_cover_the_old_families(growth):
@@ -58,7 +58,8 @@ def test_default_checks_parse_and_cover_the_old_families(growth):
     # matrix: baseline + 2 levers x (min, max) = 5 scenarios, for bounds and for the time step
     assert [r.case for r in found[:5]] == ["baseline", "Birth Rate = 0 (min)", "Birth Rate = 0.2 (max)",
                                           "Lifetime = 10 (min)", "Lifetime = 100 (max)"]
-    assert len(found) == 10  # no data/ folder: no history lines
+    assert len(found) == 11  # no data/ folder: no history lines; one units line
+    assert (found[-1].check, found[-1].passed) == ("units", True)
 
 
 def test_predicates_with_known_answers(growth):
@@ -184,7 +185,7 @@ def test_a_modeler_adds_a_check_beside_the_model(tmp_path, capsys):
     assert "Population: stays under 130 at every lever extreme" in failed and "Birth Rate = 0.2 (max)" in failed
     # Known answer: the first saved time above 130 is t = 2, P(2) = 100 (1 + (0.2 - 0.02) / 4)^8 = 142.21
     assert "'Population' = 142.21 at time 2 is not <= 130" in failed
-    assert out.strip().endswith("14 passed, 1 failed")
+    assert out.strip().endswith("15 passed, 1 failed")  # 10 default checks, 5 of the file, units
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -120,7 +120,7 @@ def test_check_passes_and_fails_with_exit_codes(tmp_path, capsys):
     assert main(["check", str(good)]) == 0
     out = capsys.readouterr().out
     assert "values stay finite  Rate = 0.1 (max)" in out and "halving TIME STEP" in out
-    assert out.strip().endswith("6 passed, 0 failed")
+    assert out.strip().endswith("7 passed, 0 failed")  # 6 default checks and the units check
     bad = write_mdl(
         tmp_path,
         "bad.mdl",
