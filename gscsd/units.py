@@ -239,7 +239,7 @@ class Checker:
         text = model.path.read_text(encoding="utf-8", errors="replace")
         self.system = UnitSystem(_merge(DEFAULT_EQUIVALENCES + equivalences(text)))
         self.model = model
-        abstract = abstract_model(model.path)
+        abstract = abstract_model(text, model.path)
         self.section = abstract.sections[0]
         self.time_units = self._declared_text(model.time.units) if model.time.units else UNKNOWN
         self.declared: dict[str, Any] = {}
