@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from ..errors import GscsdError
 
 #: Sub-command modules, in the order ``gscsd --help`` lists them.
-COMMANDS = ("levers", "run", "check", "units", "report", "uncertainty", "sensitivity", "optimize", "calibrate")
+COMMANDS = ("levers", "run", "check", "units", "loops", "report", "uncertainty", "sensitivity", "optimize", "calibrate")
 
 DEFAULT_MODEL = "models/gsc.mdl"
 
