@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,12 +11,59 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO / "models"
 GSC = MODELS / "gsc.mdl"
-SHARED = Path(os.environ.get("GSCSD_SHARED", REPO.parent / "shared"))
+
+
+def _shared() -> Path:
+    """``$GSCSD_SHARED``, else ``shared/`` beside the checkout (for a git worktree: beside its main checkout)."""
+    if os.environ.get("GSCSD_SHARED"):
+        return Path(os.environ["GSCSD_SHARED"])
+    beside = REPO.parent / "shared"
+    git = REPO / ".git"
+    if not beside.is_dir() and git.is_file():  # a worktree: .git says "gitdir: <main>/.git/worktrees/<name>"
+        gitdir = Path(git.read_text(encoding="utf-8").partition("gitdir:")[2].strip())
+        if gitdir.parent.name == "worktrees" and gitdir.parent.parent.name == ".git":
+            return gitdir.parents[2].parent / "shared"
+    return beside
+
+
+SHARED = _shared()
 CORPUS = SHARED / "vensim-corpus"
 SAMPLES = CORPUS / "samples"
 TEACUP = SAMPLES / "teacup" / "teacup.mdl"
+MISSING_CORPUS = (f"Vensim corpus not found at {CORPUS}: the tests need shared/ beside the checkout "
+                  "(as CI lays it out) or GSCSD_SHARED=/path/to/shared")
 
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"Vensim corpus not found at {CORPUS}")
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The Vensim corpus; its absence fails the tests that need it (CI must not pass without them)."""
+    if not CORPUS.is_dir():
+        pytest.fail(MISSING_CORPUS, pytrace=False)
+    return CORPUS
+
+
+#: ``gscsd`` as a command a user runs in a terminal, where Ctrl-C interrupts it. A test suite started in
+#: the background (``make test &``) has SIGINT ignored, and children inherit that: ``python -m gscsd`` would
+#: then ignore the SIGINT a test sends. This starts it with Python's own SIGINT handler.
+GSCSD_IN_A_TERMINAL = [
+    sys.executable, "-c",
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'gscsd'; runpy.run_module('gscsd', run_name='__main__', alter_sys=True)",
+]
+
+
+#: Mark for tests that read the Vensim corpus: they fail, never skip, when it is missing.
+needs_corpus = pytest.mark.usefixtures("corpus")
+
+
+def corpus_params(values: list, arity: int = 1) -> list:
+    """Parameters read from the corpus, or one that fails (through ``corpus``) when it is missing.
+
+    An empty parameter list would make pytest skip the test silently.
+    """
+    if CORPUS.is_dir():
+        return values
+    return [pytest.param(*([None] * arity), id="vensim-corpus-missing")]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -32,11 +80,11 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def teacup():
+def teacup(corpus):
     import gscsd
 
     if not TEACUP.is_file():
-        pytest.skip(f"corpus sample not found: {TEACUP}")
+        pytest.fail(f"corpus sample not found: {TEACUP}", pytrace=False)
     return gscsd.load_model(TEACUP)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
@@ -15,7 +14,7 @@ import pytest
 import gscsd
 from gscsd.cli import main
 
-from .conftest import write_mdl
+from .conftest import GSCSD_IN_A_TERMINAL, write_mdl
 from .test_analysis_library import CONTROL, LOGISTIC
 
 
@@ -135,25 +134,27 @@ def test_ctrl_c_stops_the_run_and_its_worker_processes(tmp_path):
 
     path = write_mdl(tmp_path, "slow.mdl", SLOW, CONTROL.replace("TIME STEP = 0.25", "TIME STEP = 0.0005"))
     env = dict(os.environ)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gscsd", "uncertainty", str(path), "--vary", "Rate", "--samples", "400",
+    # As typed in a terminal, where Ctrl-C works even when this suite runs in the background; `with`
+    # closes the pipes whatever happens (an unclosed pipe's ResourceWarning would fail a later test).
+    with subprocess.Popen(
+        [*GSCSD_IN_A_TERMINAL, "uncertainty", str(path), "--vary", "Rate", "--samples", "400",
          "--workers", "2", "--chunk-size", "1", "--progress"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        parent = psutil.Process(process.pid)
-        deadline = time.monotonic() + 60
-        children: list = []
-        while time.monotonic() < deadline and len(children) < 2:
-            time.sleep(0.5)
-            children = [c for c in parent.children(recursive=True) if "python" in c.name()]
-        assert len(children) >= 2, "the worker pool did not start"
-        time.sleep(2)  # let some chunks run
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            parent = psutil.Process(process.pid)
+            deadline = time.monotonic() + 60
+            children: list = []
+            while time.monotonic() < deadline and len(children) < 2:
+                time.sleep(0.5)
+                children = [c for c in parent.children(recursive=True) if "python" in c.name()]
+            assert len(children) >= 2, "the worker pool did not start"
+            time.sleep(2)  # let some chunks run
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     assert process.returncode == 130, err
     assert "gscsd: interrupted" in err
     gone, alive = psutil.wait_procs(children, timeout=10)

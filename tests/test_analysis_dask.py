@@ -136,8 +136,8 @@ def test_scheduler_and_worker_processes_give_the_same_numbers(logistic, tmp_path
         assert main(["uncertainty", *args, "--scheduler", address, "--out", str(tmp_path / "dask.csv")]) == 0
         pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "local.csv"), pd.read_csv(tmp_path / "dask.csv"))
     finally:
-        for process in reversed(processes):
-            process.send_signal(signal.SIGINT)
+        for process in reversed(processes):  # SIGTERM: a suite run in the background ignores SIGINT
+            process.send_signal(signal.SIGTERM)
         for process in reversed(processes):
             try:
                 process.wait(timeout=30)

@@ -6,15 +6,15 @@ import pytest
 
 import gscsd
 
-from .conftest import SAMPLES, needs_corpus
+from .conftest import SAMPLES, corpus_params, needs_corpus
 from .corpus import canonical_output, compare_with_canonical
 
 pytestmark = needs_corpus
 
-SAMPLE_MODELS = sorted(SAMPLES.glob("*/*.mdl")) if SAMPLES.is_dir() else []
+SAMPLE_MODELS = corpus_params(sorted(SAMPLES.glob("*/*.mdl")))
 
 
-@pytest.mark.parametrize("path", SAMPLE_MODELS, ids=lambda p: p.parent.name + "/" + p.name)
+@pytest.mark.parametrize("path", SAMPLE_MODELS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_sample_loads_lists_levers_and_runs(path):
     model = gscsd.load_model(path)
     assert model.variables and model.stocks

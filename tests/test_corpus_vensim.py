@@ -24,7 +24,7 @@ import pytest
 import gscsd
 from gscsd.engines.fast import unsupported_reasons
 
-from .conftest import CORPUS, needs_corpus
+from .conftest import CORPUS, corpus_params, needs_corpus
 from .corpus import canonical_output, compare_with_canonical
 
 pytestmark = [needs_corpus, pytest.mark.slow]
@@ -86,7 +86,7 @@ def _cases() -> list:
     return cases
 
 
-@pytest.mark.parametrize(("path", "key"), _cases())
+@pytest.mark.parametrize(("path", "key"), corpus_params(_cases(), arity=2))
 def test_fast_engine_matches_vensim(path: Path, key: str):
     with warnings.catch_warnings():
         # PySD's parser warns about what it ignores (:CONSTRAINT:, incomplete ranges)

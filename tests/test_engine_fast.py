@@ -16,9 +16,9 @@ from gscsd.engines.fast import FastEngine, FastUnsupportedError, compile_model, 
 from gscsd.engines.fast.engine import cache_file
 from gscsd.errors import InputError
 
-from .conftest import GSC, SAMPLES, needs_corpus, write_mdl
+from .conftest import GSC, SAMPLES, corpus_params, needs_corpus, write_mdl
 
-SAMPLE_MODELS = sorted(SAMPLES.glob("*/*.mdl")) if SAMPLES.is_dir() else []
+SAMPLE_MODELS = corpus_params(sorted(SAMPLES.glob("*/*.mdl")))
 
 
 #: A model PySD runs and the fast engine refuses (VECTOR SORT ORDER).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -45,3 +46,116 @@ def test_ruff_configuration_catches(tmp_path, source, rule):
     (tmp_path / "bad.py").write_text(source)
     result = _ruff("check", "--no-cache", "bad.py", cwd=tmp_path)
     assert result.returncode == 1 and rule in result.stdout, result.stdout + result.stderr
+
+
+def _package_data() -> dict[str, list[str]]:
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    return config["tool"]["setuptools"].get("package-data", {})
+
+
+def test_every_non_python_file_of_the_package_is_package_data():
+    """A non-editable install (a wheel) carries only .py files and the package-data patterns.
+
+    ``assets/lines.js`` was missing once, so slider moves broke when gscsd was installed from a wheel.
+    """
+    data = _package_data()
+    tracked = subprocess.run(["git", "ls-files", "gscsd"], capture_output=True, text=True, cwd=REPO,
+                             check=True).stdout.split()
+    files = [REPO / f for f in tracked if not f.endswith(".py")]
+    assert any(f.name == "lines.js" for f in files)
+    missing = []
+    for file in files:
+        package = file.parent
+        while not (package / "__init__.py").is_file():
+            package = package.parent
+        dotted = ".".join(package.relative_to(REPO).parts)
+        patterns = data.get(dotted, []) + data.get("*", [])
+        if not any(file in set(package.glob(pattern)) for pattern in patterns):
+            missing.append(str(file.relative_to(REPO)))
+    assert not missing, f"add to [tool.setuptools.package-data] in pyproject.toml: {missing}"
+
+
+def _imported_modules(folder: Path) -> set[str]:
+    import ast
+
+    names = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def _declared_distributions() -> set[str]:
+    import re
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        requirements += extra
+    declared = set()
+    for requirement in requirements:
+        match = re.match(r"\s*([A-Za-z0-9_.-]+)(?:\[([^\]]*)\])?", requirement)
+        declared.add(match[1].lower().replace("_", "-"))
+        # "dask[distributed]" declares the distribution of the extra too.
+        declared.update(e.strip().lower() for e in (match[2] or "").split(",") if e.strip() and match[1] != "gscsd")
+    return declared
+
+
+@pytest.mark.parametrize("folder", ["tests", "gscsd"])
+def test_every_third_party_module_imported_is_declared(folder):
+    """`psutil` was used by the tests but only installed because dask happens to need it."""
+    from importlib.metadata import packages_distributions
+
+    owners = packages_distributions()
+    declared = _declared_distributions()
+    undeclared = {}
+    for module in sorted(_imported_modules(REPO / folder) - set(sys.stdlib_module_names) - {"gscsd", "tests"}):
+        distributions = {d.lower().replace("_", "-") for d in owners.get(module, [module])}
+        if not distributions & declared:
+            undeclared[module] = sorted(distributions)
+    assert not undeclared, f"declare these in pyproject.toml's dev extra: {undeclared}"
+
+
+def test_corpus_tests_fail_not_skip_when_the_corpus_is_missing(tmp_path):
+    """CI must go red without ../shared: the corpus tests used to skip silently."""
+    env = {**os.environ, "GSCSD_SHARED": str(tmp_path / "nowhere")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE",
+         "tests/test_corpus_samples.py", "tests/test_corpus_vensim.py"],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=300,
+    )
+    summary = done.stdout.strip().splitlines()[-1]
+    assert done.returncode == 1, done.stdout[-2000:]
+    assert "skipped" not in summary and "error" in summary and "passed" not in summary, summary
+    assert f"Vensim corpus not found at {tmp_path / 'nowhere' / 'vensim-corpus'}" in done.stdout
+    assert "GSCSD_SHARED" in done.stdout and "vensim-corpus-missing" in done.stdout
+
+
+def test_pytest_has_a_timeout(request):
+    """A hung test fails after this many seconds instead of holding CI for its 90 minutes."""
+    assert 60 <= float(request.config.getini("timeout")) <= 900
+
+
+@pytest.mark.slow
+def test_the_suite_passes_when_started_in_the_background(tmp_path):
+    """`make test &` runs pytest with SIGINT ignored (so do the children it starts).
+
+    The Ctrl-C test's child then ignored its SIGINT, timed out, and left two pipes open whose
+    ResourceWarning failed the next test under filterwarnings=error.
+    """
+    script = ("import signal, sys, pytest; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+              "sys.exit(pytest.main(sys.argv[1:]))")
+    done = subprocess.run(
+        [sys.executable, "-c", script, "-q", "-p", "no:cacheprovider", "-W", "error::ResourceWarning",
+         "tests/test_analysis_cli.py::test_ctrl_c_stops_the_run_and_its_worker_processes",
+         "tests/test_analysis_cli.py::test_progress_bar_line"],
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "2 passed" in done.stdout
