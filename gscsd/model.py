@@ -420,8 +420,9 @@ def load_model(path: str | Path, data_files: Sequence[str | Path] = ()) -> Model
     variables: dict[str, Variable] = {}
     for entry in meta["variables"]:
         limits = tuple(entry["limits"]) if entry["limits"] else None
-        variables[entry["name"]] = Variable(
-            name=entry["name"],
+        name = display(entry["name"])  # Vensim's quotes are syntax: the one place they are dropped
+        variables[name] = Variable(
+            name=name,
             py_name=entry["py_name"],
             units=entry["units"],
             comment=entry["comment"],

@@ -4,6 +4,13 @@ Vensim treats names case-insensitively and makes no difference between a
 space and an underscore, so ``"r&d intensity"``, ``"R&D_Intensity"`` and
 ``"R&D Intensity"`` are one variable. Everything in gscsd that looks a name up
 goes through :func:`canonical`.
+
+Vensim needs quotes around names with characters such as ``&``
+(``"R&D Intensity"``). They are syntax, not part of the name: gscsd drops
+them once, when it reads a model's metadata (:func:`gscsd.load_model`), and
+the engines drop them from their result columns (:func:`column_name`), so
+levers, results, CSV headers, scenarios, URLs and reports all say
+``R&D Intensity``. Lookups still accept the quoted spelling.
 """
 
 from __future__ import annotations
@@ -21,13 +28,24 @@ def canonical(name: str) -> str:
 
 
 def display(name: str) -> str:
-    """A name as readers expect it: ``"R&D Intensity"`` (quoted in the .mdl, as
-    Vensim requires for names with ``&``) without its quotes.
-
-    Only for display: results and lookups keep the name as the file spells it.
-    """
+    """A name as users see it: ``"R&D Intensity"`` (quoted in the .mdl, as
+    Vensim requires for names with ``&``) without its quotes."""
     name = str(name)
     return name[1:-1] if len(name) >= 2 and name[0] == name[-1] == '"' else name
+
+
+def column_name(column: str) -> str:
+    """A result column as users see it: ``"R&D Emphasis"[Basic]`` -> ``R&D Emphasis[Basic]``.
+
+    Engines name columns as the ``.mdl`` spells the variable; this drops
+    Vensim's quotes from the variable's part (a quoted name may hold ``[``).
+    """
+    column = str(column)
+    if column.startswith('"'):
+        end = column.find('"', 1)
+        if end > 0:
+            return column[1:end] + column[end + 1 :]
+    return column
 
 
 def close_matches(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError, SimulationError
+from ..names import column_name
 from ..translate import CONTROL_VARIABLES
 from . import RunRequest
 from .differences import pysd_warning_difference, static_differences
@@ -21,6 +22,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..model import Model
+
+
+def _column(column: str, names: dict[str, str]) -> str:
+    """A PySD result column named as :class:`~gscsd.model.Model` names it (no Vensim quotes)."""
+    base, bracket, rest = column.partition("[")
+    if base in names:  # asked for by PySD name
+        return names[base] + bracket + rest
+    return column_name(column)
 
 
 class PySDEngine:
@@ -42,7 +51,8 @@ class PySDEngine:
                                f"{model.time.vensim_method} (the fast engine integrates as the model asks)")
 
         params = {model.variable(name).py_name: value for name, value in request.params.items()}
-        columns = list(request.variables) if request.variables is not None else None
+        # By PySD name: PySD knows quoted names (`"R&D Intensity"`) only with their quotes.
+        columns = [model.variable(v).py_name for v in request.variables] if request.variables is not None else None
         # PySD reports numerical trouble as warnings; gscsd checks the results
         # for non-finite values itself and reports them as one clear error.
         # The warnings that reveal a difference from Vensim are kept.
@@ -71,6 +81,7 @@ class PySDEngine:
         frame.index = frame.index.astype(float)
         frame.index.name = "time"
         names = {v.py_name: v.name for v in model.variables.values()}
+        frame.columns = [_column(c, names) for c in frame.columns]
         differences += [pysd_warning_difference(str(w.message), names) for w in caught]
         frame.attrs["differences"] = [d for d in differences if d]
         return frame

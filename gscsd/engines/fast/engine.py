@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ...errors import ModelError, SimulationError
+from ...names import column_name
 from ...translate import SOURCE_COPY
 from ...vensim import decode
 from ..differences import static_differences
@@ -125,7 +126,7 @@ def compile_model(model: Model, orders: dict[str, int] | None = None) -> Compile
                 found = Compiled(
                     scalar=_load(entry["scalar"], SCALAR)["simulate"],
                     vector=vector["simulate"],
-                    columns=tuple(entry["columns"]),
+                    columns=tuple(column_name(c) for c in entry["columns"]),  # as Model names them
                     levers=entry["levers"],
                     source=entry["vector"],
                     ode=vector,
