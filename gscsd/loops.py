@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
+from .names import display
 
 if TYPE_CHECKING:
     from .model import Model
@@ -178,7 +179,8 @@ def links(model: Model) -> dict[tuple[str, str], str]:
         for component in element.components:
             if not isinstance(component.ast, ae.LookupsStructure):
                 walk(component.ast, 1, element.name)
-    return found
+    # Named as the Model names variables: without Vensim's quotes ("R&D Spending" -> R&D Spending).
+    return {(display(cause), display(effect)): sign for (cause, effect), sign in found.items()}
 
 
 def _times(sign: int | None, factor: int) -> int | None:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .names import canonical
+from .names import canonical, display
 
 if TYPE_CHECKING:
     from .model import Model
@@ -567,6 +567,6 @@ def units_table(model: Model) -> list[tuple[str, str, str]]:
     checker = Checker(model)
     rows = []
     for element in checker.section.elements:
-        rows.append((element.name, _strip_range(element.units), checker.computed(element.name)))
+        rows.append((display(element.name), _strip_range(element.units), checker.computed(element.name)))
     return rows
 

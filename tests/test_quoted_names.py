@@ -100,3 +100,11 @@ def test_share_links_and_reports_agree(model):
 ])
 def test_column_name(column, shown):
     assert column_name(column) == shown
+
+
+def test_loops_and_the_units_table_name_variables_without_quotes(model):
+    from gscsd.loops import links
+    from gscsd.units import units_table
+
+    assert ("R&D Budget", "Knowledge & Skills") in links(model)
+    assert {row[0] for row in units_table(model)} >= {"R&D Budget", "R&D Emphasis", "Knowledge & Skills"}
