@@ -67,8 +67,8 @@ def test_optimize_saves_a_scenario_and_the_store(model_path, tmp_path, capsys):
     assert scenario.name == "Best" and 100 * scenario.levers["Rate"] + scenario.levers["Capacity"] <= 150 + 1e-6
     from gscsd.store import ScenarioStore
 
-    (saved,) = ScenarioStore(store).list("logistic")
-    assert saved.scenario.levers == pytest.approx(scenario.levers)
+    (saved,) = ScenarioStore(store).list("logistic", "a" * 32)  # any dashboard visitor sees it, shared
+    assert saved.scenario.levers == pytest.approx(scenario.levers) and saved.published
 
 
 def test_infeasible_optimization_says_so(model_path, capsys):

@@ -89,8 +89,12 @@ def main(args: argparse.Namespace) -> int:
         scenario.save(args.out)
         print(f"wrote {args.out}")
     if args.store is not None:
-        from ..store import ScenarioStore
+        from ..store import CLI_WORKSPACE, ScenarioStore
 
-        ident = ScenarioStore(args.store or None).save(model.name, scenario)
-        print(f"saved '{scenario.name}' in the scenario store (id {ident})")
+        # Saved from the command line to be seen: into the dashboard's shared library (a new
+        # version if the name is there already; older versions stay).
+        store = ScenarioStore(args.store or None)
+        ident = store.save(model.name, scenario, CLI_WORKSPACE, replace=True)
+        store.publish(ident, CLI_WORKSPACE)
+        print(f"saved '{scenario.name}' in the scenario store's shared library (id {ident})")
     return 0 if result.feasible else 1
