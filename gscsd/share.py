@@ -1,24 +1,33 @@
-"""Scenarios in a page URL: encode lever values as a query string and back.
+"""A dashboard view in a page URL: encode it as a query string and back.
 
-Pure functions (no Dash): the dashboard keeps the current scenario in the
-address bar so that a copied link reopens it exactly, e.g.::
+Pure functions (no Dash). The address bar always holds the whole view, so a
+copied link reopens exactly what its sender saw::
 
-    ?model=gsc.mdl&green_share_of_construction=0.7&method=rk4
+    ?model=gsc.mdl&green_share_of_construction=0.7&method=rk4&name=Green+push
+     &ov=Talent%3Btalent_programme_budget%3D60&chart=knowledge&mode=elements&tab=uncertainty
 
-Levers are keyed by their Python name (URL-safe, readable); decoding also
-accepts Vensim names. Only levers that differ from the model's defaults are
-written, and values use Python's shortest exact float text, so decoding gives
-back the very same numbers. A bad entry never spoils the rest: it is reported
-in :attr:`Decoded.messages` and that lever keeps its default.
+* levers are keyed by their Python name (URL-safe, readable); decoding also
+  accepts Vensim names. Only levers that differ from the defaults are written,
+  and values use Python's shortest exact float text, so decoding gives back
+  the very same numbers;
+* ``ov`` (repeatable) is an overlaid scenario carried by value: its name, then
+  ``;python_name=value`` per lever, so a link never depends on anyone's saved
+  scenarios;
+* ``chart`` (repeatable) adds a chart of any variable; ``mode``, ``tab``,
+  ``method`` and ``name`` are the rest of the view.
+
+A bad entry never spoils the rest: it is reported in :attr:`Decoded.messages`
+and ignored (a lever keeps its default). Everything is bounded: the query's
+length, the number of overlays and charts, the length of names.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from .errors import InputError
 
@@ -28,7 +37,74 @@ if TYPE_CHECKING:
 #: Query keys that are not levers.
 MODEL_KEY = "model"
 METHOD_KEY = "method"
-RESERVED = (MODEL_KEY, METHOD_KEY)
+NAME_KEY = "name"
+OVERLAY_KEY = "ov"
+CHART_KEY = "chart"
+MODE_KEY = "mode"
+TAB_KEY = "tab"
+RESERVED = (MODEL_KEY, METHOD_KEY, NAME_KEY, OVERLAY_KEY, CHART_KEY, MODE_KEY, TAB_KEY)
+
+#: Limits of what a view may hold (a link or a request beyond them is cut, with a message).
+MAX_QUERY = 16_384
+MAX_OVERLAYS = 8
+MAX_CHARTS = 24
+MAX_NAME = 200
+#: How a subscripted chart is drawn: summed over its elements, or one line per element.
+MODES = ("sum", "elements")
+DEFAULT_METHOD = "euler"
+DEFAULT_TAB = "trajectories"
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """A scenario drawn beside the current one: its name and the levers it changes."""
+
+    name: str
+    levers: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything one dashboard page shows, as its URL carries it.
+
+    Attributes
+    ----------
+    model : str or None
+        The model's file name in the models folder (``gsc.mdl``).
+    levers : dict of str to float
+        Lever values by Vensim name that differ from the defaults.
+    method : str
+        Integration method.
+    name : str
+        The current scenario's name ("" when it has none).
+    overlays : tuple of Overlay
+        Scenarios drawn beside the current one, by value.
+    charts : tuple of str
+        Variables (Vensim names) charted besides the key outputs.
+    mode : {"sum", "elements"}
+        How subscripted variables are charted.
+    tab : str
+        The tab shown.
+    """
+
+    model: str | None = None
+    levers: dict[str, float] = field(default_factory=dict)
+    method: str = DEFAULT_METHOD
+    name: str = ""
+    overlays: tuple[Overlay, ...] = ()
+    charts: tuple[str, ...] = ()
+    mode: str = "sum"
+    tab: str = DEFAULT_TAB
+
+    def with_levers(self, levers: Mapping[str, float]) -> View:
+        """This view with ``levers`` (all of them, or only the changed ones)."""
+        return replace(self, levers=dict(levers))
+
+    def as_dict(self) -> dict:
+        """Plain JSON-ready data (the browser keeps the view in this form)."""
+        return {"model": self.model, "levers": dict(self.levers), "method": self.method, "name": self.name,
+                "overlays": [{"name": o.name, "levers": dict(o.levers)} for o in self.overlays],
+                "charts": list(self.charts), "mode": self.mode, "tab": self.tab}
 
 
 @dataclass(frozen=True)
@@ -37,19 +113,22 @@ class Decoded:
 
     Attributes
     ----------
+    view : View
+        The valid part of it.
     levers : dict of str to float
         Every lever of the model by Vensim name: defaults overlaid by the
         valid values of the URL.
     changed : dict of str to float
-        Only the levers the URL set validly.
+        Only the levers the URL set validly (``view.levers``).
     messages : list of str
-        One line per ignored entry (unknown lever, not a number, out of range).
+        One line per ignored entry (unknown lever, not a number, out of range...).
     model_file : str or None
         The ``model=`` entry (a ``.mdl`` file name), if any.
     method : str or None
         The ``method=`` entry, if any (checked by the caller).
     """
 
+    view: View
     levers: dict[str, float]
     changed: dict[str, float] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
@@ -65,82 +144,205 @@ def format_value(value: float) -> str:
     return repr(value)
 
 
+def clean_name(text: object, what: str = "scenario name") -> str:
+    """A name with its white space collapsed; InputError when it is too long."""
+    name = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text or "")).split())
+    if len(name) > MAX_NAME:
+        raise InputError(f"{what} is {len(name)} characters long; keep it under {MAX_NAME}")
+    return name
+
+
+def _lever_pairs(model: Model, levers: Mapping[str, float], defaults: Mapping[str, float]) -> list[tuple[str, str]]:
+    values = {model.lever(name).name: float(value) for name, value in levers.items()}
+    pairs = []
+    for lever in model.levers:
+        value = values.get(lever.name)
+        if value is not None and value != defaults.get(lever.name, lever.default):
+            pairs.append((lever.py_name, format_value(value)))
+    return pairs
+
+
 def encode(
     model: Model,
-    levers: Mapping[str, float],
+    levers: Mapping[str, float] | View,
     *,
     model_file: str | None = None,
     method: str | None = None,
+    defaults: Mapping[str, float] | None = None,
 ) -> str:
-    """The query string (with its leading ``?``, or ``""``) for these lever values.
+    """The query string (with its leading ``?``, or ``""``) for a view or lever values.
 
     Parameters
     ----------
     model : Model
-        Gives lever names and defaults.
-    levers : mapping of str to float
-        Lever values by Vensim (or Python) name; levers equal to their default
-        are left out.
-    model_file : str, optional
-        Written as ``model=``.
-    method : str, optional
-        Written as ``method=`` unless it is ``"euler"`` (the default).
+        Gives lever and variable names and defaults.
+    levers : View or mapping of str to float
+        A whole view, or only lever values by Vensim (or Python) name; levers
+        equal to their default are left out.
+    model_file, method : str, optional
+        Written as ``model=`` and ``method=`` (unless it is ``"euler"``) when
+        ``levers`` is a mapping; a view carries its own.
+    defaults : mapping of str to float, optional
+        The lever values that need not be written (default: the model's).
 
     Raises
     ------
     UnknownNameError
-        For a name that is not a lever of ``model``.
+        For a name that is not a lever (or variable) of ``model``.
     """
+    view = levers if isinstance(levers, View) else View(model=model_file, levers=dict(levers),
+                                                        method=method or DEFAULT_METHOD)
+    defaults = model.defaults() if defaults is None else defaults
     pairs: list[tuple[str, str]] = []
-    if model_file:
-        pairs.append((MODEL_KEY, model_file))
-    values = {model.lever(name).name: float(value) for name, value in levers.items()}
-    for lever in model.levers:
-        value = values.get(lever.name)
-        if value is not None and value != lever.default:
-            pairs.append((lever.py_name, format_value(value)))
-    if method and method != "euler":
-        pairs.append((METHOD_KEY, method))
+    if view.model:
+        pairs.append((MODEL_KEY, view.model))
+    pairs += _lever_pairs(model, view.levers, defaults)
+    if view.method and view.method != DEFAULT_METHOD:
+        pairs.append((METHOD_KEY, view.method))
+    if view.name:
+        pairs.append((NAME_KEY, view.name))
+    for overlay in view.overlays:
+        text = quote(overlay.name, safe=" ")  # ';' and '=' in a name are escaped
+        pairs.append((OVERLAY_KEY, ";".join([text] + [f"{k}={v}" for k, v in _lever_pairs(model, overlay.levers,
+                                                                                              defaults)])))
+    pairs += [(CHART_KEY, model.variable(name).py_name) for name in view.charts]
+    if view.mode != "sum":
+        pairs.append((MODE_KEY, view.mode))
+    if view.tab and view.tab != DEFAULT_TAB:
+        pairs.append((TAB_KEY, view.tab))
     return "?" + urlencode(pairs) if pairs else ""
 
 
-def decode(model: Model, query: str | None) -> Decoded:
-    """Read lever values from a query string (with or without its ``?``).
+def decode(
+    model: Model,
+    query: str | None,
+    *,
+    defaults: Mapping[str, float] | None = None,
+    tabs: Sequence[str] | None = None,
+) -> Decoded:
+    """Read a view from a query string (with or without its ``?``).
 
-    Never raises for bad entries: each is reported in ``messages`` and the
-    lever keeps its default.
+    Never raises for bad entries: each is reported in ``messages`` and left
+    out (a lever keeps its default).
+
+    Parameters
+    ----------
+    model : Model
+        The model the levers and charts belong to.
+    query : str
+        The query string.
+    defaults : mapping of str to float, optional
+        Lever values when the URL does not set them (default: the model's).
+    tabs : sequence of str, optional
+        Tab names the page has; any ``tab=`` is accepted when not given.
     """
-    levers = model.defaults()
-    changed: dict[str, float] = {}
+    defaults = dict(model.defaults() if defaults is None else defaults)
     messages: list[str] = []
-    model_file = method = None
-    for key, text in parse_qsl((query or "").lstrip("?"), keep_blank_values=True):
-        if key == MODEL_KEY:
-            model_file = text
-            continue
-        if key == METHOD_KEY:
-            method = text
-            continue
+    query = (query or "").lstrip("?")
+    if len(query) > MAX_QUERY:
+        messages.append(f"URL: the link is {len(query):,} characters long; only the first {MAX_QUERY:,} are read")
+        query = query[:MAX_QUERY]
+    changed: dict[str, float] = {}
+    overlays: list[Overlay] = []
+    charts: list[str] = []
+    fields: dict[str, str] = {}
+    for key, text in parse_qsl(query, keep_blank_values=True):
+        if key in (MODEL_KEY, METHOD_KEY, NAME_KEY, MODE_KEY, TAB_KEY):
+            fields[key] = text
+        elif key == OVERLAY_KEY:
+            overlay = _overlay(model, text, defaults, messages)
+            if overlay is not None and len(overlays) < MAX_OVERLAYS:
+                overlays.append(overlay)
+            elif overlay is not None:
+                messages.append(f"URL: more than {MAX_OVERLAYS} overlays; '{overlay.name}' and later ones are left out")
+        elif key == CHART_KEY:
+            try:
+                name = model.variable(text).name if shown(text, 200) == text else None
+            except InputError as exc:
+                messages.append(f"URL: {exc}; no chart for it")
+                continue
+            if name is None:
+                messages.append(f"URL: '{shown(text)}' is not a variable; no chart for it")
+                continue
+            if name not in charts and len(charts) < MAX_CHARTS:
+                charts.append(name)
+        else:
+            found = _lever_value(model, key, text, messages)
+            if found is not None:
+                changed[found[0]] = found[1]
+    name = ""
+    if NAME_KEY in fields:
         try:
-            lever = model.lever(key)
+            name = clean_name(fields[NAME_KEY])
         except InputError as exc:
-            messages.append(f"URL: {exc}; ignored")
+            messages.append(f"URL: {exc}")
+    mode = fields.get(MODE_KEY, "sum")
+    if mode not in MODES:
+        messages.append(f"URL: unknown chart mode '{shown(mode)}'; use one of: {', '.join(MODES)}")
+        mode = "sum"
+    tab = fields.get(TAB_KEY, DEFAULT_TAB)
+    if tabs is not None and tab not in tabs:
+        messages.append(f"URL: no tab '{shown(tab)}' on this page; showing {DEFAULT_TAB}")
+        tab = DEFAULT_TAB
+    levers = {**defaults, **changed}
+    changed = {k: v for k, v in changed.items() if v != defaults.get(k)}
+    view = View(model=fields.get(MODEL_KEY) or None, levers=changed, method=fields.get(METHOD_KEY) or DEFAULT_METHOD,
+                name=name, overlays=tuple(overlays), charts=tuple(charts), mode=mode, tab=tab)
+    return Decoded(view, levers, changed, messages, fields.get(MODEL_KEY), fields.get(METHOD_KEY))
+
+
+def shown(text: str, limit: int = 64) -> str:
+    """``text`` for a one-line message: control characters escaped, at most ``limit`` characters."""
+    text = str(text)[:limit]
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")[:limit]
+
+
+def _lever_value(model: Model, key: str, text: str, messages: list[str], where: str = "URL") -> tuple[str, float] | None:
+    """``(lever name, value)`` for one ``key=text`` entry, or None with a message."""
+    if shown(key, 200) != key:
+        messages.append(f"{where}: '{shown(key)}' is not a lever; ignored")
+        return None
+    try:
+        lever = model.lever(key)
+    except InputError as exc:
+        messages.append(f"{where}: {exc}; ignored")
+        return None
+    try:
+        value = float(text) if len(text) <= 64 else math.nan
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        messages.append(
+            f"{where}: lever '{lever.label}' needs a number, got '{shown(text)}'; "
+            f"using its default {format_value(lever.default)}"
+        )
+        return None
+    try:
+        lever.check(value)
+    except InputError as exc:
+        messages.append(f"{where}: {exc}; using its default {format_value(lever.default)}")
+        return None
+    return lever.name, value
+
+
+def _overlay(model: Model, text: str, defaults: Mapping[str, float], messages: list[str]) -> Overlay | None:
+    """An ``ov=name;lever=value;...`` entry, or None with a message."""
+    name_text, *entries = text.split(";")
+    try:
+        name = clean_name(unquote(name_text), "overlay name")
+    except InputError as exc:
+        messages.append(f"URL: {exc}; overlay left out")
+        return None
+    if not name:
+        messages.append("URL: an overlay without a name; left out")
+        return None
+    levers: dict[str, float] = {}
+    for entry in entries:
+        key, sep, value = entry.partition("=")
+        if not sep:
+            messages.append(f"URL: overlay '{name}': '{shown(entry)}' is not lever=value; ignored")
             continue
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
-            messages.append(
-                f"URL: lever '{lever.name}' needs a number, got {text!r}; "
-                f"using its default {format_value(lever.default)}"
-            )
-            continue
-        try:
-            lever.check(value)
-        except InputError as exc:
-            messages.append(f"URL: {exc}; using its default {format_value(lever.default)}")
-            continue
-        levers[lever.name] = value
-        changed[lever.name] = value
-    return Decoded(levers, changed, messages, model_file, method)
+        found = _lever_value(model, key, value, messages, f"URL: overlay '{name}'")
+        if found is not None and found[1] != defaults.get(found[0]):
+            levers[found[0]] = found[1]
+    return Overlay(name, levers)
