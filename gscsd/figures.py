@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 #: Colour per scenario, in order (colour-blind safe, Okabe & Ito 2008).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 BASELINE_COLOUR = "#7f7f7f"
+#: The look of plotly.py's "plotly_white" template, spelled out: plotly.js does not know templates by name,
+#: and a whole template in every figure the dashboard sends would triple its size.
+_AXIS = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "zerolinewidth": 2,
+         "ticks": "", "automargin": True}
+_STYLE = {"paper_bgcolor": "white", "plot_bgcolor": "white", "font": {"color": "#2a3f5f"},
+          "colorway": list(PALETTE), "hoverlabel": {"align": "left"}}
 
 Mode = Literal["sum", "elements"]
 
@@ -70,6 +76,67 @@ def axis_title(model: Model, variable: str) -> str:
     return f"{var.label} ({var.units})" if var.units else var.label
 
 
+def plain(text: object) -> str:
+    """``text`` for a Plotly label, shown as written.
+
+    Plotly renders a subset of HTML in trace names, titles and hover labels
+    (``<b>``, ``<a href=...>``): a scenario named ``<a href="...">`` would put
+    a live link in every chart of whoever overlays it. Escaping ``&``, ``<``
+    and ``>`` makes Plotly print them as characters.
+    """
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def trajectory_spec(
+    model: Model,
+    variable: str,
+    runs: Mapping[str, pd.DataFrame],
+    *,
+    baseline: pd.DataFrame | None = None,
+    baseline_name: str = "Baseline",
+    mode: Mode = "sum",
+    bands: pd.DataFrame | None = None,
+    height: int = 320,
+) -> dict:
+    """The figure of :func:`trajectory_figure` as a plain Plotly figure dict (``{"data", "layout"}``).
+
+    Built without plotly's validation, so that the dashboard can build nine
+    of them per request in a few milliseconds; numbers are plain lists, ready
+    for JSON. Trace order: the bands, the baseline's lines (one per
+    :func:`series` entry), then each run's lines in the order of ``runs``.
+    """
+    var = model.variable(variable)
+    units = plain(var.units)
+    hover = "%{y:.4g} " + units + "<extra>%{fullData.name}</extra>"
+    single = len(model.elements(variable)) == 1
+    data: list[dict] = []
+    if bands is not None:
+        data += _band_traces(bands, units)
+    if baseline is not None:
+        for label, values in series(model, baseline, variable, mode).items():
+            name = baseline_name if single or mode == "sum" else f"{baseline_name}: {label}"
+            data.append(_line(values, name, hover, {"color": BASELINE_COLOUR, "dash": "dash", "width": 2},
+                              "baseline"))
+    per_element = mode == "elements" and not single
+    for i, (scenario, frame) in enumerate(runs.items()):
+        for j, (label, values) in enumerate(series(model, frame, variable, mode).items()):
+            colour = PALETTE[(j if per_element else i) % len(PALETTE)]
+            dash = ("solid", "dot", "dashdot", "longdash")[i % 4] if per_element else "solid"
+            name = f"{scenario}: {label}" if per_element else scenario
+            data.append(_line(values, name, hover, {"color": colour, "dash": dash, "width": 2.5}, str(scenario)))
+    layout = {
+        "title": {"text": plain(axis_title(model, variable)), "x": 0.01, "font": {"size": 15}},
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 45, "b": 40},
+        **_STYLE,
+        "hovermode": "x unified",
+        "legend": {"orientation": "h", "y": -0.18, "x": 0},
+        "xaxis": {**_AXIS, "title": {"text": plain(model.time.units or "time")}},
+        "yaxis": dict(_AXIS),
+    }
+    return {"data": data, "layout": layout}
+
+
 def trajectory_figure(
     model: Model,
     variable: str,
@@ -101,39 +168,31 @@ def trajectory_figure(
         uncertainty bands (5-95 light, 25-75 darker) with the median dotted.
     height : int
         Figure height in pixels.
+
+    Every name and title is shown as written (see :func:`plain`).
     """
-    figure = go.Figure()
-    units = model.variable(variable).units
-    hover = "%{y:.4g} " + units + "<extra>%{fullData.name}</extra>"
-    if bands is not None:
-        _add_bands(figure, bands, units)
-    if baseline is not None:
-        for label, values in series(model, baseline, variable, mode).items():
-            name = baseline_name if len(model.elements(variable)) == 1 or mode == "sum" else f"{baseline_name}: {label}"
-            figure.add_trace(
-                go.Scatter(x=values.index, y=values.to_numpy(), name=name, mode="lines", hovertemplate=hover,
-                           line={"color": BASELINE_COLOUR, "dash": "dash", "width": 2}, legendgroup="baseline")
-            )
-    per_element = mode == "elements" and len(model.elements(variable)) > 1
-    for i, (scenario, frame) in enumerate(runs.items()):
-        for j, (label, values) in enumerate(series(model, frame, variable, mode).items()):
-            colour = PALETTE[(j if per_element else i) % len(PALETTE)]
-            dash = ("solid", "dot", "dashdot", "longdash")[i % 4] if per_element else "solid"
-            name = f"{scenario}: {label}" if per_element else scenario
-            figure.add_trace(
-                go.Scatter(x=values.index, y=values.to_numpy(), name=name, mode="lines", hovertemplate=hover,
-                           line={"color": colour, "dash": dash, "width": 2.5}, legendgroup=scenario)
-            )
-    figure.update_layout(
-        title={"text": axis_title(model, variable), "x": 0.01, "font": {"size": 15}},
-        height=height,
-        margin={"l": 60, "r": 20, "t": 45, "b": 40},
-        template="plotly_white",
-        hovermode="x unified",
-        legend={"orientation": "h", "y": -0.18, "x": 0},
-        xaxis_title=model.time.units or "time",
-    )
-    return figure
+    return go.Figure(trajectory_spec(model, variable, runs, baseline=baseline, baseline_name=baseline_name,
+                                     mode=mode, bands=bands, height=height))
+
+
+def _line(values: pd.Series, name: str, hover: str, line: dict, group: str) -> dict:
+    return {"type": "scatter", "mode": "lines", "x": values.index.to_numpy(float).tolist(),
+            "y": values.to_numpy(float).tolist(), "name": plain(name), "hovertemplate": hover, "line": line,
+            "legendgroup": plain(group)}
+
+
+def _band_traces(bands: pd.DataFrame, units: str) -> list[dict]:
+    x = [float(t) for t in bands.index]
+    traces = []
+    for low, high, opacity, label in (("p5", "p95", 0.15, "5-95%"), ("p25", "p75", 0.3, "25-75%")):
+        traces.append({"type": "scatter", "x": x + x[::-1],
+                       "y": [float(v) for v in bands[high]] + [float(v) for v in bands[low]][::-1],
+                       "fill": "toself", "fillcolor": f"rgba(0,114,178,{opacity})", "line": {"width": 0},
+                       "name": label, "hoverinfo": "skip", "legendgroup": "bands"})
+    traces.append({"type": "scatter", "x": x, "y": [float(v) for v in bands["p50"]], "name": "median",
+                   "mode": "lines", "line": {"color": "#0072B2", "dash": "dot"},
+                   "hovertemplate": "%{y:.4g} " + units + "<extra>median</extra>", "legendgroup": "bands"})
+    return traces
 
 
 def _extent(lines: Iterable[Sequence[float]]) -> tuple[float, float] | None:
@@ -190,17 +249,3 @@ def steady_range(previous: Sequence[float] | None, lines: Iterable[Sequence[floa
         return [low, high]
     outgrew = extent[0] < low or extent[1] > high
     return padded_range(lines, pad=0.15 if outgrew else 0.05)
-
-
-def _add_bands(figure: go.Figure, bands: pd.DataFrame, units: str) -> None:
-    x = list(bands.index)
-    for low, high, opacity, label in (("p5", "p95", 0.15, "5-95%"), ("p25", "p75", 0.3, "25-75%")):
-        figure.add_trace(
-            go.Scatter(x=x + x[::-1], y=list(bands[high]) + list(bands[low])[::-1], fill="toself",
-                       fillcolor=f"rgba(0,114,178,{opacity})", line={"width": 0}, name=label,
-                       hoverinfo="skip", legendgroup="bands")
-        )
-    figure.add_trace(
-        go.Scatter(x=x, y=bands["p50"], name="median", mode="lines", line={"color": "#0072B2", "dash": "dot"},
-                   hovertemplate="%{y:.4g} " + units + "<extra>median</extra>", legendgroup="bands")
-    )

@@ -374,8 +374,7 @@ def _levers(data: ReportData) -> str:
 
 def _trajectories(data: ReportData, figures: _Figures) -> str:
     model = data.model
-    # Names go into Plotly's text, which reads a little HTML: escape them so they show as typed.
-    runs = {html.escape(name, quote=False): frame for name, frame in data.runs.items()}
+    runs = data.runs  # trajectory_figure shows names as typed (Plotly's text reads a little HTML)
     parts = ["<p>All scenarios overlaid" + (", the baseline dashed grey" if data.baseline is not None else "")
              + (". Shaded: the uncertainty bands (5–95% light, 25–75% darker; median dotted)." if data.bands else ".")
              + " Hover for values; click a legend entry to hide a line.</p>", '<div class="charts">']
