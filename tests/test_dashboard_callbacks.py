@@ -8,12 +8,13 @@ import re
 import sys
 import types
 
-import dash
 import pytest
+from dash import html
 
 import gscsd
-from gscsd.dashboard import layout, tabs
+from gscsd.dashboard import tabs
 from gscsd.dashboard.server import create_app
+from gscsd.errors import InputError
 from gscsd.figures import display_number
 
 from .conftest import write_mdl
@@ -64,268 +65,196 @@ def board(app):
     return app.gscsd
 
 
-@pytest.fixture(scope="module")
-def page(board):
-    children, model_data, levers, method, search = board.build_page("")
-    return model_data
+ME, YOU = "a" * 32, "b" * 32
 
 
-def test_page_has_one_slider_per_lever_grouped(board, page):
-    children, model_data, levers, method, search = board.build_page("?growth=0.05")
-    model = gscsd.load_model(model_data["path"])
+def view_of(board, query=""):
+    """The view store of a page built for ``query``."""
+    _, init = board.build_page(query)
+    return {**init["answer"]["view"], "hash": init["page"]["model"]["hash"]}
+
+
+def test_page_has_one_slider_and_box_per_lever_grouped(board):
+    children, init = board.build_page("?growth=0.05")
+    model = board.services.model("city.mdl")
     sliders = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever"]
-    assert [s.id["name"] for s in sliders] == [lever.name for lever in model.levers]
+    boxes = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever-box"]
+    assert [s.id["name"] for s in sliders] == [lever.name for lever in model.levers] == [b.id["name"] for b in boxes]
     assert {s.id["name"]: s.value for s in sliders}["Growth"] == 0.05
+    assert all(s.allow_direct_input is False for s in sliders)  # our own box says when a typed value is corrected
     groups = [c.children[0].children for c in _walk(children) if getattr(c, "className", "") == "lever-group"]
     assert groups == ["City (2)", "Knowledge (1)"]
-    assert levers == {"Green Investment": 0.2, "Growth": 0.05, "Learning Time": 4.0}
-    assert (method, search) == ("euler", "?model=city.mdl&growth=0.05")
-    assert model_data["file"] == "city.mdl" and model_data["hash"] == model.hash
+    page, answer = init["page"], init["answer"]
+    assert page["model"] == {"file": "city.mdl", "hash": model.hash}
+    assert page["levers"]["Growth"] == {"min": 0.0, "max": 0.1, "step": 0.005, "default": 0.03}
+    assert page["tabs"] == ["trajectories", "documentation", "structure", "uncertainty", "sensitivity", "optimize"]
+    assert answer["view"]["levers"] == {"Green Investment": 0.2, "Growth": 0.05, "Learning Time": 4.0}
+    assert answer["query"] == "?model=city.mdl&growth=0.05" and "figures" in answer["charts"]
+    tab_buttons = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "tab"]
+    assert [b.role for b in tab_buttons] == ["tab"] * 6
 
 
-def test_bad_url_values_give_messages_and_defaults_for_those_only(board):
-    children, _, levers, _, search = board.build_page("?model=city.mdl&growth=0.5&learning_time=abc"
-                                                      "&green_investment=0.4&method=bogus")
-    text = _text(children)
-    assert "'Growth' = 0.5 is outside its range [0, 0.1]" in text
-    assert "'Learning Time' needs a number, got 'abc'" in text
+def test_a_url_with_bad_values_builds_the_page_with_messages(board):
+    _, init = board.build_page("?model=city.mdl&growth=0.5&learning_time=abc&green_investment=0.4&method=bogus")
+    answer = init["answer"]
+    text = "\n".join(answer["messages"])
+    assert "'Growth' = 0.5 is outside its range [0, 0.1]" in text and "'Learning Time' needs a number" in text
     assert "unknown integration method 'bogus'" in text
-    assert levers == {"Green Investment": 0.4, "Growth": 0.03, "Learning Time": 4.0}
-    assert search == "?model=city.mdl&green_investment=0.4"
-    children, model_data, *_ = board.build_page("?model=../../etc/passwd")
-    assert "no model '../../etc/passwd' here; showing city.mdl" in _text(children)
-    assert model_data["file"] == "city.mdl"
+    assert answer["view"]["levers"] == {"Green Investment": 0.4, "Growth": 0.03, "Learning Time": 4.0}
+    _, init = board.build_page("?model=../../etc/passwd")
+    assert init["answer"]["messages"] == ["URL: no model '../../etc/passwd' here; showing city.mdl"]
+    assert init["page"]["model"]["file"] == "city.mdl"
 
 
-def test_levers_store_reset_buttons_load_and_url(board, page):
-    names = ["Green Investment", "Growth", "Learning Time"]
-    levers = board.lever_values(names, [0.30000000000000004, 0.05, None], page)
-    assert levers == {"Green Investment": 0.3, "Growth": 0.05, "Learning Time": 4}  # noise dropped, default filled
-    assert board.share_query(levers, "euler", page) == "?model=city.mdl&green_investment=0.3&growth=0.05"
-    assert board.share_query({"Growth": 0.03}, "rk4", page) == "?model=city.mdl&method=rk4"
-    values = [0.3, 0.05, 6]
-    assert board.reset_levers(names, values, {"type": "lever-reset", "name": "Growth"}, None, page) == [0.3, 0.03, 6]
-    assert board.reset_levers(names, values, "reset-all", None, page) == [0.2, 0.03, 4.0]
-    assert board.reset_levers(names, values, "scenario-loaded", {"Growth": 0.01}, page) == [0.2, 0.01, 4.0]
-    with pytest.raises(dash.exceptions.PreventUpdate):
-        board.reset_levers(names, values, None, None, page)
+def test_tab_panels_are_built_when_first_opened(board):
+    view = view_of(board)
+    docs = board.panel("documentation", view)
+    assert "Learning" in _text(docs) and "Ideas/Year" in _text(docs)
+    structure = board.panel("structure", view)
+    assert "no sketch" in _text(structure).lower() or "Draw the model in Vensim" in _text(structure)
+    uncertainty = board.panel("uncertainty", view)
+    assert [c.id for c in _walk(uncertainty) if getattr(c, "id", None) == "uncertainty-run"]
 
 
-def test_back_and_forward_urls_give_the_sliders_their_values(board, page):
-    names = ["Green Investment", "Growth", "Learning Time"]
-    now = [0.3, 0.05, 4.0]
-    assert board.levers_from_url("?model=city.mdl&growth=0.04&method=rk4", names, now, "euler", page) == (
-        [0.2, 0.04, 4.0], "rk4")
-    assert board.levers_from_url("", names, now, "euler", page) == ([0.2, 0.03, 4.0], "euler")
-    with pytest.raises(dash.exceptions.PreventUpdate):  # the URL the page wrote itself: nothing to do
-        board.levers_from_url("?model=city.mdl&green_investment=0.3&growth=0.05", names, now, "euler", page)
-    with pytest.raises(dash.exceptions.PreventUpdate):  # another model's URL: the browser loads that page
-        board.levers_from_url("?model=other.mdl&growth=0.04", names, now, "euler", page)
+def test_saving_asks_before_replacing_and_keeps_versions(board):
+    panel = board.scenarios
+    view = {**view_of(board, "?growth=0.04"), "name": ""}
+    with pytest.raises(InputError, match="needs a name"):
+        panel.save(view, ME, "  ", "")
+    first = panel.save(view, ME, "Green push", "notes one")
+    assert first.message == "Saved 'Green push'." and first.confirm is None
+    asked = panel.save({**view, "levers": {**view["levers"], "Growth": 0.05}}, ME, "Green push", "")
+    assert asked.confirm == "'Green push' is saved already. Replace it? Its current version stays in its history."
+    assert board.services.store.get(first.selected, ME).scenario.levers == {"Growth": 0.04}
+    replaced = panel.save({**view, "levers": {**view["levers"], "Growth": 0.05}}, ME, "Green push", "two", True)
+    assert replaced.message == "Saved 'Green push' as version 2."
+    versions = panel.version_options(first.selected, ME)
+    assert [v["value"] for v in versions] == [2, 1] and versions[0]["label"].endswith("(current)")
+    loaded = panel.load(first.selected, ME)
+    assert loaded.load == {"levers": {"Growth": 0.05}, "name": "Green push"} and loaded.notes == "two"
+    restored = panel.restore_version(first.selected, 1, ME)
+    assert restored.message == "Version 1 is the current one again (saved as version 3)."
+    assert panel.load(first.selected, ME).load["levers"] == {"Growth": 0.04}
 
 
-def test_charts_show_key_outputs_baseline_dashed_and_summary(board, page):
-    levers = {"Green Investment": 0.5, "Growth": 0.03, "Learning Time": 4}
-    graphs, _, cached = board.update_charts(levers, "euler", ["Learning"], "sum", [], page)
-    cards, info, banner = board.status(levers, "euler", page, cached)
-    model = gscsd.load_model(page["path"])
-    assert set(model.key_outputs) == {"Size", "Pollution", "Knowledge"}
-    assert [_graph(g).id["name"] for g in graphs] == [*model.key_outputs, "Learning"]
-    assert banner == [] and re.match(r"last run \d+ ms · fast · euler$", info)
-    by_name = _figures(graphs)
-    pollution = by_name["Pollution"]
-    assert [t.name for t in pollution.data] == ["Baseline", "Current"]
-    assert pollution.data[0].line.dash == "dash"
-    expected = gscsd.run(model, gscsd.Scenario("x", {"Green Investment": 0.5}))
-    assert list(pollution.data[1].y) == pytest.approx(list(expected["Pollution"]))
-    # summary card: 2060 current vs baseline and the change in %
-    card = [c for c in cards if c.to_plotly_json()["props"].get("data-variable") == "Pollution"][0]
-    baseline = gscsd.run(model)["Pollution"].iloc[-1]
-    change = (expected["Pollution"].iloc[-1] - baseline) / baseline * 100
-    assert display_number(expected["Pollution"].iloc[-1]) in _text(card) and f"▼ {change:+.1f}%" in _text(card)
-    # less pollution is good (the model says lower is better); city size says neither: no colour
-    assert _classes(card, "change") == ["change good"] and change < 0
-    size = [c for c in cards if c.to_plotly_json()["props"].get("data-variable") == "Size"][0]
-    assert _classes(size, "change") == ["change flat"]  # green investment leaves the city's size as it is
-    assert "2060" in _text(cards[0])
-    # per element: one line per technology, for the baseline and the current run
-    graphs, *_ = board.update_charts(levers, "euler", [], "elements", [], page)
-    names = [t.name for t in _figures(graphs)["Knowledge"].data]
-    assert names == ["Baseline: Solar", "Baseline: Wind", "Current: Solar", "Current: Wind"]
-    # a second identical request comes from the cache
-    _, _, cached = board.update_charts(levers, "euler", [], "sum", [], page)
-    assert cached and board.status(levers, "euler", page, cached)[1].endswith("cached")
+def test_delete_moves_to_the_trash_and_undo_or_restore_bring_it_back(board):
+    panel = board.scenarios
+    view = view_of(board, "?growth=0.02")
+    saved = panel.save(view, ME, "Slow", "")
+    model = board.services.model("city.mdl")
+    gone = panel.delete(saved.selected, ME)
+    assert gone.message == "Moved 'Slow' to the trash." and gone.undo == saved.selected
+    assert "Slow" not in [o["label"] for o in panel.options(model, ME)]
+    assert panel.trash_options(model, ME)[0]["label"].startswith("Slow (deleted ")
+    assert panel.restore(gone.undo, ME).message == "Restored 'Slow'."
+    assert "Slow" in [o["label"] for o in panel.options(model, ME)] and panel.trash_options(model, ME) == []
+    with pytest.raises(InputError, match="pick a saved scenario to delete first"):
+        panel.delete(None, ME)
 
 
-def test_a_lever_move_sends_only_the_current_lines(board, page):
-    model = gscsd.load_model(page["path"])
-    graphs, shape, _ = board.update_charts({"Growth": 0.02}, "euler", [], "elements", [], page)
-    figures = _figures(graphs)
-    assert {_cell_revision(g) for g in graphs} == {shape["revision"]}
-    for variable, figure in figures.items():  # y ranges pinned, holding every line
-        assert list(figure.layout.yaxis.range) == shape["ranges"][variable]
-        low, high = shape["ranges"][variable]
-        assert all(low <= min(t.y) and max(t.y) <= high for t in figure.data)
-    update, same, _ = board.update_charts({"Growth": 0.06}, "euler", [], "elements", [], page, shape)
-    assert same["content"] == shape["content"] and same["revision"] == shape["revision"]
-    assert set(update["charts"]) == set(figures)
-    expected = gscsd.run(model, gscsd.Scenario("x", {"Growth": 0.06}))
-    for variable, figure in figures.items():
-        lines = update["charts"][variable]
-        current = [j for j, trace in enumerate(figure.data) if trace.name.startswith("Current")]
-        assert lines["traces"] == current  # only the current lines; the baseline stays as drawn
-        for j, y in zip(lines["traces"], lines["y"]):
-            name = figure.data[j].name
-            column = variable + (f"[{name.split(': ')[1]}]" if ": " in name else "")
-            assert y == pytest.approx(list(expected[column]))
-        # each chart's range comes along; faster growth outgrows the old one, and only then it changes
-        assert lines["range"] == same["ranges"][variable] and max(map(max, lines["y"])) <= lines["range"][1]
-        outgrown = max(max(y) for y in lines["y"]) > shape["ranges"][variable][1]
-        assert (same["ranges"][variable] != shape["ranges"][variable]) == outgrown
-    assert same["ranges"] != shape["ranges"]
-    # moving back inside the new ranges keeps them
-    back, kept, _ = board.update_charts({"Growth": 0.055}, "euler", [], "elements", [], page, same)
-    assert kept["ranges"] == same["ranges"] and all(back["charts"][v]["range"] == same["ranges"][v] for v in figures)
-    # another chart set, mode, method or overlay: whole figures again, with a new revision
-    again = board.update_charts({"Growth": 0.06}, "euler", [], "sum", [], page, shape)
-    assert isinstance(again[0], list) and again[1]["revision"] != shape["revision"]
-    assert isinstance(board.update_charts({"Growth": 0.06}, "euler", ["Learning"], "elements", [], page, shape)[0],
-                      list)
+def test_workspaces_publish_and_overlays_by_value(board):
+    panel, model = board.scenarios, board.services.model("city.mdl")
+    view = view_of(board, "?growth=0.07")
+    mine = panel.save(view, ME, "Mine", "").selected
+    assert [o["label"] for o in panel.options(model, YOU) if o["label"].startswith("Mine")] == []
+    with pytest.raises(InputError):
+        panel.load(mine, YOU)
+    assert panel.publish(mine, ME, True).message == "'Mine' is in the shared library."
+    assert "Mine · published" in [o["label"] for o in panel.options(model, ME)]
+    assert "Mine · shared library" in [o["label"] for o in panel.options(model, YOU)]
+    with pytest.raises(InputError, match="cannot rename"):
+        panel.rename(mine, YOU, "Theirs now")
+    # overlays are carried by value: picked from the store, or as they came with a link
+    overlays = panel.overlays([f"id:{mine}", "link:0", "link:5", "id:999999", "junk"],
+                              [{"name": "From a link", "levers": {"Growth": 0.01}}], YOU)
+    assert overlays == [{"name": "Mine", "levers": {"Growth": 0.07}}, {"name": "From a link", "levers": {"Growth": 0.01}}]
+    options, value = panel.overlay_picker(model, overlays, YOU)
+    assert value == [f"id:{mine}", "link:1"]
+    assert {"label": "From a link (from the link)", "value": "link:1"} in options
 
 
-def test_a_move_from_the_browser_gets_lines_a_rebuild_or_the_failure(app, board, page):
-    names = ["Green Investment", "Growth", "Learning Time"]
-    _, shape, _ = board.update_charts({"Growth": 0.03}, "euler", [], "sum", [], page)
-    client = app.server.test_client()
-    body = {"names": names, "values": [0.2, 0.04, 4], "method": "euler", "picked": [], "mode": "sum",
-            "overlays": [], "model": page, "shape": shape}
-    answer = client.post("/_gscsd/move", json=body).get_json()
-    assert set(answer) == {"lines", "shape"} and answer["shape"]["revision"] == shape["revision"]
-    lines = answer["lines"]
-    assert lines["levers"] == {"Green Investment": 0.2, "Growth": 0.04, "Learning Time": 4}
-    assert lines["revision"] == shape["revision"] and lines["method"] == "euler" and not lines["cached"]
-    expected = gscsd.run(gscsd.load_model(page["path"]), gscsd.Scenario("x", {"Growth": 0.04}))
-    assert lines["charts"]["Size"]["y"][0] == pytest.approx(list(expected["Size"]))
-    # charts that show something else (here: another mode) need rebuilding by Dash
-    assert client.post("/_gscsd/move", json={**body, "mode": "elements"}).get_json() == {"rebuild": True}
-    failed = client.post("/_gscsd/move", json={**body, "values": [0.2, 7, 4]}).get_json()
-    assert failed["failed"] and failed["lines"]["levers"]["Growth"] == 7  # status() names the problem
-    for bad in ({"values": [0.2]}, [1, 2], "junk"):
-        reply = client.post("/_gscsd/move", json=bad)
-        assert reply.status_code == 400 and "malformed slider move" in reply.get_json()["error"]
-
-
-def test_run_errors_show_in_the_banner(board, page):
-    graphs, shape, _ = board.update_charts({"Growth": 7}, "euler", [], "sum", [], page)
-    assert graphs is dash.no_update and shape is dash.no_update  # the charts stay as they were
-    cards, info, banner = board.status({"Growth": 7}, "euler", page)
-    assert cards == [] and info == "run failed"
-    assert "'Growth' = 7 is outside its range [0, 0.1]" in _text(banner)
-
-
-def test_scenarios_save_rename_load_overlay_delete(board, page):
-    levers = {"Green Investment": 0.6, "Growth": 0.04, "Learning Time": 4}
-    options, selected, _, overlay, message = board.manage_scenarios("save", "Green push", None, levers, [], page)
-    assert message == "Saved 'Green push'." and [o["label"] for o in options] == ["Green push"]
-    assert board.store.get(selected).scenario.levers == {"Green Investment": 0.6, "Growth": 0.04}
-    *_, message = board.manage_scenarios("save", "", None, levers, [], page)
-    assert message == "a saved scenario needs a name; type one first"
-    board.manage_scenarios("save", "Other", None, {"Growth": 0.01}, [], page)
-    *_, message = board.manage_scenarios("rename", "Other", selected, levers, [], page)
-    assert "'Other' is already saved for city; choose another name" in message
-    options, *_ = board.manage_scenarios("rename", "Greener", selected, levers, [], page)
-    assert [o["label"] for o in options] == ["Greener", "Other"]
-    loaded, name, message = board.load_scenario(selected)
-    assert (loaded, name) == ({"Green Investment": 0.6, "Growth": 0.04}, "Greener")
-    overlays = board.overlays([selected])
-    assert overlays == [{"name": "Greener", "levers": {"Green Investment": 0.6, "Growth": 0.04}}]
-    graphs, *_ = board.update_charts({}, "euler", [], "sum", overlays, page)
-    assert [t.name for t in _graph(graphs[0]).figure.data] == ["Baseline", "Current", "Greener"]
-    options, selected_after, _, overlay, message = board.manage_scenarios("delete", None, selected, levers,
-                                                                          [selected], page)
-    assert message == "Deleted 'Greener'." and selected_after is None and overlay == []
-    assert [o["label"] for o in options] == ["Other"]
-    assert board.load_scenario(None)[2] == "Pick a saved scenario to load."
-
-
-def test_documentation_search(board, page):
-    rows = board.filter_docs("ideas/year flow", page)
+def test_documentation_search(board):
+    view = view_of(board)
+    rows = board.filter_docs("ideas/year flow", view)
     assert [r["name"] for r in rows] == ["Learning"]
     assert rows[0]["units"] == "Ideas/Year" and "Green Investment" in rows[0]["equation"]
     assert rows[0]["type"] == "auxiliary" and rows[0]["comment"] == "Flow of ideas."
-    assert len(board.filter_docs("", page)) >= 9
+    assert len(board.filter_docs("", view)) >= 9
+    assert board.filter_docs("x" * 100_000, view) == []  # a long query is cut, not searched in full
 
 
-def test_csv_and_report_exports(board, page):
-    download = board.export_csv({"Growth": 0.05}, "euler", page)
+def test_csv_and_report_exports_show_the_page_s_scenario(board):
+    view = view_of(board, "?growth=0.05&ov=Saved%3Bgrowth%3D0.02")
+    download = board.export_csv(view)
     assert download["filename"].startswith("city-") and download["filename"].endswith(".csv")
     table = list(csv.DictReader(io.StringIO(download["content"])))
     assert float(table[0]["time"]) == 2020 and float(table[-1]["time"]) == 2060
-    assert float(table[-1]["Growth"]) == 0.05 and "Knowledge[Wind]" in table[0]
-    report = board.export_report({"Growth": 0.05}, "euler", [{"name": "Saved", "levers": {"Growth": 0.02}}], page)
-    assert report["filename"].endswith(".html")
+    expected = gscsd.run(board.services.model("city.mdl"), gscsd.Scenario("x", {"Growth": 0.05}))
+    assert float(table[-1]["Size"]) == pytest.approx(expected["Size"].iloc[-1], rel=1e-9)
+    report = board.export_report(view, "Why we chose this: <b>growth</b>")
     content = report["content"]
-    assert content.lstrip().lower().startswith(("<!doctype html", "<html"))
+    assert report["filename"].endswith(".html") and content.lstrip().lower().startswith("<!doctype html")
     assert "Current" in content and "Saved" in content and 'src="http' not in content
+    assert "Why we chose this: &lt;b&gt;growth&lt;/b&gt;" in content
 
 
-def test_hot_reload_and_broken_edit_keep_last_good_version(tmp_path):
+def test_hot_reload_and_a_broken_edit_keep_the_last_good_version(tmp_path):
     folder = make_models_dir(tmp_path / "models")
-    app = create_app(folder, store_path=tmp_path / "s.sqlite")
-    board = app.gscsd
-    _, model_data, levers, *_ = board.build_page("")
-    def size_2060(graphs):
-        return _figures(graphs)["Size"].data[1].y[-1]
-
-    before = size_2060(board.update_charts(levers, "euler", [], "sum", [], model_data)[0])
+    board = create_app(folder, store_path=tmp_path / "s.sqlite").gscsd
+    _, init = board.build_page("")
+    hash_ = init["page"]["model"]["hash"]
+    request = {"model": "city.mdl", "hash": hash_, "view": init["answer"]["view"]}
+    before = board.view(request)["charts"]["figures"]["Size"]["data"][1]["y"][-1]
     path = folder / "city.mdl"
     path.write_text(path.read_text().replace("Size * Growth, 100)", "Size * Growth, 200)"))
-    graphs, *_ = board.update_charts(levers, "euler", [], "sum", [], model_data)
-    banner = board.status(levers, "euler", model_data)[2]
-    assert size_2060(graphs) == pytest.approx(2 * before) and banner == []
+    after = board.view(request)
+    assert after["charts"]["figures"]["Size"]["data"][1]["y"][-1] == pytest.approx(2 * before)
+    assert after["banner"] == []
     good = path.read_text()
     path.write_text(good.replace("Size * (1 - Green Investment)", "Size * (1 - Green Investment"))
-    graphs, *_ = board.update_charts(levers, "euler", [], "sum", [], model_data)
-    banner = board.status(levers, "euler", model_data)[2]
-    assert size_2060(graphs) == pytest.approx(2 * before)  # still served
-    assert "city.mdl has a problem" in _text(banner) and "Pollution" in _text(banner)
-    children, *_ = board.build_page("")
-    assert "city.mdl has a problem" in _text(children)
+    broken = board.view(request)
+    assert broken["charts"]["figures"]["Size"]["data"][1]["y"][-1] == pytest.approx(2 * before)  # still served
+    assert "city.mdl has a problem" in broken["banner"][0]["text"] and "Pollution" in broken["banner"][0]["text"]
     # a lever change in the file asks for a page reload
     path.write_text(good.replace("[0,0.1,0.005]", "[0,0.2,0.005]"))
-    banner = board.status(levers, "euler", model_data)[2]
-    assert "levers differ from this page's" in _text(banner)
+    reload = board.view(request)
+    assert any("levers differ from this page's" in b["text"] and b.get("reload") for b in reload["banner"])
 
 
-def test_extra_tabs_plug_in(tmp_path, monkeypatch):
-    plugin = types.ModuleType("fake_tab")
-    plugin.LABEL = "Fake"
+def test_extra_tabs_plug_in_with_services_injected(tmp_path, monkeypatch):
     seen = {}
 
-    def tab_layout(context):
-        seen["context"] = context
-        return layout.html.Div(f"levers {sorted(context.levers)}", id="fake-tab-body")
+    class FakeTab(tabs.Tab):
+        label = "Fake Tab"
 
-    def register_callbacks(app):
-        seen["app"] = app
+        def layout(self, context):
+            seen["context"] = context
+            return html.Div(f"model {context.model.name}", id="fake-tab-body")
 
-    plugin.layout, plugin.register_callbacks = tab_layout, register_callbacks
-    broken = types.ModuleType("broken_tab")
-    broken.LABEL = "Broken"
-    broken.layout = lambda context: 1 / 0
-    broken.register_callbacks = lambda app: None
+        def register_callbacks(self, app):
+            seen["app"] = app
+
+    class BrokenTab(tabs.Tab):
+        label = "Broken"
+
+        def layout(self, context):
+            return 1 / 0
+
+    plugin = types.ModuleType("fake_tab")
+    plugin.FakeTab, plugin.BrokenTab, plugin.NotATab = FakeTab, BrokenTab, object
     monkeypatch.setitem(sys.modules, "fake_tab", plugin)
-    monkeypatch.setitem(sys.modules, "broken_tab", broken)
-    monkeypatch.setattr(tabs, "EXTRA_TABS", ["fake_tab", "broken_tab", "missing_tab_module"])
+    monkeypatch.setattr(tabs, "EXTRA_TABS", ["fake_tab:FakeTab", "fake_tab:BrokenTab", "fake_tab:NotATab",
+                                             "missing_tab_module:Tab"])
     app = create_app(make_models_dir(tmp_path / "models"), store_path=tmp_path / "s.sqlite")
-    assert seen["app"] is app
-    children, *_ = app.gscsd.build_page("?growth=0.05")
-    labels = [c.label for c in _walk(children) if type(c).__name__ == "Tab"]
-    assert labels == ["Trajectories", "Documentation", "Fake", "Broken", "missing_tab_module"]
-    assert seen["context"].levers["Growth"] == 0.05 and seen["context"].ids.levers == "store-levers"
-    assert seen["context"].model.name == "city"
-    text = _text(children)
-    assert "This tab failed for city.mdl: ZeroDivisionError" in text
-    assert "This tab could not load: ModuleNotFoundError" in text
+    board = app.gscsd
+    assert seen["app"] is app and board.tabs[0].services is board.services
+    assert [label for _, label in board.tab_names()] == ["Trajectories", "Documentation", "Fake Tab", "Broken",
+                                                         "NotATab", "Tab"]
+    view = view_of(board, "?growth=0.05")
+    assert _text(board.panel("fake-tab", view)) == "model city" and seen["context"].model.name == "city"
+    assert "This tab failed for city.mdl: ZeroDivisionError" in _text(board.panel("broken", view))
+    assert "is not a gscsd.dashboard.tabs.Tab" in _text(board.panel("notatab", view))
+    assert "This tab could not load: ModuleNotFoundError" in _text(board.panel("tab", view))
 
 
 def test_numbers_read_well():
@@ -333,37 +262,40 @@ def test_numbers_read_well():
         "701,400", "10,000", "3432", "0.4835", "n/a", "2.000e+13", "-5.000e-06"]
 
 
-def test_store_model_data_gives_the_model(page):
-    model = tabs.model_from_store(page)
-    assert model.name == "city" and model is tabs.model_from_store(page)
-
-
 def test_no_models_is_a_clear_page(tmp_path):
     board = create_app(tmp_path, store_path=tmp_path / "s.sqlite").gscsd
-    children, model_data, *_ = board.build_page("")
-    assert model_data is None and f"No .mdl model found in {tmp_path}" in _text(children)
+    children, init = board.build_page("")
+    assert init is None and f"No .mdl model found in {tmp_path}" in _text(children)
+
+
+def test_sliders_update_while_dragging_only_when_runs_are_fast(tmp_path):
+    board = create_app(make_models_dir(tmp_path / "m"), store_path=tmp_path / "s.sqlite").gscsd
+    _, init = board.build_page("")
+    assert init["answer"]["drag"] is True  # the fast engine runs the city model in a millisecond
+    simulate = board.services.simulate
+
+    def slow(model, scenario, method):
+        frame, cached = simulate(model, scenario, method)
+        frame = frame.copy()
+        frame.attrs = {**frame.attrs, "seconds": 3.0}  # a PySD-sized run of a big model
+        return frame, cached
+
+    board.services.simulate = slow
+    assert board.view({"view": init["answer"]["view"]})["drag"] is False
+
+
+def test_a_corpus_model_gets_its_sliders_and_trajectories(teacup, tmp_path):
+    board = create_app(teacup.path, store_path=tmp_path / "s.sqlite").gscsd
+    children, init = board.build_page("?characteristic_time=5")
+    assert init["answer"]["view"]["levers"] == {"Characteristic Time": 5.0, "Room Temperature": 70.0}
+    sliders = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever"]
+    assert [(s.id["name"], s.min, s.max) for s in sliders] == [(lever.name, lever.min, lever.max)
+                                                               for lever in teacup.levers]
+    assert init["answer"]["charts"]["order"] == ["Teacup Temperature"]
+    assert init["answer"]["when"] == "30"
 
 
 # -- helpers -------------------------------------------------------------------
-def _graph(cell):
-    """The graph in a chart cell of :func:`gscsd.dashboard.layout.charts`."""
-    return cell.children
-
-
-def _classes(node, prefix: str) -> list[str]:
-    """The class names under ``node`` that start with ``prefix``."""
-    return [c.className for c in _walk(node) if str(getattr(c, "className", "")).startswith(prefix)]
-
-
-def _cell_revision(cell) -> str:
-    return cell.to_plotly_json()["props"]["data-revision"]
-
-
-def _figures(cells) -> dict:
-    """{variable: figure} of the chart cells."""
-    return {_graph(c).id["name"]: _graph(c).figure for c in cells}
-
-
 def _walk(node):
     """Every component under ``node`` (lists and children)."""
     if isinstance(node, (list, tuple)):
@@ -385,28 +317,3 @@ def _text(node) -> str:
     if node is None or isinstance(node, (int, float)):
         return ""
     return _text(getattr(node, "children", None))
-
-
-def test_sliders_update_while_dragging_only_with_a_fast_engine(tmp_path):
-    board = create_app(make_models_dir(tmp_path / "m"), store_path=tmp_path / "s.sqlite").gscsd
-    assert board.slider_updatemode() == "mouseup"  # nothing measured yet
-    _, model_data, levers, *_ = board.build_page("")
-    board.update_charts(levers, "euler", [], "sum", [], model_data)
-    assert board.last_seconds is not None
-    board.last_seconds = 3.0  # a PySD-sized run of a big model
-    assert board.slider_updatemode() == "mouseup"
-    board.last_seconds = 0.01
-    assert board.slider_updatemode() == "drag"
-
-
-def test_a_corpus_model_gets_its_sliders_and_trajectories(teacup, tmp_path):
-    board = create_app(teacup.path, store_path=tmp_path / "s.sqlite").gscsd
-    children, model_data, levers, *_ = board.build_page("?characteristic_time=5")
-    assert levers == {"Characteristic Time": 5.0, "Room Temperature": 70.0}
-    sliders = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever"]
-    assert [(s.id["name"], s.min, s.max) for s in sliders] == [(lever.name, lever.min, lever.max)
-                                                               for lever in teacup.levers]
-    graphs, *_ = board.update_charts(levers, "euler", [], "sum", [], model_data)
-    cards, *_ = board.status(levers, "euler", model_data)
-    assert [_graph(g).id["name"] for g in graphs] == ["Teacup Temperature"]
-    assert "30" in _text(cards[0])  # teacup's final time

@@ -135,22 +135,26 @@ def _two_view_teacup(folder):
 
 
 def test_structure_tab_layout_and_view_switch(tmp_path):
-    from gscsd.dashboard.structure_tab import layout, view_figure
+    from gscsd.dashboard.server import create_app
+    from gscsd.dashboard.structure_tab import StructureTab
     from gscsd.dashboard.tabs import EXTRA_TABS, TabContext
+    from gscsd.share import View
 
-    assert "gscsd.dashboard.structure_tab" in EXTRA_TABS
-    model = gscsd.load_model(_two_view_teacup(tmp_path))
-    content = layout(TabContext(model, model.path))
+    assert "gscsd.dashboard.structure_tab:StructureTab" in EXTRA_TABS
+    folder = tmp_path / "models"
+    folder.mkdir()
+    model = gscsd.load_model(_two_view_teacup(folder))
+    tab = StructureTab(create_app(folder, store_path=tmp_path / "s.sqlite").gscsd.services)
+    content = tab.layout(TabContext(model, View(model="tea.mdl")))
     dropdown, graph = content.children[0].children[0].children[1], content.children[1]
     assert dropdown.options == ["View 1", "Room"] and dropdown.value == "View 1"
     assert "Teacup<br>Temperature" in graph.figure.data[0].text  # wrapped inside its box
-    store = {"path": str(model.path), "hash": model.hash, "file": "tea.mdl", "name": "tea"}
-    assert list(view_figure("Room", store).data[0].text) == ["Room Temperature"]
+    assert list(tab.view_figure("Room", {"model": "tea.mdl"}).data[0].text) == ["Room Temperature"]
 
     from .conftest import write_mdl
 
     plain = gscsd.load_model(write_mdl(tmp_path, "plain.mdl", "x = 1 ~ Person ~ a constant |"))
-    note = layout(TabContext(plain, plain.path))
+    note = tab.layout(TabContext(plain, View()))
     assert "No diagram in this file: plain.mdl" in note.children.children
 
 
@@ -169,14 +173,14 @@ def test_structure_tab_in_the_dashboard(browser, tmp_path):  # noqa: F811
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     with serve(app.server) as url:
         page.goto(url)
-        page.get_by_text("Structure", exact=True).click()
+        page.locator("[role=tab]", has_text="Structure").click()
         graph = page.locator("#structure-graph")
         graph.locator(".main-svg").first.wait_for()
         page.wait_for_function("document.querySelectorAll('#structure-graph .shapelayer path').length > 5")
         assert "Characteristic Time" in graph.locator("g.textpoint text").all_text_contents()
         page.screenshot(path=str(artifact("dashboard-structure-tab.png")))
         page.locator("#structure-view").click()
-        page.get_by_role("option", name="Room").click()
+        page.locator("[data-radix-popper-content-wrapper] [role=option]", has_text="Room").click()
         page.wait_for_function(
             "Array.from(document.querySelectorAll('#structure-graph g.textpoint text'))"
             ".map(t => t.textContent).join('|') === 'Room Temperature'")

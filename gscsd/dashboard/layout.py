@@ -1,37 +1,40 @@
 """Page layout, built from model metadata (no lever name, bound or unit in here).
 
 :func:`shell` is the part that never changes (URL, shared stores, downloads);
-:func:`page` builds everything for one model: header, the lever panel (one
-slider per lever, grouped by the model's groups), the tabs and their content.
+:func:`page` builds everything for one model: header, the lever panel (a
+slider, a number box and a note per lever, grouped by the model's groups),
+the tab bar and the tab panels. The Trajectories panel's charts and cards
+are drawn by ``assets/view.js`` from the answers of :mod:`.view`; the other
+panels are filled the first time their tab is opened.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pandas as pd
 from dash import dcc, html
 
 from ..engines import METHODS
-from ..figures import display_number, trajectory_figure
 from ..model import Lever, Model
 from ..share import format_value
-from ..summary import tone
-from .tabs import STORE_IDS, TabContext
+from .tabs import STORE_IDS
 
 LEVER = "lever"
+LEVER_BOX = "lever-box"
 LEVER_RESET = "lever-reset"
-CHART = "chart"
-#: Store of the scenario the charts show (levers, method, run cached?), for the status callback.
-CHART_LINES = "chart-lines"
-#: Stores written by assets/lines.js: a move found the charts out of date; the last move sent.
-CHARTS_STALE = "charts-stale"
-MOVE = "move"
-#: Store of the query string the browser went back or forward to (``{"search", "at"}``, set by assets/lines.js).
-HISTORY = "history"
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+TAB = "tab"
+PANEL = "panel"
+#: Written by the page build for assets/view.js: the page's levers and tabs, and the answer for its URL.
+VIEW_INIT = "view-init"
+#: Written by assets/view.js: the view's overlays (when they change), the tab opened for the first time.
+VIEW_OVERLAYS = "view-overlays"
+TAB_OPENED = "tab-opened"
+#: Written by a callback: the overlays picked, by value, for assets/view.js.
+OVERLAY_CHOSEN = "overlay-chosen"
+#: The browser's workspace key (kept in localStorage).
+WORKSPACE = "workspace"
+BUILTIN_TABS = (("trajectories", "Trajectories"), ("documentation", "Documentation"))
 DOC_COLUMNS = ("name", "units", "type", "group", "equation", "comment")
 
 
@@ -41,12 +44,13 @@ def shell() -> html.Div:
         [
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="nav"),
-            dcc.Store(id=HISTORY),
-            dcc.Store(id=STORE_IDS.levers),
-            dcc.Store(id=STORE_IDS.model),
-            dcc.Store(id=STORE_IDS.method),
-            dcc.Store(id=STORE_IDS.overlays, data=[]),
+            dcc.Store(id=VIEW_INIT),
+            dcc.Store(id=STORE_IDS.view),
             dcc.Store(id=STORE_IDS.load),
+            dcc.Store(id=VIEW_OVERLAYS),
+            dcc.Store(id=OVERLAY_CHOSEN),
+            dcc.Store(id=TAB_OPENED),
+            dcc.Store(id=WORKSPACE, storage_type="local"),
             dcc.Download(id="download-csv"),
             dcc.Download(id="download-report"),
             html.Div(id="page", className="page", children=html.P("Loading the model...", className="muted")),
@@ -55,9 +59,12 @@ def shell() -> html.Div:
     )
 
 
-def model_data(model: Model, file: str) -> dict[str, str]:
-    """The content of the shared model store for ``model`` (see :class:`~.tabs.StoreIds`)."""
-    return {"file": file, "path": str(model.path.resolve()), "hash": model.hash, "name": model.name}
+def page_data(model: Model, file: str, tabs: Sequence[str], answer: Mapping[str, Any]) -> dict[str, Any]:
+    """What assets/view.js needs to run the page: model, levers (range, step, default), tabs, first answer."""
+    levers = {lever.name: {"min": lever.min, "max": lever.max, "step": lever.step, "default": lever.default}
+              for lever in model.levers}
+    return {"page": {"model": {"file": file, "hash": model.hash}, "levers": levers, "tabs": list(tabs)},
+            "answer": answer}
 
 
 def page(
@@ -67,10 +74,8 @@ def page(
     files: Sequence[str],
     levers: Mapping[str, float],
     method: str,
-    messages: Sequence[str] = (),
-    error: str | None = None,
-    saved: Sequence[dict[str, Any]] = (),
-    tabs: Sequence[tuple[str, Any]] = (),
+    tabs: Sequence[tuple[str, str]],
+    tab: str = "trajectories",
 ) -> list:
     """Everything shown for one model.
 
@@ -84,14 +89,10 @@ def page(
         The values the sliders start at.
     method : str
         The integration method selected.
-    messages : sequence of str
-        Problems with the URL, shown above the charts.
-    error : str, optional
-        Why the file on disk cannot be used (the page shows the last good version).
-    saved : sequence of dict
-        Dropdown options ``{"label", "value"}`` of the saved scenarios.
-    tabs : sequence of (label, component)
-        Extra tabs from :data:`gscsd.dashboard.tabs.EXTRA_TABS`.
+    tabs : sequence of (name, label)
+        Every tab, in order.
+    tab : str
+        The tab shown first.
     """
     header = html.Header(
         [
@@ -102,38 +103,33 @@ def page(
                                                     clearable=False, className="method-select")], className="field"),
             html.Button("Export CSV", id="export-csv", className="button"),
             html.Button("Export report", id="export-report", className="button"),
-            html.Span(id="run-info", className="run-info", title="Time of the last simulation"),
+            html.Span(id="run-info", className="run-info", title="Time of the last simulation", role="status"),
         ],
         className="header",
     )
-    banner = html.Div(id="banner", className="banner-slot", children=error_banner(model.path.name, error))
-    url_message = html.Div(
-        [html.Div(m, className="message") for m in messages], id="url-message",
-        className="url-message" if messages else "", role="alert" if messages else None,
+    tab_bar = html.Div(
+        [html.Button(label, id={"type": TAB, "name": name}, role="tab", className="tab" + (" active" if name == tab
+                                                                                          else ""),
+                     tabIndex="0" if name == tab else "-1",
+                     **{"data-tab": name, "aria-selected": "true" if name == tab else "false",
+                        "aria-controls": f"panel-{name}"})
+         for name, label in tabs],
+        role="tablist", className="tab-bar", **{"aria-label": "Views of the model"},
     )
-    builtin = [
-        dcc.Tab(label="Trajectories", value="trajectories", children=trajectories_tab(model, saved)),
-        dcc.Tab(label="Documentation", value="documentation", children=documentation_tab(model)),
-    ]
-    extra = [dcc.Tab(label=label, value=f"extra-{i}", children=content) for i, (label, content) in enumerate(tabs)]
+    # Tab contents other than Trajectories are built the first time the tab is opened (callbacks._open_tab).
+    panels = [html.Div(trajectories_tab(model) if name == "trajectories" else
+                       html.Div(html.P("Loading...", className="muted"), id={"type": "panel-body", "name": name}),
+                       id=f"panel-{name}", role="tabpanel", hidden=name != tab, className="tab-panel",
+                       **{"data-panel": name, "aria-label": label})
+              for name, label in tabs]
     body = html.Div(
         [
-            html.Aside(lever_panel(model, levers), className="levers"),
-            html.Main(dcc.Tabs(builtin + extra, id="tabs", value="trajectories"), className="content"),
+            html.Aside(lever_panel(model, levers), className="levers", **{"aria-label": "Policy levers"}),
+            html.Main([tab_bar, *panels], className="content"),
         ],
         className="body",
     )
-    return [header, banner, url_message, body]
-
-
-def error_banner(file: str, error: str | None, loaded_at: float | None = None) -> list:
-    """The banner for a model file that cannot be used right now."""
-    if not error:
-        return []
-    when = f" (loaded {_dt.datetime.fromtimestamp(loaded_at).strftime('%H:%M:%S')})" if loaded_at else ""
-    return [html.Div([html.Strong(f"{file} has a problem: "), error,
-                      html.Span(f" Showing the last version that loaded{when}; save a fixed file to update.")],
-                     className="banner error", role="alert")]
+    return [header, html.Div(id="banner", className="banner-slot"), html.Div(id="url-message", role="alert"), body]
 
 
 def lever_panel(model: Model, values: Mapping[str, float]) -> list:
@@ -146,7 +142,8 @@ def lever_panel(model: Model, values: Mapping[str, float]) -> list:
         groups.setdefault(lever.group or "Levers", []).append(lever)
     children: list = [
         html.Div([html.H2("Policy levers"),
-                  html.Button("Reset all", id="reset-all", className="button small", title="All levers to defaults")],
+                  html.Button("Reset all", id="reset-all", className="button small",
+                              title="Every lever to its default; clears the scenario name")],
                  className="levers-head")
     ]
     for group, levers in groups.items():
@@ -159,7 +156,7 @@ def lever_panel(model: Model, values: Mapping[str, float]) -> list:
 
 
 def lever_row(lever: Lever, value: float) -> html.Div:
-    """A lever's name, units, help text, slider (with its number box) and reset button."""
+    """A lever's name, units, help text, slider, number box, note and reset button."""
     low, high = min(lever.min, value), max(lever.max, value)
     return html.Div(
         [
@@ -169,14 +166,23 @@ def lever_row(lever: Lever, value: float) -> html.Div:
                     html.Span(lever.units, className="units"),
                     html.Button("↺", id={"type": LEVER_RESET, "name": lever.name}, className="reset",
                                 title=f"Reset to {format_value(lever.default)}",
-                                **{"aria-label": f"reset {lever.label}"}),
+                                **{"aria-label": f"reset {lever.label} to {format_value(lever.default)}"}),
                 ],
                 className="lever-head",
             ),
             html.Div(lever.comment, className="help", title=lever.comment) if lever.comment else None,
-            dcc.Slider(id={"type": LEVER, "name": lever.name}, min=low, max=high, step=lever.step, value=value,
-                       marks={low: format_value(low), high: format_value(high)}, updatemode="mouseup",
-                       className="lever-slider"),
+            html.Div(
+                [
+                    dcc.Slider(id={"type": LEVER, "name": lever.name}, min=low, max=high, step=lever.step,
+                               value=value, marks={low: format_value(low), high: format_value(high)},
+                               updatemode="mouseup", allow_direct_input=False, className="lever-slider"),
+                    labelled(f"{lever.label} value" + (f" ({lever.units})" if lever.units else ""),
+                             dcc.Input(id={"type": LEVER_BOX, "name": lever.name}, type="number", value=value,
+                                       debounce=True, step="any", className="lever-box", inputMode="decimal")),
+                ],
+                className="lever-control",
+            ),
+            html.Div(className="lever-note", role="status", **{"data-lever-note": lever.name}),
         ],
         className="lever",
     )
@@ -193,25 +199,62 @@ def variable_options(model: Model) -> list[dict[str, str]]:
     return options
 
 
-def trajectories_tab(model: Model, saved: Sequence[dict[str, Any]]) -> html.Div:
-    """Scenario bar, chart controls, the summary row and the charts."""
-    subscripted = any(model.variable(v).subscripts for v in model.variables)
-    scenarios = html.Div(
+def scenario_bar() -> html.Div:
+    """Saving, loading and sharing scenarios: name, notes, save, saved list, overlays, versions, trash."""
+    return html.Div(
         [
-            dcc.Input(id="scenario-name", type="text", placeholder="Scenario name", debounce=False,
-                      className="scenario-name", maxLength=200),
-            html.Button("Save", id="save-scenario", className="button"),
-            dcc.Dropdown(id="saved-select", options=list(saved), placeholder="Saved scenarios",
-                         className="saved-select"),
-            html.Button("Load", id="load-scenario", className="button"),
-            html.Button("Rename", id="rename-scenario", className="button", title="Rename to the name typed at left"),
-            html.Button("Delete", id="delete-scenario", className="button danger"),
-            dcc.Dropdown(id="overlay-select", options=list(saved), multi=True, placeholder="Overlay saved scenarios",
-                         className="overlay-select"),
-            html.Span(id="scenario-message", className="scenario-message", role="status"),
+            html.Div(
+                [
+                    labelled("Scenario name", dcc.Input(id="scenario-name", type="text", placeholder="Scenario name",
+                                                        debounce=True, className="scenario-name", maxLength=200)),
+                    html.Button("Save", id="save-scenario", className="button"),
+                    dcc.Dropdown(id="saved-select", options=[], placeholder="Saved scenarios",
+                                 className="saved-select"),
+                    html.Button("Load", id="load-scenario", className="button"),
+                    html.Button("Rename", id="rename-scenario", className="button",
+                                title="Rename the saved scenario to the name typed at left"),
+                    html.Button("Delete", id="delete-scenario", className="button danger",
+                                title="Move to the trash (restorable)"),
+                    dcc.Dropdown(id="overlay-select", options=[], multi=True, placeholder="Overlay saved scenarios",
+                                 className="overlay-select"),
+                ],
+                className="scenario-row",
+            ),
+            html.Div(id="scenario-confirm", className="scenario-confirm", hidden=True, children=[
+                html.Span(id="scenario-confirm-text"),
+                html.Button("Replace", id="save-replace", className="button danger"),
+                html.Button("Cancel", id="save-cancel", className="button"),
+            ]),
+            html.Div([html.Span(id="scenario-message", className="scenario-message", role="status"),
+                      html.Button("Undo", id="undo-delete", className="button small", hidden=True)],
+                     className="scenario-row"),
+            html.Details(
+                [
+                    html.Summary("Notes, versions, trash and the shared library"),
+                    labelled("Scenario notes", dcc.Textarea(id="scenario-notes", className="scenario-notes",
+                                                            placeholder="Notes saved with the scenario (reports print "
+                                                                        "them)", maxLength=20000)),
+                    html.Div([dcc.Dropdown(id="version-select", options=[], placeholder="Versions of the saved scenario",
+                                           className="version-select"),
+                              html.Button("Restore version", id="restore-version", className="button"),
+                              html.Button("Publish", id="publish-scenario", className="button",
+                                          title="Put the saved scenario in the library every visitor can see"),
+                              html.Button("Unpublish", id="unpublish-scenario", className="button")],
+                             className="scenario-row"),
+                    html.Div([dcc.Dropdown(id="trash-select", options=[], placeholder="Trash", className="trash-select"),
+                              html.Button("Restore", id="restore-scenario", className="button")],
+                             className="scenario-row"),
+                ],
+                className="scenario-more",
+            ),
         ],
         className="scenario-bar",
     )
+
+
+def trajectories_tab(model: Model) -> html.Div:
+    """Scenario bar, chart controls, the summary cards and the charts (both drawn by assets/view.js)."""
+    subscripted = any(model.variable(v).subscripts for v in model.variables)
     controls = html.Div(
         [
             dcc.Dropdown(id="variable-picker", options=variable_options(model), multi=True,
@@ -223,9 +266,10 @@ def trajectories_tab(model: Model, saved: Sequence[dict[str, Any]]) -> html.Div:
         ],
         className="chart-controls",
     )
-    return html.Div([scenarios, controls, html.Div(id="summary", className="summary"),
-                     html.Div(id="charts", className="charts"), dcc.Store(id="chart-shape"),
-                     dcc.Store(id=CHART_LINES), dcc.Store(id=CHARTS_STALE), dcc.Store(id=MOVE)],
+    return html.Div([scenario_bar(), controls, html.Div(id="summary", className="summary", role="status"),
+                     html.Div(id="charts", className="charts"),
+                     # Dash loads plotly.js with its graph component; assets/view.js draws the charts with it.
+                     dcc.Graph(id="plotly-loader", style={"display": "none"})],
                     className="tab-body")
 
 
@@ -233,8 +277,9 @@ def documentation_tab(model: Model) -> html.Div:
     """A searchable table of every variable."""
     return html.Div(
         [
-            dcc.Input(id="doc-search", type="search", placeholder="Search names, units, equations, comments",
-                      debounce=False, className="doc-search"),
+            labelled("Search the model", dcc.Input(id="doc-search", type="search", debounce=False, maxLength=200,
+                                                   placeholder="Search names, units, equations, comments",
+                                                   className="doc-search")),
             html.Table([html.Thead(html.Tr([html.Th(c) for c in DOC_COLUMNS])),
                         html.Tbody(documentation_body(documentation_rows(model)), id="doc-table")],
                        className="doc-table"),
@@ -255,7 +300,7 @@ def documentation_rows(model: Model, query: str | None = None) -> list[dict[str,
     words = (query or "").lower().split()
     rows = []
     for variable in model.variables.values():
-        row = {"name": variable.name, "units": variable.units, "type": variable.kind,
+        row = {"name": variable.label, "units": variable.units, "type": variable.kind,
                "group": variable.group or "", "equation": variable.equation, "comment": variable.comment}
         text = " ".join(row.values()).lower()
         if all(word in text for word in words):
@@ -263,72 +308,11 @@ def documentation_rows(model: Model, query: str | None = None) -> list[dict[str,
     return rows
 
 
-def charts(
-    model: Model,
-    variables: Sequence[str],
-    runs: Mapping[str, pd.DataFrame],
-    baseline: pd.DataFrame,
-    mode: str,
-    *,
-    ranges: Mapping[str, Sequence[float]] | None = None,
-    revision: str = "",
-) -> list:
-    """One graph per variable: the runs solid, the baseline dashed behind.
-
-    ``ranges`` pins each chart's y range (see :func:`gscsd.figures.steady_range`).
-    ``revision`` identifies what the charts show; the browser draws a slider
-    move's lines only into graphs of the same revision (``assets/lines.js``).
-    """
-    cells = []
-    for variable in variables:
-        figure = trajectory_figure(model, variable, runs, baseline=baseline, mode=mode)  # type: ignore[arg-type]
-        if ranges and variable in ranges:
-            figure.update_yaxes(range=list(ranges[variable]), autorange=False)
-        graph = dcc.Graph(id={"type": CHART, "name": variable}, figure=figure, config=GRAPH_CONFIG, className="chart")
-        cells.append(html.Div(graph, className="chart-cell", **{"data-variable": variable, "data-revision": revision}))
-    return cells
+def labelled(text: str, component: Any) -> html.Label:
+    """``component`` with an accessible name that screen readers read (the text is visually hidden)."""
+    return html.Label([html.Span(text, className="sr-only"), component], className="labelled")
 
 
-def summary_row(table: pd.DataFrame) -> list:
-    """Cards of current vs baseline at the final time (rows of :func:`gscsd.summary.compare`)."""
-    if table.empty:
-        return []
-    when = format_value(float(table["time"].iloc[0]))
-    cards: list = [html.Div([html.Span("In", className="muted"), html.Strong(when)], className="card when")]
-    for row in table.itertuples():
-        change = row.change_pct
-        colour = tone(change, getattr(row, "better", None))
-        if change != change:  # NaN: a zero baseline has no relative change
-            badge = "n/a"
-        elif colour == "flat":
-            badge = "±0.0%"
-        else:
-            badge = f"{'▲' if change > 0 else '▼'} {change:+.1f}%"
-        cards.append(
-            html.Div(
-                [html.Div(row.variable, className="card-name", title=f"{row.variable} ({row.units})"),
-                 html.Div([html.Span(display_number(row.current), className="card-value"),
-                           html.Span(f" {row.units}", className="units")]),
-                 html.Div([html.Span(f"baseline {display_number(row.baseline)} ", className="muted"),
-                           html.Span(badge, className=f"change {colour}")])],
-                className="card", **{"data-variable": row.variable},
-            )
-        )
-    return cards
-
-
-def tab_contents(model: Model, levers: Mapping[str, float], modules: Sequence[tuple]) -> list[tuple[str, Any]]:
-    """(label, content) of each extra tab; a failing one shows its error instead."""
-    context = TabContext(model=model, model_path=model.path, levers=dict(levers))
-    contents = []
-    for name, module, error in modules:
-        label = getattr(module, "LABEL", name.rsplit(".", 1)[-1])
-        if module is None:
-            contents.append((label, html.Div(f"This tab could not load: {error}", className="banner error")))
-            continue
-        try:
-            contents.append((label, module.layout(context)))
-        except Exception as exc:  # a broken plug-in shows its error, the rest of the page works
-            contents.append((label, html.Div(f"This tab failed for {model.path.name}: {type(exc).__name__}: {exc}",
-                                             className="banner error")))
-    return contents
+def error_page(text: str, strong: str | None = None) -> list:
+    """A page that only says what is wrong."""
+    return [html.Div([html.Strong(strong) if strong else None, text], className="banner error", role="alert")]

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from ..errors import OutOfRangeError
 from ..model import Model
 from ..runner import run
 from ..scenario import Scenario
@@ -62,15 +63,25 @@ class ResultCache:
 
 
 def scenario_for(model: Model, levers: Mapping[str, float] | None, name: str = "Current") -> Scenario:
-    """A scenario holding only the levers that differ from the defaults.
+    """A scenario holding only the levers that differ from the defaults, validated.
 
     Levers the model no longer has (after an edit) are dropped, so a page
     built for an older version still runs.
+
+    Raises
+    ------
+    OutOfRangeError
+        For a value that is not a finite number or is outside its lever's range.
     """
     defaults = model.defaults()
     chosen = {}
     for lever_name, value in (levers or {}).items():
-        if lever_name in defaults and value is not None and float(value) != defaults[lever_name]:
+        if lever_name not in defaults or value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise OutOfRangeError(f"lever '{model.lever(lever_name).label}' needs a number, got {str(value)[:40]!r}")
+        if float(value) != defaults[lever_name]:
+            model.lever(lever_name).check(float(value))
             chosen[lever_name] = float(value)
     return Scenario(name, chosen)
 

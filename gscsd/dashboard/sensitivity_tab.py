@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import Output, State, dcc, html
+from dash import dcc, html
 
 from ..analysis import sensitivity
 from ..analysis.executor import get_executor
@@ -10,79 +10,70 @@ from ..analysis.figures import sobol_figure, tornado_figure
 from ..analysis.outputs import parse_output
 from ..analysis.problem import problem_from_model
 from ..errors import InputError
-from ..scenario import Scenario
-from .analysis_common import field, job_controls, lever_options, output_options, register_job
-
-LABEL = "Sensitivity"
-PREFIX = "sensitivity"
+from .analysis_common import AnalysisTab, field, lever_options, output_options
 
 
-def layout(context):
-    model = context.model
-    outputs = output_options(model)
-    return html.Div(
-        [
-            html.P("Tornado: each lever at its minimum and maximum, the others at their current values. "
-                   "Sobol': the share of the output's variance each lever explains, alone (first order) and "
-                   "with its interactions (total).", className="muted"),
-            html.Div([
-                field("Output", dcc.Dropdown(outputs, outputs[0]["value"] if outputs else None,
-                                             id=f"{PREFIX}-output", clearable=False)),
-                field("Year", dcc.Input(id=f"{PREFIX}-year", type="number", value=model.time.final,
-                                        min=model.time.initial, max=model.time.final)),
-                field("Method", dcc.RadioItems([{"label": "Tornado", "value": "tornado"},
-                                                {"label": "Sobol'", "value": "sobol"}], "tornado",
-                                               id=f"{PREFIX}-method", inline=True)),
-                field("Sobol' samples (power of 2)", dcc.Input(id=f"{PREFIX}-samples", type="number", value=32,
-                                                              min=2, step=1)),
-                field("Levers", dcc.Dropdown(lever_options(model), [lever.name for lever in model.levers],
-                                             multi=True, id=f"{PREFIX}-vary"), wide=True),
-                field("Seed", dcc.Input(id=f"{PREFIX}-seed", type="number", min=0, step=1, value=0)),
-            ], className="analysis-form"),
-            job_controls(PREFIX),
-            html.Div(id=f"{PREFIX}-result"),
-        ],
-        className="analysis-tab",
-    )
+class SensitivityTab(AnalysisTab):
+    """Tornado (one lever at a time) or Sobol' indices (variance shares) of one output."""
 
+    label = "Sensitivity"
+    fields = ("output", "year", "method", "samples", "vary", "seed")
 
-def start(model, levers, output, year, method, samples, vary, seed):
-    if not output:
-        raise InputError("pick an output")
-    if year is None:
-        raise InputError("give the year of the output")
-    spec = parse_output(model, output, year=float(year))
-    base = Scenario("Current scenario", {k: v for k, v in levers.items() if k in model.defaults()})
-    problem = problem_from_model(model, list(vary or []), base.levers)
-    if method == "sobol":
-        sensitivity.sobol_sample(problem, int(samples or 0), int(seed or 0))  # checks the power of two now
+    def layout(self, context):
+        model = context.model
+        outputs = output_options(model)
+        return html.Div(
+            [
+                html.P("Tornado: each lever at its minimum and maximum, the others at their current values. "
+                       "Sobol': the share of the output's variance each lever explains, alone (first order) and "
+                       "with its interactions (total).", className="muted"),
+                html.Div([
+                    field("Output", dcc.Dropdown(outputs, outputs[0]["value"] if outputs else None,
+                                                 id=self.id("output"), clearable=False)),
+                    field("Year", dcc.Input(id=self.id("year"), type="number", value=model.time.final,
+                                            min=model.time.initial, max=model.time.final)),
+                    field("Method", dcc.RadioItems([{"label": "Tornado", "value": "tornado"},
+                                                    {"label": "Sobol'", "value": "sobol"}], "tornado",
+                                                   id=self.id("method"), inline=True)),
+                    field("Sobol' samples (power of 2)", dcc.Input(id=self.id("samples"), type="number", value=32,
+                                                                  min=2, step=1)),
+                    field("Levers", dcc.Dropdown(lever_options(model), [lever.name for lever in model.levers],
+                                                 multi=True, id=self.id("vary")), wide=True),
+                    field("Seed", dcc.Input(id=self.id("seed"), type="number", min=0, step=1, value=0)),
+                ], className="analysis-form"),
+                self.controls(),
+                html.Div(id=self.id("result")),
+            ],
+            className="analysis-tab",
+        )
 
-    def body(progress, cancel):
-        with get_executor() as executor:
-            if method == "sobol":
-                result = sensitivity.sobol(model, problem, spec, int(samples), int(seed or 0), base=base,
-                                           executor=executor, progress=progress, cancel=cancel)
-            else:
-                result = sensitivity.tornado(model, problem, spec, base=base, executor=executor, progress=progress,
-                                             cancel=cancel)
-        return {"result": result, "units": model.variable(spec.variable).units}
+    def start(self, model, scenario, method, output, year, kind, samples, vary, seed):
+        if not output:
+            raise InputError("pick an output")
+        if year is None:
+            raise InputError("give the year of the output")
+        spec = parse_output(model, output, year=float(year))
+        problem = problem_from_model(model, list(vary or []), scenario.levers)
+        if kind == "sobol":
+            sensitivity.sobol_sample(problem, int(samples or 0), int(seed or 0))  # checks the power of two now
 
-    label = "Sobol' indices" if method == "sobol" else "Tornado"
-    return f"{label} of {spec.label}", body
+        def body(progress, cancel):
+            with get_executor() as executor:
+                if kind == "sobol":
+                    result = sensitivity.sobol(model, problem, spec, int(samples), int(seed or 0), base=scenario,
+                                               executor=executor, progress=progress, cancel=cancel)
+                else:
+                    result = sensitivity.tornado(model, problem, spec, base=scenario, executor=executor,
+                                                 progress=progress, cancel=cancel)
+            return {"result": result, "units": model.variable(spec.variable).units}
 
+        label = "Sobol' indices" if kind == "sobol" else "Tornado"
+        return f"{label} of {spec.label}", body
 
-def render(job):
-    result, units = job.result["result"], job.result["units"]
-    if result.method == "tornado":
-        figure = tornado_figure(result.table, result.output, units)
-    else:
-        figure = sobol_figure(result.table, result.output)
-    return dcc.Graph(figure=figure, id=f"{PREFIX}-graph", config={"displaylogo": False})
-
-
-def register_callbacks(app):
-    register_job(
-        app, PREFIX, start=start,
-        states=[State(f"{PREFIX}-{name}", "value") for name in ("output", "year", "method", "samples", "vary", "seed")],
-        render=render, render_output=Output(f"{PREFIX}-result", "children"),
-    )
+    def render(self, job):
+        result, units = job.result["result"], job.result["units"]
+        if result.method == "tornado":
+            figure = tornado_figure(result.table, result.output, units)
+        else:
+            figure = sobol_figure(result.table, result.output)
+        return dcc.Graph(figure=figure, id=self.id("graph"), config={"displaylogo": False})

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import dash
 
+from ..analysis.jobs import JobRunner
 from ..store import ScenarioStore, default_store_path
 from . import layout
 from .callbacks import Dashboard, register
 from .library import ModelLibrary
-from .moves import register_moves
 from .results import ResultCache
-from .tabs import load_tab_modules
+from .routes import LOCAL_HOSTS, protect, register_routes
+from .services import Services
+from .tabs import Broken, load_tabs
 
 DEFAULT_MODELS_DIR = os.environ.get("GSCSD_MODELS_DIR", "models")
 ASSETS = Path(__file__).with_name("assets")
@@ -29,6 +32,8 @@ def create_app(
     store_path: str | Path | None = None,
     cache_size: int = 64,
     engine: str | None = None,
+    allowed_hosts: Iterable[str] | None = None,
+    workspace_header: str | None = None,
 ) -> dash.Dash:
     """The dashboard for the ``.mdl`` files in ``models_dir``.
 
@@ -37,11 +42,18 @@ def create_app(
     models_dir : str or Path
         Folder of Vensim models offered in the model dropdown (or one ``.mdl``).
     store_path : str or Path, optional
-        SQLite file of saved scenarios (default :func:`gscsd.store.default_store_path`).
+        SQLite file of saved scenarios (default :func:`gscsd.store.default_store_path`);
+        analysis jobs are kept beside it, so several server processes share both.
     cache_size : int
         How many results to keep in memory (0 disables the cache).
     engine : str, optional
         Simulation engine for every run (default: :func:`gscsd.run`'s choice).
+    allowed_hosts : iterable of str, optional
+        Host names the server answers to (default: this machine's loopback
+        names; ``"*"`` for any).
+    workspace_header : str, optional
+        Behind a login proxy, the header naming the signed-in user, who then
+        is the workspace (``$GSCSD_WORKSPACE_HEADER``).
 
     Returns
     -------
@@ -53,24 +65,34 @@ def create_app(
         __name__,
         title="gscsd: Green Smart City planner",
         assets_folder=str(ASSETS),
-        suppress_callback_exceptions=True,  # tab contents exist only once a page is built
+        suppress_callback_exceptions=True,  # tab contents exist only once a tab is opened
         update_title=None,  # keep the tab title still while a run is under way
     )
-    modules = load_tab_modules()
-    board = Dashboard(ModelLibrary(models_dir), ScenarioStore(store_path), ResultCache(cache_size), modules,
-                      engine)
+    store = ScenarioStore(store_path)
+    services = Services(ModelLibrary(models_dir), ResultCache(cache_size), store,
+                        JobRunner(store.path.with_name(store.path.stem + "-jobs.sqlite")), engine,
+                        workspace_header or os.environ.get("GSCSD_WORKSPACE_HEADER") or None)
+    tabs = load_tabs(services)
+    board = Dashboard(services, tabs)
     app.layout = layout.shell
+    protect(app.server, allowed_hosts or _env_hosts())
     register(app, board)
-    register_moves(app.server, board, app.config.routes_pathname_prefix)
-    for i, (name, module, _error) in enumerate(modules):
-        if module is None:
+    register_routes(app.server, board, app.config.routes_pathname_prefix)
+    for i, tab in enumerate(tabs):
+        if isinstance(tab, Broken):
             continue
         try:
-            module.register_callbacks(app)
+            tab.register_callbacks(app)
         except Exception as exc:  # the tab shows this error; the dashboard still starts
-            modules[i] = (name, None, f"register_callbacks failed: {type(exc).__name__}: {exc}")
+            tabs[i] = Broken(tab.label, f"register_callbacks failed: {type(exc).__name__}: {exc}")
+    board.tabs = tabs
     app.gscsd = board  # type: ignore[attr-defined]
     return app
+
+
+def _env_hosts() -> list[str] | None:
+    text = os.environ.get("GSCSD_ALLOWED_HOSTS", "")
+    return [h.strip() for h in text.split(",") if h.strip()] or None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,8 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", default=None,
                         help=f"SQLite file for saved scenarios (default {default_store_path()})")
     parser.add_argument("--engine", default=None, help="simulation engine (default: gscsd.run's choice)")
+    parser.add_argument("--allowed-hosts", default=None,
+                        help="comma-separated host names the dashboard answers to (default: this machine's "
+                             "loopback names, plus --host); '*' for any")
     parser.add_argument("--debug", action="store_true", help="Dash debug mode (off by default)")
     args = parser.parse_args(argv)
-    app = create_app(args.models_dir, store_path=args.store, engine=args.engine)
+    hosts = [h.strip() for h in args.allowed_hosts.split(",")] if args.allowed_hosts else [*LOCAL_HOSTS, args.host]
+    app = create_app(args.models_dir, store_path=args.store, engine=args.engine, allowed_hosts=hosts)
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0

@@ -1,50 +1,54 @@
-"""The tab plug-in registry of the dashboard (see the package docstring).
+"""The tab contract of the dashboard, and its plug-in registry.
 
-To add a tab, append your module's dotted name to :data:`EXTRA_TABS`; the
-module provides ``LABEL``, ``layout(context)`` and ``register_callbacks(app)``.
+A tab is a class (explainerdashboard's ``ExplainerComponent`` shape): it is
+made once per app with the app's :class:`~.services.Services` injected,
+builds its content for a page with :meth:`Tab.layout`, and registers its
+callbacks once with :meth:`Tab.register_callbacks`. Every tab reads the
+page's state from one place, the view store (``STORE_IDS.view``, written by
+``assets/view.js`` with the view the page shows), and turns it into a model,
+a scenario and a method with the services
+(:meth:`~.services.Services.model`, :meth:`~.services.Services.scenario`,
+:meth:`~.services.Services.method`), so every tab runs the model version,
+scenario, engine and method the charts show.
+
+To add a tab, append ``"package.module:ClassName"`` to :data:`EXTRA_TABS`.
 """
 
 from __future__ import annotations
 
 import importlib
-import threading
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..model import Model, load_model
+if TYPE_CHECKING:
+    import dash
 
-#: Dotted module names of the extra tabs, in display order (after "Trajectories").
-#: Engineers adding a tab append their module here, e.g. ``"gscsd.dashboard.structure_tab"``.
-EXTRA_TABS: list[str] = ["gscsd.dashboard.structure_tab", "gscsd.dashboard.uncertainty_tab",
-                         "gscsd.dashboard.sensitivity_tab", "gscsd.dashboard.optimize_tab"]
+    from ..model import Model
+    from ..share import View
+    from .services import Services
+
+#: The extra tabs, in display order (after "Trajectories" and "Documentation").
+EXTRA_TABS: list[str] = ["gscsd.dashboard.structure_tab:StructureTab", "gscsd.dashboard.uncertainty_tab:UncertaintyTab",
+                         "gscsd.dashboard.sensitivity_tab:SensitivityTab", "gscsd.dashboard.optimize_tab:OptimizeTab"]
 
 
 @dataclass(frozen=True)
 class StoreIds:
-    """Ids of the ``dcc.Store`` components every tab may read (``data`` property).
+    """Ids of the ``dcc.Store`` components every tab may use (``data`` property).
 
     Attributes
     ----------
-    levers : str
-        ``{lever name: value}`` of every lever of the current model.
-    model : str
-        ``{"file": "gsc.mdl", "path": "/abs/models/gsc.mdl", "hash": "...", "name": "gsc"}``.
-    method : str
-        Integration method name (one of :data:`gscsd.engines.METHODS`).
-    overlays : str
-        Saved scenarios selected for overlay: ``[{"name": ..., "levers": {...}}, ...]``.
+    view : str
+        Read-only for tabs: the view the page shows (:meth:`gscsd.share.View.as_dict`,
+        every lever's value under ``levers``, and the model's ``hash``).
     load : str
-        Write-only for tabs: set its ``data`` to ``{lever name: value}`` (an
-        ``Output`` with ``allow_duplicate=True``) to move the sliders there;
-        levers not mentioned go to their defaults.
+        Write-only for tabs: set its ``data`` to ``{"levers": {name: value}, "name": str}``
+        (an ``Output`` with ``allow_duplicate=True``) to make that the current
+        scenario; levers not mentioned go to their defaults.
     """
 
-    levers: str = "store-levers"
-    model: str = "store-model"
-    method: str = "store-method"
-    overlays: str = "store-overlays"
+    view: str = "store-view"
     load: str = "scenario-loaded"
 
 
@@ -54,56 +58,74 @@ STORE_IDS = StoreIds()
 
 @dataclass(frozen=True)
 class TabContext:
-    """What a tab's ``layout`` gets to build itself for the current model.
+    """What a tab's ``layout`` gets to build itself for the current page.
 
     Attributes
     ----------
     model : Model
-        The selected model (immutable; share it freely, never a PySD object).
-    model_path : Path
-        Its ``.mdl`` file.
-    levers : dict of str to float
-        The lever values the page starts with (defaults overlaid by the URL).
+        The page's model (immutable; share it freely, never a PySD object).
+    view : View
+        The view the page was built for.
     ids : StoreIds
-        Ids of the shared stores to use as callback ``Input``/``State``.
+        Ids of the shared stores to use as callback ``State``/``Output``.
     """
 
     model: Model
-    model_path: Path
-    levers: dict[str, float] = field(default_factory=dict)
+    view: View
     ids: StoreIds = STORE_IDS
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def load_tab_modules(names: list[str] | None = None) -> list[tuple[str, ModuleType | None, str | None]]:
-    """Import the tab modules: ``(name, module or None, error message or None)`` each."""
-    loaded = []
-    for name in EXTRA_TABS if names is None else names:
-        try:
-            module = importlib.import_module(name)
-            missing = [a for a in ("LABEL", "layout", "register_callbacks") if not hasattr(module, a)]
-            if missing:
-                raise AttributeError(f"tab module {name} lacks {', '.join(missing)}")
-            loaded.append((name, module, None))
-        except Exception as exc:  # a broken plug-in must not take the dashboard down
-            loaded.append((name, None, f"{type(exc).__name__}: {exc}"))
-    return loaded
+class Tab:
+    """A tab of the dashboard. Subclasses set ``label`` (and ``name`` if the label is not a good URL word).
 
-
-_models: dict[tuple[str, str], Model] = {}
-_models_lock = threading.Lock()
-
-
-def model_from_store(data: dict[str, Any]) -> Model:
-    """The :class:`Model` described by the ``STORE_IDS.model`` store's data.
-
-    Loaded once per (path, content hash) and shared: a Model holds no
-    simulation state. Runs still build a fresh engine each (``gscsd.run``).
+    Parameters
+    ----------
+    services : Services
+        The app's shared services; every run a tab makes goes through them.
     """
-    key = (data["path"], data["hash"])
-    with _models_lock:
-        model = _models.get(key)
-    if model is None:
-        model = load_model(data["path"])
-        with _models_lock:
-            _models[(data["path"], model.hash)] = model
-    return model
+
+    label: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @classmethod
+    def key(cls) -> str:
+        """The tab's name in URLs and component ids (``uncertainty``)."""
+        return cls.name or re.sub(r"[^a-z0-9]+", "-", cls.label.lower()).strip("-")
+
+    def layout(self, context: TabContext) -> Any:
+        """The tab's content for a page (called the first time the tab is opened)."""
+        raise NotImplementedError
+
+    def register_callbacks(self, app: dash.Dash) -> None:
+        """Register the tab's callbacks on ``app`` (once per app); use ``app.callback``."""
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A tab whose class failed to import or build: it shows its error instead of its content."""
+
+    label: str
+    error: str
+
+    def key(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.label.lower()).strip("-")
+
+
+def load_tabs(services: Services, names: list[str] | None = None) -> list[Tab | Broken]:
+    """Make the tabs of :data:`EXTRA_TABS` (or ``names``) for an app; a broken one becomes :class:`Broken`."""
+    tabs: list[Tab | Broken] = []
+    for spec in EXTRA_TABS if names is None else names:
+        module_name, _, class_name = spec.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+            cls = getattr(module, class_name or "TAB")
+            if not (isinstance(cls, type) and issubclass(cls, Tab)):
+                raise TypeError(f"{spec} is not a gscsd.dashboard.tabs.Tab")
+            tabs.append(cls(services))
+        except Exception as exc:  # a broken plug-in must not take the dashboard down
+            tabs.append(Broken(class_name or module_name.rsplit(".", 1)[-1], f"{type(exc).__name__}: {exc}"))
+    return tabs

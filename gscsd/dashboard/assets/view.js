@@ -1,0 +1,559 @@
+/*
+ * The dashboard's one update path, in the browser.
+ *
+ * The page keeps one view: the model, every lever's value, the method, the
+ * scenario name, the overlays, the charts picked, the chart mode and the tab.
+ * Whatever changes it (a slider dragged or moved by keys, a value typed into a
+ * lever's box, a reset, Reset all, loading a saved scenario, an analysis tab's
+ * "load", the chart picker, the mode, the method, the overlays, a tab, Back and
+ * Forward) calls gscsd.change(), which posts the view to the server
+ * (gscsd/dashboard/view.py through POST <prefix>_gscsd/view). One request is
+ * in flight at a time; changes made meanwhile are sent together when it
+ * returns, so answers never cross and the last change always wins. An answer
+ * holds everything shown for its view: the charts (whole figures, or only the
+ * new 'Current' lines), the summary cards, the run information, banners and
+ * notes, the view as the server read it, and its URL. All of it is drawn at
+ * once. When no newer change waits, the page adopts the answer's view: the
+ * sliders, boxes, pickers and the shared view store (read by saving, exports
+ * and the analysis tabs) take its values and the URL is written (one history
+ * entry per change, except that moves of the same lever replace each other).
+ *
+ * Charts are Plotly plots this file draws itself. Charts in view are drawn
+ * first, the rest of the Trajectories tab right after that paint; while
+ * another tab is shown they wait and are drawn when the tab comes back.
+ */
+(function () {
+    "use strict";
+
+    // Plotly.animate options: jump straight to the new values, keep axes and legend as they are.
+    const ANIMATION = {mode: "immediate", frame: {duration: 0, redraw: false}, transition: {duration: 0}};
+    const CONFIG = {displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"]};
+    const LEVER = "lever", BOX = "lever-box";
+
+    let page = null;      // {model: {file, hash}, levers: {name: {min, max, step, default}}, tabs: [...]}
+    let state = null;     // the view the page is heading for (levers: every lever)
+    let shown = null;     // the view last adopted: what the widgets and the URL show
+    let inflight = false; // a request is on its way
+    let dirty = false;    // the view changed since the last request
+    let typed = {};       // values typed into boxes, sent until an answer has read them
+    let notes = {};       // lever -> why a typed value was not used as typed (until the lever changes)
+    let query = null;     // a URL query to read the view from (Back/Forward), instead of the view
+    let pendingKey;       // what the changes since the last request were (undefined: none yet)
+    let pendingHistory = "auto";
+    let historyKey = null; // the change behind the current history entry
+    let charts = {revision: "", order: [], ranges: {}, figures: {}, current: {}};
+    let stale = {};       // variable -> "full" | "lines": drawn data is older than charts.figures
+    let drawScheduled = false;
+    let dragMode = null;
+    let opened = {};      // tabs whose content was asked for
+
+    function setProps(id, props) { window.dash_clientside.set_props(id, props); }
+
+    function viewUrl() {
+        const config = document.getElementById("_dash-config");
+        const prefix = (config && JSON.parse(config.textContent).requests_pathname_prefix) || "/";
+        return prefix.replace(/\/?$/, "/") + "_gscsd/view";
+    }
+
+    function sameJSON(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
+
+    function merge(view, patch) {
+        const next = Object.assign({}, view, patch);
+        if (patch.levers) { next.levers = Object.assign({}, view.levers, patch.levers); }
+        return next;
+    }
+
+    // -- changes ------------------------------------------------------------------------
+    function change(patch, how) {
+        if (!state) { return; }
+        how = how || {};
+        const next = merge(state, patch || {});
+        if (!how.typed && how.query === undefined && !how.force && sameJSON(next, state)) {
+            return;  // nothing new: e.g. a widget taking the value the page gave it
+        }
+        state = next;
+        if (how.typed) { Object.assign(typed, how.typed); }
+        Object.keys(Object.assign({}, patch && patch.levers, how.typed)).forEach(function (name) { delete notes[name]; });
+        if (how.query !== undefined) { query = how.query; }
+        const key = how.key || "";
+        pendingKey = pendingKey === undefined || pendingKey === key ? key : "";
+        pendingHistory = how.history || (pendingHistory === "none" ? "none" : "auto");
+        if (patch && patch.tab !== undefined) { showTab(patch.tab); }
+        dirty = true;
+        if (!inflight) { send(); }
+    }
+
+    function send() {
+        inflight = true;
+        dirty = false;
+        const sentTyped = Object.assign({}, typed);
+        const body = {model: page.model.file, hash: page.model.hash, typed: sentTyped,
+                      have: {revision: charts.revision, ranges: charts.ranges}};
+        if (query !== null) { body.query = query; } else { body.view = state; }
+        const key = pendingKey, history = pendingHistory;
+        query = null;
+        pendingKey = undefined;
+        pendingHistory = "auto";
+        fetch(viewUrl(), {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)})
+            .then(function (reply) {
+                return reply.json().catch(function () { return {error: "the server's answer was not JSON (" +
+                                                                       reply.status + ")"}; });
+            })
+            .then(function (answer) { received(answer, key, history, sentTyped); })
+            .catch(function (error) {
+                received({error: "the server did not answer: " + error}, key, history, sentTyped);
+            });
+    }
+
+    function received(answer, key, history, sentTyped) {
+        inflight = false;
+        Object.keys(sentTyped || {}).forEach(function (name) {
+            // The server has read this typed value: from now on the view carries what it used.
+            if (typed[name] === sentTyped[name]) { delete typed[name]; }
+            if (answer.view && state) { state.levers[name] = answer.view.levers[name]; }
+            if (answer.notes && answer.notes[name]) { notes[name] = answer.notes[name]; }
+        });
+        if (answer.navigate !== undefined) {  // Back/Forward to another model: that is another page
+            window.location.assign(window.location.pathname + answer.navigate);
+            return;
+        }
+        if (answer.error) {
+            showBanner([{kind: "error", text: answer.error}]);
+            if (dirty) { send(); }
+            return;
+        }
+        if (answer.charts) { takeCharts(answer.charts); }
+        showCards(answer);
+        showText("run-info", answer.info);
+        showBanner(answer.banner);
+        showMessages(answer.messages);
+        showNotes();
+        if (dirty) { send(); return; }  // a newer change waits; its answer will be adopted
+        adopt(answer, key, history, Object.keys(sentTyped || {}));
+        if (answer.charts && answer.charts.lines && answer.charts.revision !== charts.revision) {
+            change({}, {force: true, history: "none"});  // lines for charts we no longer have: get whole ones
+        }
+    }
+
+    // -- adopting an answer's view --------------------------------------------------
+    function adopt(answer, key, history, typedNames) {
+        const view = answer.view;
+        state = JSON.parse(JSON.stringify(view));
+        syncWidgets(view, typedNames || []);
+        if (answer.drag !== dragMode && answer.charts) {
+            dragMode = answer.drag;
+            Object.keys(page.levers).forEach(function (name) {
+                setProps({type: LEVER, name: name}, {updatemode: dragMode ? "drag" : "mouseup"});
+            });
+        }
+        setProps("store-view", {data: Object.assign({}, view, {hash: answer.model.hash})});
+        if (!shown || !sameJSON(shown.overlays, view.overlays)) {
+            setProps("view-overlays", {data: view.overlays});
+        }
+        shown = view;
+        writeHistory(answer.query, key, history);
+    }
+
+    function syncWidgets(view, typedNames) {
+        // A box being typed into keeps its text, unless its value was just sent and read.
+        Object.keys(page.levers).forEach(function (name) {
+            const value = view.levers[name];
+            const meta = page.levers[name];
+            if (meta.value !== value) {
+                const props = {value: value};
+                if (value < meta.min) { props.min = meta.min = value; }
+                if (value > meta.max) { props.max = meta.max = value; }
+                setProps({type: LEVER, name: name}, props);
+                meta.value = value;
+            }
+            const box = document.getElementById(JSON.stringify({name: name, type: BOX}));
+            const typing = box && box.contains(document.activeElement) && typedNames.indexOf(name) < 0;
+            if ((meta.box !== value || typedNames.indexOf(name) >= 0) && !typing) {
+                setProps({type: BOX, name: name}, {value: value});
+                meta.box = value;
+            }
+        });
+        const widgets = {"method-select": view.method, "variable-picker": view.charts, "series-mode": view.mode,
+                         "scenario-name": view.name};
+        Object.keys(widgets).forEach(function (id) {
+            if (!shown || !sameJSON(widgetValue(shown, id), widgets[id])) { setProps(id, {value: widgets[id]}); }
+        });
+        showTab(view.tab);
+    }
+
+    function widgetValue(view, id) {
+        return {"method-select": view.method, "variable-picker": view.charts, "series-mode": view.mode,
+                "scenario-name": view.name}[id];
+    }
+
+    function writeHistory(search, key, history) {
+        const url = window.location.pathname + search;
+        if (history === "none") { historyKey = null; return; }
+        if (url === window.location.pathname + window.location.search) {
+            if (history !== "replace") { historyKey = key || null; }
+            return;
+        }
+        if (history === "replace" || (key && key.indexOf("lever:") === 0 && key === historyKey)) {
+            window.history.replaceState(null, "", url);  // the same lever moved on: one entry for the move
+        } else {
+            window.history.pushState(null, "", url);
+        }
+        historyKey = key || null;
+    }
+
+    // -- tabs ------------------------------------------------------------------------------
+    function showTab(tab) {
+        if (!page || page.tabs.indexOf(tab) < 0) { tab = "trajectories"; }
+        page.tabs.forEach(function (name) {
+            const button = document.querySelector("[role=tab][data-tab='" + name + "']");
+            const panel = document.getElementById("panel-" + name);
+            const on = name === tab;
+            if (button) {
+                button.setAttribute("aria-selected", on ? "true" : "false");
+                button.tabIndex = on ? 0 : -1;
+                button.classList.toggle("active", on);
+            }
+            if (panel) { panel.hidden = !on; }
+        });
+        if (!opened[tab]) {
+            opened[tab] = true;
+            setProps("tab-opened", {data: tab});  // its content is built on first sight
+        }
+        if (tab === "trajectories") { drawSoon(); }
+    }
+
+    document.addEventListener("keydown", function (event) {
+        // Tabs as WAI-ARIA describes them: arrows, Home and End move between tabs.
+        const tab = event.target.closest && event.target.closest("[role=tab]");
+        if (!tab || !page) { return; }
+        const names = page.tabs;
+        let i = names.indexOf(tab.dataset.tab);
+        if (event.key === "ArrowRight") { i = (i + 1) % names.length; }
+        else if (event.key === "ArrowLeft") { i = (i - 1 + names.length) % names.length; }
+        else if (event.key === "Home") { i = 0; }
+        else if (event.key === "End") { i = names.length - 1; }
+        else { return; }
+        event.preventDefault();
+        document.querySelector("[role=tab][data-tab='" + names[i] + "']").focus();
+        change({tab: names[i]}, {key: "tab"});
+    });
+
+    // Back or Forward: the view is what the URL says.
+    window.addEventListener("popstate", function () {
+        change({}, {query: window.location.search || "", history: "none", key: "history"});
+    });
+
+    // -- charts ----------------------------------------------------------------------------
+    function takeCharts(update) {
+        if (update.figures) {
+            charts = {revision: update.revision, order: update.order, ranges: update.ranges, figures: update.figures,
+                      current: update.current};
+            cells(update.order);
+            update.order.forEach(function (variable) { stale[variable] = "full"; });
+        } else if (update.revision === charts.revision) {
+            Object.keys(update.lines).forEach(function (variable) {
+                const figure = charts.figures[variable];
+                const lines = update.lines[variable];
+                lines.traces.forEach(function (trace, j) { figure.data[trace].y = lines.y[j]; });
+                charts.current[variable] = lines.traces;
+                figure.layout.yaxis.range = update.ranges[variable];
+                if (!stale[variable]) { stale[variable] = "lines"; }
+            });
+            charts.ranges = update.ranges;
+        } else {
+            return;  // lines for charts replaced meanwhile (received() asks again)
+        }
+        drawSoon();
+    }
+
+    function cells(order) {
+        const box = document.getElementById("charts");
+        if (!box) { return; }
+        const now = Array.from(box.children).map(function (cell) { return cell.dataset.variable; });
+        if (sameJSON(now, order)) { return; }
+        Array.from(box.querySelectorAll(".js-plotly-plot")).forEach(function (plot) { Plotly.purge(plot); });
+        box.replaceChildren();
+        order.forEach(function (variable, i) {
+            const cell = document.createElement("div");
+            cell.className = "chart-cell";
+            cell.dataset.variable = variable;
+            const plot = document.createElement("div");
+            plot.className = "chart";
+            plot.id = "chart-" + i;
+            cell.appendChild(plot);
+            box.appendChild(cell);
+        });
+    }
+
+    function plotOf(variable) {
+        const box = document.getElementById("charts");
+        if (!box) { return null; }
+        const cell = Array.from(box.children).find(function (c) { return c.dataset.variable === variable; });
+        return cell ? cell.querySelector(".chart") : null;
+    }
+
+    function visible(element) {
+        const panel = document.getElementById("panel-trajectories");
+        if (panel && panel.hidden) { return false; }
+        const box = element.getBoundingClientRect();
+        return box.width > 0 && box.bottom > 0 && box.top < window.innerHeight;
+    }
+
+    function draw(variable) {
+        const plot = plotOf(variable);
+        const figure = charts.figures[variable];
+        if (!plot || !figure || !window.Plotly) { return false; }
+        const how = stale[variable];
+        delete stale[variable];
+        if (how === "lines" && plot.data && plot.dataset.revision === charts.revision) {
+            const range = figure.layout.yaxis.range;
+            const now = plot.layout && plot.layout.yaxis && plot.layout.yaxis.range;
+            const traces = charts.current[variable];
+            const data = traces.map(function (i) { return {y: figure.data[i].y}; });
+            if (!now || now[0] !== range[0] || now[1] !== range[1]) {  // a new axis range: one update
+                Plotly.update(plot, {y: data.map(function (d) { return d.y.slice(); })},
+                              {"yaxis.range": range.slice(), "yaxis.autorange": false}, traces);
+            } else {
+                Plotly.animate(plot, {data: data, traces: traces}, ANIMATION);
+            }
+        } else {
+            // A copy: Plotly keeps the objects it is given as the plot's own, and the next answer's lines
+            // must not change them behind its back (it would then see no change of range to redraw).
+            const copy = JSON.parse(JSON.stringify(figure));
+            Plotly.react(plot, copy.data, copy.layout, CONFIG);
+            plot.dataset.revision = charts.revision;
+        }
+        return true;
+    }
+
+    function drawSoon() {
+        if (!window.Plotly) { waitForPlotly(); return; }
+        const panel = document.getElementById("panel-trajectories");
+        if (panel && panel.hidden) { return; }  // drawn when the tab is shown again
+        Object.keys(stale).forEach(function (variable) {
+            const plot = plotOf(variable);
+            if (plot && visible(plot)) { draw(variable); }
+        });
+        if (Object.keys(stale).length && !drawScheduled) {
+            drawScheduled = true;
+            // After the next frame is painted (the charts in view are drawn in that frame).
+            window.requestAnimationFrame(function () {
+                window.setTimeout(function () {
+                    drawScheduled = false;
+                    const hidden = panel && panel.hidden;
+                    if (!hidden) { Object.keys(stale).forEach(draw); }
+                }, 0);
+            });
+        }
+    }
+
+    let waiting = false;
+    function waitForPlotly() {
+        // plotly.js comes with Dash's graph component (layout.PLOTLY_LOADER); draw once it is there.
+        if (waiting) { return; }
+        waiting = true;
+        const started = Date.now();
+        (function poll() {
+            if (window.Plotly) { waiting = false; drawSoon(); return; }
+            if (Date.now() - started < 60000) { window.setTimeout(poll, 30); }
+        })();
+    }
+
+    // -- cards and text --------------------------------------------------------------------
+    function element(tag, className, text) {
+        const node = document.createElement(tag);
+        if (className) { node.className = className; }
+        if (text !== undefined) { node.textContent = text; }
+        return node;
+    }
+
+    function showCards(answer) {
+        const box = document.getElementById("summary");
+        if (!box) { return; }
+        const nodes = [];
+        if (answer.cards && answer.cards.length) {
+            const when = element("div", "card when");
+            when.append(element("span", "muted", "In"), element("strong", "", answer.when));
+            nodes.push(when);
+        }
+        (answer.cards || []).forEach(function (card) {
+            const node = element("div", "card");
+            node.dataset.variable = card.variable;
+            const name = element("div", "card-name", card.label);
+            name.title = card.label + (card.units ? " (" + card.units + ")" : "");
+            const value = element("div");
+            value.append(element("span", "card-value", card.value), element("span", "units", " " + card.units));
+            const change = element("div");
+            change.append(element("span", "muted", "baseline " + card.baseline + " "),
+                          element("span", "change " + card.tone, card.change));
+            node.append(name, value, change);
+            nodes.push(node);
+        });
+        box.replaceChildren.apply(box, nodes);
+    }
+
+    function showText(id, text) {
+        const node = document.getElementById(id);
+        if (node && text !== undefined && node.textContent !== text) { node.textContent = text; }
+    }
+
+    function showBanner(items) {
+        const box = document.getElementById("banner");
+        if (!box) { return; }
+        box.replaceChildren.apply(box, (items || []).map(function (item) {
+            const node = element("div", "banner " + item.kind, item.text);
+            node.setAttribute("role", item.kind === "error" ? "alert" : "status");
+            if (item.reload) {
+                const link = element("a", "", " Reload the page");
+                link.href = window.location.href;
+                node.append(link);
+            }
+            return node;
+        }));
+    }
+
+    function showMessages(messages) {
+        const box = document.getElementById("url-message");
+        if (!box) { return; }
+        box.replaceChildren.apply(box, (messages || []).map(function (text) { return element("div", "message", text); }));
+        box.className = messages && messages.length ? "url-message" : "";
+    }
+
+    function showNotes() {
+        document.querySelectorAll("[data-lever-note]").forEach(function (node) {
+            const text = notes[node.dataset.leverNote] || "";
+            if (node.textContent !== text) { node.textContent = text; }
+        });
+    }
+
+    // -- entry points for the page's callbacks (gscsd/dashboard/callbacks.py) ------------
+    function triggered() {
+        // The id of the input that fired a clientside callback (a string, or an object for pattern ids).
+        const ctx = window.dash_clientside.callback_context;
+        if (!ctx) { return null; }
+        if (ctx.triggered_id !== undefined) { return ctx.triggered_id; }
+        const first = ctx.triggered && ctx.triggered[0];
+        if (!first || !first.prop_id) { return null; }
+        const id = first.prop_id.slice(0, first.prop_id.lastIndexOf("."));
+        try { return JSON.parse(id); } catch (error) { return id; }
+    }
+
+    function clicked() {
+        // Buttons inserted with a page fire their callbacks too, with no clicks: only real clicks count.
+        const ctx = window.dash_clientside.callback_context;
+        const first = ctx && ctx.triggered && ctx.triggered[0];
+        return Boolean(first && first.value);
+    }
+
+    window.dash_clientside = Object.assign({}, window.dash_clientside);
+    window.dash_clientside.gscsd = Object.assign({}, window.dash_clientside.gscsd, {
+        init: function (data) {
+            // A page was built: its levers, tabs and the answer for the URL it was built from.
+            if (!data) { return window.dash_clientside.no_update; }
+            page = data.page;
+            Object.keys(page.levers).forEach(function (name) {
+                page.levers[name].value = page.levers[name].box = data.answer.view.levers[name];
+            });
+            state = null;
+            shown = null;
+            opened = {};
+            charts = {revision: "", order: [], ranges: {}, figures: {}, current: {}};
+            stale = {};
+            typed = {};
+            notes = {};
+            state = JSON.parse(JSON.stringify(data.answer.view));
+            received(data.answer, "", "replace");
+            return window.dash_clientside.no_update;
+        },
+        sliders: function (values, ids) {
+            if (!state) { return window.dash_clientside.no_update; }
+            const patch = {};
+            let key = "";
+            ids.forEach(function (id, i) {
+                const meta = page.levers[id.name];
+                if (meta && values[i] !== null && values[i] !== meta.value) {
+                    meta.value = values[i];
+                    if (values[i] !== state.levers[id.name]) { patch[id.name] = values[i]; key = "lever:" + id.name; }
+                }
+            });
+            if (Object.keys(patch).length) {
+                change({levers: patch}, {key: Object.keys(patch).length === 1 ? key : ""});
+            }
+            return window.dash_clientside.no_update;
+        },
+        boxes: function (values, ids) {
+            if (!state) { return window.dash_clientside.no_update; }
+            ids.forEach(function (id, i) {
+                const meta = page.levers[id.name];
+                if (!meta || values[i] === meta.box) { return; }
+                meta.box = values[i];
+                const typedValue = {};
+                typedValue[id.name] = values[i] === undefined ? null : values[i];
+                const patch = {};
+                if (typeof values[i] === "number") { patch[id.name] = values[i]; }
+                change({levers: patch}, {typed: typedValue, key: "lever:" + id.name});
+            });
+            return window.dash_clientside.no_update;
+        },
+        reset: function () {
+            // A lever's reset button or Reset all (which also clears the scenario name).
+            const id = triggered();
+            if (!state || !id || !clicked()) { return window.dash_clientside.no_update; }
+            if (id === "reset-all") {
+                const levers = {};
+                Object.keys(page.levers).forEach(function (name) { levers[name] = page.levers[name]["default"]; });
+                change({levers: levers, name: ""}, {key: "reset-all"});
+            } else if (id.name && page.levers[id.name]) {
+                const levers = {};
+                levers[id.name] = page.levers[id.name]["default"];
+                change({levers: levers}, {key: "reset:" + id.name});
+            }
+            return window.dash_clientside.no_update;
+        },
+        load: function (loaded) {
+            // A saved scenario or an analysis result: its levers, the others at their defaults.
+            if (!state || !loaded) { return window.dash_clientside.no_update; }
+            const levers = {};
+            Object.keys(page.levers).forEach(function (name) {
+                levers[name] = name in loaded.levers ? loaded.levers[name] : page.levers[name]["default"];
+            });
+            change({levers: levers, name: loaded.name || ""}, {key: "load", force: true});
+            return window.dash_clientside.no_update;
+        },
+        field: function (method, picked, mode, name, overlays) {
+            // The method, the charts picked, the chart mode, the scenario name or the overlays.
+            const values = {"method-select": ["method", method], "variable-picker": ["charts", picked || []],
+                            "series-mode": ["mode", mode], "scenario-name": ["name", name || ""],
+                            "overlay-chosen": ["overlays", overlays]};
+            const found = values[triggered()];
+            if (!state || !found || found[1] === undefined || found[1] === null) {
+                return window.dash_clientside.no_update;
+            }
+            const field = found[0], value = found[1];
+            const patch = {};
+            patch[field] = value;
+            change(patch, {key: field});
+            return window.dash_clientside.no_update;
+        },
+        tab: function () {
+            const id = triggered();
+            if (state && id && id.name && clicked()) { change({tab: id.name}, {key: "tab"}); }
+            return window.dash_clientside.no_update;
+        },
+        workspace: function (key) {
+            // The browser's workspace key: made once, kept in localStorage by its store.
+            if (key) { return window.dash_clientside.no_update; }
+            const bytes = new Uint8Array(16);
+            window.crypto.getRandomValues(bytes);
+            return Array.from(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+        },
+    });
+
+    // For tests and benchmarks: the view, and whether the page has settled (nothing sent or waiting to be drawn).
+    window.gscsd = {
+        change: change,
+        state: function () { return state; },
+        idle: function () { return Boolean(state) && !inflight && !dirty; },
+        drawn: function () { return Boolean(state) && !inflight && !dirty && Object.keys(stale).length === 0; },
+    };
+})();

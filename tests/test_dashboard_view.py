@@ -1,0 +1,229 @@
+"""The dashboard's one update path on the server: view.answer and the _gscsd/view route (no browser)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import gscsd
+from gscsd.dashboard.server import create_app
+from gscsd.dashboard.view import typed_value
+from gscsd.figures import display_number
+
+from .test_dashboard_callbacks import make_models_dir
+
+TABS = ["trajectories", "documentation", "structure", "uncertainty", "sensitivity", "optimize"]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    folder = make_models_dir(tmp_path_factory.mktemp("models"))
+    return create_app(folder, store_path=tmp_path_factory.mktemp("store") / "s.sqlite")
+
+
+@pytest.fixture(scope="module")
+def board(app):
+    return app.gscsd
+
+
+@pytest.fixture(scope="module")
+def model(board):
+    return board.services.model("city.mdl")
+
+
+def view(**fields):
+    data = {"model": "city.mdl", "levers": {}, "method": "euler", "name": "", "overlays": [], "charts": [],
+            "mode": "sum", "tab": "trajectories"}
+    data.update(fields)
+    return data
+
+
+def current(answer, variable):
+    """The 'Current' lines of a chart in an answer with whole figures: {trace name: y}."""
+    figure = answer["charts"]["figures"][variable]
+    return {figure["data"][i]["name"]: np.asarray(figure["data"][i]["y"]) for i in answer["charts"]["current"][variable]}
+
+
+def test_an_answer_holds_charts_cards_url_and_the_view_of_one_scenario(board, model):
+    answer = board.view({"view": view(levers={"Growth": 0.05, "Green Investment": 0.2}, name="Fast",
+                                      charts=["Learning"], mode="elements")})
+    expected = gscsd.run(model, gscsd.Scenario("x", {"Growth": 0.05}))
+    baseline = gscsd.run(model)
+    assert answer["query"] == "?model=city.mdl&growth=0.05&name=Fast&chart=learning&mode=elements"
+    assert answer["view"]["levers"] == {"Green Investment": 0.2, "Growth": 0.05, "Learning Time": 4.0}
+    charts = answer["charts"]
+    assert charts["order"] == [*model.key_outputs, "Learning"]
+    np.testing.assert_array_equal(current(answer, "Size")["Current"], expected["Size"].to_numpy())
+    np.testing.assert_array_equal(current(answer, "Knowledge")["Current: Wind"], expected["Knowledge[Wind]"])
+    size = charts["figures"]["Size"]
+    assert [t["name"] for t in size["data"]] == ["Baseline", "Current"] and size["data"][0]["line"]["dash"] == "dash"
+    low, high = charts["ranges"]["Size"]
+    assert size["layout"]["yaxis"]["range"] == [low, high] and low <= min(size["data"][1]["y"]) <= high
+    # the cards come from the same runs
+    card = next(c for c in answer["cards"] if c["variable"] == "Size")
+    change = (expected["Size"].iloc[-1] - baseline["Size"].iloc[-1]) / baseline["Size"].iloc[-1] * 100
+    assert card["value"] == display_number(expected["Size"].iloc[-1]) and card["change"] == f"▲ {change:+.1f}%"
+    assert card["tone"] == "neutral"  # the model does not say which way is good for city size
+    pollution = next(c for c in answer["cards"] if c["variable"] == "Pollution")
+    assert pollution["tone"] == "bad"  # lower is better, and it grew
+    assert answer["when"] == "2060" and answer["failed"] is None and answer["messages"] == []
+    assert answer["info"].startswith("last run ") and answer["drag"] is True
+
+
+def test_a_second_answer_for_the_same_charts_sends_only_the_current_lines(board, model):
+    first = board.view({"view": view(levers={"Growth": 0.02})})
+    have = {"revision": first["charts"]["revision"], "ranges": first["charts"]["ranges"]}
+    moved = board.view({"view": view(levers={"Growth": 0.06}), "have": have})
+    charts = moved["charts"]
+    assert "figures" not in charts and charts["revision"] == have["revision"]
+    expected = gscsd.run(model, gscsd.Scenario("x", {"Growth": 0.06}))
+    for variable in model.key_outputs:
+        assert charts["lines"][variable]["traces"] == first["charts"]["current"][variable]
+    assert charts["lines"]["Size"]["y"] == [expected["Size"].tolist()]
+    # faster growth outgrows the old range; the range grows with headroom, and then stays
+    assert charts["ranges"]["Size"][1] > have["ranges"]["Size"][1] >= max(first["charts"]["figures"]["Size"]["data"][1]["y"])
+    back = board.view({"view": view(levers={"Growth": 0.055}), "have": {"revision": have["revision"],
+                                                                          "ranges": charts["ranges"]}})
+    assert back["charts"]["ranges"]["Size"] == charts["ranges"]["Size"]
+    # other charts, mode, method or overlays: whole figures with a new revision
+    for change in ({"mode": "elements"}, {"method": "rk4"}, {"charts": ["Learning"]},
+                   {"overlays": [{"name": "Slow", "levers": {"Growth": 0.01}}]}):
+        again = board.view({"view": view(levers={"Growth": 0.06}, **change), "have": have})
+        assert "figures" in again["charts"] and again["charts"]["revision"] != have["revision"], change
+
+
+def test_overlays_are_drawn_by_value_with_unique_names(board, model):
+    answer = board.view({"view": view(overlays=[{"name": "Current", "levers": {"Growth": 0.01}},
+                                                {"name": "Slow", "levers": {"Growth": 0.01, "Nope": 3}}])})
+    names = [t["name"] for t in answer["charts"]["figures"]["Size"]["data"]]
+    assert names == ["Baseline", "Current", "Current (2)", "Slow"]
+    slow = answer["charts"]["figures"]["Size"]["data"][3]["y"]
+    assert slow == gscsd.run(model, gscsd.Scenario("s", {"Growth": 0.01}))["Size"].tolist()
+    assert "unknown lever 'Nope'" in answer["messages"][0]
+    assert "ov=Slow%3Bgrowth%3D0.01" in answer["query"]
+
+
+@pytest.mark.parametrize(("raw", "used", "note"), [
+    (0.045, 0.045, ""),
+    (0.0337, 0.035, "0.0337 is not on this lever's steps of 0.005; used 0.035"),
+    (37, 0.1, "37 is outside 0 to 0.1 1/Year; used 0.1"),
+    (-1, 0.0, "-1 is outside 0 to 0.1 1/Year; used 0"),
+    ("abc", 0.03, "'abc' is not a number; kept 0.03"),
+    (None, 0.03, "type a number; kept 0.03"),
+])
+def test_a_typed_value_is_used_exactly_when_in_range_and_on_the_grid(board, model, raw, used, note):
+    answer = board.view({"view": view(), "typed": {"Growth": raw}})
+    assert answer["view"]["levers"]["Growth"] == used and answer["notes"].get("Growth", "") == note
+    assert typed_value(model.lever("Growth"), raw, 0.03) == (used, note)
+
+
+def test_a_link_is_read_with_messages_and_a_scenario_that_cannot_run_says_so(board):
+    answer = board.view({"query": "?model=city.mdl&growth=0.5&learning_time=abc&green_investment=0.4&method=bogus"
+                                  "&tab=uncertainty"})
+    text = "\n".join(answer["messages"])
+    assert "'Growth' = 0.5 is outside its range [0, 0.1]" in text and "'Learning Time' needs a number" in text
+    assert "unknown integration method 'bogus'" in text
+    assert answer["query"] == "?model=city.mdl&green_investment=0.4&tab=uncertainty"
+    # Back/Forward on a page of city.mdl to a link of another model: the browser loads that page
+    assert board.view({"model": "city.mdl", "query": "?model=other.mdl"}) == {"navigate": "?model=other.mdl"}
+    # a page load of a link naming a model that is not offered shows the default one, and says so
+    landed = board.view({"query": "?model=../../etc/passwd&growth=0.04"})
+    assert landed["messages"] == ["URL: no model '../../etc/passwd' here; showing city.mdl"]
+    assert landed["query"] == "?model=city.mdl&growth=0.04"
+    # a view the model cannot run keeps the charts as they were and says why
+    failed = board.view({"view": view(levers={"Growth": 0.05}, method="rk4")})
+    assert failed["failed"] is None
+    broken = board.view({"view": view(levers={"Learning Time": 0})})
+    assert "'Learning Time' = 0 is outside its range" in broken["messages"][0]
+
+
+def test_runs_that_fail_keep_the_charts_and_say_why(tmp_path):
+    folder = make_models_dir(tmp_path / "models")
+    (folder / "city.mdl").write_text((folder / "city.mdl").read_text().replace(
+        "Size = INTEG(Size * Growth, 100)", "Size = INTEG(Size * Growth / (Growth - 0.05), 100)"))
+    board = create_app(folder, store_path=tmp_path / "s.sqlite").gscsd
+    answer = board.view({"view": view(levers={"Growth": 0.05})})
+    assert answer["charts"] is None and answer["cards"] == [] and "becomes" in answer["failed"]
+    assert any("This scenario cannot run" in b["text"] for b in answer["banner"])
+
+
+def test_the_route_answers_json_and_refuses_bad_requests_with_one_line(app):
+    client = app.server.test_client()
+    good = client.post("/_gscsd/view", json={"view": view(levers={"Growth": 0.04})})
+    assert good.status_code == 200 and good.get_json()["view"]["levers"]["Growth"] == 0.04
+    for header in ("X-Content-Type-Options", "Content-Security-Policy", "X-Frame-Options"):
+        assert header in good.headers
+    cases = [
+        (b"[" * 200_000, 400, "not valid JSON"),
+        (b'{"view": {"levers": {"Growth": 1' + b"0" * 5000 + b"}}}", 400, "not valid JSON"),
+        (b"[1, 2]", 400, "not a JSON object"),
+        (b"{}", 400, "neither a 'view' object nor a 'query'"),
+        (json.dumps({"view": view(), "typed": []}).encode(), 400, "'typed' must be an object"),
+        (json.dumps({"view": view(overlays="x")}).encode(), 400, "'overlays' must be a list"),
+        (json.dumps({"view": view(model="../../etc/passwd")}).encode(), 400, "no model '../../etc/passwd' here"),
+        (json.dumps({"view": view(), "have": {"revision": "x" * 100}}).encode(), 400, "revision"),
+        (b"x" * (2 << 20), 413, "larger than"),
+    ]
+    for body, status, message in cases:
+        reply = client.post("/_gscsd/view", data=body, content_type="application/json")
+        assert reply.status_code == status, (body[:40], reply.get_data(as_text=True)[:200])
+        error = reply.get_json()["error"]
+        assert message in error and "\n" not in error and "Traceback" not in error
+    assert client.post("/_gscsd/view", json={"view": view(levers={"Growth": 1e400})}).status_code == 200
+
+
+def test_a_foreign_host_is_refused(app):
+    client = app.server.test_client()
+    assert client.get("/", headers={"Host": "127.0.0.1:8050"}).status_code == 200
+    assert client.get("/", headers={"Host": "[::1]:8050"}).status_code == 200
+    refused = client.get("/", headers={"Host": "attacker.example"})
+    assert refused.status_code == 421 and "--allowed-hosts attacker.example" in refused.get_data(as_text=True)
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=20),
+                    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children,
+                                                                                       max_size=4),
+                    max_leaves=20)
+FIELDS = st.fixed_dictionaries({}, optional={
+    "model": st.sampled_from(["city.mdl", "", "nope.mdl"]) | JSON,
+    "levers": st.dictionaries(st.sampled_from(["Growth", "Green Investment", "Learning Time", "x"]),
+                              st.floats() | st.integers(-10, 10) | JSON, max_size=4) | JSON,
+    "method": st.sampled_from(["euler", "rk4", "nope"]) | JSON,
+    "name": st.text(max_size=300) | JSON,
+    "overlays": st.lists(st.fixed_dictionaries({"name": st.text(max_size=30) | JSON, "levers": JSON}), max_size=10)
+    | JSON,
+    "charts": st.lists(st.sampled_from(["Learning", "Size", "nothing"]) | JSON, max_size=30) | JSON,
+    "mode": st.sampled_from(["sum", "elements", "x"]) | JSON,
+    "tab": st.sampled_from(TABS + ["x"]) | JSON,
+})
+BODIES = st.one_of(
+    JSON,
+    st.fixed_dictionaries({"view": FIELDS}, optional={"typed": JSON | st.dictionaries(
+        st.sampled_from(["Growth", "x"]), JSON), "have": JSON, "hash": JSON}),
+    st.fixed_dictionaries({"query": st.text(max_size=200)}),
+)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                    HealthCheck.too_slow])
+@given(body=BODIES)
+def test_fuzz_the_view_route_never_gives_a_traceback(app, body):
+    """Any JSON body: a 200 with a valid view, or a 4xx with one clear line; never a 500."""
+    client = app.server.test_client()
+    reply = client.post("/_gscsd/view", data=json.dumps(body, allow_nan=True), content_type="application/json")
+    assert reply.status_code in (200, 400), reply.get_data(as_text=True)[:300]
+    answer = reply.get_json()
+    if reply.status_code == 400:
+        assert "\n" not in answer["error"] and answer["error"]
+        return
+    if "navigate" in answer:
+        return
+    levers = answer["view"]["levers"]
+    assert set(levers) == {"Green Investment", "Growth", "Learning Time"}
+    assert all(isinstance(v, float | int) and math.isfinite(v) for v in levers.values())
+    assert all("\n" not in m for m in answer["messages"])
