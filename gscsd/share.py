@@ -297,7 +297,8 @@ def shown(text: str, limit: int = 64) -> str:
     return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")[:limit]
 
 
-def _lever_value(model: Model, key: str, text: str, messages: list[str], where: str = "URL") -> tuple[str, float] | None:
+def _lever_value(model: Model, key: str, text: str, messages: list[str],
+                 where: str = "URL") -> tuple[str, float] | None:
     """``(lever name, value)`` for one ``key=text`` entry, or None with a message."""
     if shown(key, 200) != key:
         messages.append(f"{where}: '{shown(key)}' is not a lever; ignored")

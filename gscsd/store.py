@@ -26,7 +26,6 @@ The file lives in the user's data directory (``$GSCSD_STORE``, else
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os

@@ -96,7 +96,8 @@ def assert_shows(page, model, levers: Mapping[str, float], *, mode: str = "sum",
     """Charts (data and rendered paths), cards, sliders and URL all show ``gscsd.run`` of ``levers``."""
     settle(page)
     expected = gscsd.run(model, gscsd.Scenario("expected", dict(levers)), method=method)
-    variables = page.evaluate("() => [...document.querySelectorAll('#charts .chart-cell')].map(c => c.dataset.variable)")
+    variables = page.evaluate(
+        "() => [...document.querySelectorAll('#charts .chart-cell')].map(c => c.dataset.variable)")
     assert set(model.key_outputs) <= set(variables)
     for variable in variables:
         for name, values in expected_lines(model, expected, variable, mode).items():

@@ -16,8 +16,8 @@ from gscsd.analysis.jobs import JobRunner
 from gscsd.errors import InputError
 
 from .browser import artifact, browser, serve  # noqa: F401
-from .dashboard_page import assert_shows
 from .conftest import write_mdl
+from .dashboard_page import assert_shows
 from .test_analysis_library import CONTROL, LOGISTIC
 
 TIMEOUT = 30_000

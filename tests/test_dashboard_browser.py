@@ -22,7 +22,7 @@ from gscsd.share import decode
 
 from .browser import artifact, browser, serve  # noqa: F401
 from .conftest import write_mdl
-from .dashboard_page import TIMEOUT, assert_shows, box, cards, lever_id, open_page, search, settle, slider, trace
+from .dashboard_page import TIMEOUT, assert_shows, box, lever_id, open_page, search, settle, slider, trace
 from .test_dashboard_callbacks import make_models_dir
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import sys
 import types
 
@@ -167,7 +166,8 @@ def test_workspaces_publish_and_overlays_by_value(board):
     # overlays are carried by value: picked from the store, or as they came with a link
     overlays = panel.overlays([f"id:{mine}", "link:0", "link:5", "id:999999", "junk"],
                               [{"name": "From a link", "levers": {"Growth": 0.01}}], YOU)
-    assert overlays == [{"name": "Mine", "levers": {"Growth": 0.07}}, {"name": "From a link", "levers": {"Growth": 0.01}}]
+    assert overlays == [{"name": "Mine", "levers": {"Growth": 0.07}},
+                        {"name": "From a link", "levers": {"Growth": 0.01}}]
     options, value = panel.overlay_picker(model, overlays, YOU)
     assert value == [f"id:{mine}", "link:1"]
     assert {"label": "From a link (from the link)", "value": "link:1"} in options

@@ -46,7 +46,8 @@ def view(**fields):
 def current(answer, variable):
     """The 'Current' lines of a chart in an answer with whole figures: {trace name: y}."""
     figure = answer["charts"]["figures"][variable]
-    return {figure["data"][i]["name"]: np.asarray(figure["data"][i]["y"]) for i in answer["charts"]["current"][variable]}
+    traces = answer["charts"]["current"][variable]
+    return {figure["data"][i]["name"]: np.asarray(figure["data"][i]["y"]) for i in traces}
 
 
 def test_an_answer_holds_charts_cards_url_and_the_view_of_one_scenario(board, model):
@@ -86,7 +87,8 @@ def test_a_second_answer_for_the_same_charts_sends_only_the_current_lines(board,
         assert charts["lines"][variable]["traces"] == first["charts"]["current"][variable]
     assert charts["lines"]["Size"]["y"] == [expected["Size"].tolist()]
     # faster growth outgrows the old range; the range grows with headroom, and then stays
-    assert charts["ranges"]["Size"][1] > have["ranges"]["Size"][1] >= max(first["charts"]["figures"]["Size"]["data"][1]["y"])
+    top = max(first["charts"]["figures"]["Size"]["data"][1]["y"])
+    assert charts["ranges"]["Size"][1] > have["ranges"]["Size"][1] >= top
     back = board.view({"view": view(levers={"Growth": 0.055}), "have": {"revision": have["revision"],
                                                                           "ranges": charts["ranges"]}})
     assert back["charts"]["ranges"]["Size"] == charts["ranges"]["Size"]

@@ -103,8 +103,8 @@ def test_bad_values_are_refused_and_a_bad_row_never_breaks_the_listing(tmp_path)
     with sqlite3.connect(tmp_path / "s.sqlite") as db:
         for name, payload in (("NaN", '{"name": "NaN", "levers": {"A": NaN}}'), ("Junk", "not json"),
                               ("Deep", "[" * 100000)):
-            cursor = db.execute("INSERT INTO saved (workspace, model, name, created, updated) VALUES (?, 'gsc', ?, 0, 0)",
-                                (ME, name))
+            cursor = db.execute("INSERT INTO saved (workspace, model, name, created, updated) "
+                                "VALUES (?, 'gsc', ?, 0, 0)", (ME, name))
             db.execute("INSERT INTO versions VALUES (?, 1, 0, ?)", (cursor.lastrowid, payload))
     assert [s.name for s in store.list("gsc", ME)] == ["Good"]
     bad_id = store.list("gsc", ME)[0].id + 1
@@ -147,7 +147,8 @@ def test_scenarios_of_schema_1_move_to_the_shared_library(tmp_path):
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE scenarios (id INTEGER PRIMARY KEY, model TEXT NOT NULL, name TEXT NOT NULL, "
                    "scenario TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL, UNIQUE (model, name))")
-        db.execute("INSERT INTO scenarios VALUES (1, 'gsc', 'Old', '{\"name\": \"Old\", \"levers\": {\"A\": 1}}', 1, 2)")
+        payload = '{"name": "Old", "levers": {"A": 1}}'
+        db.execute("INSERT INTO scenarios VALUES (1, 'gsc', 'Old', ?, 1, 2)", (payload,))
         db.execute("PRAGMA user_version=1")
     store = ScenarioStore(path)
     (old,) = store.list("gsc", ME)

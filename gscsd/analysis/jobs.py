@@ -250,7 +250,7 @@ class JobRunner:
         with self._db() as db:
             row = db.execute("SELECT result FROM jobs WHERE id = ?", (job_id,)).fetchone()
         # Our own file, written by our own processes: trusted like the rest of the server's state.
-        return None if row is None or row[0] is None else pickle.loads(row[0])  # noqa: S301
+        return None if row is None or row[0] is None else pickle.loads(row[0])
 
     def cancel(self, job_id: str | None) -> bool:
         """Ask a running job to stop at the next chunk; True if it was running."""

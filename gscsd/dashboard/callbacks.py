@@ -130,7 +130,6 @@ def _clientside(app: dash.Dash, function: str, output: Output, *inputs: Any, ini
 
 def register(app: dash.Dash, board: Dashboard) -> None:
     """Connect the :class:`Dashboard` to the app's components."""
-    services = board.services
     sink = Output("nav", "data", allow_duplicate=True)  # clientside functions hand values to view.js, return nothing
 
     @app.callback(Output("page", "children"), Output(layout.VIEW_INIT, "data"),
@@ -268,7 +267,8 @@ def _register_scenarios(app: dash.Dash, board: Dashboard) -> None:
             return [], []
 
     @app.callback(Output("version-select", "options"), Output("version-select", "value"),
-                  Input("saved-select", "value"), Input("scenario-message", "children"), State(layout.WORKSPACE, "data"),
+                  Input("saved-select", "value"), Input("scenario-message", "children"),
+                  State(layout.WORKSPACE, "data"),
                   prevent_initial_call=True)
     def _versions(selected, _message, workspace):
         try:

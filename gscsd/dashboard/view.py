@@ -40,10 +40,10 @@ from ..share import (
     Overlay,
     View,
     clean_name,
-    shown,
     decode,
     encode,
     format_value,
+    shown,
 )
 from ..summary import compare, tone
 
@@ -342,7 +342,8 @@ def answer(services: Services, body: Any, tabs: Sequence[str] | None = None) -> 
             file = None
     file = file or services.library.default()
     if file is None or file not in services.library.files():
-        raise InputError(f"no model '{shown(str(file))}' here; offered: {', '.join(services.library.files()) or 'none'}")
+        offered = ", ".join(services.library.files()) or "none"
+        raise InputError(f"no model '{shown(str(file))}' here; offered: {offered}")
     loaded = services.library.get(file)
     if loaded.model is None:
         raise InputError(f"{file} cannot be loaded: {loaded.error}")
