@@ -80,11 +80,12 @@ def links(model: Model) -> dict[tuple[str, str], str]:
     tables: dict[str, str] = {}
     for element in section.elements:
         clean = "_".join(element.name.strip().lower().split())
+        spelled = _spelling(model, element.name)
         for key in (clean, clean.strip('"'), f'"{clean.strip(chr(34))}"'):
-            names[key] = element.name
+            names[key] = spelled
         for component in element.components:
             if isinstance(component.ast, ae.LookupsStructure):
-                tables[element.name] = _table_sign(component.ast)
+                tables[spelled] = _table_sign(component.ast)
     found: dict[tuple[str, str], str] = {}
 
     def add(cause: str, effect: str, sign: str) -> None:
@@ -178,9 +179,17 @@ def links(model: Model) -> dict[tuple[str, str], str]:
     for element in section.elements:
         for component in element.components:
             if not isinstance(component.ast, ae.LookupsStructure):
-                walk(component.ast, 1, element.name)
+                walk(component.ast, 1, _spelling(model, element.name))
     # Named as the Model names variables: without Vensim's quotes ("R&D Spending" -> R&D Spending).
     return {(display(cause), display(effect)): sign for (cause, effect), sign in found.items()}
+
+
+def _spelling(model: Model, name: str) -> str:
+    """The model's spelling of a name from PySD's abstract model (which may keep Vensim's quotes)."""
+    try:
+        return model.variable(name).name
+    except Exception:
+        return name
 
 
 def _times(sign: int | None, factor: int) -> int | None:
@@ -241,3 +250,333 @@ def _rotate(cycle: list[str]) -> list[str]:
 def loops_table(model: Model) -> list[dict[str, Any]]:
     """:func:`find_loops` as plain dicts (what the dashboard's Loops view draws)."""
     return [loop.as_dict() for loop in find_loops(model)]
+
+
+# -- Loops That Matter: link and loop scores over time ------------------------------------------
+
+
+class _Unsupported(Exception):
+    """An equation the score evaluator cannot compute (subscripts, stateful functions...)."""
+
+
+@dataclass
+class LoopScores:
+    """Loop dominance over time (Loops That Matter; Eberlein & Schoenberg 2020).
+
+    Attributes
+    ----------
+    loops : list of Loop
+        The loops scored (same ids as :func:`find_loops`).
+    scores : DataFrame
+        Loop score of each loop (columns: loop ids) at each time step (index), signed:
+        positive for a reinforcing effect, negative for a balancing one.
+    relative : DataFrame
+        Each loop's score divided by the sum of the absolute scores of all
+        loops at that time, in [-1, 1].
+    links : DataFrame
+        Link score of every link of the scored loops (columns ``"cause -> effect"``).
+    unscored : dict of str to str
+        Loops that could not be scored, with why (a subscripted or stateful
+        variable the evaluator does not handle).
+    """
+
+    loops: list[Loop]
+    scores: Any
+    relative: Any
+    links: Any
+    unscored: dict[str, str]
+
+    def dominant(self) -> Any:
+        """The id of the loop with the largest absolute relative score at each time (a Series)."""
+        frame = self.relative.abs()
+        return frame.idxmax(axis=1).where(frame.max(axis=1) > 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for the dashboard: times, loops and their relative scores."""
+        return {
+            "time": [float(t) for t in self.relative.index],
+            "loops": [loop.as_dict() for loop in self.loops],
+            "relative": {k: [float(v) for v in self.relative[k]] for k in self.relative.columns},
+            "unscored": dict(self.unscored),
+        }
+
+
+def _abstract(model: Model):
+    from .engines.fast.builder import abstract_model
+
+    text = model.path.read_text(encoding="utf-8", errors="replace")
+    section = abstract_model(text, model.path).sections[0]
+    names: dict[str, str] = {}
+    for element in section.elements:
+        clean = "_".join(element.name.strip().lower().split())
+        for key in (clean, clean.strip('"'), f'"{clean.strip(chr(34))}"'):
+            names[key] = element.name
+    return section, names
+
+
+class _Evaluator:
+    """Evaluates scalar equations over whole trajectories (numpy arrays over time)."""
+
+    def __init__(self, model: Model, frame) -> None:
+        from pysd.translators.structures import abstract_expressions as ae
+
+        self.ae = ae
+        self.model = model
+        self.section, self.names = _abstract(model)
+        self.names = {k: _spelling(model, v) for k, v in self.names.items()}
+        self.elements = {_spelling(model, e.name): e for e in self.section.elements}
+        self.tables = {}
+        for name, element in self.elements.items():
+            for component in element.components:
+                if isinstance(component.ast, ae.LookupsStructure):
+                    self.tables[name] = (np.asarray(component.ast.x, float).ravel(),
+                                         np.asarray(component.ast.y, float).ravel())
+        self.frame = frame
+        self.time = frame.index.to_numpy(float)
+
+    def equation(self, name: str):
+        """The expression whose change a link score measures: the flow of a stock, else the equation."""
+        ae = self.ae
+        element = self.elements.get(name)
+        if element is None or len(element.components) != 1:
+            raise _Unsupported(f"'{name}' has no single equation")
+        variable = self.model.variables.get(name)
+        if variable is not None and variable.subscripts:
+            raise _Unsupported(f"'{name}' is subscripted")
+        ast = element.components[0].ast
+        if isinstance(ast, ae.IntegStructure):
+            return ast.flow
+        if isinstance(ast, (ae.SmoothStructure, ae.SmoothNStructure, ae.DelayStructure, ae.DelayNStructure,
+                            ae.DelayFixedStructure, ae.TrendStructure, ae.ForecastStructure)):
+            raise _Unsupported(f"'{name}' is a {type(ast).__name__.replace('Structure', '').upper()}")
+        return ast
+
+    def series(self, name: str) -> np.ndarray:
+        column = self.model.variable(name).name if name not in self.frame.columns else name
+        if column not in self.frame.columns:
+            raise _Unsupported(f"'{name}' is not in the results")
+        return self.frame[column].to_numpy(float)
+
+    def value(self, ast: Any, env: dict[str, np.ndarray], now: np.ndarray) -> Any:
+        ae = self.ae
+        if isinstance(ast, (bool, int, float)) or type(ast).__name__ in ("float64", "int64"):
+            return float(ast)
+        if isinstance(ast, ae.ReferenceStructure):
+            if ast.subscripts is not None:
+                raise _Unsupported("a subscripted reference")
+            if ast.reference == "time":
+                return now
+            name = self.names.get(ast.reference) or self.names.get(ast.reference.strip('"'))
+            if name is None:
+                raise _Unsupported(f"unknown reference {ast.reference}")
+            return env[name] if name in env else env.setdefault(name, self.default(name, now))
+        if isinstance(ast, ae.ArithmeticStructure):
+            args = [self.value(a, env, now) for a in ast.arguments]
+            ops = list(ast.operators)
+            result = args[0]
+            if len(ops) == len(args):
+                result = -result if ops[0] in ("-", "negative") else result
+                ops = ops[1:]
+            for op, arg in zip(ops, args[1:]):
+                if op == "+":
+                    result = result + arg
+                elif op == "-":
+                    result = result - arg
+                elif op == "*":
+                    result = result * arg
+                elif op == "/":
+                    result = result / arg
+                elif op == "^":
+                    result = result ** arg
+                else:
+                    raise _Unsupported(f"operator {op}")
+            return result
+        if isinstance(ast, ae.LogicStructure):
+            args = [self.value(a, env, now) for a in ast.arguments]
+            op = ast.operators[0]
+            compare = {">": np.greater, "<": np.less, ">=": np.greater_equal, "<=": np.less_equal,
+                       "=": np.equal, "<>": np.not_equal, ":and:": np.logical_and, ":or:": np.logical_or}
+            if op == ":not:":
+                return np.logical_not(args[0])
+            if op not in compare or len(args) != 2:
+                raise _Unsupported(f"logic {op}")
+            return compare[op](args[0], args[1])
+        if isinstance(ast, ae.CallStructure):
+            function = getattr(ast.function, "reference", str(ast.function))
+            name = self.names.get(function) or self.names.get(function.strip('"'))
+            if name in self.tables:
+                x, y = self.tables[name]
+                return np.interp(self.value(ast.arguments[0], env, now), x, y)
+            lowered = function.strip('"').lower()
+            args = [self.value(a, env, now) for a in ast.arguments]
+            simple = {"abs": np.abs, "sqrt": np.sqrt, "exp": np.exp, "ln": np.log, "integer": np.trunc}
+            if lowered in simple:
+                return simple[lowered](args[0])
+            if lowered == "min":
+                return np.minimum(args[0], args[1])
+            if lowered == "max":
+                return np.maximum(args[0], args[1])
+            if lowered == "if_then_else":
+                return np.where(args[0], args[1], args[2])
+            if lowered in ("zidz", "xidz"):
+                fallback = args[2] if lowered == "xidz" else 0.0
+                with np.errstate(all="ignore"):
+                    return np.where(np.asarray(args[1]) == 0, fallback, np.asarray(args[0]) / np.where(
+                        np.asarray(args[1]) == 0, 1, args[1]))
+            if lowered == "step":
+                return np.where(now >= args[1], args[0], 0.0)
+            raise _Unsupported(f"function {function}")
+        raise _Unsupported(type(ast).__name__)
+
+    def default(self, name: str, now: np.ndarray) -> np.ndarray:
+        raise _Unsupported(f"'{name}' missing from the environment")
+
+    def references(self, ast: Any) -> set[str]:
+        ae = self.ae
+        found: set[str] = set()
+
+        def walk(node: Any) -> None:
+            if isinstance(node, ae.ReferenceStructure):
+                name = self.names.get(node.reference) or self.names.get(node.reference.strip('"'))
+                if name is not None:
+                    found.add(name)
+                return
+            if isinstance(node, ae.CallStructure):  # a function or lookup name is not an input
+                for argument in node.arguments:
+                    walk(argument)
+                return
+            if hasattr(node, "__dataclass_fields__"):
+                for field_name in node.__dataclass_fields__:
+                    value = getattr(node, field_name)
+                    for item in value if isinstance(value, (list, tuple)) else [value]:
+                        walk(item)
+
+        walk(ast)
+        return found
+
+    def link_score(self, cause: str, effect: str) -> np.ndarray:
+        """``(T,)`` link score of ``cause -> effect`` at each saved time (0 at the first)."""
+        ast = self.equation(effect)
+        inputs = self.references(ast) - {effect}
+        if cause not in inputs:
+            raise _Unsupported(f"'{cause}' is not in the equation of '{effect}'")
+        now, before = self.time[1:], self.time[:-1]
+        current = {n: self.series(n)[1:] for n in inputs}
+        previous = {n: self.series(n)[:-1] for n in inputs}
+        with np.errstate(all="ignore"):
+            z_now = np.broadcast_to(self.value(ast, dict(current), now), now.shape).astype(float)
+            z_before = np.broadcast_to(self.value(ast, dict(previous), before), now.shape).astype(float)
+            partial_env = dict(previous)
+            partial_env[cause] = current[cause]
+            z_partial = np.broadcast_to(self.value(ast, partial_env, before), now.shape).astype(float)
+            change = z_now - z_before
+            partial = z_partial - z_before
+            delta_cause = current[cause] - previous[cause]
+            magnitude = np.where(change != 0, np.abs(partial / np.where(change != 0, change, 1)), 0.0)
+            sign = np.sign(np.where(delta_cause != 0, partial / np.where(delta_cause != 0, delta_cause, 1), 0.0))
+        score = np.nan_to_num(magnitude * sign)
+        return np.concatenate([[0.0], score])
+
+
+def loop_scores(model: Model, scenario: Any = None, loops: list[Loop] | None = None) -> LoopScores:
+    """Link and loop scores over time, and each loop's share (Loops That Matter).
+
+    For a link ``x -> z`` where ``z = f(x, y...)`` (for a stock, ``f`` is its
+    net flow), between consecutive TIME STEPs: the link score is
+    ``|Δx z / Δz| * sign(Δx z / Δx)``, ``Δx z`` being the change of ``f`` when
+    only ``x`` takes its new value (0 when ``Δz = 0``). A loop's score is the
+    product of its links' scores; its relative score divides it by the sum of
+    the absolute scores of all scored loops. The scores are computed from the
+    fast engine's run saved at every TIME STEP (:func:`gscsd.knockout.base_run`).
+    Loops through subscripted variables or stateful functions other than
+    stocks (SMOOTH, DELAY) are listed in ``unscored``.
+    """
+    import pandas as pd
+
+    from .knockout import base_run
+
+    loops = find_loops(model) if loops is None else loops
+    frame = base_run(model, scenario)
+    evaluator = _Evaluator(model, frame)
+    link_cache: dict[tuple[str, str], np.ndarray | str] = {}
+    scores, unscored, used_links = {}, {}, {}
+    for loop in loops:
+        product = np.ones(len(frame))
+        reason = None
+        for k, cause in enumerate(loop.variables):
+            effect = loop.variables[(k + 1) % loop.length]
+            key = (cause, effect)
+            if key not in link_cache:
+                try:
+                    link_cache[key] = evaluator.link_score(cause, effect)
+                except _Unsupported as exc:
+                    link_cache[key] = str(exc)
+            value = link_cache[key]
+            if isinstance(value, str):
+                reason = value
+                break
+            used_links[f"{cause} -> {effect}"] = value
+            product = product * value
+        if reason is None:
+            scores[loop.id] = product
+        else:
+            unscored[loop.id] = reason
+    index = pd.Index(frame.index.to_numpy(float), name="time")
+    table = pd.DataFrame(scores, index=index)
+    total = table.abs().sum(axis=1)
+    relative = table.div(total.where(total > 0), axis=0).fillna(0.0)
+    scored = [loop for loop in loops if loop.id in scores]
+    return LoopScores(scored, table, relative, pd.DataFrame(used_links, index=index), unscored)
+
+
+import numpy as np  # noqa: E402  (numpy is needed only by the scores, below the structural part)
+
+
+def loop_knockouts(model: Model, outputs: list[str], *, loops: list[Loop] | None = None, scenario: Any = None,
+                   time: float | None = None):
+    """Each loop's knockout effect on ``outputs``: the change when one of its links is cut.
+
+    The link cut is the loop's link shared by the fewest other loops (the one
+    most specific to it; ties: the first in causal order), its cause held at
+    its initial value (:func:`gscsd.knockout.knockout_model`); every loop's
+    knockout runs in one batch.
+
+    Returns
+    -------
+    DataFrame
+        ``loop, polarity, length, cut, output, time, base, value, change_pct``,
+        largest absolute change first.
+    """
+    import pandas as pd
+
+    from .knockout import cut_effect
+
+    loops = find_loops(model) if loops is None else loops
+    if not loops:
+        return pd.DataFrame(columns=["loop", "polarity", "length", "cut", "output", "time", "base", "value",
+                                     "change_pct"])
+    usage: dict[tuple[str, str], int] = {}
+    for loop in loops:
+        for k, cause in enumerate(loop.variables):
+            key = (cause, loop.variables[(k + 1) % loop.length])
+            usage[key] = usage.get(key, 0) + 1
+    chosen = {}
+    for loop in loops:
+        pairs = [(cause, loop.variables[(k + 1) % loop.length]) for k, cause in enumerate(loop.variables)]
+        candidates = [p for p in pairs if len(model.variable(p[0]).subscripts) <= 1]
+        if candidates:
+            chosen[loop.id] = min(candidates, key=lambda p: usage[p])
+    effects = cut_effect(model, sorted(set(chosen.values())), outputs, scenario=scenario, time=time)
+    rows = []
+    for loop in loops:
+        if loop.id not in chosen:
+            continue
+        cause, effect = chosen[loop.id]
+        part = effects[effects["knockout"] == f"{model.variable(cause).name} -> {model.variable(effect).name}"]
+        for row in part.itertuples():
+            rows.append({"loop": loop.id, "polarity": loop.polarity, "length": loop.length,
+                         "cut": f"{cause} -> {effect}", "output": row.output, "time": row.time, "base": row.base,
+                         "value": row.value, "change_pct": row.change_pct})
+    table = pd.DataFrame(rows)
+    order = table["change_pct"].abs().sort_values(ascending=False, kind="stable").index
+    return table.loc[order].reset_index(drop=True)

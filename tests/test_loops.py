@@ -63,7 +63,8 @@ def test_sir_has_the_reinforcing_infection_loop_and_two_balancing_loops(capsys):
                      "Succumbing -> Susceptible": "B"}
     assert main(["loops", str(model.path), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert {d["id"]: (d["polarity"], d["length"]) for d in data} == {"L1": ("B", 2), "L2": ("R", 2), "L3": ("B", 2)}
+    found = {d["id"]: (d["polarity"], d["length"]) for d in data["loops"]}
+    assert found == {"L1": ("B", 2), "L2": ("R", 2), "L3": ("B", 2)}
     assert main(["loops", str(model.path)]) == 0
     assert "SIR.mdl: 3 loops (1 reinforcing, 2 balancing, 0 of unknown polarity)" in capsys.readouterr().out
 
@@ -79,3 +80,67 @@ def test_gsc_model_loops_are_listed(gsc):
 def test_too_many_loops_is_a_clear_error(gsc):
     with pytest.raises(gscsd.InputError, match=r"gsc.mdl has more than 10 feedback loops"):
         find_loops(gsc, max_loops=10)
+
+
+# -- Loops That Matter ------------------------------------------------------------------------------
+
+
+@needs_corpus
+def test_sir_dominance_infection_before_the_peak_balancing_after():
+    from gscsd.loops import loop_scores
+
+    model = gscsd.load_model(SAMPLES / "SIR" / "SIR.mdl")
+    scores = loop_scores(model)
+    assert scores.unscored == {}
+    ids = {" -> ".join(loop.variables): loop.id for loop in scores.loops}
+    infection, recovery, depletion = ids["Infectious -> Succumbing"], ids["Infectious -> Recovering"], \
+        ids["Succumbing -> Susceptible"]
+    peak = float(gscsd.run(model)["Infectious"].idxmax())
+    dominant = scores.dominant()
+    times = dominant.index.to_numpy()
+    assert (dominant[(times > 0) & (times <= 30)] == infection).all()  # reinforcing: the epidemic grows
+    after = dominant[times > peak]
+    assert after.isin([recovery, depletion]).all()  # balancing loops once infections fall
+    assert (dominant[times >= 45] == recovery).all()
+    # Signs: the reinforcing loop scores positive, the balancing ones negative.
+    assert (scores.scores[infection].iloc[1:] >= 0).all() and (scores.scores[recovery].iloc[1:] <= 0).all()
+    relative = scores.relative.iloc[1:]
+    assert ((relative.abs().sum(axis=1) - 1).abs() < 1e-9).all()
+    data = scores.as_dict()
+    assert len(data["time"]) == len(data["relative"][infection]) == len(scores.relative)
+
+
+def test_first_order_goal_seek_loop_score_is_minus_one(tmp_path):
+    from gscsd.loops import loop_scores
+
+    text = GOAL_SEEK.split("Growth Stock = INTEG")[0]
+    model = gscsd.load_model(write_mdl(tmp_path, "seek.mdl", text))
+    scores = loop_scores(model)
+    (loop,) = scores.loops
+    assert loop.polarity == "B"
+    values = scores.scores[loop.id].to_numpy()
+    assert values[0] == 0 and abs(values[1:] + 1).max() < 1e-9  # one balancing loop: score -1 throughout
+    assert (scores.dominant().iloc[1:] == loop.id).all()
+
+
+@needs_corpus
+def test_loop_knockouts_and_cli(capsys):
+    from gscsd.loops import loop_knockouts
+
+    model = gscsd.load_model(SAMPLES / "SIR" / "SIR.mdl")
+    table = loop_knockouts(model, ["Infectious"], time=20)
+    rows = {r.loop: (r.cut, r.change_pct) for r in table.itertuples()}
+    assert rows["L2"][0] == "Infectious -> Succumbing" and rows["L2"][1] < -50  # no reinforcement, no epidemic
+    assert rows["L1"][1] > 100  # no recovery: infections pile up
+    assert main(["loops", str(model.path), "--output", "Infectious", "--year", "20", "--dominance"]) == 0
+    out = capsys.readouterr().out
+    assert "L2    R         Infectious -> Succumbing" in out and "dominant loop over time" in out
+
+
+def test_gsc_loop_knockouts_rank_loops(gsc):
+    from gscsd.loops import loop_knockouts
+
+    loops = find_loops(gsc)[:40]
+    table = loop_knockouts(gsc, ["GSC Index"], loops=loops)
+    assert len(table) == 40 and table["change_pct"].abs().is_monotonic_decreasing
+    assert table["change_pct"].abs().max() > 10  # some short loop matters a lot
