@@ -166,7 +166,8 @@ class Scenario:
         unknown = set(data) - _FIELDS
         if unknown:
             raise ScenarioFileError(
-                f"{source}: unknown field(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_FIELDS))}"
+                f"{source}: unknown field(s) {', '.join(shorten(k, 40) for k in sorted(unknown)[:5])}; "
+                f"allowed: {', '.join(sorted(_FIELDS))}"
             )
         levers = data.get("levers", {})
         if not isinstance(levers, dict):

@@ -7,6 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# CI (.ci/run sets CI=true) replays the same generated inputs every run: a red CI is reproducible, and
+# nothing is written to .hypothesis/. Locally Hypothesis explores new inputs each run.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO / "models"

@@ -90,6 +90,8 @@ def _scenario(tmp_path, text: str | bytes):
     # Control characters in a name never break the line.
     ('{"levers": {"Ra\\nte": 1}}', r"unknown lever 'Ra te' in small.mdl"),
     (b'{"name": "\xff"}', "is not UTF-8 text"),
+    # Unicode line breaks (NEL, LINE SEPARATOR) in a field name: found by tests/test_fuzz_cli.py.
+    ('{"\\u0085": null, "\\u2028": 1}', r"unknown field\(s\) '\\x85', '\\u2028'; allowed: "),
     ("[1, 2]", "a scenario must be a JSON object"),
     ("{", "not valid JSON"),
 ])

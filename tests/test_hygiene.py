@@ -160,3 +160,34 @@ def test_the_suite_passes_when_started_in_the_background(tmp_path):
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "2 passed" in done.stdout
+
+
+def test_a_second_dashboard_on_a_busy_port_gives_a_one_line_hint():
+    """A second `make run` used to end in Flask's multi-line error."""
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run([sys.executable, "app.py", "--port", str(port)], capture_output=True, text=True,
+                              cwd=REPO, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"app.py: cannot serve on 127.0.0.1:{port} (Address already in use); serve on another port: "
+        f"make run PORT={port + 1} (or python app.py --port {port + 1})"
+    ]
+
+
+def test_the_readme_says_how_to_reach_the_command_and_the_limits_it_documents_hold():
+    from gscsd import limits
+    from gscsd.cli import EXIT_BROKEN_PIPE
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert ".venv/bin/gscsd" in readme and ". .venv/bin/activate" in readme and "make run PORT=" in readme
+    section = readme.split("### Limits", 1)[1].split("\n## ", 1)[0]
+    for value in (limits.MAX_STEPS, limits.MAX_SAVED_VALUES, limits.MAX_SCENARIO_BYTES, limits.MAX_NAME_CHARS,
+                  limits.MAX_NOTES_CHARS, limits.MAX_SCENARIO_LEVERS, limits.MAX_MODEL_BYTES):
+        assert f"{value:,}" in section, value
+    assert f"{limits.RTOL_RANGE[0]:g}" in section and limits.STEPS_ENV in section and limits.VALUES_ENV in section
+    assert f" {EXIT_BROKEN_PIPE} " in section

@@ -36,7 +36,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on bad usage already; keep its message to one line."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def one_line(message: str) -> str:
     """``message`` on one line of at most :data:`MAX_MESSAGE_CHARS` (input quoted in it may hold anything)."""
-    message = re.sub(r"[\x00-\x1f\x7f]+", " ", message)
+    message = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", message)  # every character that breaks a line
     if len(message) > MAX_MESSAGE_CHARS:
         message = message[: MAX_MESSAGE_CHARS - 3] + "..."
     return message

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -95,6 +96,20 @@ def _env_hosts() -> list[str] | None:
     return [h.strip() for h in text.split(",") if h.strip()] or None
 
 
+def port_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be served (another server holds it, say), else ``None``."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+            probe.bind((host, port))
+    except OSError as exc:
+        return f"cannot serve on {host}:{port} ({exc.strerror or exc})"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python app.py [--host 127.0.0.1] [--port 8050] [--models-dir models] [--store FILE] [--debug]``."""
     parser = argparse.ArgumentParser(prog="app.py", description="Serve the gscsd dashboard.")
@@ -110,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--debug", action="store_true", help="Dash debug mode (off by default)")
     args = parser.parse_args(argv)
     hosts = [h.strip() for h in args.allowed_hosts.split(",")] if args.allowed_hosts else [*LOCAL_HOSTS, args.host]
+    busy = port_in_use(args.host, args.port)
+    if busy:
+        print(f"app.py: {busy}; serve on another port: make run PORT={args.port + 1} "
+              f"(or python app.py --port {args.port + 1})", file=sys.stderr)
+        return 1
     app = create_app(args.models_dir, store_path=args.store, engine=args.engine, allowed_hosts=hosts)
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0
