@@ -70,7 +70,7 @@ def test_key_ignores_name_but_not_values(teacup):
         ("[1, 2]", "must be a JSON object"),
         ('{"levers": [1]}', "'levers' must be an object"),
         ('{"levers": {"a": "x"}}', "lever 'a' needs a number, got 'x'"),
-        ('{"lever": {}}', r"unknown field\(s\) lever"),
+        ('{"lever": {}}', r"unknown field\(s\) 'lever'; allowed: final_time, levers"),
     ],
 )
 def test_malformed_files_name_the_file_and_problem(tmp_path, text, message):
