@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError
-from .executor import Cancelled, DaskExecutor, LocalExecutor, Progress, evaluate
+from .executor import Cancelled, DaskExecutor, LocalExecutor, Progress, Samples, evaluate
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -131,6 +131,33 @@ class Evaluator:
                 self._failed[key] = bool(samples.failed[i])
             self.runs += len(todo)
         return keys
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        """Same as :meth:`outputs` (an optimizer's objective function)."""
+        return self.outputs(X)
+
+    def samples(self, X: np.ndarray) -> Samples:
+        """Run every row of ``X`` once, without remembering them (one-pass analyses: Monte Carlo, Sobol').
+
+        Progress and cancellation as for the other methods; the rows are not
+        clipped (a sample is drawn inside the bounds already).
+        """
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        self.check_cancel()
+        if self.runs + len(X) > MAX_RUNS:
+            raise InputError(f"the analysis would need more than {MAX_RUNS:,} runs; ask for fewer samples")
+        before = self.runs
+
+        def report(done: int, total: int) -> None:
+            if self.progress:
+                self.progress(before + done, max(self.budget, before + total))
+
+        samples = evaluate(self.target, self.problem, X, outputs=self.output_specs, series=self.series_names,
+                           base=self.base, executor=self.executor, progress=report, cancel=self.cancel)
+        self.runs += len(X)
+        if len(samples.time):
+            self.time = samples.time
+        return samples
 
     def outputs(self, X: np.ndarray) -> np.ndarray:
         """Scalar outputs ``(n, k)`` at the rows of ``X`` (a function's columns); NaN rows for failed runs."""

@@ -9,8 +9,13 @@ locally with SLSQP (:func:`scipy.optimize.minimize`), whose finite-difference
 gradients are computed as one batch of ``d + 1`` runs; the polished point is
 kept only if it is feasible and better.
 
-Every evaluated point is cached, so the objective and the constraints of one
-point cost one run.
+Every evaluated point is remembered by the shared
+:class:`~gscsd.analysis.evaluator.Evaluator`, so the objective and the
+constraints of one point cost one run.
+
+The analysis API, as in the other families: :func:`sample` (the initial
+Latin-hypercube population), :func:`analyze` (the best feasible row of
+evaluated points) and :func:`run` (= :func:`optimize`, the whole search).
 
 >>> result = optimize(model, problem, parse_output(model, "GSC Index@2060"), maximize=True,
 ...                   constraints=[parse_constraint(
@@ -30,8 +35,10 @@ import numpy as np
 from scipy import optimize as sciopt
 
 from ..errors import InputError
-from .executor import Cancelled, DaskExecutor, LocalExecutor, Progress, evaluate
+from .evaluator import Evaluator
+from .executor import Cancelled, DaskExecutor, LocalExecutor, Progress
 from .outputs import Constraint, Output
+from .problem import check_count
 from .uncertainty import _seed
 
 if TYPE_CHECKING:
@@ -95,44 +102,6 @@ class OptimizationResult:
         return self.objective - self.baseline if self.maximize else self.baseline - self.objective
 
 
-class _Cache:
-    """Evaluate points in batches, each point once."""
-
-    def __init__(self, target, problem, quantities, base, executor, progress, cancel, budget):
-        self.target, self.problem, self.quantities = target, problem, quantities
-        self.base, self.executor, self.cancel = base, executor, cancel
-        self.progress, self.budget = progress, budget
-        self.values: dict[bytes, np.ndarray] = {}
-        self.runs = 0
-        self.width = max(1, len(quantities))  # columns per point; known for sure after the first batch
-
-    def __call__(self, X: np.ndarray) -> np.ndarray:
-        X = np.clip(np.atleast_2d(np.asarray(X, dtype=float)), self.problem.bounds[:, 0], self.problem.bounds[:, 1])
-        if not len(X):  # DE asks for the energies of no point when none is feasible
-            return np.empty((0, self.width))
-        keys = [row.tobytes() for row in X]
-        todo = list(dict.fromkeys(k for k in keys if k not in self.values))
-        if todo:
-            if self.cancel is not None and self.cancel.is_set():
-                raise Cancelled("optimization cancelled")
-            points = np.array([np.frombuffer(k) for k in todo])
-            done_before = self.runs
-
-            def report(done: int, total: int) -> None:
-                if self.progress:
-                    self.progress(done_before + done, max(self.budget, done_before + total))
-
-            samples = evaluate(self.target, self.problem, points, outputs=self.quantities, base=self.base,
-                               executor=self.executor, progress=report, cancel=self.cancel)
-            values = samples.outputs.astype(float)
-            values[samples.failed] = np.nan
-            self.width = values.shape[1]
-            for key, row in zip(todo, values):
-                self.values[key] = row
-            self.runs += len(todo)
-        return np.array([self.values[k] for k in keys])
-
-
 def optimize(
     target: Model | Callable[[np.ndarray], Any],
     problem: Problem,
@@ -188,6 +157,8 @@ def optimize(
     if is_model and objective is None:
         raise InputError("name the objective, e.g. --maximize 'GSC Index@2060'")
     d = problem.num_vars
+    check_count(popsize, "--popsize", 1, 100)
+    check_count(maxiter, "--maxiter", 0, 10_000)
     bounds = problem.bounds
     base_x = np.clip(problem.base, bounds[:, 0], bounds[:, 1])
     nonlinear = [c for c in constraints if not c.is_linear]
@@ -203,7 +174,8 @@ def optimize(
 
     sign = -1.0 if maximize else 1.0
     budget = popsize * d * (maxiter + 1) + (2 * (d + 1) * 10 if polish else 0)
-    cache = _Cache(target, problem, quantities, base, executor, progress, cancel, budget)
+    cache = Evaluator(target, problem, outputs=quantities, base=base, executor=executor, progress=progress,
+                      cancel=cancel, budget=budget)
 
     def energy(xt: np.ndarray) -> np.ndarray:
         values = cache(np.atleast_2d(xt.T) if xt.ndim == 2 else xt[None, :])[:, 0]
@@ -275,8 +247,7 @@ def optimize(
     values = dict(zip(problem.names, map(float, best)))
     label = objective.label if objective is not None else "f(x)"
     scenario = _scenario(target, values, base, maximize, label, float(row[0])) if is_model else None
-    if progress:
-        progress(cache.runs, cache.runs)
+    cache.finish()
     return OptimizationResult(
         values=values, objective=float(row[0]), baseline=baseline, maximize=maximize, objective_label=label,
         constraints=checks, feasible=all(c.satisfied for c in checks), runs=cache.runs, polished=polished,
@@ -373,3 +344,42 @@ def _scenario(model: Model, values: dict[str, float], base: Scenario | None, max
         levers={**start.levers, **values},
         notes=f"gscsd optimize: {direction} {label} = {objective:.6g} (from '{start.name}')",
     )
+
+
+# -- the analysis API ---------------------------------------------------------------------------
+
+
+def sample(problem: Problem, popsize: int = 8, seed: int = 0) -> np.ndarray:
+    """The initial population of the search, ``(popsize * d, d)``: a Latin hypercube within the bounds."""
+    from scipy.stats import qmc
+
+    d = problem.num_vars
+    count = check_count(popsize, "--popsize", 1, 100) * d
+    unit = qmc.LatinHypercube(d, rng=np.random.default_rng(_seed(seed))).random(count)
+    bounds = problem.bounds
+    return bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
+
+
+def analyze(problem: Problem, X: np.ndarray, Y: np.ndarray, *, maximize: bool = True,
+            feasible: np.ndarray | None = None) -> dict[str, Any]:
+    """The best row of evaluated points: ``{"index", "values", "objective"}``.
+
+    NaN objectives and infeasible rows are skipped.
+
+    ``Y`` is the objective per row (or ``(n, k)`` with the objective in column 0).
+    """
+    Y = np.asarray(Y, dtype=float)
+    objective = Y[:, 0] if Y.ndim == 2 else Y
+    ok = np.isfinite(objective) if feasible is None else np.isfinite(objective) & np.asarray(feasible, bool)
+    if not ok.any():
+        raise InputError("no evaluated point is feasible and finite")
+    scores = np.where(ok, objective if maximize else -objective, -np.inf)
+    best = int(np.argmax(scores))
+    return {"index": best, "values": dict(zip(problem.names, map(float, np.atleast_2d(X)[best]))),
+            "objective": float(objective[best])}
+
+
+def run(target: Model | Callable[[np.ndarray], Any], problem: Problem, objective: Output | None = None,
+        **options: Any) -> OptimizationResult:
+    """Same as :func:`optimize` (the ``run`` of the analysis API)."""
+    return optimize(target, problem, objective, **options)

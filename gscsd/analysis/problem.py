@@ -46,6 +46,11 @@ if TYPE_CHECKING:
 
 _SPEC = re.compile(r"^\s*(?P<kind>[a-z]+)\s*(?:\((?P<args>[^()]*)\))?\s*$", re.IGNORECASE)
 
+#: Most factors one analysis varies.
+MAX_FACTORS = 200
+#: Factor specs that stand for a group: every ranged assumption, every lever.
+GROUPS = ("assumptions", "levers")
+
 
 @dataclass(frozen=True)
 class Factor:
@@ -87,6 +92,8 @@ class Problem:
     def __post_init__(self) -> None:
         if not self.factors:
             raise InputError("an analysis needs at least one factor to vary (--vary NAME)")
+        if len(self.factors) > MAX_FACTORS:
+            raise InputError(f"{len(self.factors)} factors to vary; an analysis varies at most {MAX_FACTORS}")
         names = [f.name for f in self.factors]
         if len(set(names)) != len(names):
             duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -168,6 +175,7 @@ def problem_from_model(
     if not vary:
         names = ", ".join(lever.name for lever in model.levers)
         raise InputError(f"nothing to vary: name at least one lever with --vary (levers of {model.name}: {names})")
+    vary = expand_groups(model, vary)
     from ..scenario import Scenario
 
     values = model.defaults()
@@ -180,9 +188,41 @@ def problem_from_model(
     return Problem(tuple(parse_factor(model, spec, values) for spec in vary))
 
 
+def expand_groups(model: Model, vary: Sequence[str]) -> list[str]:
+    """Replace ``assumptions[=DIST]`` and ``levers[=DIST]`` by one spec per ranged assumption or lever."""
+    out: list[str] = []
+    for spec in vary:
+        name, sep, dist = spec.partition("=")
+        group = name.strip().lower()
+        if group not in GROUPS:
+            out.append(spec)
+            continue
+        members = model.assumptions if group == "assumptions" else model.levers
+        if not members:
+            what = ("ranged assumptions (constants with a range whose comment starts with 'assumption:')"
+                    if group == "assumptions" else "levers")
+            raise InputError(f"{model.path.name} declares no {what}; name the factors to vary instead")
+        out += [f"{member.name}{sep}{dist}" for member in members]
+    return out
+
+
+def assumptions_problem(model: Model, base: Mapping[str, float] | Scenario | None = None,
+                        dist: str = "triangular") -> Problem:
+    """Every ranged assumption of ``model`` as a factor (``triangular`` over its range, peaked at its base
+    value, or ``uniform``): the default "how sure" question, separate from the policy levers."""
+    if dist not in ("triangular", "uniform"):
+        raise InputError(f"assumptions are varied 'triangular' or 'uniform', not {dist!r}")
+    return problem_from_model(model, [f"assumptions={dist}"], base)
+
+
 def parse_factor(model: Model, spec: str, base: Mapping[str, float]) -> Factor:
     """One factor from ``NAME`` or ``NAME=DIST(args)``; see the module docstring."""
+    from ..translate import CONTROL_VARIABLES
+
     name, _, dist_text = spec.partition("=")
+    if " ".join(name.replace("_", " ").split()).upper() in CONTROL_VARIABLES:
+        raise InputError(f"--vary {spec!r}: {name.strip()} is a time setting, never a factor; set it in the "
+                         "scenario (start_time, final_time, time_step) instead")
     try:
         lever = model.lever(name.strip())
         role = "lever"

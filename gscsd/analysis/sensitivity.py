@@ -17,6 +17,10 @@ interactions), with bootstrap confidence intervals.
 ``n`` must be a power of two (balance of Sobol' points); the cost is
 ``n (d + 2)`` runs. :func:`tornado` and :func:`sobol` sample, run (a model
 through an executor, or a plain function) and analyze in one call.
+
+The analysis API, as in the other families: :func:`sample`,
+:func:`analyze` and :func:`run` take a ``method`` (``"tornado"`` or
+``"sobol"``) and dispatch to the functions above.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from ..errors import InputError, SimulationError
-from .executor import DaskExecutor, LocalExecutor, Progress, evaluate
+from .executor import DaskExecutor, LocalExecutor, Progress
 from .uncertainty import _seed
 
 if TYPE_CHECKING:
@@ -198,7 +202,13 @@ def _bootstrap(f_A, f_B, f_AB, seed, confidence, n_resamples):
     return low, high
 
 
+#: Largest Sobol' base sample (2^20; the runs are n (d + 2)).
+MAX_SOBOL = 1 << 20
+
+
 def _power_of_two(n: int) -> int:
+    if isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > MAX_SOBOL:
+        raise InputError(f"Sobol' --samples {n} is too large; at most {MAX_SOBOL:,} (2^20)")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2 or n & (n - 1):
         below = 1 << max(1, int(n).bit_length() - 1) if isinstance(n, (int, np.integer)) and n > 1 else 2
         raise InputError(
@@ -269,13 +279,46 @@ def sobol(
 
 def _outputs(target, problem, X, output, base, executor, progress, cancel) -> np.ndarray:
     from ..model import Model
+    from .evaluator import Evaluator
 
     if isinstance(target, Model) and output is None:
         raise InputError("name the output to analyse, e.g. --output 'GSC Index' --year 2060")
     outputs = [output] if isinstance(target, Model) else []
-    samples = evaluate(target, problem, X, outputs=outputs, base=base, executor=executor, progress=progress,
-                       cancel=cancel)
+    evaluator = Evaluator(target, problem, outputs=outputs, base=base, executor=executor, progress=progress,
+                          cancel=cancel, budget=len(X))
+    samples = evaluator.samples(X)
     return samples.outputs[:, 0]
+
+
+# -- the analysis API -----------------------------------------------------------------------------
+
+
+def sample(problem: Problem, n: int | None = None, seed: int = 0, *, method: str = "sobol") -> np.ndarray:
+    """Points to run: Saltelli's design of ``n`` base points (``sobol``) or the tornado's ``1 + 2d`` rows."""
+    if method == "tornado":
+        return tornado_sample(problem)
+    if method == "sobol":
+        return sobol_sample(problem, 256 if n is None else n, seed)
+    raise InputError(f"unknown sensitivity method '{method}'; use tornado or sobol")
+
+
+def analyze(problem: Problem, Y: np.ndarray, *, method: str = "sobol", **options: Any) -> pd.DataFrame:
+    """The tornado table or the Sobol' indices of outputs ``Y`` of :func:`sample`'s rows."""
+    if method == "tornado":
+        return tornado_analyze(problem, Y)
+    if method == "sobol":
+        return sobol_analyze(problem, Y, **options)
+    raise InputError(f"unknown sensitivity method '{method}'; use tornado or sobol")
+
+
+def run(target: Model | Callable[[np.ndarray], Any], problem: Problem, output: Output | None = None, *,
+        method: str = "tornado", n: int = 256, seed: int = 0, **options: Any) -> SensitivityResult:
+    """Sample, run and analyze: :func:`tornado` or :func:`sobol` by ``method``."""
+    if method == "tornado":
+        return tornado(target, problem, output, **options)
+    if method == "sobol":
+        return sobol(target, problem, output, n, seed, **options)
+    raise InputError(f"unknown sensitivity method '{method}'; use tornado or sobol")
 
 
 def _label(output: Output | None) -> str:

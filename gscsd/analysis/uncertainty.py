@@ -36,7 +36,8 @@ import pandas as pd
 from scipy.stats import qmc
 
 from ..errors import InputError
-from .executor import DaskExecutor, LocalExecutor, Progress, Samples, evaluate
+from .executor import DaskExecutor, LocalExecutor, Progress, Samples
+from .problem import check_count, check_seed
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -136,9 +137,13 @@ def run(
         Where the runs happen, a ``progress(done, total)`` callback and a
         cancel event (see :mod:`gscsd.analysis.executor`).
     """
+    from .evaluator import Evaluator
+
     names = [model.variable(v).name for v in (variables or model.key_outputs)]
     X = sample(problem, n, seed)
-    samples = evaluate(model, problem, X, series=names, base=base, executor=executor, progress=progress, cancel=cancel)
+    evaluator = Evaluator(model, problem, series=names, base=base, executor=executor, progress=progress,
+                          cancel=cancel, budget=len(X))
+    samples = evaluator.samples(X)
     units = {name: model.variable(name).units for name in names}
     bands = analyze(problem, samples.series, samples.time, units=units)
     return UncertaintyResult(bands, samples, problem, seed)
@@ -216,14 +221,16 @@ def _from_dataset(data: Any) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+#: Most Monte Carlo runs of one analysis.
+MAX_SAMPLES = 1_000_000
+
+
 def _count(n: int) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InputError(f"--samples must be a positive whole number, got {n!r}")
-    return int(n)
+    return check_count(n, "--samples", 1, MAX_SAMPLES)
 
 
 def _seed(seed: int) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"--seed must be a non-negative whole number, got {seed!r}")
-    return int(seed)
+    return check_seed(seed)
 

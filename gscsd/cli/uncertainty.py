@@ -29,7 +29,7 @@ from .table import format_table, number
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("uncertainty", help="Monte Carlo: percentile bands of outputs over time")
     add_model_argument(parser)
-    add_vary(parser, "at least one")
+    add_vary(parser, "'assumptions' or 'levers' for all of them; default: every ranged assumption of the model")
     parser.add_argument("--samples", type=int, default=200, metavar="N", help="number of runs (default 200)")
     parser.add_argument("--output", action="append", default=[], metavar="VARIABLE",
                         help="variable to band (repeatable; default: the model's key outputs)")
@@ -43,7 +43,13 @@ def main(args: argparse.Namespace) -> int:
     out_suffix(args.out, (".csv", ".nc"))
     model = load_model(args.model)
     base = base_scenario(args, model)
-    problem = problem_from_model(model, args.vary, base)
+    vary = args.vary
+    if not [v for v in vary if v.strip()] and model.assumptions:
+        # "How sure is that": by default over the model's uncertain assumptions, not the policy levers.
+        vary = ["assumptions=triangular"]
+        print(f"{model.name}: varying its {len(model.assumptions)} ranged assumption(s), triangular over each "
+              "range (--vary NAME or --vary levers to choose)")
+    problem = problem_from_model(model, vary, base)
     variables = [model.variable(name).name for name in (args.output or model.key_outputs)]
     with executor_from(args) as executor, progress_bar(args, "uncertainty") as bar:
         result = uncertainty.run(model, problem, args.samples, args.seed, variables=variables, base=base,
