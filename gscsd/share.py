@@ -13,8 +13,10 @@ copied link reopens exactly what its sender saw::
 * ``ov`` (repeatable) is an overlaid scenario carried by value: its name, then
   ``;python_name=value`` per lever, so a link never depends on anyone's saved
   scenarios;
-* ``chart`` (repeatable) adds a chart of any variable; ``mode``, ``tab``,
-  ``method`` and ``name`` are the rest of the view.
+* ``chart`` (repeatable) adds a chart of any variable; ``set`` names the
+  parameter set (a region, see :mod:`gscsd.params`) the page runs with, whose
+  lever values are then the defaults; ``mode``, ``tab``, ``method`` and
+  ``name`` are the rest of the view.
 
 A bad entry never spoils the rest: it is reported in :attr:`Decoded.messages`
 and ignored (a lever keeps its default). Everything is bounded: the query's
@@ -42,7 +44,8 @@ OVERLAY_KEY = "ov"
 CHART_KEY = "chart"
 MODE_KEY = "mode"
 TAB_KEY = "tab"
-RESERVED = (MODEL_KEY, METHOD_KEY, NAME_KEY, OVERLAY_KEY, CHART_KEY, MODE_KEY, TAB_KEY)
+SET_KEY = "set"
+RESERVED = (MODEL_KEY, METHOD_KEY, NAME_KEY, OVERLAY_KEY, CHART_KEY, MODE_KEY, TAB_KEY, SET_KEY)
 
 #: Limits of what a view may hold (a link or a request beyond them is cut, with a message).
 MAX_QUERY = 16_384
@@ -72,7 +75,8 @@ class View:
     model : str or None
         The model's file name in the models folder (``gsc.mdl``).
     levers : dict of str to float
-        Lever values by Vensim name that differ from the defaults.
+        Lever values by Vensim name that differ from the defaults (the
+        model's, or the parameter set's where it sets a lever).
     method : str
         Integration method.
     name : str
@@ -85,6 +89,9 @@ class View:
         How subscripted variables are charted.
     tab : str
         The tab shown.
+    params : str or None
+        The parameter set beside the model the page runs with (``hangzhou``),
+        or ``None`` for the model's own values.
     """
 
     model: str | None = None
@@ -95,6 +102,7 @@ class View:
     charts: tuple[str, ...] = ()
     mode: str = "sum"
     tab: str = DEFAULT_TAB
+    params: str | None = None
 
     def with_levers(self, levers: Mapping[str, float]) -> View:
         """This view with ``levers`` (all of them, or only the changed ones)."""
@@ -104,7 +112,7 @@ class View:
         """Plain JSON-ready data (the browser keeps the view in this form)."""
         return {"model": self.model, "levers": dict(self.levers), "method": self.method, "name": self.name,
                 "overlays": [{"name": o.name, "levers": dict(o.levers)} for o in self.overlays],
-                "charts": list(self.charts), "mode": self.mode, "tab": self.tab}
+                "charts": list(self.charts), "mode": self.mode, "tab": self.tab, "params": self.params}
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,22 @@ def clean_name(text: object, what: str = "scenario name") -> str:
     return name
 
 
+def lever_defaults(model: Model, params: str | None = None) -> dict[str, float]:
+    """Every lever's default: the model's, or the parameter set's where it sets the lever.
+
+    Raises
+    ------
+    ParamFileError
+        For a set the model does not have, or one that cannot be read.
+    """
+    defaults = model.defaults()
+    if params:
+        from .params import param_set
+
+        defaults.update({k: v for k, v in param_set(model, params).values.items() if k in defaults})
+    return defaults
+
+
 def _lever_pairs(model: Model, levers: Mapping[str, float], defaults: Mapping[str, float]) -> list[tuple[str, str]]:
     values = {model.lever(name).name: float(value) for name, value in levers.items()}
     pairs = []
@@ -192,10 +216,12 @@ def encode(
     """
     view = levers if isinstance(levers, View) else View(model=model_file, levers=dict(levers),
                                                         method=method or DEFAULT_METHOD)
-    defaults = model.defaults() if defaults is None else defaults
+    defaults = lever_defaults(model, view.params) if defaults is None else defaults
     pairs: list[tuple[str, str]] = []
     if view.model:
         pairs.append((MODEL_KEY, view.model))
+    if view.params:
+        pairs.append((SET_KEY, view.params))
     pairs += _lever_pairs(model, view.levers, defaults)
     if view.method and view.method != DEFAULT_METHOD:
         pairs.append((METHOD_KEY, view.method))
@@ -232,16 +258,18 @@ def decode(
     query : str
         The query string.
     defaults : mapping of str to float, optional
-        Lever values when the URL does not set them (default: the model's).
+        Lever values when the URL does not set them (default: the model's,
+        or the parameter set's that the URL names).
     tabs : sequence of str, optional
         Tab names the page has; any ``tab=`` is accepted when not given.
     """
-    defaults = dict(model.defaults() if defaults is None else defaults)
     messages: list[str] = []
     query = (query or "").lstrip("?")
     if len(query) > MAX_QUERY:
         messages.append(f"URL: the link is {len(query):,} characters long; only the first {MAX_QUERY:,} are read")
         query = query[:MAX_QUERY]
+    params = known_params(model, dict(parse_qsl(query, keep_blank_values=True)).get(SET_KEY), messages)
+    defaults = dict(lever_defaults(model, params) if defaults is None else defaults)
     changed: dict[str, float] = {}
     overlays: list[Overlay] = []
     charts: list[str] = []
@@ -249,6 +277,8 @@ def decode(
     for key, text in parse_qsl(query, keep_blank_values=True):
         if key in (MODEL_KEY, METHOD_KEY, NAME_KEY, MODE_KEY, TAB_KEY):
             fields[key] = text
+        elif key == SET_KEY:
+            continue  # read above: the set gives the defaults the levers are read against
         elif key == OVERLAY_KEY:
             overlay = _overlay(model, text, defaults, messages)
             if overlay is not None and len(overlays) < MAX_OVERLAYS:
@@ -287,8 +317,22 @@ def decode(
     levers = {**defaults, **changed}
     changed = {k: v for k, v in changed.items() if v != defaults.get(k)}
     view = View(model=fields.get(MODEL_KEY) or None, levers=changed, method=fields.get(METHOD_KEY) or DEFAULT_METHOD,
-                name=name, overlays=tuple(overlays), charts=tuple(charts), mode=mode, tab=tab)
+                name=name, overlays=tuple(overlays), charts=tuple(charts), mode=mode, tab=tab, params=params)
     return Decoded(view, levers, changed, messages, fields.get(MODEL_KEY), fields.get(METHOD_KEY))
+
+
+def known_params(model: Model, name: str | None, messages: list[str], where: str = "URL") -> str | None:
+    """The parameter set a view names, if the model has it; else None with a message."""
+    if not name:
+        return None
+    from .params import param_sets
+
+    sets = param_sets(model)
+    found = next((s for s in sets if s.lower() == name.lower()), None)
+    if found is None:
+        messages.append(f"{where}: no parameter set '{shown(name)}' for {model.path.name} (sets: "
+                        f"{', '.join(sets) or 'none'}); using the model's own values")
+    return found
 
 
 def shown(text: str, limit: int = 64) -> str:

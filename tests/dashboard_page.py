@@ -15,7 +15,7 @@ import numpy as np
 
 import gscsd
 from gscsd.figures import display_number
-from gscsd.share import decode
+from gscsd.share import decode, lever_defaults
 
 TIMEOUT = 20_000
 
@@ -92,10 +92,13 @@ def expected_lines(model, frame, variable: str, mode: str) -> dict[str, np.ndarr
     return {f"Current: {c[len(variable) + 1:-1]}": frame[c].to_numpy(float) for c in columns}
 
 
-def assert_shows(page, model, levers: Mapping[str, float], *, mode: str = "sum", method: str = "euler") -> None:
-    """Charts (data and rendered paths), cards, sliders and URL all show ``gscsd.run`` of ``levers``."""
+def assert_shows(page, model, levers: Mapping[str, float], *, mode: str = "sum", method: str = "euler",
+                 params: str | None = None) -> None:
+    """Charts (data and rendered paths), cards, sliders and URL all show ``gscsd.run`` of ``levers``
+    (on top of the parameter set ``params``, whose lever values are then the defaults)."""
     settle(page)
-    expected = gscsd.run(model, gscsd.Scenario("expected", dict(levers)), method=method)
+    expected = gscsd.run(model, gscsd.Scenario("expected", dict(levers), params=params), method=method)
+    defaults = lever_defaults(model, params)
     variables = page.evaluate(
         "() => [...document.querySelectorAll('#charts .chart-cell')].map(c => c.dataset.variable)")
     assert set(model.key_outputs) <= set(variables)
@@ -112,9 +115,9 @@ def assert_shows(page, model, levers: Mapping[str, float], *, mode: str = "sum",
     for variable in model.key_outputs:
         total = sum(expected[c].loc[final] for c in model.elements(variable))
         assert shown[variable] == display_number(total), variable
-    assert decode(model, search(page)).view.levers == {k: v for k, v in levers.items()
-                                                       if v != model.lever(k).default}
+    url = decode(model, search(page)).view
+    assert url.params == params and url.levers == {k: v for k, v in levers.items() if v != defaults[k]}
     for lever in model.levers:
         value = float(slider(page, lever.name).get_attribute("aria-valuenow"))
-        assert value == levers.get(lever.name, lever.default), lever.name
+        assert value == levers.get(lever.name, defaults[lever.name]), lever.name
         assert float(box(page, lever.name).input_value()) == value, lever.name

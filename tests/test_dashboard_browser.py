@@ -34,6 +34,7 @@ def site(tmp_path_factory, browser):  # noqa: F811
     folder = make_models_dir(tmp_path_factory.mktemp("models"))
     write_mdl(folder, "tiny.mdl", "Rate = 0.5 ~ 1/Year [0,1,0.1] ~ Decay rate. |\n"
                                   "Amount = INTEG(-Rate * Amount, 10) ~ Widgets ~ Key output: what is left. |")
+    (folder / "city.fast.cin").write_text("{ a fast-growing region }\nGrowth = 0.05\nLearning Time = 2\n")
     app = create_app(folder, store_path=tmp_path_factory.mktemp("store") / "s.sqlite")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with serve(app.server) as url:
@@ -342,6 +343,27 @@ def test_tabs_work_with_the_keyboard(site):
     assert page.evaluate("() => document.activeElement.dataset.tab") == "documentation"
     page.keyboard.press("Home")
     page.wait_for_function("() => !window.location.search.includes('tab=')")
+
+
+def test_a_parameter_set_changes_the_region_and_its_defaults(site):
+    url, page, _, model = site
+    open_page(page, url + "/?model=city.mdl&green_investment=0.5")
+    choose(page, "params-select", "fast")
+    page.wait_for_function("() => window.location.search.includes('set=fast')")
+    # the levers left at their defaults take the set's values; the one moved keeps its value
+    assert_shows(page, model, {"Green Investment": 0.5}, params="fast")
+    assert slider(page, "Growth").get_attribute("aria-valuenow") == "0.05"
+    press(page, "Growth", "ArrowLeft")
+    page.wait_for_function("() => window.location.search.includes('growth=0.045')")
+    assert_shows(page, model, {"Green Investment": 0.5, "Growth": 0.045}, params="fast")
+    page.click(f"[id='{lever_id('Growth', 'lever-reset')}']")  # reset goes to the set's value
+    page.wait_for_function("() => !window.location.search.includes('growth=')")
+    assert_shows(page, model, {"Green Investment": 0.5}, params="fast")
+    open_page(page, url + "/?model=city.mdl&set=fast&learning_time=3")  # a link restores the set
+    assert_shows(page, model, {"Learning Time": 3}, params="fast")
+    choose(page, "params-select", "the model's own")
+    page.wait_for_function("() => !window.location.search.includes('set=')")
+    assert_shows(page, model, {"Learning Time": 3})
 
 
 def test_no_errors_in_the_browser_console(site):

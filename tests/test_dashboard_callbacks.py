@@ -130,7 +130,7 @@ def test_saving_asks_before_replacing_and_keeps_versions(board):
     versions = panel.version_options(first.selected, ME)
     assert [v["value"] for v in versions] == [2, 1] and versions[0]["label"].endswith("(current)")
     loaded = panel.load(first.selected, ME)
-    assert loaded.load == {"levers": {"Growth": 0.05}, "name": "Green push"} and loaded.notes == "two"
+    assert loaded.load == {"levers": {"Growth": 0.05}, "name": "Green push", "params": None} and loaded.notes == "two"
     restored = panel.restore_version(first.selected, 1, ME)
     assert restored.message == "Version 1 is the current one again (saved as version 3)."
     assert panel.load(first.selected, ME).load["levers"] == {"Growth": 0.04}

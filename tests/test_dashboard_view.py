@@ -144,6 +144,28 @@ def test_a_link_is_read_with_messages_and_a_scenario_that_cannot_run_says_so(boa
     assert "'Learning Time' = 0 is outside its range" in broken["messages"][0]
 
 
+def test_a_parameter_set_gives_the_defaults_and_the_baseline(tmp_path):
+    folder = make_models_dir(tmp_path / "models")
+    (folder / "city.fast.cin").write_text("Growth = 0.05\nLearning Time = 2\n")
+    board = create_app(folder, store_path=tmp_path / "s.sqlite").gscsd
+    model = board.services.model("city.mdl")
+    answer = board.view({"view": view(params="fast", levers={"Green Investment": 0.5})})
+    assert answer["query"] == "?model=city.mdl&set=fast&green_investment=0.5"
+    assert answer["defaults"] == {"Green Investment": 0.2, "Growth": 0.05, "Learning Time": 2.0}
+    assert answer["view"]["levers"] == {"Green Investment": 0.5, "Growth": 0.05, "Learning Time": 2.0}
+    figure = answer["charts"]["figures"]["Pollution"]
+    current = gscsd.run(model, gscsd.Scenario("c", {"Green Investment": 0.5}, params="fast"))
+    baseline = gscsd.run(model, gscsd.Scenario("b", params="fast"))
+    assert figure["data"][0]["y"] == baseline["Pollution"].tolist()
+    assert figure["data"][1]["y"] == current["Pollution"].tolist()
+    # a lever equal to the set's value is no change, whatever the model's own default
+    assert board.view({"view": view(params="fast", levers={"Growth": 0.05})})["query"] == "?model=city.mdl&set=fast"
+    unknown = board.view({"view": view(params="nope")})
+    assert "no parameter set 'nope' for city.mdl (sets: fast)" in unknown["messages"][0]
+    assert unknown["view"]["params"] is None
+    assert board.view({"query": "?set=fast&growth=0.04"})["view"]["levers"]["Learning Time"] == 2.0
+
+
 def test_runs_that_fail_keep_the_charts_and_say_why(tmp_path):
     folder = make_models_dir(tmp_path / "models")
     (folder / "city.mdl").write_text((folder / "city.mdl").read_text().replace(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import dash
@@ -20,6 +21,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from ..errors import GscsdError, InputError
+from ..params import param_sets
 from ..report import build_report
 from ..share import DEFAULT_METHOD, View
 from . import layout
@@ -65,7 +67,8 @@ class Dashboard:
         model = self.services.model(file)
         view = first["view"]
         children = layout.page(model, file=file, files=library.files(), levers=view["levers"],
-                               method=view["method"], tabs=self.tab_names(), tab=view["tab"])
+                               method=view["method"], tabs=self.tab_names(), tab=view["tab"],
+                               sets=list(param_sets(model)), params=view["params"])
         return children, layout.page_data(model, file, names, first)
 
     def view(self, body: Any) -> dict[str, Any]:
@@ -111,11 +114,13 @@ class Dashboard:
         """
         model = self.services.model((view or {}).get("model"))
         scenario = self.services.scenario(model, view or {}, "Current")
-        scenarios = [scenario.__class__(scenario.name, scenario.levers, notes=(notes or "")[:20000])]
-        scenarios += [self.services.scenario(model, overlay, overlay.get("name") or "Overlay")
+        scenarios = [replace(scenario, notes=(notes or "")[:20000])]
+        scenarios += [self.services.scenario(model, {**overlay, "params": scenario.params},
+                                             overlay.get("name") or "Overlay")
                       for overlay in (view or {}).get("overlays") or []]
         text = build_report(model, scenarios, baseline=True, title=f"{model.name}: scenario report",
-                            method=self.services.method(view), engine=self.services.engine or "auto")
+                            method=self.services.method(view), engine=self.services.engine or "auto",
+                            params=scenario.params)
         return dcc.send_string(text, f"{model.name}-report-{_stamp()}.html", type="text/html")
 
 
@@ -161,7 +166,8 @@ def register(app: dash.Dash, board: Dashboard) -> None:
                 Input("reset-all", "n_clicks"))
     _clientside(app, "load", sink, Input(STORE_IDS.load, "data"))
     _clientside(app, "field", sink, Input("method-select", "value"), Input("variable-picker", "value"),
-                Input("series-mode", "value"), Input("scenario-name", "value"), Input(layout.OVERLAY_CHOSEN, "data"))
+                Input("series-mode", "value"), Input("scenario-name", "value"), Input(layout.OVERLAY_CHOSEN, "data"),
+                Input("params-select", "value"))
     _clientside(app, "tab", sink, Input({"type": layout.TAB, "name": ALL}, "n_clicks"))
     _clientside(app, "workspace", Output(layout.WORKSPACE, "data"), Input(layout.WORKSPACE, "data"), initial=True)
 

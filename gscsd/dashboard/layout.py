@@ -76,6 +76,8 @@ def page(
     method: str,
     tabs: Sequence[tuple[str, str]],
     tab: str = "trajectories",
+    sets: Sequence[str] = (),
+    params: str | None = None,
 ) -> list:
     """Everything shown for one model.
 
@@ -93,12 +95,21 @@ def page(
         Every tab, in order.
     tab : str
         The tab shown first.
+    sets, params : sequence of str, str or None
+        The parameter sets beside the model (regions) and the one the page runs with.
     """
     header = html.Header(
         [
             html.Div([html.H1("gscsd"), html.Span("Green Smart City planner", className="tagline")], className="brand"),
             html.Label(["Model", dcc.Dropdown(id="model-select", options=list(files), value=file, clearable=False,
                                               className="model-select")], className="field"),
+            html.Label(["Parameters", dcc.Dropdown(
+                id="params-select", value=params or "", clearable=False, className="params-select",
+                options=[{"label": "the model's own", "value": ""},
+                         *({"label": name, "value": name} for name in sets)])],
+                className="field", title="A parameter set beside the model (a region): its values replace the "
+                                         "model's, and its lever values become the defaults",
+                style=None if sets else {"display": "none"}),
             html.Label(["Integration", dcc.Dropdown(id="method-select", options=list(METHODS), value=method,
                                                     clearable=False, className="method-select")], className="field"),
             html.Button("Export CSV", id="export-csv", className="button"),

@@ -20,6 +20,7 @@ from ..errors import OutOfRangeError
 from ..model import Model
 from ..runner import run
 from ..scenario import Scenario
+from ..share import lever_defaults
 
 
 class ResultCache:
@@ -62,8 +63,12 @@ class ResultCache:
             self._items.clear()
 
 
-def scenario_for(model: Model, levers: Mapping[str, float] | None, name: str = "Current") -> Scenario:
+def scenario_for(model: Model, levers: Mapping[str, float] | None, name: str = "Current",
+                 params: str | None = None) -> Scenario:
     """A scenario holding only the levers that differ from the defaults, validated.
+
+    ``params`` names a parameter set beside the model (a region); its lever
+    values are then the defaults.
 
     Levers the model no longer has (after an edit) are dropped, so a page
     built for an older version still runs.
@@ -73,7 +78,7 @@ def scenario_for(model: Model, levers: Mapping[str, float] | None, name: str = "
     OutOfRangeError
         For a value that is not a finite number or is outside its lever's range.
     """
-    defaults = model.defaults()
+    defaults = lever_defaults(model, params)
     chosen = {}
     for lever_name, value in (levers or {}).items():
         if lever_name not in defaults or value is None:
@@ -83,7 +88,7 @@ def scenario_for(model: Model, levers: Mapping[str, float] | None, name: str = "
         if float(value) != defaults[lever_name]:
             model.lever(lever_name).check(float(value))
             chosen[lever_name] = float(value)
-    return Scenario(name, chosen)
+    return Scenario(name, chosen, params=params or None)
 
 
 def simulate(

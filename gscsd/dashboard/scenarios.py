@@ -104,8 +104,9 @@ class ScenarioPanel:
         if selected is None:
             return Outcome("Pick a saved scenario to load.")
         saved = self.services.store.get(selected, workspace)
-        return Outcome(f"Loaded '{saved.name}'.", load={"levers": dict(saved.scenario.levers), "name": saved.name},
-                       notes=saved.scenario.notes)
+        params = saved.scenario.params if isinstance(saved.scenario.params, str) else None
+        return Outcome(f"Loaded '{saved.name}'.", notes=saved.scenario.notes,
+                       load={"levers": dict(saved.scenario.levers), "name": saved.name, "params": params})
 
     def rename(self, selected: int | None, workspace: str, name: str | None) -> Outcome:
         """Rename the selected saved scenario to ``name``."""

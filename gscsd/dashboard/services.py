@@ -76,15 +76,16 @@ class Services:
         """The current scenario of a page: the one place a view becomes a :class:`Scenario`.
 
         ``view`` is a :class:`~gscsd.share.View` or the view store's data
-        (``View.as_dict()``). Levers the model no longer has are dropped.
+        (``View.as_dict()``): its levers, name and parameter set. Levers the
+        model no longer has are dropped.
         """
         if isinstance(view, Mapping):
-            levers, label = view.get("levers") or {}, view.get("name") or ""
+            levers, label, params = view.get("levers") or {}, view.get("name") or "", view.get("params") or None
         else:
-            levers, label = view.levers, view.name
-        if not isinstance(levers, Mapping):
+            levers, label, params = view.levers, view.name, view.params
+        if not isinstance(levers, Mapping) or not (params is None or isinstance(params, str)):
             raise InputError("the page's levers are malformed; reload the page")
-        return scenario_for(model, levers, name or label or "Current")
+        return scenario_for(model, levers, name or label or "Current", params)
 
     def method(self, view: View | Mapping[str, Any] | None) -> str:
         """The page's integration method (Euler when it says none)."""

@@ -43,6 +43,8 @@ from ..share import (
     decode,
     encode,
     format_value,
+    known_params,
+    lever_defaults,
     shown,
 )
 from ..summary import compare, tone
@@ -150,6 +152,7 @@ def read_view(model: Model, request: Request,
             view = View(**{**_fields(view), "method": DEFAULT_METHOD})
     else:
         view, messages = _view_from_dict(model, request.view or {}, tabs)
+    defaults = lever_defaults(model, view.params)
     levers = dict(view.levers)
     notes: dict[str, str] = {}
     for name, raw in request.typed.items():
@@ -158,11 +161,10 @@ def read_view(model: Model, request: Request,
         except InputError as exc:
             messages.append(str(exc))
             continue
-        used, note = typed_value(lever, raw, levers.get(lever.name, lever.default))
+        used, note = typed_value(lever, raw, levers.get(lever.name, defaults[lever.name]))
         levers[lever.name] = used
         if note:
             notes[lever.name] = note
-    defaults = model.defaults()
     levers = {k: v for k, v in levers.items() if v != defaults.get(k)}
     return View(**{**_fields(view), "levers": levers}), messages, notes
 
@@ -174,7 +176,12 @@ def _fields(view: View) -> dict[str, Any]:
 def _view_from_dict(model: Model, data: Mapping[str, Any], tabs: Sequence[str] | None) -> tuple[View, list[str]]:
     """A view from the browser's view object; entries the model cannot take are left out with a message."""
     messages: list[str] = []
-    levers = _levers(model, data.get("levers"), messages, "lever")
+    raw_params = data.get("params")
+    if raw_params is not None and not isinstance(raw_params, str):
+        raise BadRequest("'params' must be a parameter set's name")
+    params = known_params(model, raw_params, messages, "parameter set") if raw_params else None
+    defaults = lever_defaults(model, params)
+    levers = _levers(model, data.get("levers"), messages, "lever", defaults)
     method = data.get("method") or DEFAULT_METHOD
     if method not in METHODS:
         messages.append(f"unknown integration method '{shown(str(method), 40)}'; using euler")
@@ -200,7 +207,8 @@ def _view_from_dict(model: Model, data: Mapping[str, Any], tabs: Sequence[str] |
             messages.append(f"{exc}; overlay left out")
             continue
         label = _unique(label, taken)
-        overlays.append(Overlay(label, _levers(model, raw.get("levers"), messages, f"overlay '{label}': lever")))
+        overlays.append(Overlay(label, _levers(model, raw.get("levers"), messages, f"overlay '{label}': lever",
+                                               defaults)))
     raw_charts = data.get("charts") or []
     if not isinstance(raw_charts, list):
         raise BadRequest("'charts' must be a list of variable names")
@@ -225,7 +233,7 @@ def _view_from_dict(model: Model, data: Mapping[str, Any], tabs: Sequence[str] |
     if not isinstance(tab, str) or (tabs is not None and tab not in tabs):
         tab = DEFAULT_TAB
     return View(model=None, levers=levers, method=method, name=name, overlays=tuple(overlays),
-                charts=tuple(charts), mode=mode, tab=tab), messages
+                charts=tuple(charts), mode=mode, tab=tab, params=params), messages
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -237,13 +245,14 @@ def _unique(name: str, taken: set[str]) -> str:
     return label
 
 
-def _levers(model: Model, raw: Any, messages: list[str], what: str) -> dict[str, float]:
-    """Valid lever values from a browser's ``{name: value}``; the rest left out with a message."""
+def _levers(model: Model, raw: Any, messages: list[str], what: str,
+            defaults: Mapping[str, float]) -> dict[str, float]:
+    """Valid lever values that differ from ``defaults`` from a browser's ``{name: value}``; the rest
+    left out with a message."""
     if raw is None:
         return {}
     if not isinstance(raw, dict) or len(raw) > MAX_LEVERS:
         raise BadRequest("'levers' must be an object of lever name: number")
-    defaults = model.defaults()
     levers: dict[str, float] = {}
     for key, value in raw.items():
         try:
@@ -253,12 +262,12 @@ def _levers(model: Model, raw: Any, messages: list[str], what: str) -> dict[str,
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             messages.append(f"{what} '{lever.label}' needs a finite number, got '{shown(str(value), 40)}'; using its "
-                            f"default {format_value(lever.default)}")
+                            f"default {format_value(defaults[lever.name])}")
             continue
         try:
             lever.check(float(value))
         except InputError as exc:
-            messages.append(f"{exc}; using its default {format_value(lever.default)}")
+            messages.append(f"{exc}; using its default {format_value(defaults[lever.name])}")
             continue
         if float(value) != defaults[lever.name]:
             levers[lever.name] = clean(value)
@@ -362,6 +371,7 @@ def answer(services: Services, body: Any, tabs: Sequence[str] | None = None) -> 
         banner.append({"kind": "info", "text": f"{file} changed and its levers differ from this page's; reload the "
                                                "page to get the new sliders.", "reload": True})
     reply = {"model": {"file": file, "hash": model.hash}, "view": _view_data(model, view),
+             "defaults": lever_defaults(model, view.params),
              "query": encode(model, view), "messages": messages, "notes": notes, "banner": banner,
              "charts": None, "cards": [], "when": "", "info": "", "drag": False, "failed": None}
     try:
@@ -387,18 +397,18 @@ def answer(services: Services, body: Any, tabs: Sequence[str] | None = None) -> 
 def _view_data(model: Model, view: View) -> dict[str, Any]:
     """The view as the browser keeps it: every lever's value, not only the changed ones."""
     data = view.as_dict()
-    data["levers"] = {**model.defaults(), **view.levers}
+    data["levers"] = {**lever_defaults(model, view.params), **view.levers}
     return data
 
 
 def _runs(services: Services, model: Model, view: View) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, bool]:
     """The runs a view draws: 'Current' and each overlay by name, the baseline, and whether 'Current' was cached."""
     current, cached = services.simulate(model, services.scenario(model, view, "Current"), view.method)
-    baseline, _ = services.simulate(model, Scenario("Baseline"), view.method)
+    baseline, _ = services.simulate(model, Scenario("Baseline", params=view.params), view.method)
     runs = {"Current": current}
     for overlay in view.overlays:
-        frame, _ = services.simulate(model, services.scenario(model, {"levers": overlay.levers}, overlay.name),
-                                     view.method)
+        scenario = services.scenario(model, {"levers": overlay.levers, "params": view.params}, overlay.name)
+        frame, _ = services.simulate(model, scenario, view.method)
         runs[overlay.name] = frame
     return runs, baseline, cached
 
@@ -427,6 +437,7 @@ def charts(model: Model, view: View, runs: Mapping[str, pd.DataFrame], baseline:
     """
     variables = chart_variables(model, view.charts)
     content = {"model": model.hash, "method": view.method, "variables": variables, "mode": view.mode,
+               "params": view.params,
                "overlays": [[o.name, sorted(o.levers.items())] for o in view.overlays]}
     new = _digest(content)
     same = new == revision

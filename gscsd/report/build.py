@@ -162,6 +162,7 @@ def build_report(
     title: str | None = None,
     method: str | None = None,
     engine: str = "pysd",
+    params: Any = None,
 ) -> str:
     """A self-contained HTML report of ``scenarios`` on ``model``.
 
@@ -180,13 +181,16 @@ def build_report(
         Page title (default: "<model> scenario report").
     method, engine : str
         Integration method and engine of the runs.
+    params : ParamSet, str or None
+        A parameter set for the baseline and every scenario without one of its own (see :func:`prepare`).
 
     Returns
     -------
     str
         One HTML document; plotly.js inlined, no external reference.
     """
-    data = prepare(model, scenarios, baseline=baseline, uncertainty=uncertainty, method=method, engine=engine)
+    data = prepare(model, scenarios, baseline=baseline, uncertainty=uncertainty, method=method, engine=engine,
+                   params=params)
     return render_html(data, title=title)
 
 

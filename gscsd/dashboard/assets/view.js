@@ -89,7 +89,7 @@
         const sentTyped = Object.assign({}, typed);
         const body = {model: page.model.file, hash: page.model.hash, typed: sentTyped,
                       have: {revision: charts.revision, ranges: charts.ranges}};
-        if (query !== null) { body.query = query; } else { body.view = state; }
+        if (query !== null) { body.query = query; } else { body.view = changedOnly(state); }
         const key = pendingKey, history = pendingHistory;
         query = null;
         pendingKey = undefined;
@@ -103,6 +103,17 @@
             .catch(function (error) {
                 received({error: "the server did not answer: " + error}, key, history, sentTyped);
             });
+    }
+
+    function changedOnly(view) {
+        // Levers at their defaults are left out: after a change of parameter set (whose lever values are the
+        // defaults) they take the new defaults, while the levers the planner moved keep their values.
+        const levers = {};
+        Object.keys(view.levers).forEach(function (name) {
+            const meta = page.levers[name];
+            if (!meta || view.levers[name] !== meta["default"]) { levers[name] = view.levers[name]; }
+        });
+        return Object.assign({}, view, {levers: levers});
     }
 
     function received(answer, key, history, sentTyped) {
@@ -121,6 +132,11 @@
             showBanner([{kind: "error", text: answer.error}]);
             if (dirty) { send(); }
             return;
+        }
+        if (answer.defaults) {
+            Object.keys(answer.defaults).forEach(function (name) {
+                if (page.levers[name]) { page.levers[name]["default"] = answer.defaults[name]; }
+            });
         }
         if (answer.charts) { takeCharts(answer.charts); }
         showCards(answer);
@@ -174,7 +190,7 @@
             }
         });
         const widgets = {"method-select": view.method, "variable-picker": view.charts, "series-mode": view.mode,
-                         "scenario-name": view.name};
+                         "scenario-name": view.name, "params-select": view.params || ""};
         Object.keys(widgets).forEach(function (id) {
             if (!shown || !sameJSON(widgetValue(shown, id), widgets[id])) { setProps(id, {value: widgets[id]}); }
         });
@@ -183,7 +199,7 @@
 
     function widgetValue(view, id) {
         return {"method-select": view.method, "variable-picker": view.charts, "series-mode": view.mode,
-                "scenario-name": view.name}[id];
+                "scenario-name": view.name, "params-select": view.params || ""}[id];
     }
 
     function writeHistory(search, key, history) {
@@ -517,16 +533,18 @@
             Object.keys(page.levers).forEach(function (name) {
                 levers[name] = name in loaded.levers ? loaded.levers[name] : page.levers[name]["default"];
             });
-            change({levers: levers, name: loaded.name || ""}, {key: "load", force: true});
+            const patch = {levers: levers, name: loaded.name || ""};
+            if (loaded.params !== undefined) { patch.params = loaded.params || null; }
+            change(patch, {key: "load", force: true});
             return window.dash_clientside.no_update;
         },
-        field: function (method, picked, mode, name, overlays) {
-            // The method, the charts picked, the chart mode, the scenario name or the overlays.
+        field: function (method, picked, mode, name, overlays, params) {
+            // The method, the charts picked, the chart mode, the scenario name, the overlays or the parameter set.
             const values = {"method-select": ["method", method], "variable-picker": ["charts", picked || []],
                             "series-mode": ["mode", mode], "scenario-name": ["name", name || ""],
-                            "overlay-chosen": ["overlays", overlays]};
+                            "overlay-chosen": ["overlays", overlays], "params-select": ["params", params || null]};
             const found = values[triggered()];
-            if (!state || !found || found[1] === undefined || found[1] === null) {
+            if (!state || !found || found[1] === undefined || (found[1] === null && found[0] !== "params")) {
                 return window.dash_clientside.no_update;
             }
             const field = found[0], value = found[1];
