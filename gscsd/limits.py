@@ -119,6 +119,22 @@ def resolve_times(model: Model, scenario: Scenario) -> Times:
     ModelError
         For a bad time setting of the model itself (exit code 1).
     """
+    # Fast path (batches validate thousands of scenarios): the same conditions as below, in one go.
+    own = model.time
+    start = own.initial if scenario.start_time is None else scenario.start_time
+    final = own.final if scenario.final_time is None else scenario.final_time
+    step = own.step if scenario.time_step is None else scenario.time_step
+    saveper = own.saveper
+    if (type(start) is type(final) is type(step) is type(saveper) is float
+            and -math.inf < start < final < math.inf and 0 < step <= final - start and saveper > 0
+            and saveper < math.inf and max(-start, final) + step > max(-start, final)
+            and (final - start) / step <= limit(STEPS_ENV, MAX_STEPS)):
+        return Times(start, final, step, max(saveper, step))
+    return _checked_times(model, scenario)
+
+
+def _checked_times(model: Model, scenario: Scenario) -> Times:
+    """:func:`resolve_times`, one condition at a time, raising with the setting to blame."""
     own = model.time
     start = _Setting(model, scenario.start_time, "INITIAL TIME", "start time", own.initial)
     final = _Setting(model, scenario.final_time, "FINAL TIME", "final time", own.final)
@@ -154,7 +170,7 @@ def resolve_times(model: Model, scenario: Scenario) -> Times:
 def check_size(model: Model, times: Times, variables: Sequence[str] | None) -> None:
     """Raise InputError when a run would keep more than :data:`MAX_SAVED_VALUES` numbers."""
     counts = model.element_counts
-    columns = sum(counts[v] for v in variables) if variables is not None else sum(counts.values())
+    columns = sum(counts[v] for v in variables) if variables is not None else model.column_count
     values = times.saved * columns
     most = limit(VALUES_ENV, MAX_SAVED_VALUES)
     if values > most:
@@ -168,6 +184,8 @@ def check_size(model: Model, times: Times, variables: Sequence[str] | None) -> N
 def check_tolerances(rtol: float, atol: float) -> None:
     """Raise InputError unless ``rtol`` and ``atol`` are usable tolerances of the SciPy methods."""
     low, high = RTOL_RANGE
+    if type(rtol) is type(atol) is float and low <= rtol < high and 0 < atol < math.inf:
+        return  # the usual case, without the checks below
     if not _number(rtol) or not low <= rtol < high:
         raise InputError(f"rtol {rtol!r} must be a number from {low:g} up to (not including) {high:g}; "
                          "it is the relative tolerance of rk45/lsoda/radau (default 1e-06)")

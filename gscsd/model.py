@@ -31,7 +31,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, UnknownNameError
+from .errors import InputError, OutOfRangeError, UnknownNameError
 from .names import canonical, did_you_mean, display
 from .translate import CONTROL_VARIABLES, translate
 
@@ -175,8 +175,6 @@ class Lever:
 
     def check(self, value: float) -> None:
         """Raise :class:`~gscsd.errors.OutOfRangeError` if ``value`` is not allowed."""
-        from .errors import OutOfRangeError
-
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
             raise OutOfRangeError(f"lever '{self.name}' needs a finite number, got {value!r}")
         lo = -math.inf if self.declared_min is None else self.declared_min
@@ -269,6 +267,7 @@ class Model:
         """Levers by canonical name and by Python name (scenario validation is a hot path)."""
         index = {lever.py_name: lever for lever in self.levers}
         index.update({canonical(lever.name): lever for lever in self.levers})
+        index.update({lever.name: lever for lever in self.levers})  # the usual spelling: no canonical() needed
         return index
 
     @cached_property
@@ -296,6 +295,11 @@ class Model:
             else math.prod(len(self.subscripts.get(s, ())) for s in v.subscripts)
             for name, v in self.variables.items()
         }
+
+    @cached_property
+    def column_count(self) -> int:
+        """How many columns a run's results have with every variable."""
+        return sum(self.element_counts.values())
 
     def variable(self, name: str) -> Variable:
         """Return the variable called ``name`` (Vensim name equivalence)."""

@@ -13,6 +13,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import gscsd
 from gscsd import InputError, ModelError, OutOfRangeError, Scenario, run, run_batch
@@ -133,3 +135,23 @@ def test_the_limits_are_documented_and_can_be_raised(small, monkeypatch):
     monkeypatch.setenv(STEPS_ENV, "lots")
     with pytest.raises(InputError, match="GSCSD_MAX_STEPS='lots' must be a whole number"):
         run(small)
+
+
+_TIME = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6), st.none(),
+                  st.sampled_from([0.0, 1e-300, 2008.0, 2060.0, 0.25, 1e17, -1e17, 1e300]))
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_TIME, _TIME, _TIME)
+def test_the_fast_path_agrees_with_the_checks_one_by_one(small, start, final, step):
+    """resolve_times answers the usual case in one expression; it must answer as the detailed checks do."""
+    from gscsd.limits import _checked_times, resolve_times
+
+    scenario = Scenario(start_time=start, final_time=final, time_step=step)
+    outcomes = []
+    for resolve in (resolve_times, _checked_times):
+        try:
+            outcomes.append(resolve(small, scenario))
+        except (InputError, ModelError) as exc:
+            outcomes.append((type(exc), str(exc)))
+    assert outcomes[0] == outcomes[1]
