@@ -125,6 +125,7 @@ def site(tmp_path_factory, browser):  # noqa: F811
     folder = tmp_path_factory.mktemp("analysis-models")
     write_mdl(folder, "logistic.mdl", LOGISTIC, CONTROL)
     app = create_app(folder, store_path=tmp_path_factory.mktemp("store") / "s.sqlite")
+    app.gscsd.services.max_runs = 1_000_000  # a long analysis, to move sliders while it runs
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with serve(app.server) as url:
         context = browser.new_context(viewport={"width": 1400, "height": 1100})
@@ -168,6 +169,9 @@ def test_uncertainty_tab_draws_bands_and_sliders_stay_live(site):
     page.click("#uncertainty-cancel")
     page.wait_for_selector("#uncertainty-status:has-text('cancelled')")
 
+    set_number(page, "#uncertainty-samples", 1_000_001)  # one more than the dashboard allows
+    page.click("#uncertainty-run")
+    page.wait_for_selector("#uncertainty-status:has-text('the dashboard allows 1,000,000 per analysis')")
     set_number(page, "#uncertainty-samples", 20)
     page.click("#uncertainty-run")
     page.wait_for_selector("#uncertainty-graph .js-plotly-plot")

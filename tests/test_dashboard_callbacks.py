@@ -198,6 +198,34 @@ def test_csv_and_report_exports_show_the_page_s_scenario(board):
     assert "Why we chose this: &lt;b&gt;growth&lt;/b&gt;" in content
 
 
+def test_an_export_that_cannot_be_made_says_why(tmp_path):
+    from gscsd.dashboard.callbacks import _export
+
+    folder = make_models_dir(tmp_path / "models")
+    board = create_app(folder, store_path=tmp_path / "s.sqlite").gscsd
+    view = view_of(board, "?growth=0.08")
+    path = folder / "city.mdl"
+    path.write_text(path.read_text().replace("[0,0.1,0.005]", "[0,0.05,0.005]"))  # the range narrowed
+    download, message = _export(lambda: board.export_csv(view))
+    assert download is not None and message.startswith("Export failed: lever 'Growth' = 0.08 is outside")
+    assert "\n" not in message
+
+
+def test_the_library_offers_only_files_of_its_folder_and_hides_its_path(tmp_path):
+    folder = make_models_dir(tmp_path / "models")
+    secret = tmp_path / "elsewhere.mdl"
+    secret.write_text("not a model")
+    (folder / "linked.mdl").symlink_to(secret)
+    (folder / "broken.mdl").write_text("{UTF-8}\nx = ( ~ ~ |\n")
+    board = create_app(folder, store_path=tmp_path / "s.sqlite").gscsd
+    assert board.services.library.files() == ["broken.mdl", "city.mdl"]
+    with pytest.raises(InputError, match="no model 'linked.mdl' here"):
+        board.view({"view": {"model": "linked.mdl"}})
+    with pytest.raises(InputError) as error:
+        board.view({"view": {"model": "broken.mdl"}})
+    assert "broken.mdl" in str(error.value) and str(folder) not in str(error.value)
+
+
 def test_hot_reload_and_a_broken_edit_keep_the_last_good_version(tmp_path):
     folder = make_models_dir(tmp_path / "models")
     board = create_app(folder, store_path=tmp_path / "s.sqlite").gscsd

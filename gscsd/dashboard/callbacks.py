@@ -124,6 +124,13 @@ class Dashboard:
         return dcc.send_string(text, f"{model.name}-report-{_stamp()}.html", type="text/html")
 
 
+def _export(make: Callable[[], dict[str, Any]]) -> tuple[Any, str]:
+    try:
+        return make(), ""
+    except GscsdError as exc:
+        return dash.no_update, f"Export failed: {exc}"
+
+
 def _stamp() -> str:
     return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
@@ -186,19 +193,21 @@ def register(app: dash.Dash, board: Dashboard) -> None:
             raise PreventUpdate
         return layout.documentation_body(board.filter_docs(query, view))
 
-    @app.callback(Output("download-csv", "data"), Input("export-csv", "n_clicks"), State(STORE_IDS.view, "data"),
-                  prevent_initial_call=True)
+    # An export that cannot be made (the model changed under the page, a run fails) says why instead.
+    @app.callback(Output("download-csv", "data"), Output("export-message", "children"),
+                  Input("export-csv", "n_clicks"), State(STORE_IDS.view, "data"), prevent_initial_call=True)
     def _csv(clicks, view):
         if not clicks or not view:
             raise PreventUpdate
-        return board.export_csv(view)
+        return _export(lambda: board.export_csv(view))
 
-    @app.callback(Output("download-report", "data"), Input("export-report", "n_clicks"),
-                  State(STORE_IDS.view, "data"), State("scenario-notes", "value"), prevent_initial_call=True)
+    @app.callback(Output("download-report", "data"), Output("export-message", "children", allow_duplicate=True),
+                  Input("export-report", "n_clicks"), State(STORE_IDS.view, "data"), State("scenario-notes", "value"),
+                  prevent_initial_call=True)
     def _report(clicks, view, notes):
         if not clicks or not view:
             raise PreventUpdate
-        return board.export_report(view, notes)
+        return _export(lambda: board.export_report(view, notes))
 
     _register_scenarios(app, board)
 

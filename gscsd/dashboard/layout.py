@@ -114,6 +114,7 @@ def page(
                                                     clearable=False, className="method-select")], className="field"),
             html.Button("Export CSV", id="export-csv", className="button"),
             html.Button("Export report", id="export-report", className="button"),
+            html.Span(id="export-message", className="export-message", role="alert"),
             html.Span(id="run-info", className="run-info", title="Time of the last simulation", role="status"),
         ],
         className="header",

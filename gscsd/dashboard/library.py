@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from ..translate import content_hash
 
 #: The model shown first when the folder has it.
 PREFERRED = "gsc.mdl"
+#: Model versions kept for pages built before an edit (each a few hundred kB of metadata).
+KEEP_VERSIONS = 16
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class ModelLibrary:
         self.folder = location.parent if self.single else location
         self._good: dict[str, tuple[str, Model, float]] = {}  # file -> (hash, model, loaded at)
         self._failed: dict[str, tuple[str, str]] = {}  # file -> (hash, error)
-        self._versions: dict[str, Model] = {}  # hash -> model, every version served (pages may be older)
+        self._versions: OrderedDict[str, Model] = OrderedDict()  # hash -> model, recent versions served
         self._lock = threading.Lock()
 
     def files(self) -> list[str]:
@@ -64,7 +67,9 @@ class ModelLibrary:
             return [self.single.name] if self.single.is_file() else []
         if not self.folder.is_dir():
             return []
-        names = sorted(p.name for p in self.folder.glob("*.mdl") if p.is_file())
+        root = self.folder.resolve()
+        # Only files of the folder itself: a link to a file elsewhere (/etc/passwd.mdl) is not offered.
+        names = sorted(p.name for p in self.folder.glob("*.mdl") if p.is_file() and p.resolve().parent == root)
         return sorted(names, key=lambda n: n != PREFERRED)
 
     def default(self) -> str | None:
@@ -87,7 +92,7 @@ class ModelLibrary:
             path = self.path(file)
             digest = content_hash(path.read_bytes())
         except Exception as exc:
-            return self._fallback(file, str(exc))
+            return self._fallback(file, self._public(str(exc)))
         good = self._good.get(file)
         if good is not None and good[0] == digest:  # the common case: unchanged file, no lock
             return Loaded(good[1], None, good[2])
@@ -103,18 +108,26 @@ class ModelLibrary:
             try:
                 model = load_model(path)
             except Exception as exc:  # a broken edit: report it, keep serving the last good version
-                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                message = self._public(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
                 self._failed[file] = (digest, message)
                 return self._fallback(file, message)
             now = time.time()
             self._good[file] = (model.hash, model, now)
             self._versions[model.hash] = model
+            while len(self._versions) > KEEP_VERSIONS:
+                self._versions.popitem(last=False)
             self._failed.pop(file, None)
             return Loaded(model, None, now)
 
     def version(self, digest: str) -> Model | None:
         """A model version this library served, by content hash (``None`` if never)."""
         return self._versions.get(digest)
+
+    def _public(self, message: str) -> str:
+        """``message`` without the server's folders: a page shows file names, never where they live."""
+        for folder in {str(self.folder.resolve()), str(self.folder)}:
+            message = message.replace(folder.rstrip("/") + "/", "")
+        return message
 
     def _fallback(self, file: str, error: str) -> Loaded:
         good = self._good.get(file)

@@ -69,6 +69,8 @@ class OptimizeTab(AnalysisTab):
         problem = problem_from_model(model, list(vary or []), scenario.levers)
         if not popsize or popsize < 2 or not maxiter or maxiter < 1:
             raise InputError("population must be at least 2 and generations at least 1")
+        # differential evolution: popsize x levers candidates per generation, plus the first one
+        self.services.check_runs(int(popsize) * max(1, len(problem.names)) * (int(maxiter) + 1), "this optimization")
 
         def body(progress, cancel):
             with get_executor() as executor:

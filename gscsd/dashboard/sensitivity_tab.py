@@ -55,7 +55,8 @@ class SensitivityTab(AnalysisTab):
         spec = parse_output(model, output, year=float(year))
         problem = problem_from_model(model, list(vary or []), scenario.levers)
         if kind == "sobol":
-            sensitivity.sobol_sample(problem, int(samples or 0), int(seed or 0))  # checks the power of two now
+            planned = sensitivity.sobol_sample(problem, int(samples or 0), int(seed or 0))  # checks the power of 2
+            self.services.check_runs(len(planned), "this Sobol' analysis")
 
         def body(progress, cancel):
             with get_executor() as executor:

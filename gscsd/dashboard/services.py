@@ -48,6 +48,8 @@ class Services:
         Behind a login: the request header that names the user (set by the
         proxy that authenticated them); it then is the workspace, and the
         browser's key is ignored.
+    max_runs : int
+        Most runs an analysis started from the dashboard may ask for.
     """
 
     library: ModelLibrary
@@ -56,6 +58,9 @@ class Services:
     jobs: JobRunner
     engine: str | None = None
     workspace_header: str | None = None
+    #: Most runs one analysis started from the dashboard may ask for (a shared server: one planner's
+    #: analysis must not hold the CPU for an hour); the command line has no such limit.
+    max_runs: int = 20_000
 
     def model(self, file: str | None) -> Model:
         """The current version of an offered model; InputError for anything else."""
@@ -93,6 +98,12 @@ class Services:
 
         method = view.get("method") if isinstance(view, Mapping) else getattr(view, "method", None)
         return method if method in METHODS else "euler"
+
+    def check_runs(self, runs: int, what: str) -> None:
+        """InputError when an analysis would ask for more than :attr:`max_runs` runs."""
+        if runs > self.max_runs:
+            raise InputError(f"{what} needs {runs:,} runs; the dashboard allows {self.max_runs:,} per analysis "
+                             "(run it with the gscsd command line for more)")
 
     def workspace(self, key: object, headers: Mapping[str, str] | None = None) -> str:
         """The workspace of a request: the login header when configured, else the browser's key."""

@@ -50,6 +50,7 @@ class UncertaintyTab(AnalysisTab):
     def start(self, model, scenario, method, vary, samples, seed):
         if samples is None or samples < 2:
             raise InputError("runs must be a whole number of at least 2")
+        self.services.check_runs(int(samples), "this uncertainty analysis")
         problem = problem_from_model(model, [f"{name}=triangular" for name in (vary or [])], scenario.levers)
         outputs = list(model.key_outputs)
         services = self.services
