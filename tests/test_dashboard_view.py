@@ -251,3 +251,17 @@ def test_fuzz_the_view_route_never_gives_a_traceback(app, body):
     assert set(levers) == {"Green Investment", "Growth", "Learning Time"}
     assert all(isinstance(v, float | int) and math.isfinite(v) for v in levers.values())
     assert all("\n" not in m for m in answer["messages"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(body=st.one_of(JSON, st.fixed_dictionaries({
+    "output": st.sampled_from(["..charts.children..", "doc-table.children", "x", "download-csv.data"]) | JSON,
+    "outputs": JSON, "inputs": st.lists(JSON, max_size=3) | JSON, "state": st.lists(JSON, max_size=3) | JSON,
+    "changedPropIds": st.lists(st.text(max_size=20), max_size=2) | JSON})))
+def test_fuzz_dash_callback_requests_never_give_a_traceback(app, body):
+    """Dash's own callback route: a malformed request is a 4xx (or nothing to do), never a 500 or a traceback."""
+    client = app.server.test_client()
+    reply = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    assert reply.status_code in (200, 204, 400), reply.get_data(as_text=True)[:300]
+    assert "Traceback" not in reply.get_data(as_text=True)

@@ -111,3 +111,28 @@ def register_routes(server: Flask, board: Dashboard, prefix: str = "/") -> None:
         return Response(text, mimetype="application/json")
 
     server.add_url_rule(f"{prefix.rstrip('/')}/{ROUTE}", "gscsd_view", view, methods=["POST"])
+    callbacks = f"{prefix.rstrip('/')}/_dash-update-component"
+
+    @server.before_request
+    def _check_callback_request():
+        # Dash's callback route trusts the page; a request that is not a callback of this page is a 400.
+        if request.path != callbacks or request.method != "POST":
+            return None
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("output"), str) \
+                or not isinstance(body.get("inputs", []), list) or not isinstance(body.get("state", []), list) \
+                or not isinstance(body.get("outputs"), (dict, list)) \
+                or not isinstance(body.get("changedPropIds", []), list):
+            return _error(400, "not a callback request of this page; reload the page")
+        return None
+
+    @server.errorhandler(Exception)
+    def _failed(exc: Exception):
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(exc, HTTPException):
+            return exc
+        log.exception("request %s failed", request.path)
+        if request.path == callbacks:  # a request the page's callbacks cannot take: the client's doing
+            return _error(400, f"this request does not fit the page ({type(exc).__name__}); reload the page")
+        return _error(500, f"internal error ({type(exc).__name__}); the server log has the details")

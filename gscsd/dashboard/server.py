@@ -70,6 +70,9 @@ def create_app(
         suppress_callback_exceptions=True,  # tab contents exist only once a tab is opened
         update_title=None,  # keep the tab title still while a run is under way
     )
+    # flask-compress leaves the file of a streamed answer (Flask's static files) open: gzip only the
+    # answers built in memory (Dash's, plotly.js included); the few small assets go as they are.
+    app.server.config["COMPRESS_STREAMS"] = False
     store = ScenarioStore(store_path)
     services = Services(ModelLibrary(models_dir), ResultCache(cache_size), store,
                         JobRunner(store.path.with_name(store.path.stem + "-jobs.sqlite")), engine,
