@@ -119,9 +119,13 @@ def test_scheduler_and_worker_processes_give_the_same_numbers(logistic, tmp_path
     processes = [scheduler]
     try:
         deadline = time.monotonic() + 60
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        address = json.loads(scheduler_file.read_text())["address"]
+        address = None
+        while address is None and time.monotonic() < deadline:
+            try:  # the scheduler creates the file, then writes it: wait for a whole one
+                address = json.loads(scheduler_file.read_text())["address"]
+            except (OSError, ValueError, KeyError):
+                time.sleep(0.2)
+        assert address, "the dask scheduler did not write its address"
         assert address.startswith("tcp://127.0.0.1:")
         processes.append(subprocess.Popen(
             _dask("dask_worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
