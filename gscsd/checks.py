@@ -22,6 +22,8 @@ scenarios
     ``preset: baseline`` | ``preset: matrix``; ``with: LEVER, at: min|max|default|NUMBER``;
     ``with_inputs: all, at: min|max|default``; ``levers: {NAME: NUMBER, ...}``;
     ``matrix: {NAME: [values or min/max/default], ...}`` (every combination);
+    ``scale: {constants: "Initial*Population*", by: 0.5}`` (every scalar
+    constant whose name matches the pattern, times the factor);
     any of them with ``params: SET`` (a parameter set beside the model) and a
     ``time_step``/``final_time``.
 datasets
@@ -33,7 +35,8 @@ predicates
     | decreasing``; ``mape_lte: PERCENT`` with ``data: FILE`` (relative to the
     model's folder; default the model's ``data/`` series of that name);
     ``dt_halving: PERCENT`` (halving TIME STEP moves the values by at most this
-    much); ``declared: true`` (stocks >= 0 and the ranges declared in the
+    much); ``baseline_within: PERCENT`` (the values stay within this much of
+    the baseline's); ``declared: true`` (stocks >= 0 and the ranges declared in the
     ``.mdl``); each may take ``time: T`` or ``time: [T0, T1]``.
 
 A malformed file is one :class:`ChecksFileError` naming the file and line.
@@ -313,15 +316,22 @@ def _test(describe: str, test: _Dict) -> Test:
 
 
 _GROUPS = {"key outputs", "stocks", "declared ranges", "history"}
-_SCENARIO_KEYS = {"preset", "with", "at", "with_inputs", "levers", "matrix", "params", "time_step", "final_time",
-                  "name"}
+_SCENARIO_KEYS = {"preset", "with", "at", "with_inputs", "levers", "matrix", "scale", "params", "time_step",
+                  "final_time", "name"}
 
 
 def _scenario_spec(item: _Dict) -> None:
     _keys(item, _SCENARIO_KEYS, "a scenario", item.line)
-    kinds = [k for k in ("preset", "with", "with_inputs", "levers", "matrix") if k in item]
+    kinds = [k for k in ("preset", "with", "with_inputs", "levers", "matrix", "scale") if k in item]
     if len(kinds) > 1:
-        raise _Problem(item.line, f"a scenario is one of preset, with, with_inputs, levers, matrix; got {kinds}")
+        raise _Problem(item.line, f"a scenario is one of preset, with, with_inputs, levers, matrix, scale; got {kinds}")
+    if "scale" in item:
+        scale = _expect(item["scale"], dict, "'scale'", item.line)
+        _keys(scale, {"constants", "by"}, "'scale'", item.line)
+        if not isinstance(scale.get("constants"), str) or "by" not in scale:
+            raise _Problem(item.line, "'scale' needs constants: 'Initial*Population*' (a name pattern) and by: NUMBER")
+        if _number(scale["by"], "scale by", item.line) <= 0:
+            raise _Problem(item.line, "'scale by' must be positive")
     if "preset" in item and item["preset"] not in ("baseline", "matrix"):
         raise _Problem(item.line, f"unknown preset '{item['preset']}'; use baseline or matrix")
     if ("with" in item or "with_inputs" in item) and "at" not in item:
@@ -354,7 +364,7 @@ def _predicate(item: Any, line: int) -> Predicate:
     _expect(item, dict, "each predicate", line)
     line = item.line
     allowed = {"gt", "gte", "lt", "lte", "approx", "tolerance", "tolerance_percent", "monotone", "mape_lte", "data",
-               "dt_halving", "declared", "time"}
+               "dt_halving", "baseline_within", "declared", "time"}
     _keys(item, allowed, "a predicate", line)
     time = None
     if "time" in item:
@@ -369,7 +379,7 @@ def _predicate(item: Any, line: int) -> Predicate:
             t = _number(value, "time", line)
             time = (t, t)
     bounds = {k: _number(item[k], k, line) for k in ("gt", "gte", "lt", "lte") if k in item}
-    kinds = [k for k in ("approx", "monotone", "mape_lte", "dt_halving", "declared") if k in item]
+    kinds = [k for k in ("approx", "monotone", "mape_lte", "dt_halving", "baseline_within", "declared") if k in item]
     if bounds and kinds or len(kinds) > 1:
         raise _Problem(line, "one predicate per list item: bounds (gt/gte/lt/lte), approx, monotone, mape_lte, "
                              "dt_halving or declared")
@@ -402,11 +412,12 @@ def _predicate(item: Any, line: int) -> Predicate:
         if data is not None:
             _expect(data, str, "'data'", line)
         return Predicate("mape", {"limit": limit, "data": data}, time, line) if not extra else _extra(extra, line)
-    if kind == "dt_halving":
-        limit = _number(item["dt_halving"], "dt_halving", line)
+    if kind in ("dt_halving", "baseline_within"):
+        limit = _number(item[kind], kind, line)
         if limit < 0:
-            raise _Problem(line, "dt_halving is a percentage >= 0")
-        return Predicate("dt", {"limit": limit}, time, line) if not extra else _extra(extra, line)
+            raise _Problem(line, f"{kind} is a percentage >= 0")
+        code = "dt" if kind == "dt_halving" else "baseline"
+        return Predicate(code, {"limit": limit}, time, line) if not extra else _extra(extra, line)
     if item["declared"] is not True:
         raise _Problem(line, "'declared' takes true")
     return Predicate("declared", {}, time, line) if not extra else _extra(extra, line)
@@ -549,7 +560,29 @@ class _Context:
                 raise ChecksFileError(f"{where}: the matrix makes {count} scenarios; at most {MAX_SCENARIOS}")
             return [make(", ".join(f"{lever.label} = {v:g}" for lever, v in zip(names, combo)),
                          {lever.name: v for lever, v in zip(names, combo)}) for combo in itertools.product(*grids)]
+        if "scale" in spec:
+            return [self._scaled(spec, common, params, where)]
         return [make("baseline" if params is None or params == self.params else f"parameter set {params}", {})]
+
+    def _scaled(self, spec: Mapping[str, Any], common: dict[str, Any], params: Any, where: str) -> Scenario:
+        """Every scalar constant whose name matches the pattern, times a factor (on top of the parameter set)."""
+        import fnmatch
+
+        from .params import ParamSet, resolve
+
+        pattern, factor = spec["scale"]["constants"], float(spec["scale"]["by"])
+        base = dict(resolve(self.model, params).values) if params is not None else {}
+        values = {}
+        for variable in self.model.variables.values():
+            constant = variable.type == "Constant" and not variable.subscripts and variable.value is not None
+            control = variable.name.upper() in ("INITIAL TIME", "FINAL TIME", "TIME STEP", "SAVEPER")
+            if constant and not control and fnmatch.fnmatch(variable.name.lower(), pattern.lower()):
+                values[variable.name] = base.get(variable.name, variable.value) * factor
+        if not values:
+            raise ChecksFileError(f"{where}: no scalar constant matches '{pattern}'")
+        merged = ParamSet("scaled", {**base, **values}, f"{where} (scale)")
+        name = spec.get("name", f"{pattern} x {factor:g} ({len(values)} constant(s))")
+        return Scenario(name, {}, params=merged, **common)
 
     def _lever(self, name: Any, where: str):
         from .errors import UnknownNameError
@@ -644,6 +677,8 @@ class _Context:
         for predicate in test.predicates:
             if predicate.kind == "dt":
                 problem, text = self.dt_halving(scenario, frame, names, predicate)
+            elif predicate.kind == "baseline":
+                problem, text = self.against_baseline(scenario, frame, names, predicate)
             elif predicate.kind == "declared":
                 problem, text = declared_violation(self.model, frame, names, predicate.time), \
                     "stocks >= 0, ranges kept, finite"
@@ -711,25 +746,45 @@ class _Context:
         table = load_history(self.model.path.parent / data, self.model) if data else self.history()
         return table[name] if name in table.columns else None
 
+    def against_baseline(self, scenario: Scenario, frame: pd.DataFrame, names: list[str],
+                         predicate: Predicate) -> tuple[str | None, str]:
+        """Values within ``limit`` percent of the baseline's (same time settings, the default parameter set)."""
+        base = self.run(Scenario("baseline", params=self.params, start_time=scenario.start_time,
+                                 final_time=scenario.final_time, time_step=scenario.time_step))
+        if isinstance(base, GscsdError):
+            return f"baseline: {base}", ""
+        worst_name, worst = _largest_change(frame, base, names, predicate.time)
+        text = (f"largest change from the baseline {worst:.3%} ({worst_name or 'none'}); "
+                f"limit {predicate.args['limit']:g}%")
+        return (None, text) if worst <= predicate.args["limit"] / 100 else (text, "")
+
     def dt_halving(self, scenario: Scenario, frame: pd.DataFrame, names: list[str],
                    predicate: Predicate) -> tuple[str | None, str]:
         step = scenario.time_step or self.model.time.step
         fine = self.run(replace(scenario, name=f"{scenario.name}, half step", time_step=step / 2))
         if isinstance(fine, GscsdError):
             return f"with TIME STEP {step / 2:g}: {fine}", ""
-        worst_name, worst = "", 0.0
-        for name in names:
-            a = _window(simulated(frame, name), predicate.time)
-            b = simulated(fine, name).reindex(a.index)
-            # Near zero a relative change means nothing: floor the scale.
-            scale = np.maximum(np.abs(b.to_numpy()), 1e-3 * max(float(np.abs(b).max()), 1e-12))
-            change = float(np.max(np.abs(a.to_numpy() - b.to_numpy()) / scale)) if len(a) else 0.0
-            if change > worst:
-                worst_name, worst = name, change
+        worst_name, worst = _largest_change(frame, fine, names, predicate.time)
         limit = predicate.args["limit"] / 100
         text = (f"TIME STEP {step:g} vs {step / 2:g}: largest change {worst:.3%} ({worst_name or 'none'}); "
                 f"limit {predicate.args['limit']:g}%")
         return (None, text) if worst <= limit else (text, "")
+
+
+def _largest_change(frame: pd.DataFrame, reference: pd.DataFrame, names: list[str],
+                    time: tuple[float, float] | None) -> tuple[str, float]:
+    """The series of ``names`` that moves most from ``reference`` (relative, at the saved times), and how much."""
+    worst_name, worst = "", 0.0
+    for name in names:
+        a = _window(simulated(frame, name), time)
+        b = simulated(reference, name)
+        b = pd.Series(np.interp(a.index.to_numpy(float), b.index.to_numpy(float), b.to_numpy(float)), index=a.index)
+        # Near zero a relative change means nothing: floor the scale.
+        scale = np.maximum(np.abs(b.to_numpy()), 1e-3 * max(float(np.abs(b).max()) if len(b) else 0.0, 1e-12))
+        change = float(np.max(np.abs(a.to_numpy() - b.to_numpy()) / scale)) if len(a) else 0.0
+        if change > worst:
+            worst_name, worst = name, change
+    return worst_name, worst
 
 
 def _is_lever(model: Model, variable) -> bool:

@@ -146,6 +146,29 @@ def test_scenarios_with_at_matrix_levers_and_params(growth):
     assert all("'Share' becomes inf at time 0" in r.detail for r in found if not r.passed)
 
 
+def test_scale_rule_intensive_outputs_do_not_move(growth):
+    # Doubling or halving the initial population scales Population and leaves Share (deaths per birth) alone.
+    text = """
+- describe: Scale
+  tests:
+    - it: intensive outputs ignore the size of the region
+      scenarios:
+        - scale: {constants: "*", by: 1}
+        - scale: {constants: "lifet*", by: 2}
+      datasets: [{name: Share}]
+      predicates: [{baseline_within: 1}]
+"""
+    found = results(growth, text)
+    assert [r.case for r in found] == ["* x 1 (2 constant(s))", "lifet* x 2 (1 constant(s))"]
+    # Share = Deaths / Births = 1 / (Lifetime * Birth Rate): 0.4 at the baseline, 0.2 with Lifetime doubled (-50%).
+    assert found[0].passed and "largest change from the baseline 0.000%" in found[0].detail
+    assert not found[1].passed and "largest change from the baseline 50.000% (Share)" in found[1].detail
+    extensive = text.replace("Share", "Population").replace('"lifet*", by: 2', '"birth*", by: 1.2')
+    assert not results(growth, extensive)[1].passed
+    with pytest.raises(ChecksFileError, match=r"extra.yaml:7: no scalar constant matches 'nothing\*'"):
+        results(growth, text.replace('"lifet*"', '"nothing*"'))
+
+
 def test_mape_against_a_data_file(growth):
     folder = growth.path.parent
     years = [0, 2, 4, 6, 8, 10]
