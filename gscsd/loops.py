@@ -23,8 +23,11 @@ a power with a variable exponent).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .errors import InputError
 from .names import display
@@ -315,166 +318,113 @@ def _abstract(model: Model):
 
 
 class _Evaluator:
-    """Evaluates scalar equations over whole trajectories (numpy arrays over time)."""
+    """Link scores from the fast engine's flattened equations, evaluated over whole trajectories.
+
+    The fast engine's generator (:mod:`gscsd.engines.fast.builder`) writes one
+    Python expression per element of every variable (``Knowledge[Software]``
+    is its own value) and, for a stock, the expression of its net flow. They
+    are evaluated here with numpy arrays over time in place of the batch of
+    scenarios, with the values of a run saved at every TIME STEP. A link
+    between two (possibly subscripted) variables is scored on their sums over
+    elements: ``Δx z`` changes every element of ``x``. For scalar variables
+    this is exactly Loops That Matter's link score; for subscripted ones, the
+    score of the aggregate (every element of a variable as one block).
+    """
 
     def __init__(self, model: Model, frame) -> None:
-        from pysd.translators.structures import abstract_expressions as ae
+        from .engines.fast.builder import Builder, Unsupported, abstract_model
+        from .engines.fast.engine import _load
+        from .engines.fast.runtime import VECTOR
 
-        self.ae = ae
+        text = model.path.read_text(encoding="utf-8", errors="replace")
+        builder = Builder(abstract_model(text, model.path), None, model.path.resolve().parent)
+        try:
+            source, _columns = builder.build(scalar=False)
+        except Unsupported as exc:
+            raise _Unsupported(f"the fast engine cannot compile the model ({exc})") from None
+        self.namespace = _load(source, VECTOR)
         self.model = model
-        self.section, self.names = _abstract(model)
-        self.names = {k: _spelling(model, v) for k, v in self.names.items()}
-        self.elements = {_spelling(model, e.name): e for e in self.section.elements}
-        self.tables = {}
-        for name, element in self.elements.items():
-            for component in element.components:
-                if isinstance(component.ast, ae.LookupsStructure):
-                    self.tables[name] = (np.asarray(component.ast.x, float).ravel(),
-                                         np.asarray(component.ast.y, float).ravel())
         self.frame = frame
         self.time = frame.index.to_numpy(float)
+        self.nodes = builder.nodes
+        self.by_variable: dict[str, list] = {}
+        for node in self.nodes:
+            if node.kind != "lookup" and not node.hidden:
+                self.by_variable.setdefault(_spelling(model, node.name), []).append(node)
+        self.settings = {"_dt": model.time.step, "_t_initial": float(self.time[0]), "_t_final": float(self.time[-1]),
+                         "_saveper": model.time.step}
+        self._compiled: dict[int, Any] = {}
 
-    def equation(self, name: str):
-        """The expression whose change a link score measures: the flow of a stock, else the equation."""
-        ae = self.ae
-        element = self.elements.get(name)
-        if element is None or len(element.components) != 1:
-            raise _Unsupported(f"'{name}' has no single equation")
-        variable = self.model.variables.get(name)
-        if variable is not None and variable.subscripts:
-            raise _Unsupported(f"'{name}' is subscripted")
-        ast = element.components[0].ast
-        if isinstance(ast, ae.IntegStructure):
-            return ast.flow
-        if isinstance(ast, (ae.SmoothStructure, ae.SmoothNStructure, ae.DelayStructure, ae.DelayNStructure,
-                            ae.DelayFixedStructure, ae.TrendStructure, ae.ForecastStructure)):
-            raise _Unsupported(f"'{name}' is a {type(ast).__name__.replace('Structure', '').upper()}")
-        return ast
+    def _nodes(self, name: str) -> list:
+        nodes = self.by_variable.get(_spelling(self.model, name))
+        if not nodes:
+            raise _Unsupported(f"'{name}' has no equation the scores can evaluate")
+        return nodes
 
-    def series(self, name: str) -> np.ndarray:
-        column = self.model.variable(name).name if name not in self.frame.columns else name
-        if column not in self.frame.columns:
-            raise _Unsupported(f"'{name}' is not in the results")
+    def _expression(self, node) -> tuple[Any, set]:
+        """Compiled expression whose change a link score measures (a stock's net flow) and its inputs."""
+        if node.index not in self._compiled:
+            if node.kind in ("stock", "stock+"):
+                expression, deps = node.derivs[0][1], set(node.deriv_deps)
+            elif node.kind in ("smooth", "smoothn") and node.order == 1 and len(node.derivs) == 1:
+                # A first-order SMOOTH is a stock: its only state is its value.
+                expression = re.sub(rf"\bs{node.index}_0\b", f"v{node.index}", node.derivs[0][1])
+                deps = set(node.deriv_deps) | {node.index}
+            elif node.kind in ("aux", "const"):
+                expression, deps = node.run_expr, set(node.run_deps)
+            else:
+                raise _Unsupported(f"'{node.column}' is a {node.kind.upper()} (its internal stocks are not scored)")
+            if re.search(r"\b[sm]\d+_\d+\b|\b_[of]\d+\b", expression):
+                raise _Unsupported(f"'{node.column}' reads the internal state of a SMOOTH or DELAY")
+            self._compiled[node.index] = (compile(expression, "<gscsd loop score>", "eval"), deps)
+        return self._compiled[node.index]
+
+    def _values(self, index: int) -> np.ndarray:
+        node = self.nodes[index]
+        base, bracket, rest = node.column.partition("[")
+        column = display(base) + bracket + rest  # results name variables without Vensim's quotes
+        if node.hidden or column not in self.frame.columns:
+            raise _Unsupported(f"'{column}' is not in the results")
         return self.frame[column].to_numpy(float)
 
-    def value(self, ast: Any, env: dict[str, np.ndarray], now: np.ndarray) -> Any:
-        ae = self.ae
-        if isinstance(ast, (bool, int, float)) or type(ast).__name__ in ("float64", "int64"):
-            return float(ast)
-        if isinstance(ast, ae.ReferenceStructure):
-            if ast.subscripts is not None:
-                raise _Unsupported("a subscripted reference")
-            if ast.reference == "time":
-                return now
-            name = self.names.get(ast.reference) or self.names.get(ast.reference.strip('"'))
-            if name is None:
-                raise _Unsupported(f"unknown reference {ast.reference}")
-            return env[name] if name in env else env.setdefault(name, self.default(name, now))
-        if isinstance(ast, ae.ArithmeticStructure):
-            args = [self.value(a, env, now) for a in ast.arguments]
-            ops = list(ast.operators)
-            result = args[0]
-            if len(ops) == len(args):
-                result = -result if ops[0] in ("-", "negative") else result
-                ops = ops[1:]
-            for op, arg in zip(ops, args[1:]):
-                if op == "+":
-                    result = result + arg
-                elif op == "-":
-                    result = result - arg
-                elif op == "*":
-                    result = result * arg
-                elif op == "/":
-                    result = result / arg
-                elif op == "^":
-                    result = result ** arg
-                else:
-                    raise _Unsupported(f"operator {op}")
-            return result
-        if isinstance(ast, ae.LogicStructure):
-            args = [self.value(a, env, now) for a in ast.arguments]
-            op = ast.operators[0]
-            compare = {">": np.greater, "<": np.less, ">=": np.greater_equal, "<=": np.less_equal,
-                       "=": np.equal, "<>": np.not_equal, ":and:": np.logical_and, ":or:": np.logical_or}
-            if op == ":not:":
-                return np.logical_not(args[0])
-            if op not in compare or len(args) != 2:
-                raise _Unsupported(f"logic {op}")
-            return compare[op](args[0], args[1])
-        if isinstance(ast, ae.CallStructure):
-            function = getattr(ast.function, "reference", str(ast.function))
-            name = self.names.get(function) or self.names.get(function.strip('"'))
-            if name in self.tables:
-                x, y = self.tables[name]
-                return np.interp(self.value(ast.arguments[0], env, now), x, y)
-            lowered = function.strip('"').lower()
-            args = [self.value(a, env, now) for a in ast.arguments]
-            simple = {"abs": np.abs, "sqrt": np.sqrt, "exp": np.exp, "ln": np.log, "integer": np.trunc}
-            if lowered in simple:
-                return simple[lowered](args[0])
-            if lowered == "min":
-                return np.minimum(args[0], args[1])
-            if lowered == "max":
-                return np.maximum(args[0], args[1])
-            if lowered == "if_then_else":
-                return np.where(args[0], args[1], args[2])
-            if lowered in ("zidz", "xidz"):
-                fallback = args[2] if lowered == "xidz" else 0.0
-                with np.errstate(all="ignore"):
-                    return np.where(np.asarray(args[1]) == 0, fallback, np.asarray(args[0]) / np.where(
-                        np.asarray(args[1]) == 0, 1, args[1]))
-            if lowered == "step":
-                return np.where(now >= args[1], args[0], 0.0)
-            raise _Unsupported(f"function {function}")
-        raise _Unsupported(type(ast).__name__)
-
-    def default(self, name: str, now: np.ndarray) -> np.ndarray:
-        raise _Unsupported(f"'{name}' missing from the environment")
-
-    def references(self, ast: Any) -> set[str]:
-        ae = self.ae
-        found: set[str] = set()
-
-        def walk(node: Any) -> None:
-            if isinstance(node, ae.ReferenceStructure):
-                name = self.names.get(node.reference) or self.names.get(node.reference.strip('"'))
-                if name is not None:
-                    found.add(name)
-                return
-            if isinstance(node, ae.CallStructure):  # a function or lookup name is not an input
-                for argument in node.arguments:
-                    walk(argument)
-                return
-            if hasattr(node, "__dataclass_fields__"):
-                for field_name in node.__dataclass_fields__:
-                    value = getattr(node, field_name)
-                    for item in value if isinstance(value, (list, tuple)) else [value]:
-                        walk(item)
-
-        walk(ast)
-        return found
+    def _evaluate(self, code, deps: set, moved: set, which: str) -> np.ndarray:
+        """Evaluate with every input at its previous value, except ``moved`` (and all if ``which == "now"``)."""
+        env: dict[str, Any] = dict(self.settings)
+        if which == "now":
+            env["time"] = self.time[1:]
+        else:
+            env["time"] = self.time[:-1]
+        for j in deps:
+            values = self._values(j)
+            current = which == "now" or j in moved
+            env[f"v{j}"] = values[1:] if current else values[:-1]
+            env[f"i{j}"] = values[0]
+        with np.errstate(all="ignore"):
+            result = eval(code, self.namespace, env)
+        return np.broadcast_to(np.asarray(result, dtype=float), self.time[1:].shape)
 
     def link_score(self, cause: str, effect: str) -> np.ndarray:
-        """``(T,)`` link score of ``cause -> effect`` at each saved time (0 at the first)."""
-        ast = self.equation(effect)
-        inputs = self.references(ast) - {effect}
-        if cause not in inputs:
+        """``(T,)`` score of the link ``cause -> effect`` at each saved time (0 at the first)."""
+        causes = {node.index for node in self._nodes(cause)}
+        total_change = np.zeros(len(self.time) - 1)
+        partial = np.zeros(len(self.time) - 1)
+        linked = False
+        for node in self._nodes(effect):
+            code, deps = self._expression(node)
+            moved = causes & deps
+            if not moved:
+                continue
+            linked = True
+            before = self._evaluate(code, deps, set(), "before")
+            total_change += self._evaluate(code, deps, set(), "now") - before
+            partial += self._evaluate(code, deps, moved, "before") - before
+        if not linked:
             raise _Unsupported(f"'{cause}' is not in the equation of '{effect}'")
-        now, before = self.time[1:], self.time[:-1]
-        current = {n: self.series(n)[1:] for n in inputs}
-        previous = {n: self.series(n)[:-1] for n in inputs}
+        cause_change = sum(self._values(i)[1:] - self._values(i)[:-1] for i in causes)
         with np.errstate(all="ignore"):
-            z_now = np.broadcast_to(self.value(ast, dict(current), now), now.shape).astype(float)
-            z_before = np.broadcast_to(self.value(ast, dict(previous), before), now.shape).astype(float)
-            partial_env = dict(previous)
-            partial_env[cause] = current[cause]
-            z_partial = np.broadcast_to(self.value(ast, partial_env, before), now.shape).astype(float)
-            change = z_now - z_before
-            partial = z_partial - z_before
-            delta_cause = current[cause] - previous[cause]
-            magnitude = np.where(change != 0, np.abs(partial / np.where(change != 0, change, 1)), 0.0)
-            sign = np.sign(np.where(delta_cause != 0, partial / np.where(delta_cause != 0, delta_cause, 1), 0.0))
-        score = np.nan_to_num(magnitude * sign)
+            magnitude = np.where(total_change != 0, np.abs(partial / np.where(total_change != 0, total_change, 1)), 0)
+            ratio = np.where(cause_change != 0, partial / np.where(cause_change != 0, cause_change, 1), 0.0)
+        score = np.nan_to_num(magnitude * np.sign(ratio))
         return np.concatenate([[0.0], score])
 
 
@@ -488,8 +438,11 @@ def loop_scores(model: Model, scenario: Any = None, loops: list[Loop] | None = N
     product of its links' scores; its relative score divides it by the sum of
     the absolute scores of all scored loops. The scores are computed from the
     fast engine's run saved at every TIME STEP (:func:`gscsd.knockout.base_run`).
-    Loops through subscripted variables or stateful functions other than
-    stocks (SMOOTH, DELAY) are listed in ``unscored``.
+    Subscripted variables are scored as blocks (a link's partial change moves
+    every element of its cause; changes are summed over the effect's
+    elements), see :class:`_Evaluator`; a first-order SMOOTH counts as a
+    stock. Loops through higher-order SMOOTHs or DELAYs (whose internal
+    stocks are not results) are listed in ``unscored``, with the reason.
     """
     import pandas as pd
 
@@ -529,7 +482,6 @@ def loop_scores(model: Model, scenario: Any = None, loops: list[Loop] | None = N
     return LoopScores(scored, table, relative, pd.DataFrame(used_links, index=index), unscored)
 
 
-import numpy as np  # noqa: E402  (numpy is needed only by the scores, below the structural part)
 
 
 def loop_knockouts(model: Model, outputs: list[str], *, loops: list[Loop] | None = None, scenario: Any = None,

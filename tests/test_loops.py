@@ -137,6 +137,17 @@ def test_loop_knockouts_and_cli(capsys):
     assert "L2    R         Infectious -> Succumbing" in out and "dominant loop over time" in out
 
 
+def test_gsc_loop_scores_cover_every_loop(gsc):
+    from gscsd.loops import loop_scores
+
+    scores = loop_scores(gsc)
+    assert scores.unscored == {} and len(scores.loops) == len(find_loops(gsc))
+    relative = scores.relative.iloc[1:]
+    moving = relative.abs().sum(axis=1) > 0
+    assert moving.mean() > 0.9 and ((relative[moving].abs().sum(axis=1) - 1).abs() < 1e-9).all()
+    assert scores.dominant().dropna().isin([loop.id for loop in scores.loops]).all()
+
+
 def test_gsc_loop_knockouts_rank_loops(gsc):
     from gscsd.loops import loop_knockouts
 

@@ -71,6 +71,6 @@ def main(args: argparse.Namespace) -> int:
         print("dominant loop over time (largest share of the loop scores)")
         print(format_table(("time", "loop", "polarity", "variables"), rows, max_width=110))
         if scores.unscored:
-            print(f"note: {len(scores.unscored)} loop(s) not scored (through subscripted or SMOOTH/DELAY "
+            print(f"note: {len(scores.unscored)} loop(s) not scored (through higher-order SMOOTH/DELAY "
                   "variables); their knockout effects still hold")
     return 0
