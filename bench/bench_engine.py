@@ -1,19 +1,32 @@
-"""The fast engine against PySD: single runs, a lookup-heavy model, a 10,000-scenario batch.
+"""The fast engine against SDEverywhere's C and PySD, side by side in one run.
 
-Usage: ``.venv/bin/python bench/bench_engine.py [--repeat 20] [--pysd-repeat 3] [--batch 10000]``
-Prints medians and ratios against PySD measured in the same run, and writes
-them to the ``fast-engine`` section of docs/performance.md.
+Usage::
 
-* single run: ``gscsd.run(model, engine=...)`` (validation, run, checks; the
-  fast engine's code is compiled once per process and cached, PySD loads a
-  fresh model per run as gscsd always does);
-* lookup-heavy: ``bench/models/workforce.mdl`` (35 variables, 7 lookups,
-  5,000 Euler steps), the kind of model where PySD's per-call
-  ``xarray.interp`` dominates;
-* batch: ``gscsd.run_batch`` of N scenarios of ``models/gsc.mdl`` with every
-  lever drawn at random, all variables kept; peak memory is the process's
-  peak resident set (``resource.getrusage``) before and after, and the size of
-  the result.
+    .venv/bin/python bench/bench_engine.py [--repeat 200] [--batch 10000] [--world3 PATH]
+        [--sde-repo PATH] [--pysd-repeat 1] [--no-write]
+
+Prints medians and ratios measured in the same run, and writes them to the
+``fast-engine`` section of docs/performance.md. What is timed:
+
+* **single run** of ``models/gsc.mdl`` (whatever main holds) and, when given
+  ``--world3``, of World3-03 (not in the repository: its licence is not ours
+  to grant): ``gscsd.run(model, engine="fast")`` (validation, run, results
+  table), the engine alone (``FastEngine.simulate``), the compiled kernel
+  alone (numba, one call), the Python flavour (``GSCSD_NUMBA=0``), PySD
+  (``--pysd-repeat`` runs), and SDEverywhere's generated C (``runModel`` in
+  a loop, built at run time by ``bench/sde_reference.py`` from npm's
+  ``@sdeverywhere/compile`` and the C runtime of a local SDEverywhere clone,
+  ``--sde-repo``);
+* **cold compile**: the first run of a model in a fresh translation cache
+  with ``GSCSD_NUMBA=wait`` (parse, generate, numba compile), minus nothing;
+* **batch**: ``gscsd.run_batch`` of N scenarios of gsc.mdl with every lever
+  drawn at random, keeping the key outputs, and keeping every variable; the
+  engine's own share (``FastEngine.simulate_batch``) and the validation of
+  the scenarios (``request_for``, shared by all engines) separately;
+* the lookup-heavy ``bench/models/workforce.mdl`` against PySD.
+
+Targets (issue 13): gsc.mdl single run <= 3x SDEverywhere's C (<= 0.25 ms
+here), World3-03 <= 1 ms, 10,000-scenario batch <= 1 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -21,8 +34,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from perfdoc import machine, median_ms, stamp, update_section
 
 ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SDE = Path("/work/.mirror/climateinteractive+SDEverywhere/repo")
 
 
 def timed(function, repeat: int) -> list[float]:
@@ -41,82 +56,186 @@ def timed(function, repeat: int) -> list[float]:
     return samples
 
 
-def single(path: Path, repeat: int, pysd_repeat: int) -> tuple[str, float, float, int]:
-    import gscsd
+def cold_compile(path: Path) -> float:
+    """Seconds of a model's first fast run in a fresh cache, compiled back-end included (another process)."""
+    code = (
+        "import time, warnings, gscsd; warnings.simplefilter('ignore');"
+        f"m = gscsd.load_model({str(path)!r}); t = time.perf_counter(); gscsd.run(m, engine='fast');"
+        "print(time.perf_counter() - t)"
+    )
+    with tempfile.TemporaryDirectory(prefix="gscsd-cold-") as cache:
+        env = {**os.environ, "GSCSD_CACHE_DIR": cache, "GSCSD_NUMBA": "wait"}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return float(done.stdout.split()[-1])
 
+
+def single(path: Path, repeat: int, pysd_repeat: int, sde_repo: Path | None) -> dict:
+    """Every single-run figure of one model, in ms (and the SDEverywhere outcome)."""
+    import numpy as np
+
+    import gscsd
+    from gscsd.engines.fast import FastEngine, compile_model
+    from gscsd.engines.fast.engine import _grid
+    from gscsd.runner import request_for
+
+    os.environ["GSCSD_NUMBA"] = "wait"
     model = gscsd.load_model(path)
-    gscsd.run(model, engine="fast")  # generate + compile once
-    fast = median_ms(timed(lambda: gscsd.run(model, engine="fast"), repeat))
-    pysd = median_ms(timed(lambda: gscsd.run(model, engine="pysd"), pysd_repeat))
-    steps = round((model.time.final - model.time.initial) / model.time.step)
-    return f"`{path.relative_to(ROOT).as_posix()}` ({len(model.variables)} variables, {steps} steps)", fast, pysd, steps
+    gscsd.run(model, engine="fast")  # parse, generate, compile once
+    compiled = compile_model(model)
+    assert compiled.native is not None and compiled.native.broken is None, "the compiled back-end did not build"
+    out = {"name": path.name, "variables": len(model.variables),
+           "steps": round((model.time.final - model.time.initial) / model.time.step)}
+    out["run"] = median_ms(timed(lambda: gscsd.run(model, engine="fast"), repeat))
+    request = request_for(model, gscsd.Scenario())
+    engine = FastEngine()
+    out["engine"] = median_ms(timed(lambda: engine.simulate(model, request), repeat))
+    grid = _grid(request.start, request.final, request.step, request.saveper)
+    native = compiled.native
+    module = native.module()
+    columns = np.arange(len(compiled.columns), dtype=np.int64)
+    buffer = np.empty((int(grid[4].sum()), len(columns)))
+    lever_values = np.full(len(native.slots), np.nan)
+    status = np.zeros(2, dtype=np.int64)
+    controls = (request.start, request.final, request.step, request.saveper)
+    out["kernel"] = median_ms(timed(lambda: module.run(lever_values, grid[3], grid[4], *controls, buffer, columns,
+                                                      status), repeat * 5))
+    os.environ["GSCSD_NUMBA"] = "0"
+    gscsd.run(model, engine="fast")
+    out["python"] = median_ms(timed(lambda: gscsd.run(model, engine="fast"), max(repeat // 10, 5)))
+    os.environ["GSCSD_NUMBA"] = "wait"
+    out["pysd"] = median_ms(timed(lambda: gscsd.run(model, engine="pysd"), pysd_repeat)) if pysd_repeat else None
+    out["cold"] = cold_compile(path)
+    out["sde"], out["sde_note"] = sde(model, path, sde_repo, repeat * 5)
+    return out
+
+
+def sde(model, path: Path, sde_repo: Path | None, repeat: int) -> tuple[float | None, str]:
+    """SDEverywhere's C on the same model: (median ms, note) or (None, why not)."""
+    import sde_reference
+
+    clashes = [name for name in model.subscripts if name in model.variables]
+    outputs = [v.name for v in model.variables.values() if v.type not in ("Lookup", "Constant", "Data")
+               and not v.subscripts and v.name.upper() not in ("TIME",)]
+    with tempfile.TemporaryDirectory(prefix="gscsd-sde-") as work:
+        executable, why = sde_reference.build(path, outputs, clashes, sde_repo, Path(work))
+        if executable is None:
+            return None, why
+        median, count, saves = sde_reference.time_runs(executable, repeat)
+    renamed = f"; renamed {', '.join(clashes)} (a variable named like a subscript range)" if clashes else ""
+    return median, f"{count} scalar outputs at {saves} save points{renamed}"
+
+
+def batch(size: int) -> dict:
+    import numpy as np
+
+    import gscsd
+    from gscsd.engines.fast import FastEngine
+    from gscsd.runner import request_for
+
+    os.environ["GSCSD_NUMBA"] = "wait"
+    model = gscsd.load_model(ROOT / "models" / "gsc.mdl")
+    rng = random.Random(2026)
+    scenarios = [gscsd.Scenario(f"s{k}", {lv.name: rng.uniform(lv.min, lv.max) for lv in model.levers})
+                 for k in range(size)]
+    keys = list(model.key_outputs)
+    gscsd.run_batch(model, scenarios[:2], engine="fast", variables=keys)  # compile run_batch once
+    out = {"size": size, "keys": len(keys)}
+    for label, variables in (("key", keys), ("all", None)):
+        started = time.perf_counter()
+        result = gscsd.run_batch(model, scenarios, engine="fast", variables=variables)
+        out[f"{label}_total"] = time.perf_counter() - started
+        out[f"{label}_mb"] = result.nbytes / 2**20
+        out[f"{label}_vars"] = len(result.data_vars)
+        del result
+        started = time.perf_counter()
+        requests = [request_for(model, s, variables) for s in scenarios]
+        out[f"{label}_validate"] = time.perf_counter() - started
+        samples = []
+        for _ in range(3):
+            started = time.perf_counter()
+            result = FastEngine().simulate_batch(model, requests)
+            samples.append(time.perf_counter() - started)
+            del result
+        out[f"{label}_engine"] = float(np.median(samples))
+    return out
+
+
+HEADER = (
+    "| single run | `gscsd.run` ms | engine ms | compiled kernel ms | SDEverywhere C ms | `gscsd.run` / C "
+    "| Python flavour ms | PySD ms | cold compile s |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+)
+
+
+def batch_row(result: dict, label: str, what: str) -> str:
+    return (f"| {what} | {result[label + '_total']:.2f} | {result[label + '_engine']:.2f} | "
+            f"{result[label + '_validate']:.2f} | {result[label + '_mb']:,.0f} |")
+
+
+def row(what: str, figures: dict) -> str:
+    sde_ms = figures["sde"]
+    ratio = f"{figures['run'] / sde_ms:.1f}x" if sde_ms else "n/a"
+    pysd = f"{figures['pysd']:,.0f}" if figures["pysd"] else "not run"
+    sde_text = f"{sde_ms:.3f}" if sde_ms else "not built"
+    return (f"| {what} | {figures['run']:.3f} | {figures['engine']:.3f} | {figures['kernel']:.3f} | {sde_text} | "
+            f"{ratio} | {figures['python']:.2f} | {pysd} | {figures['cold']:.1f} |")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--pysd-repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--pysd-repeat", type=int, default=1)
     parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--world3", type=Path, help="path to World3-03's wrld3-03.mdl (not in the repository)")
+    parser.add_argument("--sde-repo", type=Path, default=DEFAULT_SDE if DEFAULT_SDE.exists() else None,
+                        help="a local clone of SDEverywhere (its C runtime is not on npm)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md alone")
     args = parser.parse_args()
+    import warnings
 
-    import gscsd
+    warnings.simplefilter("ignore")
+    load_before = os.getloadavg()
+    gsc = single(ROOT / "models" / "gsc.mdl", args.repeat, args.pysd_repeat, args.sde_repo)
+    rows = [row(f"`models/gsc.mdl` ({gsc['variables']} variables, {gsc['steps']} steps)", gsc)]
+    notes = [f"SDEverywhere on gsc.mdl: {gsc['sde_note']}."]
+    world3 = None
+    if args.world3 and args.world3.is_file():
+        world3 = single(args.world3, args.repeat, args.pysd_repeat, args.sde_repo)
+        rows.append(row(f"World3-03 ({world3['variables']} variables, {world3['steps']} steps)", world3))
+        notes.append(f"SDEverywhere on World3-03: {world3['sde_note']}.")
+    else:
+        notes.append("World3-03 was not measured (pass --world3 PATH).")
+    workforce = single(ROOT / "bench" / "models" / "workforce.mdl", args.repeat, 0, None)
+    rows.append(row(f"lookup-heavy `bench/models/workforce.mdl` ({workforce['variables']} variables, "
+                    f"{workforce['steps']} steps)", workforce))
+    result = batch(args.batch)
+    load_after = os.getloadavg()
+    w3 = f"{world3['run']:.3f} ms" if world3 else "not measured"
+    sde_gsc = f"{gsc['sde']:.3f} ms" if gsc["sde"] else "not built"
+    markdown = f"""## Fast engine against SDEverywhere's C and PySD
 
-    load_before = os.getloadavg()[0]
-    rows = []
-    gsc = single(ROOT / "models" / "gsc.mdl", args.repeat, args.pysd_repeat)
-    rows.append(("single run, " + gsc[0], gsc[1], gsc[2]))
-    workforce = single(ROOT / "bench" / "models" / "workforce.mdl", args.repeat, 1)
-    rows.append(("lookup-heavy single run, " + workforce[0], workforce[1], workforce[2]))
+Measured {stamp()} on {machine()}; load average (1, 5, 15 min) {load_before[0]:.1f}, {load_before[1]:.1f},
+{load_before[2]:.1f} at the start and {load_after[0]:.1f}, {load_after[1]:.1f}, {load_after[2]:.1f} at the end (the
+2 cores are shared with other work; every figure is a median of the same run).
+Command: `.venv/bin/python bench/bench_engine.py --repeat {args.repeat} --pysd-repeat {args.pysd_repeat} \
+--batch {args.batch}{' --world3 ' + str(args.world3) if world3 else ''}`
 
-    model = gscsd.load_model(ROOT / "models" / "gsc.mdl")
-    rng = random.Random(2026)
-    scenarios = [
-        gscsd.Scenario(f"s{k}", {lv.name: rng.uniform(lv.min, lv.max) for lv in model.levers})
-        for k in range(args.batch)
-    ]
-    from gscsd.engines.fast import FastEngine
-    from gscsd.runner import request_for
+{HEADER}
+{chr(10).join(rows)}
 
-    gscsd.run_batch(model, scenarios[:2], engine="fast")  # imports, compile
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    started = time.perf_counter()
-    batch = gscsd.run_batch(model, scenarios, engine="fast")
-    batch_s = time.perf_counter() - started
-    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    del batch
-    started = time.perf_counter()
-    requests = [request_for(model, s) for s in scenarios]
-    validate_s = time.perf_counter() - started
-    started = time.perf_counter()
-    batch = FastEngine().simulate_batch(model, requests)
-    engine_s = time.perf_counter() - started
-    result_mb = batch.nbytes / 2**20
-    pysd_estimate_s = gsc[2] / 1000 * args.batch
+{' '.join(notes)} "engine" is `FastEngine.simulate` (the run and its DataFrame); "compiled kernel" one call of
+the numba function; "Python flavour" the fast engine without numba (`GSCSD_NUMBA=0`); "cold compile" the first
+fast run of the model in a fresh cache (parse, code generation, numba compilation), once per machine.
 
-    table = "\n".join(f"| {what} | {fast:,.2f} | {pysd:,.1f} | {pysd / fast:,.0f}x |" for what, fast, pysd in rows)
-    command = (f".venv/bin/python bench/bench_engine.py --repeat {args.repeat} --pysd-repeat {args.pysd_repeat}"
-               f" --batch {args.batch}")
-    markdown = f"""## Fast engine against PySD
+Batch of {result['size']:,} random-lever scenarios of `models/gsc.mdl` (`gscsd.run_batch(..., engine="fast")`):
 
-Measured {stamp()} on {machine()}; load average {load_before:.1f} at the start and {os.getloadavg()[0]:.1f} at
-the end (other work shares the 2 cores; figures scale with it).
-Command: `{command}`
+| kept | `run_batch` s | engine s (`simulate_batch`) | validating the scenarios s (`request_for`) | result MB |
+|---|---:|---:|---:|---:|
+{batch_row(result, "key", f"{result['key_vars']} key outputs")}
+{batch_row(result, "all", f"all {result['all_vars']} variables")}
 
-| what | fast median ms | PySD median ms | ratio |
-|---|---:|---:|---:|
-{table}
-
-Batch of {args.batch:,} random-lever scenarios of `models/gsc.mdl` (`gscsd.run_batch(..., engine="fast")`, all
-{len(batch.data_vars)} variables kept, {batch.sizes["time"]} saved times): **{batch_s:.2f} s** in all
-(PySD would take about {pysd_estimate_s / 3600:.1f} h at its single-run median). Of that, validating the
-{args.batch:,} scenarios (`request_for`, core code shared by all engines) takes {validate_s:.2f} s and the fast engine
-itself (`FastEngine.simulate_batch`: simulation and the Dataset) {engine_s:.2f} s. Peak resident memory of the
-process went from {rss_before:,.0f} MB to {rss_after:,.0f} MB; the results Dataset holds {result_mb:,.0f} MB
-(memory is bounded by passing `variables=` to keep only what is needed).
-
-Targets (issue 4): gsc.mdl single run <= 5 ms, lookup-heavy model >= 1,000x PySD, 10,000-scenario batch <= 10 s.
-PySD runs of the lookup-heavy model take about a minute each, so it is timed once.
+Targets (issue 13): gsc.mdl single run <= 3x SDEverywhere's C (<= 0.25 ms): {gsc['run']:.3f} ms against
+{sde_gsc}; World3-03 <= 1 ms: {w3}; 10,000-scenario batch <= 1 s on 2 cores: {result['key_total']:.2f} s through
+`run_batch` with the key outputs, of which the engine {result['key_engine']:.2f} s.
 """
     print(markdown)
     if not args.no_write:

@@ -399,7 +399,7 @@ def load_model(path: str | Path, data_files: Sequence[str | Path] = ()) -> Model
     path : str or Path
         A ``.mdl`` file.
     data_files : sequence of path, optional
-        Tabular files (``.tab``/``.csv``) that feed the model's data variables
+        Vensim data files (``.dat``, ``.tab``, ``.csv``) that feed the model's data variables
         (``name := ...`` without GET functions), as Vensim's ``-d`` option and
         PySD's ``data_files`` do.
 
@@ -419,7 +419,7 @@ def load_model(path: str | Path, data_files: Sequence[str | Path] = ()) -> Model
     files = tuple(Path(f) for f in data_files)
     for file in files:
         if not file.is_file():
-            raise InputError(f"data file not found: {file}; give the path to a .tab or .csv file")
+            raise InputError(f"data file not found: {file}; give the path to a .dat, .tab or .csv file")
     module, meta = translate(path)
     variables: dict[str, Variable] = {}
     for entry in meta["variables"]:

@@ -29,6 +29,7 @@ from typing import Any
 
 from .errors import InputError, ModelError, TranslationError, UnsupportedFunctionError
 from .names import canonical
+from .vensim import messages
 
 #: Bump when the layout of the cache entries or of ``meta.json`` changes.
 CACHE_FORMAT = 4
@@ -166,15 +167,19 @@ def _translate_file(original: Path, data: bytes, scratch: Path, digest: str) -> 
             for section in builder.sections:  # write into the cache, not beside the model
                 section.path, section.root = scratch / section.path.name, scratch
             py_file = Path(builder.build_model())
-        except Exception as exc:  # PySD raises plain exceptions of many kinds
-            raise TranslationError(f"{original}: PySD could not translate the model: {_first_line(exc)}") from exc
+        except (RecursionError, Exception) as exc:  # PySD raises plain exceptions of many kinds
+            raise TranslationError(messages.build_failure(original, raw, exc, _line_of)) from exc
     for warning in caught:
         match = re.search(r"translate '([^']+)' which it is not implemented", str(warning.message))
         if match:
             function = match.group(1)
+            line = _line_of(raw, function)
+            variable = messages.variable_at(raw, line)
+            known = messages.hint(function)
+            todo = known[1] if known else "rewrite the equation with supported functions (docs/engine.md lists them)"
             raise UnsupportedFunctionError(
-                f"{original}:{_line_of(raw, function)}: Vensim function {function} is not supported by the "
-                "translator; rewrite the equation with supported functions"
+                f"{original}:{line}: '{variable}' uses Vensim function {function}, which the translator does not "
+                f"support; {todo}"
             )
     for module in scratch.glob("*.py"):
         _point_data_root(module, original.resolve().parent)
@@ -196,23 +201,24 @@ def _parse(vensim: Any, original: Path, raw: str) -> None:
         try:
             section.parse()
         except Exception as exc:
-            snippet = _failing_element(section)
-            if snippet is None:
+            failed = _failing_element(section)
+            if failed is None:
                 raise TranslationError(f"{original}: malformed model file: {_first_line(exc)}") from exc
+            snippet, equation, error = failed
             raise TranslationError(
-                f"{original}:{_line_of(raw, snippet)}: cannot parse the equation of "
-                f"'{snippet}': {_first_line(exc)}"
+                messages.parse_failure(original, _line_of(raw, snippet), snippet, equation, error)
             ) from exc
 
 
-def _failing_element(section: Any) -> str | None:
-    """Name (or equation start) of the first element of ``section`` that fails to parse.
+def _failing_element(section: Any) -> tuple[str, str, Exception] | None:
+    """Name (or equation start), equation and error of the first element of ``section`` that fails to parse.
 
     PySD parses a whole section at once and its errors give positions inside
     one whitespace-collapsed equation; re-parsing element by element tells
     which definition is broken, so the message can give its line in the file.
     """
     for element in section.elements or []:
+        equation = getattr(element, "equation", "")
         try:
             if hasattr(element, "equation"):  # not parsed yet
                 label = element.equation.split("=")[0].split("(")[0].strip() or element.equation[:40]
@@ -221,8 +227,8 @@ def _failing_element(section: Any) -> str | None:
                 label = element.name
             if hasattr(element, "parse"):
                 element.parse()
-        except Exception:
-            return label
+        except Exception as exc:
+            return label, equation, exc
     return None
 
 

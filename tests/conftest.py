@@ -79,6 +79,10 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cache = tmp_path_factory.mktemp("gscsd-cache")
     old = os.environ.get("GSCSD_CACHE_DIR")
     os.environ["GSCSD_CACHE_DIR"] = str(cache)
+    # The fast engine's compiled back-end takes seconds to compile per model; the
+    # suite runs the Python flavours (the same numbers) and tests/test_engine_native.py
+    # the compiled code. No background compile processes during tests.
+    os.environ.setdefault("GSCSD_NUMBA", "0")
     yield cache
     if old is None:
         os.environ.pop("GSCSD_CACHE_DIR", None)

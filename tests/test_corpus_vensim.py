@@ -51,16 +51,9 @@ DATA_FILES = {"data_from_other_model": ["data.tab"]}
 UNSUPPORTED = {
     "allocate_available": "ALLOCATE AVAILABLE",
     "allocate_by_priority": "ALLOCATE BY PRIORITY",
-    "data_from_other_model/test_data_from_other_model.mdl": "data variables read from a .tab data file",
     "get_time_value/test_get_time_value_simple.mdl": "GET TIME VALUE",
     "invert_matrix": "INVERT MATRIX",
     "vector_order": "VECTOR SORT ORDER, VECTOR RANK, VECTOR REORDER",
-    "macro_cross_reference": "macros",
-    "macro_expression": "macros",
-    "macro_multi_expression": "macros",
-    "macro_multi_macros": "macros",
-    "macro_stock": "macros",
-    "macro_trailing_definition": "macros",
     "vector_select": "VECTOR SELECT with a range both with and without '!' (PySD broadcasts those by name)",
 }
 

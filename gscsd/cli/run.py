@@ -25,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--final-time", type=float, help="override FINAL TIME (model time units)")
     parser.add_argument("--time-step", type=float, help="override TIME STEP (model time units)")
     parser.add_argument("--out", type=Path, help="write all results to FILE (.csv or .nc)")
+    parser.add_argument("--data-file", dest="data_files", action="append", default=[], type=Path, metavar="FILE",
+                        help="Vensim data file (.dat, .tab or .csv) feeding the model's data variables (repeatable)")
     add_engine_arguments(parser)
     parser.set_defaults(handler=main)
 
@@ -83,7 +85,7 @@ def scenario_from_args(args: argparse.Namespace, model=None) -> Scenario:
 
 
 def main(args: argparse.Namespace) -> int:
-    model = load_model(args.model)
+    model = load_model(args.model, data_files=args.data_files)
     scenario = scenario_from_args(args, model)
     if args.out is not None:
         results = run(model, scenario, **engine_options(args))

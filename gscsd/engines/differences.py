@@ -40,8 +40,18 @@ PYSD_PULSE_TRAIN = (
 )
 
 
+_STATIC: dict[tuple, tuple[str, ...]] = {}
+
+
 def static_differences(model: Model, engine: str) -> list[str]:
     """Differences known from the model's equations alone, for ``engine`` ("fast" or "pysd")."""
+    key = (model.hash, str(model.module), engine)
+    if key not in _STATIC:
+        _STATIC[key] = tuple(_static_differences(model, engine))
+    return list(_STATIC[key])
+
+
+def _static_differences(model: Model, engine: str) -> list[str]:
     found = []
     equations = [v.equation for v in model.variables.values()]
     if any(_RANDOM.search(e) for e in equations):

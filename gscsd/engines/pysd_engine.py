@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import InputError, SimulationError
 from ..names import column_name
 from ..translate import CONTROL_VARIABLES
+from ..vensim.data import for_pysd
 from . import RunRequest
 from .differences import pysd_warning_difference, static_differences
 
@@ -59,7 +60,8 @@ class PySDEngine:
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
             warnings.simplefilter("always")
             try:
-                data_files = [str(f) for f in model.data_files] or None
+                # PySD reads .tab and .csv; a .dat becomes a .tab beside the translation
+                data_files = [str(for_pysd(f, model.module.parent)) for f in model.data_files] or None
                 engine = pysd.load(str(model.module), data_files=data_files)
                 if request.start != model.time.initial:
                     initial = (request.start, {})

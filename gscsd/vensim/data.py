@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +112,83 @@ def _read_table(text: str, separator: str) -> dict[str, Series]:
 def _series(pairs: list[tuple[float, float]]) -> Series:
     kept = [(t, v) for t, v in pairs if not (math.isnan(t) or math.isnan(v))]
     return np.array([t for t, _ in kept], dtype=float), np.array([v for _, v in kept], dtype=float)
+
+
+def series_for(files, column: str, model_name: str = "") -> Series:
+    """The series of the data variable element ``column`` (``name`` or ``name[a,b]``) in the data files.
+
+    The last file that has it wins, as in Vensim's list of data files. Names
+    compare as Vensim does (case, spaces and underscores do not matter).
+
+    Raises
+    ------
+    InputError
+        If no file has it: the message names the variable and the files.
+    """
+    wanted = _key(column)
+    found = None
+    for file in files:
+        for name, series in read_cached(file).items():
+            if _key(name) == wanted:
+                found = series
+    if found is None or not len(found[0]):
+        given = ", ".join(Path(f).name for f in files) or "none"
+        raise InputError(
+            f"{model_name}: data variable '{column}' has no series in the data files ({given}); give a .dat, .tab "
+            "or .csv file that has it: gscsd.load_model(path, data_files=[...]) or --data FILE"
+        )
+    return found
+
+
+def _key(name: str) -> str:
+    from ..names import canonical
+
+    base, _, rest = name.partition("[")
+    elements = ",".join(canonical(e) for e in rest.rstrip("]").split(",")) if rest else ""
+    return canonical(base) + (f"[{elements}]" if rest else "")
+
+
+_READ: dict[tuple, dict[str, Series]] = {}
+
+
+def read_cached(path) -> dict[str, Series]:
+    """:func:`read_data_file`, read once per file content (path, size and modification time)."""
+    path = Path(path)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _READ:
+        if len(_READ) > 64:
+            _READ.clear()
+        _READ[key] = read_data_file(path)
+    return _READ[key]
+
+
+def for_pysd(path, folder: Path) -> Path:
+    """A ``.tab`` copy of a ``.dat`` file for PySD (which reads only .tab and .csv); other files as they are.
+
+    Series with other time points than the rest are interpolated onto the
+    union of the times (so a :RAW: or :HOLD BACKWARD: data variable fed from a
+    ``.dat`` file runs interpolated under PySD; the fast engine reads the
+    ``.dat`` itself and keeps the keyword).
+    """
+    import hashlib
+
+    path = Path(path)
+    if path.suffix.lower() != ".dat":
+        return path
+    data = path.read_bytes()
+    target = Path(folder) / f"{path.stem}-{hashlib.sha256(data).hexdigest()[:16]}.tab"
+    if not target.is_file():
+        series = read_cached(path)
+        times = sorted({float(t) for ts, _ in series.values() for t in ts})
+        lines = ["Time\t" + "\t".join(repr(t) for t in times)]
+        for name, (ts, vs) in series.items():
+            # PySD needs one time axis: a series is interpolated onto the others' times (Vensim's default for
+            # data variables; their own points are kept exactly)
+            filled = np.interp(times, ts, vs) if len(ts) else np.full(len(times), np.nan)
+            lines.append(name + "\t" + "\t".join(repr(float(v)) for v in filled))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch = target.with_suffix(f".{os.getpid()}.part")
+        scratch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        os.replace(scratch, target)
+    return target

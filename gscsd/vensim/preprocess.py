@@ -1,17 +1,105 @@
 """Rewrites of a model's text before PySD parses it.
 
 Each pass takes the equations part of the file (the sketch and settings are
-left alone) and returns it rewritten; :func:`prepare` runs them in order.
+left alone) and returns it rewritten; :func:`prepare` runs them in order:
+
+* :func:`join_continuations`: a backslash at the end of a line continues it,
+  anywhere (PySD only joins ``\\`` + newline + tab; a subscript list or a
+  macro header broken with ``\\`` alone failed);
+* :func:`strip_inline_comments`: ``{...}`` comments inside equations (Vensim
+  allows them anywhere in the equation part; PySD's grammar does not);
+* :func:`~gscsd.vensim.macros.expand_macros`: every macro call replaced by
+  equations of its own (see :mod:`gscsd.vensim.macros`), so that PySD and the
+  fast engine see a model without macros;
+* :func:`mark_data_variables`: a variable with no equation is a data
+  variable; PySD needs a keyword to read it as one.
+
+Each pass keeps line numbers where it can (comments become as many newlines),
+so errors still point at the right line of the original file.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 SKETCH_MARK = "\\\\\\---///"
 
+_CONTINUATION = re.compile(r"\\[ \t]*\r?\n[ \t]*")
+
+
+def join_continuations(text: str) -> str:
+    """Join lines ending in a backslash (Vensim's line continuation) with a space."""
+    return _CONTINUATION.sub(" ", text)
+
+
+def strip_inline_comments(text: str) -> str:
+    """Remove ``{...}`` comments from the equation part of every entry (before its first ``~``).
+
+    Quoted names are left alone; a comment keeps its newlines so that line
+    numbers do not move. The ``{UTF-8}`` marker at the top goes too (the text
+    is already decoded).
+    """
+    out: list[str] = []
+    in_equation = True  # between '|' and the entry's first '~'
+    in_quote = False
+    depth = 0
+    for char in text:
+        if depth:
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+            elif char == "\n":
+                out.append("\n")
+            continue
+        if in_quote:
+            in_quote = char != '"'
+            out.append(char)
+            continue
+        if char == '"':
+            in_quote = True
+        elif char == "{" and in_equation:
+            depth = 1
+            continue
+        elif char == "~":
+            in_equation = False
+        elif char == "|":
+            in_equation = True
+        out.append(char)
+    return "".join(out)
+
+
+_BARE = re.compile(r"^(?P<name>\s*(?:\"[^\"]+\"|[A-Za-z_\x80-\uffff][^=:~(\[\]|*<>]*?)\s*(?:\[[^\]]*\])?)\s*(?=~)",
+                   re.S)
+
+
+def mark_data_variables(text: str) -> str:
+    """A variable with no equation is a data variable (fed by a data file at run time): add the
+    ``:INTERPOLATE:`` keyword, Vensim's default, that PySD's grammar needs to read it as one."""
+    out = []
+    for entry in _entries(text):
+        match = _BARE.match(entry)
+        if match and match.group("name").strip() and not match.group("name").strip().startswith(":"):
+            entry = entry[:match.end("name")] + " :INTERPOLATE: " + entry[match.end("name"):]
+        out.append(entry)
+    return "".join(out)
+
+
+def _entries(text: str) -> list[str]:
+    from .macros import _split_entries
+
+    return _split_entries(text)
+
+
+def _expand(text: str) -> str:
+    from .macros import expand_macros
+
+    return expand_macros(text)
+
+
 #: The passes, in order. Each takes and returns the equations text.
-PASSES: list[Callable[[str], str]] = []
+PASSES: list[Callable[[str], str]] = [join_continuations, strip_inline_comments, _expand, mark_data_variables]
 
 
 def prepare(text: str) -> str:

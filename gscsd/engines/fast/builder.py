@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 #: Bump whenever the generated source changes; it keys the code cache.
-GENERATOR_VERSION = 12
+GENERATOR_VERSION = 14
 
 CONTROL = {"initial_time": "_t_initial", "final_time": "_t_final", "time_step": "_dt", "saveper": "_saveper"}
 
@@ -51,6 +51,34 @@ class Unsupported(Exception):
     def __init__(self, reasons: list[str]) -> None:
         self.reasons = list(dict.fromkeys(reasons))
         super().__init__("; ".join(self.reasons[:5]) + (" ..." if len(self.reasons) > 5 else ""))
+
+
+@dataclass
+class Plan:
+    """The analysed model in the order an emitter writes it.
+
+    Attributes
+    ----------
+    values : list of Node
+        Every element with a value (not the lookups).
+    static, init, run : list of int
+        Node indices: constants computed once before the loop; initial values
+        of the stateful elements and what they need; equations of each step.
+    init_graph : dict
+        Dependencies of the initial phase.
+    needed : set of int
+        What a step that saves nothing must still compute (what the state updates read).
+    columns : list of Node
+        The results columns, in order.
+    """
+
+    values: list
+    static: list
+    init: list
+    run: list
+    init_graph: dict
+    needed: set
+    columns: list
 
 
 class _Skip(Exception):
@@ -501,12 +529,13 @@ class Builder:
                 except _Skip as skip:
                     reasons.append(f"{element.name}: {skip}")
                     continue
-                if isinstance(ast, ae.DataStructure) or (component.type == "Data" and
-                                                         not isinstance(ast, ae.GetDataStructure)):
-                    reasons.append(f"{element.name}: data variables read from a data file are not supported "
+                kind = _kind(ast)
+                if isinstance(ast, ae.DataStructure):
+                    kind = "datafile"  # fed at run time from the model's data files
+                elif component.type == "Data" and not isinstance(ast, ae.GetDataStructure):
+                    reasons.append(f"{element.name}: a data variable with an equation (':=') is not supported "
                                    "by the fast engine")
                     continue
-                kind = _kind(ast)
                 if kind is None:
                     kind_name = type(ast).__name__
                     function = _FUNCTION_NAMES.get(kind_name.replace("Structure", ""), kind_name)
@@ -561,6 +590,13 @@ class Builder:
             spec.update(kind="data", file=ast.file, tab=ast.tab, x=ast.time_row_or_col, cell=ast.cell,
                         interp=keyword)
             self.tables.append(spec)
+            node.run_expr = node.init_expr = f"T{len(self.tables) - 1}(time)"
+            node.uses_time = True
+            return
+        if node.kind == "datafile":
+            # a series of the data files given at load time (gscsd.vensim.data), by the element's name
+            keyword = getattr(node, "keyword", None) or "interpolate"
+            self.tables.append({"kind": "datafile", "name": node.name, "column": node.column, "interp": keyword})
             node.run_expr = node.init_expr = f"T{len(self.tables) - 1}(time)"
             node.uses_time = True
             return
@@ -704,13 +740,14 @@ class Builder:
 
     # -- emitting -----------------------------------------------------------
 
-    def _emit(self, scalar: bool) -> tuple[str, list[str]]:
+    def plan(self) -> Plan:
+        """Order the analysed equations: constants, initial values, each step (see :class:`Plan`)."""
         nodes = self.nodes
         values = [n for n in nodes if n.kind != "lookup"]
         # static: constants and what depends only on them (not on time or state)
         static: set[int] = set()
         changed = True
-        plain = [n for n in values if n.kind in ("const", "aux", "extconst", "extdata")]
+        plain = [n for n in values if n.kind in ("const", "aux", "extconst", "extdata", "datafile")]
         while changed:
             changed = False
             for n in plain:
@@ -723,6 +760,11 @@ class Builder:
                     changed = True
         run_order = _toposort({n.index: n.run_deps for n in values if n.index not in static}, "equations", self)
         static_order = _toposort({i: nodes[i].run_deps for i in static}, "constants", self)
+        for i in static_order:
+            n = nodes[i]
+            if not n.positions and not n.hidden and self._py(n) not in CONTROL:
+                # any scalar constant expression may be set for a run, as PySD allows
+                n.lever = self._py(n)
 
         # initial phase: what stateful initial values need, in dependency order
         init_graph: dict[int, set] = {}
@@ -738,7 +780,21 @@ class Builder:
             init_graph[i] = deps - static
             pending.extend(deps)
         init_order = _toposort(init_graph, "initial values", self)
+        # Steps that save compute every variable; the others only what the
+        # state updates need (most steps, when SAVEPER > TIME STEP).
+        needed = _closure(
+            {d for n in values for d in n.deriv_deps}
+            | {n.index for n in values if n.discrete or n.kind == "delayfixed" or n.random},
+            {n.index: n.run_deps for n in values},
+        )
+        return Plan(values, static_order, init_order, run_order, init_graph, needed, list(self._columns))
 
+    def _emit(self, scalar: bool) -> tuple[str, list[str]]:
+        nodes = self.nodes
+        plan = self.plan()
+        self.last_plan = plan
+        values, static_order, init_order, run_order = plan.values, plan.static, plan.init, plan.run
+        init_graph, needed = plan.init_graph, plan.needed
         lines: list[str] = []
         w = lines.append
         w("def simulate(_P, _times, _save, _record, _t_initial, _t_final, _dt, _saveper):")
@@ -747,9 +803,6 @@ class Builder:
             w(f"    {stream} = _RandomStream({seed!r}, {stream[2:]})")
         for i in static_order:
             n = nodes[i]
-            if not n.positions and not n.hidden and self._py(n) not in CONTROL:
-                # any scalar constant expression may be set for a run, as PySD allows
-                n.lever = self._py(n)
             w(f"    # {n.column}")
             if n.lever:
                 w(f"    v{i} = _P.get({n.lever!r}, {n.run_expr})")
@@ -773,13 +826,6 @@ class Builder:
         w("    _n_last = len(_times) - 1")
         w("    for _n in range(_n_last + 1):")
         w("        time = _times[_n]")
-        # Steps that save compute every variable; the others only what the
-        # state updates need (most steps, when SAVEPER > TIME STEP).
-        needed = _closure(
-            {d for n in values for d in n.deriv_deps}
-            | {n.index for n in values if n.discrete or n.kind == "delayfixed" or n.random},
-            {n.index: n.run_deps for n in values},
-        )
         w("        if _save[_n]:")
         for i in run_order:
             w(f"            v{i} = {nodes[i].run_expr}  # {nodes[i].column}")

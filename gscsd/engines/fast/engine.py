@@ -9,6 +9,7 @@ are cached as such too, with the reasons.
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
 import os
@@ -25,7 +26,9 @@ from ...names import column_name
 from ...translate import SOURCE_COPY
 from ...vensim import decode
 from ..differences import static_differences
+from . import native
 from .builder import GENERATOR_VERSION, Builder, Unsupported, abstract_model
+from .emit_numba import emit as emit_numba
 from .runtime import (
     SCALAR,
     SCALAR_FAILURES,
@@ -67,6 +70,7 @@ class Compiled:
     levers: dict[str, str]  # py_name -> Vensim name
     source: str  # vector flavour, for reading
     ode: dict  # vector namespace: initial(), rates(), STATES, ODE_UNSUPPORTED for RK4 and SciPy
+    native: native.Native | None = None  # the compiled back-end, where numba is installed and the model compiles
 
 
 _compiled: dict[str, Compiled | Unsupported] = {}
@@ -96,6 +100,9 @@ def generate(model: Model, orders: dict[str, int] | None = None) -> dict[str, An
         vector, columns = builder.build(scalar=False)
         scalar, _ = builder.build(scalar=True)
         entry = {"vector": vector, "scalar": scalar, "columns": columns, "levers": builder.lever_names()}
+        compiled_source, levers, delays = emit_numba(builder, builder.last_plan)
+        entry["native"] = ({"source": compiled_source, "levers": levers, "delays": delays} if compiled_source
+                           else {"reasons": levers})
     except Unsupported as exc:
         entry = {"unsupported": exc.reasons}
     if orders:
@@ -114,7 +121,7 @@ def compile_model(model: Model, orders: dict[str, int] | None = None) -> Compile
     FastUnsupportedError
         Naming each element and function the fast engine cannot handle.
     """
-    key = str(cache_file(model)) + repr(sorted((orders or {}).items()))
+    key = _key(model, orders)
     with _lock:
         found = _compiled.get(key)
         if found is None:
@@ -122,14 +129,15 @@ def compile_model(model: Model, orders: dict[str, int] | None = None) -> Compile
             if "unsupported" in entry:
                 found = Unsupported(entry["unsupported"])
             else:
-                vector = _load(entry["vector"], VECTOR)
+                vector = _load(entry["vector"], VECTOR, model)
                 found = Compiled(
-                    scalar=_load(entry["scalar"], SCALAR)["simulate"],
+                    scalar=_load(entry["scalar"], SCALAR, model)["simulate"],
                     vector=vector["simulate"],
                     columns=tuple(column_name(c) for c in entry["columns"]),  # as Model names them
                     levers=entry["levers"],
                     source=entry["vector"],
                     ode=vector,
+                    native=_native(model, entry.get("native") or {}, orders, len(entry["columns"])),
                 )
             _compiled[key] = found
     if isinstance(found, Unsupported):
@@ -137,16 +145,31 @@ def compile_model(model: Model, orders: dict[str, int] | None = None) -> Compile
     return found
 
 
+def _native(model: Model, spec: dict, orders: dict | None, columns: int):
+    """The compiled back-end of ``model`` (None without numba, or for an order variant)."""
+    if orders:
+        return None  # rare variants run with the Python flavours
+    return native.load(model.module.parent, GENERATOR_VERSION, {**spec, "columns": columns})
+
+
+def _key(model: Model, orders: dict | None = None) -> str:
+    """What a compiled model is cached under in this process."""
+    key = f"{model.module}|{GENERATOR_VERSION}|{native.mode()}|{sorted((orders or {}).items())!r}"
+    if model.data_files:  # the series come from these files: another set (or an edit) is another model
+        key += repr([(str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in model.data_files])
+    return key
+
+
 def unsupported_reasons(model: Model) -> list[str]:
     """What keeps ``model`` from the fast engine ([] if nothing)."""
     try:
         compile_model(model)
     except FastUnsupportedError:
-        return list(_compiled[str(cache_file(model)) + "[]"].reasons)
+        return list(_compiled[_key(model)].reasons)
     return []
 
 
-def _load(source: str, helpers: dict) -> Any:
+def _load(source: str, helpers: dict, model: Model | None = None) -> Any:
     namespace: dict[str, Any] = dict(helpers)
     namespace.update(_nan=float("nan"), _inf=float("inf"), _FixedDelay=FixedDelay, _run_order=run_order,
                      _F=np.float64, _RandomStream=RandomStream, _random_normal=random_normal,
@@ -154,10 +177,34 @@ def _load(source: str, helpers: dict) -> Any:
     code = compile(source, "<gscsd fast engine>", "exec")
     exec(code, namespace)
     make = scalar_lookup if helpers is SCALAR else vector_lookup
-    tables = [external_table(spec) if isinstance(spec, dict) else Table(*spec) for spec in namespace["TABLES"]]
+    tables = [_table(spec, model) for spec in namespace["TABLES"]]
     namespace.update({f"T{i}": make(table) for i, table in enumerate(tables)})
     clear_external_cache()
     return namespace
+
+
+@functools.lru_cache(maxsize=64)
+def _grid(start: float, final: float, step: float, saveper: float) -> tuple:
+    """:func:`time_grid` plus its arrays for the compiled back-end and the results index, made once per setting."""
+    import pandas as pd
+
+    times, save, saved = time_grid(start, final, step, saveper)
+    saved.flags.writeable = False
+    return (tuple(times), tuple(save), saved, np.asarray(times, dtype=float), np.asarray(save, dtype=np.bool_),
+            pd.Index(saved, name="time"))
+
+
+def _table(spec, model: Model | None) -> Table:
+    """A lookup table of the generated code: points, GET XLS/DIRECT data, or a series of the data files."""
+    if not isinstance(spec, dict):
+        return Table(*spec)
+    if spec["kind"] != "datafile":
+        return external_table(spec)
+    from ...vensim.data import series_for
+
+    times, values = series_for(model.data_files if model else (), spec["column"], model.path.name if model else "")
+    kind = {"look_forward": "data_look_forward", "raw": "data_raw", "hold_backward": "hold_backward"}
+    return Table(times, values, kind.get(spec["interp"], "interpolate"))
 
 
 def time_grid(start: float, final: float, step: float, saveper: float) -> tuple[list[float], list[bool], np.ndarray]:
@@ -210,7 +257,10 @@ class FastEngine:
         import pandas as pd
 
         columns, saved, table = self._run(model, [request], single=True)
-        frame = pd.DataFrame(table, index=pd.Index(saved, name="time"), columns=columns)
+        index = _grid(request.start, request.final, request.step, request.saveper)[5]
+        if len(index) != len(saved) or request.method != "euler":
+            index = pd.Index(saved, name="time")
+        frame = pd.DataFrame(table, index=index, columns=_column_index(tuple(columns)))
         frame.attrs["differences"] = static_differences(model, self.name)
         return frame
 
@@ -242,7 +292,12 @@ class FastEngine:
                     if single:
                         return columns, saved, values[:, :, 0]
                     return columns, saved, [tuple(step) for step in values]
-                times, save, saved = time_grid(first.start, first.final, first.step, first.saveper)
+                times, save, saved, times_, save_, _index = _grid(first.start, first.final, first.step,
+                                                                  first.saveper)
+                if compiled.native is not None and compiled.native.usable("run" if single else "batch"):
+                    values = _run_native(compiled, params, times_, save_, first, select, len(requests), single)
+                    if values is not None:
+                        return columns, saved, values
                 if single:
                     values = self._scalar(compiled, params, times, save, first, select)
                     if values is not None:
@@ -296,6 +351,55 @@ class FastEngine:
         return rows
 
 
+@functools.lru_cache(maxsize=256)
+def _column_index(columns: tuple[str, ...]):
+    """The results' column Index (immutable, so frames may share it)."""
+    import pandas as pd
+
+    return pd.Index(columns)
+
+
+def _run_native(compiled: Compiled, params, times, save, request, select, batch: int, single: bool):
+    """Run with the compiled back-end: a ``(time, column)`` table for one run, ``(scenario, time, column)``
+    for a batch; ``None`` when numba cannot compile this model (then the Python flavours run)."""
+    back_end = compiled.native
+    module = back_end.module()
+    slots = back_end.slots
+    P = np.full((batch, len(slots)), np.nan)
+    for name, values in params.items():
+        P[:, slots[name]] = values
+    times_, save_ = times, save
+    chosen = np.asarray(select, dtype=np.int64)
+    count = int(save_.sum())
+    controls = (request.start, request.final, request.step, request.saveper)
+    try:
+        if single:
+            out = np.empty((count, len(chosen)))
+            status = np.zeros(2, dtype=np.int64)
+            module.run(P[0], times_, save_, *controls, out, chosen, status)
+            statuses = status[None, :]
+        else:
+            out = np.empty((batch, count, len(chosen)))
+            statuses = np.zeros((batch, 2), dtype=np.int64)
+            module.run_batch(P, times_, save_, *controls, out, chosen, statuses)
+    except Exception as exc:  # numba could not type or compile the generated code
+        if type(exc).__module__.startswith("numba"):
+            back_end.broken = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            return None
+        raise
+    if statuses[:, 0].any():
+        found = {int(o) for c, o in statuses if c}
+        column = back_end.delays[int(statuses[statuses[:, 0] > 0][0, 0]) - 1]
+        if len(found) > 1:
+            raise StructureChange(column, None, f"{column}: the delay order differs between scenarios of one "
+                                  "batch; run these scenarios separately")
+        order = found.pop()
+        if order < 1:
+            raise StructureChange(column, None, f"{column}: delay time shorter than TIME STEP")
+        raise StructureChange(column, order)
+    return out
+
+
 def _selection(compiled: Compiled, variables) -> tuple[list[str], list[int]]:
     columns = list(compiled.columns)
     if variables is None:
@@ -329,6 +433,8 @@ def _dataset(model: Model, columns: list[str], saved: np.ndarray, rows: list[tup
     """
     import xarray as xr
 
+    if isinstance(rows, np.ndarray):
+        return _dataset_from_block(model, columns, saved, rows)
     targets: list[tuple[np.ndarray, tuple]] = []  # per column: (array, index within one time step)
     data_vars = {}
     used: set[str] = set()
@@ -359,6 +465,35 @@ def _dataset(model: Model, columns: list[str], saved: np.ndarray, rows: list[tup
         for (array, where), value in zip(targets, rows[t]):
             array[t][where] = value
         rows[t] = None  # free this step's arrays
+    coords = {"time": saved}
+    coords.update({_dim_name(model, d): list(model.subscripts[d]) for d in used})
+    return xr.Dataset(data_vars, coords=coords)
+
+
+def _dataset_from_block(model: Model, columns: list[str], saved: np.ndarray, block: np.ndarray) -> xr.Dataset:
+    """A ``(scenario, time, column)`` block (the compiled back-end's output) as a Dataset; scalars are views."""
+    import xarray as xr
+
+    groups: dict[str, list[int]] = {}
+    for j, column in enumerate(columns):
+        groups.setdefault(column.split("[", 1)[0], []).append(j)
+    data_vars = {}
+    used: set[str] = set()
+    for base, index in groups.items():
+        variable = model.variables.get(base)
+        attrs = {"units": variable.units, "comment": variable.comment} if variable else {}
+        if variable is None or not variable.subscripts:
+            data_vars[base] = (("scenario", "time"), block[:, :, index[0]], attrs)
+            continue
+        coords = [model.subscripts[d] for d in variable.subscripts]
+        shape = (block.shape[0], block.shape[1], *map(len, coords))
+        array = np.empty(shape) if len(index) == int(np.prod(shape[2:])) else np.full(shape, np.nan)
+        for j in index:
+            elements = [e.strip() for e in columns[j][len(base) + 1 : -1].split(",")]
+            array[(slice(None), slice(None), *(coords[i].index(e) for i, e in enumerate(elements)))] = block[:, :, j]
+        dims = tuple(_dim_name(model, d) for d in variable.subscripts)
+        data_vars[base] = (("scenario", "time", *dims), array, attrs)
+        used.update(variable.subscripts)
     coords = {"time": saved}
     coords.update({_dim_name(model, d): list(model.subscripts[d]) for d in used})
     return xr.Dataset(data_vars, coords=coords)

@@ -1,0 +1,170 @@
+"""Loading the compiled back-end of a model, and compiling it out of the way.
+
+The compiled module (:mod:`.emit_numba`) is a file in the model's translation
+cache entry; numba keeps its machine code beside it (``__pycache__``,
+``cache=True``), so a model compiles once per machine, not once per process.
+Compiling takes seconds (about 15 s for ``models/gsc.mdl`` on this project's
+machine), so by default it happens in a separate process while runs use the
+Python flavours, which give the same numbers; once that process has written
+its mark, runs switch to the compiled code.
+
+``GSCSD_NUMBA`` chooses:
+
+* ``background`` (default): as above;
+* ``wait``: compile in the calling process on first use (benchmarks, tests of
+  the compiled back-end);
+* ``0``: never use the compiled back-end.
+
+Without numba installed the engine keeps to the Python flavours.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MODES = ("background", "wait", "0")
+_started: set[str] = set()
+_lock = threading.Lock()
+
+
+def mode() -> str:
+    """The ``GSCSD_NUMBA`` mode, ``"0"`` when numba is not installed."""
+    chosen = os.environ.get("GSCSD_NUMBA", "background").strip().lower() or "background"
+    if chosen in ("1", "true", "yes"):
+        chosen = "background"
+    if chosen not in MODES or chosen == "0":
+        return "0"
+    return chosen if _numba_installed() else "0"
+
+
+@functools.lru_cache(maxsize=1)
+def _numba_installed() -> bool:
+    return importlib.util.find_spec("numba") is not None
+
+
+@dataclass
+class Native:
+    """The compiled back-end of one model.
+
+    Attributes
+    ----------
+    path : Path
+        The generated module in the translation cache.
+    slots : dict
+        Lever PySD name -> position in the lever vector ``P``.
+    delays : list of str
+        Results column of each checked DELAY/SMOOTH order (status code - 1).
+    columns : int
+        Number of results columns.
+    broken : str or None
+        Why numba could not compile it (then the Python flavours run).
+    """
+
+    path: Path
+    slots: dict[str, int]
+    delays: list[str]
+    columns: int
+    broken: str | None = None
+    _module: Any = field(default=None, repr=False)
+
+    def module(self) -> Any:
+        """The imported module (its functions compile, or load numba's cache, on first call)."""
+        if self._module is None:
+            self._module = _import(self.path)
+        return self._module
+
+    def usable(self, kind: str) -> bool:
+        """Whether ``run`` (``kind="run"``) or ``run_batch`` (``"batch"``) may be called now."""
+        if self.broken is not None:
+            return False
+        chosen = mode()
+        if chosen == "wait":
+            return True
+        if chosen != "background":
+            return False
+        if _mark(self.path, kind).is_file():
+            return True
+        failed = _mark(self.path, "failed")
+        if failed.is_file():
+            self.broken = failed.read_text(encoding="utf-8", errors="replace")[:500]
+            return False
+        _compile_elsewhere(self)
+        return False
+
+
+def load(entry_dir: Path, generator: int, spec: dict) -> Native | None:
+    """Write the compiled module of a cache entry (if not there yet); ``None`` when there is none to use."""
+    if not spec.get("source") or mode() == "0":
+        return None
+    source = spec["source"]
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    path = entry_dir / f"fast_native_g{generator}_{digest}.py"
+    if not path.is_file():
+        scratch = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+        scratch.write_text(source, encoding="utf-8")
+        os.replace(scratch, path)
+    return Native(path, {lever: k for k, lever in enumerate(spec["levers"])}, list(spec["delays"]),
+                  int(spec["columns"]))
+
+
+def _import(path: Path) -> Any:
+    name = "gscsd_native_" + path.stem.rsplit("_", 1)[-1]
+    with _lock:
+        module = sys.modules.get(name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules[name] = module
+    return module
+
+
+def _mark(path: Path, kind: str) -> Path:
+    return path.with_name(f".{path.stem}.{kind}")
+
+
+def _compile_elsewhere(native: Native) -> None:
+    """Start (once per process) a process that compiles ``native`` into numba's on-disk cache."""
+    key = str(native.path)
+    with _lock:
+        if key in _started:
+            return
+        _started.add(key)
+    command = [sys.executable, "-m", "gscsd.engines.fast.native", str(native.path), str(len(native.slots)),
+               str(native.columns)]
+    env = {**os.environ, "GSCSD_NUMBA": "wait"}
+    subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     env=env, start_new_session=True)
+
+
+def warm(path: Path, levers: int, columns: int) -> None:
+    """Compile both functions of the module at ``path`` (numba caches them on disk), then leave marks."""
+    import numpy as np
+
+    try:
+        module = _import(path)
+        times = np.array([0.0, 1.0])
+        save = np.array([True, True])
+        select = np.arange(columns, dtype=np.int64)
+        module.run(np.full(levers, np.nan), times, save, 0.0, 1.0, 1.0, 1.0, np.empty((2, columns)), select,
+                   np.zeros(2, dtype=np.int64))
+        _mark(path, "run").write_text("ok", encoding="utf-8")
+        module.run_batch(np.full((2, levers), np.nan), times, save, 0.0, 1.0, 1.0, 1.0, np.empty((2, 2, columns)),
+                         select, np.zeros((2, 2), dtype=np.int64))
+        _mark(path, "batch").write_text("ok", encoding="utf-8")
+    except Exception as exc:  # recorded for the engine, which then keeps to Python
+        _mark(path, "failed").write_text(f"{type(exc).__name__}: {exc}", encoding="utf-8")
+
+
+if __name__ == "__main__":  # pragma: no cover - run by _compile_elsewhere
+    warm(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))

@@ -1,0 +1,162 @@
+"""The helpers of the compiled back-end: :mod:`.runtime`'s scalar helpers, compiled with numba.
+
+The compiled module (see :mod:`.emit_numba`) is the scalar flavour of the
+generated code with these helpers; each has the same formula as its scalar
+twin in :mod:`.runtime` (and so as PySD's ``pysd.py_backend.functions``), so
+the compiled back-end gives the scalar flavour's numbers. Division by zero
+and domain errors give inf and nan, as numpy and PySD do
+(``error_model="numpy"``).
+
+Importing this module needs numba; :func:`available` says whether it is there.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .runtime import SMALL_VENSIM
+
+_JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+
+
+def available() -> bool:
+    """True (this module imports only where numba is installed)."""
+    return True
+
+
+@njit(**_JIT)
+def _xidz(numerator, denominator, fallback):
+    return fallback if abs(denominator) < SMALL_VENSIM else numerator / denominator
+
+
+@njit(**_JIT)
+def _zidz(numerator, denominator):
+    return 0.0 if abs(denominator) < SMALL_VENSIM else numerator / denominator
+
+
+@njit(**_JIT)
+def _integer(x):
+    return float(math.trunc(x))
+
+
+@njit(**_JIT)
+def _quantum(a, b):
+    return a if b < SMALL_VENSIM else b * math.trunc(a / b)
+
+
+@njit(**_JIT)
+def _modulo(x, m):
+    return x - (x if m < SMALL_VENSIM else m * math.trunc(x / m))
+
+
+@njit(**_JIT)
+def _and(a, b):
+    return bool(a) and bool(b)
+
+
+@njit(**_JIT)
+def _or(a, b):
+    return bool(a) or bool(b)
+
+
+@njit(**_JIT)
+def _not(a):
+    return not a
+
+
+@njit(**_JIT)
+def _ramp(time, slope, start, finish=math.inf):
+    final = min(finish, time)
+    return (time + SMALL_VENSIM > start) * slope * (final - start)
+
+
+@njit(**_JIT)
+def _step(time, dt, value, tstep):
+    return value * (time + dt / 2 > tstep)
+
+
+@njit(**_JIT)
+def _pulse(time, dt, start, width=math.nan, repeat=0.0, end=math.inf, magnitude=math.nan):
+    width = 0.5 * dt if width != width else width
+    out = magnitude / dt if magnitude == magnitude else 1.0
+    if repeat == 0:
+        return out if start - SMALL_VENSIM <= time < start + width else 0.0
+    if start <= time <= end:  # Vensim's PULSE TRAIN includes its end time
+        return out if (time - start + SMALL_VENSIM) % repeat < width else 0.0
+    return 0.0
+
+
+@njit(**_JIT)
+def _pow(a, b):
+    return a**b
+
+
+@njit(**_JIT)
+def _ln(x):
+    return math.log(x)
+
+
+@njit(**_JIT)
+def _lookup_interpolate(xs, ys, x):
+    """Linear interpolation holding the end values, as ``runtime.scalar_lookup`` (numpy.interp's formula)."""
+    n = xs.shape[0]
+    if x <= xs[0]:
+        return ys[0]
+    if x >= xs[n - 1]:
+        return ys[n - 1]
+    if x != x:
+        return x
+    i = np.searchsorted(xs, x)
+    if xs[i] == x:
+        return ys[i]
+    slope = (ys[i] - ys[i - 1]) / (xs[i] - xs[i - 1])
+    return slope * (x - xs[i - 1]) + ys[i - 1]
+
+
+@njit(**_JIT)
+def _lookup_other(xs, ys, x, kind):
+    """The other kinds of ``runtime._lookup_scalar``: 1 extrapolate, 2 hold_backward,
+    3 data look forward, 4 data raw, 5 data interpolate."""
+    n = xs.shape[0]
+    if kind >= 3:  # PySD's Data: exact points, else raw -> nan, look_forward -> next
+        i = np.searchsorted(xs, x)
+        if i < n and xs[i] == x:
+            return ys[i]
+        if kind == 4:
+            return math.nan
+        if kind == 3:
+            if i >= n:
+                return ys[n - 1]
+            return ys[i]
+        return _lookup_interpolate(xs, ys, x)
+    if x <= xs[0] or x >= xs[n - 1] or n == 1:
+        if x == xs[0]:
+            return ys[0]
+        if x == xs[n - 1]:
+            return ys[n - 1]
+        if kind == 1 and n > 1:
+            if x < xs[0]:
+                return ys[0] + (ys[1] - ys[0]) / (xs[1] - xs[0]) * (x - xs[0])
+            return ys[n - 1] + (ys[n - 1] - ys[n - 2]) / (xs[n - 1] - xs[n - 2]) * (x - xs[n - 1])
+        return ys[0] if x < xs[0] else ys[n - 1]
+    if kind == 2:
+        return ys[np.searchsorted(xs, x, side="right") - 1]
+    i = np.searchsorted(xs, x)
+    if xs[i] == x:
+        return ys[i]
+    slope = (ys[i] - ys[i - 1]) / (xs[i] - xs[i - 1])
+    return slope * (x - xs[i - 1]) + ys[i - 1]
+
+
+@njit(**_JIT)
+def _order(order, dt, delay_time):
+    """The order a DELAY/SMOOTH runs with (``runtime.run_order`` without the raise): the order
+    argument, lowered while ``order * dt > delay_time`` unless ``delay_time`` is nan."""
+    value = int(order)
+    if delay_time == delay_time:
+        while value * dt > delay_time and value > 0:
+            value -= 1
+    return value

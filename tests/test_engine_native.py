@@ -1,0 +1,110 @@
+"""The compiled back-end (numba): the same numbers as the Python flavours, bit for bit.
+
+The rest of the suite runs the Python flavours (``GSCSD_NUMBA=0`` in
+conftest); here the compiled code runs (``wait``: compiled in this process)
+on corpus cases that cover every feature it compiles, on batches, and once
+compiled in the background as the dashboard does.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+import numpy as np
+import pytest
+
+import gscsd
+from gscsd.engines.fast import compile_model
+from gscsd.engines.fast.native import _mark
+
+from .conftest import CORPUS, GSC, needs_corpus, write_mdl
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::UserWarning")]
+
+#: Corpus cases covering what the compiled back-end compiles: stocks, every delay and smooth, lookups,
+#: subscripts and mappings, logic, built-in functions, saving between steps.
+CASES = [
+    "active_initial", "builtin_max", "builtin_min", "chained_initialization", "delay_numeric_error", "delays",
+    "euler_step_vs_saveper", "exp", "if_stmt", "initial_function", "input_functions", "ln", "log", "logicals",
+    "lookups", "lookups_inline", "lookups_with_expr", "rounding", "sample_if_true", "smooth",
+    "smooth_and_stock", "subscript_2d_arrays", "subscript_mapping_vensim", "subscripted_delays",
+    "subscripted_smooth", "subscripted_trend", "trend", "trig", "xidz_zidz",
+]
+
+
+def _both(model, monkeypatch, **kwargs):
+    monkeypatch.setenv("GSCSD_NUMBA", "0")
+    python = gscsd.run(model, engine="fast", **kwargs)
+    monkeypatch.setenv("GSCSD_NUMBA", "wait")
+    compiled = compile_model(model)
+    assert compiled.native is not None, "no compiled back-end for this model"
+    native = gscsd.run(model, engine="fast", **kwargs)
+    assert compiled.native.broken is None, compiled.native.broken
+    return python, native
+
+
+@needs_corpus
+@pytest.mark.parametrize("case", CASES)
+def test_compiled_equals_python_flavour_on_corpus(case, monkeypatch):
+    path = sorted((CORPUS / "tests" / case).glob("*.mdl"))[0]
+    model = gscsd.load_model(path)
+    python, native = _both(model, monkeypatch)
+    assert list(native.columns) == list(python.columns)
+    np.testing.assert_array_equal(native.index.to_numpy(), python.index.to_numpy())
+    np.testing.assert_array_equal(native.to_numpy(), python.to_numpy())
+
+
+@pytest.mark.skipif(not GSC.is_file(), reason="models/gsc.mdl not written yet")
+def test_compiled_gsc_equals_python_for_random_levers_and_batches(gsc, monkeypatch):
+    rng = random.Random(11)
+    scenarios = [gscsd.Scenario(f"s{k}", {lv.name: rng.uniform(lv.min, lv.max) for lv in gsc.levers})
+                 for k in range(6)]
+    python, native = _both(gsc, monkeypatch, scenario=scenarios[0])
+    np.testing.assert_array_equal(native.to_numpy(), python.to_numpy())
+    batch = gscsd.run_batch(gsc, scenarios, engine="fast", variables=list(gsc.key_outputs))
+    monkeypatch.setenv("GSCSD_NUMBA", "0")
+    reference = gscsd.run_batch(gsc, scenarios, engine="fast", variables=list(gsc.key_outputs))
+    for name in gsc.key_outputs:
+        np.testing.assert_array_equal(batch[name].to_numpy(), reference[name].to_numpy())
+
+
+def test_order_change_and_lever_slots(tmp_path, monkeypatch):
+    path = write_mdl(tmp_path, "orders.mdl", """
+order = 3 ~ Dmnl [1, 5] ~ lever |
+delay time = 2 ~ Year [0.1, 5] ~ lever |
+input = STEP(10, 1) ~ Dmnl ~ |
+dn = DELAY N(input, delay time, 0, order) ~ Dmnl ~ |
+sn = SMOOTH N(input, delay time, 0, order) ~ Dmnl ~ |
+s = INTEG(dn + sn, 0) ~ Dmnl ~ |
+""")
+    model = gscsd.load_model(path)
+    for levers in ({}, {"order": 5}, {"order": 2, "delay time": 0.3}):
+        python, native = _both(model, monkeypatch, scenario=gscsd.Scenario(levers=levers))
+        np.testing.assert_array_equal(native.to_numpy(), python.to_numpy())
+    scenarios = [gscsd.Scenario(levers={"delay time": t}) for t in (1, 2, 4)]
+    batch = gscsd.run_batch(model, scenarios, engine="fast")
+    for k, scenario in enumerate(scenarios):
+        single = gscsd.run(model, scenario, engine="fast")
+        np.testing.assert_array_equal(batch["s"].isel(scenario=k).to_numpy(), single["s"].to_numpy())
+    with pytest.raises(gscsd.SimulationError, match="differs between scenarios of one batch"):
+        gscsd.run_batch(model, [gscsd.Scenario(levers={"order": o}) for o in (2, 4)], engine="fast")
+
+
+def test_background_compile_switches_runs_to_compiled_code(tmp_path, monkeypatch):
+    path = write_mdl(tmp_path, "bg.mdl", "rate = 0.1 ~ 1/Year [0, 1] ~ lever |\ns = INTEG(s * rate, 1) ~ Dmnl ~ |")
+    monkeypatch.setenv("GSCSD_NUMBA", "background")
+    model = gscsd.load_model(path)
+    first = gscsd.run(model, engine="fast")  # Python flavours, while a process compiles
+    native = compile_model(model).native
+    deadline = time.monotonic() + 240
+    while not (_mark(native.path, "run").is_file() and _mark(native.path, "batch").is_file()):
+        assert not _mark(native.path, "failed").is_file(), _mark(native.path, "failed").read_text()
+        assert time.monotonic() < deadline, "the background compile did not finish in 4 minutes"
+        time.sleep(0.5)
+    assert native.usable("run") and native.usable("batch")
+    assert native._module is None  # not imported yet: the first run was the Python flavour's
+    again = gscsd.run(model, engine="fast")
+    assert native._module is not None  # this one ran the compiled code
+    np.testing.assert_array_equal(again.to_numpy(), first.to_numpy())
+    assert again["s"].iloc[-1] == pytest.approx((1 + 0.1 * 0.25) ** 40, rel=1e-12)  # Euler, TIME STEP 0.25
