@@ -47,7 +47,7 @@ def parse_failure(original: Path, line: int | str, label: str, equation: str, ex
     text, position = getattr(exc, "text", None), getattr(exc, "pos", None)
     if isinstance(text, str) and isinstance(position, int):
         near = text[position:position + 40].strip()
-    where = f"{original}:{line}: cannot read the equation of '{label}'"
+    where = f"{original}:{line}: cannot parse the equation of '{label}'"
     if known:
         return f"{where}: Vensim's {known[0]} is not supported by the translator; {known[1]}"
     stop = f" at '{near}'" if near else " at its end"

@@ -7,7 +7,7 @@ the compiled back-end gives the scalar flavour's numbers. Division by zero
 and domain errors give inf and nan, as numpy and PySD do
 (``error_model="numpy"``).
 
-Importing this module needs numba; :func:`available` says whether it is there.
+Importing this module needs numba (see :mod:`.native` for when it is used).
 """
 
 from __future__ import annotations
@@ -17,81 +17,29 @@ import math
 import numpy as np
 from numba import njit
 
-from .runtime import SMALL_VENSIM
+from . import runtime
 
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
 
-def available() -> bool:
-    """True (this module imports only where numba is installed)."""
-    return True
-
-
-@njit(**_JIT)
-def _xidz(numerator, denominator, fallback):
-    return fallback if abs(denominator) < SMALL_VENSIM else numerator / denominator
-
-
-@njit(**_JIT)
-def _zidz(numerator, denominator):
-    return 0.0 if abs(denominator) < SMALL_VENSIM else numerator / denominator
-
-
-@njit(**_JIT)
-def _integer(x):
-    return float(math.trunc(x))
-
-
-@njit(**_JIT)
-def _quantum(a, b):
-    return a if b < SMALL_VENSIM else b * math.trunc(a / b)
-
-
-@njit(**_JIT)
-def _modulo(x, m):
-    return x - (x if m < SMALL_VENSIM else m * math.trunc(x / m))
-
-
-@njit(**_JIT)
-def _and(a, b):
-    return bool(a) and bool(b)
-
-
-@njit(**_JIT)
-def _or(a, b):
-    return bool(a) or bool(b)
-
-
-@njit(**_JIT)
-def _not(a):
-    return not a
-
-
-@njit(**_JIT)
-def _ramp(time, slope, start, finish=math.inf):
-    final = min(finish, time)
-    return (time + SMALL_VENSIM > start) * slope * (final - start)
-
-
-@njit(**_JIT)
-def _step(time, dt, value, tstep):
-    return value * (time + dt / 2 > tstep)
-
-
-@njit(**_JIT)
-def _pulse(time, dt, start, width=math.nan, repeat=0.0, end=math.inf, magnitude=math.nan):
-    width = 0.5 * dt if width != width else width
-    out = magnitude / dt if magnitude == magnitude else 1.0
-    if repeat == 0:
-        return out if start - SMALL_VENSIM <= time < start + width else 0.0
-    if start <= time <= end:  # Vensim's PULSE TRAIN includes its end time
-        return out if (time - start + SMALL_VENSIM) % repeat < width else 0.0
-    return 0.0
+# The scalar helpers of the Python flavour, compiled: one copy of each formula.
+_xidz = njit(**_JIT)(runtime._s_xidz)
+_zidz = njit(**_JIT)(runtime._s_zidz)
+_integer = njit(**_JIT)(runtime._s_integer)
+_quantum = njit(**_JIT)(runtime._s_quantum)
+_modulo = njit(**_JIT)(runtime._s_modulo)
+_and = njit(**_JIT)(runtime._s_and)
+_or = njit(**_JIT)(runtime._s_or)
+_not = njit(**_JIT)(runtime._s_not)
+_ramp = njit(**_JIT)(runtime._s_ramp)
+_step = njit(**_JIT)(runtime._s_step)
+_pulse = njit(**_JIT)(runtime._s_pulse)
+_ln = njit(**_JIT)(runtime._s_log)
 
 
 @njit(**_JIT)
 def _pow(a, b):
-    return a**b
+    return a**b  # runtime._s_pow raises on a complex result where numpy gives nan; numba gives nan
 
 
 @njit(**_JIT)

@@ -9,6 +9,9 @@ magnitude faster for a single run, where numpy's per-call overhead dominates).
 
 The formulas mirror PySD's ``pysd.py_backend.functions`` so that results agree
 with PySD to the last digits (Vensim's ``SMALL_VENSIM`` tolerance included).
+The scalar helpers (``_s_*``) are also the compiled back-end's: numba compiles
+these same functions (:mod:`.numba_runtime`), so there is one copy of each
+formula for single runs; the vector helpers (``_v_*``) are their numpy twins.
 """
 
 from __future__ import annotations
@@ -183,8 +186,8 @@ def _v_not(a):
     return np.logical_not(a)
 
 
-def _v_ramp(time, slope, start, finish=None):
-    final = time if finish is None else np.minimum(finish, time)
+def _v_ramp(time, slope, start, finish=math.inf):
+    final = np.minimum(finish, time)
     return (time + SMALL_VENSIM > start) * slope * (final - start)
 
 
@@ -192,15 +195,16 @@ def _v_step(time, dt, value, tstep):
     return value * (time + dt / 2 > tstep)
 
 
-def _v_pulse(time, dt, start, width=None, repeat=0.0, end=None, magnitude=None):
-    width = 0.5 * dt if width is None else width
-    out = magnitude / dt if magnitude is not None else 1.0
-    if any(isinstance(v, np.ndarray) for v in (start, width, repeat, end, out)):
+def _v_pulse(time, dt, start, width=math.nan, repeat=0.0, end=math.inf, magnitude=math.nan):
+    if not isinstance(width, np.ndarray) and width != width:
+        width = 0.5 * dt
+    out = 1.0 if not isinstance(magnitude, np.ndarray) and magnitude != magnitude else magnitude / dt
+    if any(isinstance(v, np.ndarray) for v in (time, start, width, repeat, end, out)):
         start, width, repeat = (np.asarray(v, float) for v in (start, width, repeat))
         single = (start - SMALL_VENSIM <= time) & (time < start + width)
         with np.errstate(divide="ignore", invalid="ignore"):
             phase = np.mod(time - start + SMALL_VENSIM, np.where(repeat == 0, 1.0, repeat))
-        within = (start <= time) & (True if end is None else time <= end)
+        within = (start <= time) & (time <= end)
         train = within & (phase < width)
         return np.where(np.where(repeat == 0, single, train), out, 0.0)
     return _s_pulse(time, dt, start, width, repeat, end, magnitude)
@@ -242,7 +246,7 @@ def _s_quantum(a, b):
 
 
 def _s_modulo(x, m):
-    return x - _s_quantum(x, m)
+    return x - (x if m < SMALL_VENSIM else m * math.trunc(x / m))  # x - QUANTUM(x, m)
 
 
 def _s_and(a, b):
@@ -257,8 +261,8 @@ def _s_not(a):
     return not a
 
 
-def _s_ramp(time, slope, start, finish=None):
-    final = time if finish is None else min(finish, time)
+def _s_ramp(time, slope, start, finish=math.inf):
+    final = min(finish, time)
     return (time + SMALL_VENSIM > start) * slope * (final - start)
 
 
@@ -266,14 +270,15 @@ def _s_step(time, dt, value, tstep):
     return value * (time + dt / 2 > tstep)
 
 
-def _s_pulse(time, dt, start, width=None, repeat=0.0, end=None, magnitude=None):
-    width = 0.5 * dt if width is None else width
-    out = magnitude / dt if magnitude is not None else 1.0
+def _s_pulse(time, dt, start, width=math.nan, repeat=0.0, end=math.inf, magnitude=math.nan):
+    """PULSE (``repeat`` 0), PULSE TRAIN and XMILE's PULSE; nan/inf defaults mean "not given"."""
+    width = 0.5 * dt if width != width else width
+    out = magnitude / dt if magnitude == magnitude else 1.0
     if repeat == 0:
         return out if start - SMALL_VENSIM <= time < start + width else 0.0
     # Vensim's PULSE TRAIN includes its end time (a pulse starting at `end` is
     # on); PySD's excludes it.
-    if start <= time and (end is None or time <= end):
+    if start <= time <= end:
         return out if (time - start + SMALL_VENSIM) % repeat < width else 0.0
     return 0.0
 

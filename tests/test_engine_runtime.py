@@ -1,0 +1,155 @@
+"""Each runtime helper of the fast engine against PySD's functions and Vensim's documented behaviour.
+
+Every helper exists as a scalar function (``_s_*``, also compiled by numba for
+the compiled back-end) and a numpy twin (``_v_*``); both are checked here on
+the same points, as PySD's ``pytest_functions.py`` checks its own. Expected
+values: PySD's ``pysd.py_backend.functions`` where it implements the function
+as Vensim does, else Vensim's documentation (said at each test).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from pysd.py_backend import functions as pysd_functions
+
+from gscsd.engines.fast import runtime
+from gscsd.engines.fast.runtime import Table, _lookup_scalar, _lookup_vector, scalar_lookup
+
+TIMES = np.round(np.arange(0, 12.001, 0.25), 10)
+DT = 0.25
+
+
+class _Time:
+    """The time object PySD's functions take."""
+
+    def __init__(self, t: float, dt: float = DT) -> None:
+        self.t, self.dt = t, dt
+
+    def __call__(self) -> float:
+        return self.t
+
+    def time_step(self) -> float:
+        return self.dt
+
+
+def _both(scalar, vector, *args):
+    """The scalar helper on each point and the vector helper on all at once, which must agree."""
+    arrays = [np.broadcast_to(np.asarray(a, float), TIMES.shape) for a in args]
+    one = np.array([scalar(*(float(a[k]) for a in arrays)) for k in range(len(TIMES))])
+    many = np.broadcast_to(vector(*arrays), TIMES.shape)
+    np.testing.assert_array_equal(one, many)
+    return one
+
+
+@pytest.mark.parametrize(("numerator", "denominator"), [(3.0, 2.0), (3.0, 0.0), (-1.0, 1e-7), (0.0, -4.0)])
+def test_xidz_and_zidz_equal_pysd(numerator, denominator):
+    assert runtime._s_xidz(numerator, denominator, 9.0) == pysd_functions.xidz(numerator, denominator, 9.0)
+    assert runtime._s_zidz(numerator, denominator) == pysd_functions.zidz(numerator, denominator)
+    vector = runtime._v_xidz(np.array([numerator]), np.array([denominator]), 9.0)
+    assert vector[0] == runtime._s_xidz(numerator, denominator, 9.0)
+
+
+@pytest.mark.parametrize("x", [2.5, -2.5, 7.0, -0.4, 1e6 + 0.5])
+def test_integer_truncates_toward_zero(x):
+    # Vensim: INTEGER(-2.5) is -2 (truncation, not floor)
+    assert runtime._s_integer(x) == pysd_functions.integer(x) == float(math.trunc(x))
+    assert runtime._v_integer(np.array([x]))[0] == runtime._s_integer(x)
+
+
+@pytest.mark.parametrize(("a", "b"), [(7.3, 2.0), (-7.3, 2.0), (5.0, 0.0), (5.0, -1.0), (0.3, 0.1)])
+def test_quantum_and_modulo_equal_pysd(a, b):
+    assert runtime._s_quantum(a, b) == pysd_functions.quantum(a, b)
+    assert runtime._s_modulo(a, b) == pysd_functions.modulo(a, b)
+    assert runtime._v_quantum(np.array([a]), np.array([b]))[0] == runtime._s_quantum(a, b)
+    assert runtime._v_modulo(np.array([a]), np.array([b]))[0] == runtime._s_modulo(a, b)
+
+
+def test_step_and_ramp_equal_pysd():
+    step = _both(lambda t: runtime._s_step(t, DT, 4.0, 3.0), lambda t: runtime._v_step(t, DT, 4.0, 3.0), TIMES)
+    np.testing.assert_array_equal(step, [pysd_functions.step(_Time(t), 4.0, 3.0) for t in TIMES])
+    for finish in (math.inf, 7.0):
+        ramp = _both(lambda t, f=finish: runtime._s_ramp(t, 2.0, 3.0, f),
+                     lambda t, f=finish: runtime._v_ramp(t, 2.0, 3.0, f), TIMES)
+        expected = [pysd_functions.ramp(_Time(t), 2.0, 3.0, None if finish == math.inf else finish) for t in TIMES]
+        np.testing.assert_array_equal(ramp, expected)
+    assert ramp[-1] == 8.0  # Vensim: RAMP holds slope x (finish - start) after finish
+
+
+def test_pulse_equals_pysd():
+    pulse = _both(lambda t: runtime._s_pulse(t, DT, 2.0, width=1.5), lambda t: runtime._v_pulse(t, DT, 2.0, width=1.5),
+                  TIMES)
+    np.testing.assert_array_equal(pulse, [pysd_functions.pulse(_Time(t), 2.0, width=1.5) for t in TIMES])
+    assert pulse.sum() * DT == 1.5  # on for its width
+
+
+def test_pulse_train_is_on_at_its_end_time_where_pysd_is_not():
+    # Vensim (SDEverywhere's pulsetrain.dat, Vensim's output): a pulse starting exactly at `end` is on.
+    train = _both(lambda t: runtime._s_pulse(t, DT, 1.0, repeat=3.0, width=1.0, end=10.0),
+                  lambda t: runtime._v_pulse(t, DT, 1.0, repeat=3.0, width=1.0, end=10.0), TIMES)
+    pysd = np.array([pysd_functions.pulse(_Time(t), 1.0, repeat_time=3.0, width=1.0, end=10.0) for t in TIMES])
+    differs = TIMES[train != pysd]
+    np.testing.assert_array_equal(differs, [10.0])
+    assert train[TIMES == 10.0][0] == 1 and train[TIMES == 10.25][0] == 0
+
+
+def test_pulse_with_magnitude_is_magnitude_over_dt():
+    # XMILE's PULSE(magnitude, start): magnitude / DT for one step
+    values = [runtime._s_pulse(t, DT, 2.0, magnitude=3.0) for t in TIMES]
+    assert sum(values) * DT == pytest.approx(3.0)
+
+
+def test_logic_helpers():
+    assert runtime._s_and(1.0, 0.0) is False and runtime._s_or(1.0, 0.0) is True and runtime._s_not(0.0) is True
+    np.testing.assert_array_equal(runtime._v_and(np.array([1.0, 1.0]), np.array([0.0, 2.0])), [False, True])
+
+
+@pytest.mark.parametrize("kind", ["interpolate", "extrapolate", "hold_backward", "look_forward"])
+def test_lookups_scalar_vector_and_documented_ends(kind):
+    table = Table([0.0, 1.0, 3.0], [10.0, 20.0, 0.0], kind)
+    xs = np.array([-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 4.0])
+    scalar = np.array([_lookup_scalar(table, x) for x in xs])
+    np.testing.assert_array_equal(scalar, _lookup_vector(table, xs))
+    np.testing.assert_array_equal(scalar, [scalar_lookup(table)(x) for x in xs])
+    if kind in ("interpolate", "look_forward"):  # PySD interpolates look_forward lookups too
+        np.testing.assert_array_equal(scalar, np.interp(xs, [0, 1, 3], [10, 20, 0]))  # ends held
+    elif kind == "extrapolate":
+        np.testing.assert_allclose(scalar, [0, 10, 15, 20, 10, 0, -10])  # end segments continued
+    else:
+        np.testing.assert_array_equal(scalar, [10, 10, 10, 20, 20, 0, 0])  # step at each point
+
+
+def test_lookups_of_data_keep_points_and_fill_as_pysd():
+    raw = Table([0.0, 2.0], [1.0, 5.0], "data_raw")
+    assert _lookup_scalar(raw, 2.0) == 5.0 and math.isnan(_lookup_scalar(raw, 1.0))
+    forward = Table([0.0, 2.0], [1.0, 5.0], "data_look_forward")
+    assert _lookup_scalar(forward, 1.0) == 5.0 and _lookup_scalar(forward, 3.0) == 5.0
+
+
+def test_delay_order_is_checked_not_lowered_for_delay3():
+    assert runtime.run_order(3, 3, 0.25, None, "d") == 3  # DELAY1/3: the order as given
+    assert runtime.run_order(2, 3, 0.25, 0.6, "d") == 2  # DELAY N: lowered while order x dt > delay
+    with pytest.raises(runtime.StructureChange) as change:
+        runtime.run_order(3, 5.0, 0.25, None, "d")
+    assert change.value.order == 5
+
+
+def test_fixed_delay_is_a_pipe_of_delay_over_dt_slots():
+    # Vensim: DELAY FIXED(input, 1, 0) with TIME STEP 0.25 returns the input of four steps before
+    delay = runtime.FixedDelay(1.0, DT, 0.0, "d")
+    outputs = []
+    for value in range(1, 9):
+        outputs.append(delay.state)
+        delay.update(float(value))
+    assert outputs == [0, 0, 0, 0, 1, 2, 3, 4]
+
+
+def test_compiled_helpers_are_the_scalar_ones():
+    numba_runtime = pytest.importorskip("gscsd.engines.fast.numba_runtime")
+    for name in ("_xidz", "_zidz", "_integer", "_quantum", "_modulo", "_ramp", "_step", "_pulse"):
+        assert getattr(numba_runtime, name).py_func is getattr(runtime, "_s" + name)
+    table = Table([0.0, 1.0, 3.0], [10.0, 20.0, 0.0], "interpolate")
+    for x in (-1.0, 0.5, 2.0, 9.0):
+        assert numba_runtime._lookup_interpolate.py_func(table.x, table.y, x) == _lookup_scalar(table, x)
