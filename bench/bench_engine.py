@@ -204,7 +204,7 @@ def main() -> int:
         notes.append(f"SDEverywhere on World3-03: {world3['sde_note']}.")
     else:
         notes.append("World3-03 was not measured (pass --world3 PATH).")
-    workforce = single(ROOT / "bench" / "models" / "workforce.mdl", args.repeat, 0, None)
+    workforce = single(ROOT / "bench" / "models" / "workforce.mdl", args.repeat, args.pysd_repeat, None)
     rows.append(row(f"lookup-heavy `bench/models/workforce.mdl` ({workforce['variables']} variables, "
                     f"{workforce['steps']} steps)", workforce))
     result = batch(args.batch)

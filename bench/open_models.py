@@ -9,8 +9,8 @@ Every ``.mdl`` under the folders is loaded (``gscsd.load_model``, with the
 Vensim output), run
 with ``engine="auto"``, and, where Vensim's output lies beside it (a ``.dat``
 named like the model or its folder, as in SDEverywhere's test models),
-compared with it at rtol 1e-3 (absolute floor 1e-6). Each model runs in its own
-process with a time limit. The models are not part of the repository: point
+compared with it at rtol 1e-3 (absolute floor 1e-6). Each model has a time
+limit (``--isolate``: and a process of its own). The models are not part of the repository: point
 the script at clones of public model collections.
 """
 
@@ -70,24 +70,52 @@ print(json.dumps(out))
 """
 
 
+def _one_in_process(path: Path, timeout: float) -> dict:
+    """ONE's work in this process, stopped by an alarm after ``timeout`` seconds."""
+    import contextlib
+    import io
+    import signal
+
+    def stop(signum, frame):
+        raise TimeoutError(f"over {timeout:.0f} s")
+
+    sys.argv = ["one", str(path)]
+    buffer = io.StringIO()
+    signal.signal(signal.SIGALRM, stop)
+    signal.alarm(int(timeout))
+    try:
+        with contextlib.redirect_stdout(buffer):
+            exec(compile(ONE, "<one>", "exec"), {"__name__": "one"})  # our own harness, in this process
+    except TimeoutError as exc:
+        return {"model": str(path), "stage": "timeout", "error": str(exc)}
+    finally:
+        signal.alarm(0)
+    return json.loads(buffer.getvalue().strip().splitlines()[-1])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--timeout", type=float, default=180)
+    parser.add_argument("--isolate", action="store_true", help="one process per model (slower, survives crashes)")
     args = parser.parse_args()
+    os.environ["GSCSD_NUMBA"] = "0"  # the Python flavours: same numbers, no compile per model
     models = sorted(p for folder in args.folders for p in folder.rglob("*") if p.suffix.lower() == ".mdl")
     rows = []
     for path in models:
-        try:
-            done = subprocess.run([sys.executable, "-c", ONE, str(path)], capture_output=True, text=True,
-                                  timeout=args.timeout, env={**os.environ, "GSCSD_NUMBA": "0"})
-            row = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {
-                "model": str(path), "stage": "crash", "error": done.stderr.strip().splitlines()[-1:]}
-        except subprocess.TimeoutExpired:
-            row = {"model": str(path), "stage": "timeout", "error": f"over {args.timeout:.0f} s"}
+        if not args.isolate:
+            row = _one_in_process(path, args.timeout)
+        else:
+            try:
+                done = subprocess.run([sys.executable, "-c", ONE, str(path)], capture_output=True, text=True,
+                                      timeout=args.timeout, env={**os.environ, "GSCSD_NUMBA": "0"})
+                row = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {
+                    "model": str(path), "stage": "crash", "error": done.stderr.strip().splitlines()[-1:]}
+            except subprocess.TimeoutExpired:
+                row = {"model": str(path), "stage": "timeout", "error": f"over {args.timeout:.0f} s"}
         rows.append(row)
-        print(f"{row['stage']:8} {row.get('engine', ''):5} {path}  {row.get('error', '')[:160]}", flush=True)
+        print(f"{row['stage']:8} {row.get('engine', ''):5} {path}  {str(row.get('error', ''))[:160]}", flush=True)
     stages = Counter(r["stage"] for r in rows)
     opened = sum(1 for r in rows if r["stage"] in ("compare", "ok"))
     compared = [r for r in rows if "compared" in r]

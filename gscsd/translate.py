@@ -178,8 +178,8 @@ def _translate_file(original: Path, data: bytes, scratch: Path, digest: str) -> 
             known = messages.hint(function)
             todo = known[1] if known else "rewrite the equation with supported functions (docs/engine.md lists them)"
             raise UnsupportedFunctionError(
-                f"{original}:{line}: '{variable}' uses Vensim function {function}, which the translator does not "
-                f"support; {todo}"
+                f"{original}:{line}: Vensim function {function} is not supported by the translator (in '{variable}'); "
+                f"{todo}"
             )
     for module in scratch.glob("*.py"):
         _point_data_root(module, original.resolve().parent)
@@ -282,7 +282,10 @@ def _metadata(vensim: Any, py_file: Path, raw: str, original: Path) -> dict[str,
         try:
             model = pysd.load(str(py_file))
         except Exception as exc:
-            raise ModelError(f"{original}: the translated model fails to initialize: {_first_line(exc)}") from exc
+            known = messages.hint(str(exc))
+            todo = f"{known[0]}: {known[1]}" if known else "check the equations it names"
+            raise ModelError(f"{original}: the translated model fails to initialize ({_first_line(exc)}); {todo}") \
+                from exc
     doc = model.doc
     variables = []
     for row in doc.itertuples(index=False):

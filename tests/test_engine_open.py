@@ -173,3 +173,22 @@ def test_cli_runs_a_model_with_a_data_file(tmp_path, capsys):
     import pandas as pd
 
     assert pd.read_csv(out, index_col=0)["population"].iloc[2] == pytest.approx(120)
+
+
+def test_flat_old_style_lookup_and_rk4_model_with_discrete_state(tmp_path):
+    from gscsd.errors import VensimDifferenceWarning
+
+    from .test_engine_vensim import SETTINGS
+
+    path = write_mdl(tmp_path, "old.mdl", """
+effect(0, 1, 2, 10, 20, 40) ~ Dmnl ~ x values, then y values: an old-style lookup |
+out = effect(Time / 5) ~ Dmnl ~ |
+late = DELAY FIXED(out, 1, 0) ~ Dmnl ~ |
+s = INTEG(late, 0) ~ Dmnl ~ |
+""")
+    path.write_text(path.read_text() + SETTINGS.format(code=5), encoding="utf-8")  # the settings ask for RK4
+    model = gscsd.load_model(path)
+    with pytest.warns(VensimDifferenceWarning, match="discrete state"):
+        results = gscsd.run(model, engine="fast")
+    assert results.attrs["method"] == "rk4"  # what was asked; the warning says what ran
+    np.testing.assert_allclose(results["out"], np.interp(results.index / 5, [0, 1, 2], [10, 20, 40]))

@@ -135,7 +135,7 @@ def series_for(files, column: str, model_name: str = "") -> Series:
         given = ", ".join(Path(f).name for f in files) or "none"
         raise InputError(
             f"{model_name}: data variable '{column}' has no series in the data files ({given}); give a .dat, .tab "
-            "or .csv file that has it: gscsd.load_model(path, data_files=[...]) or --data FILE"
+            "or .csv file that has it: gscsd.load_model(path, data_files=[...]) or --data-file FILE"
         )
     return found
 

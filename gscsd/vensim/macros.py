@@ -273,18 +273,22 @@ def _expand_calls(equation: str, macros: dict, counter: dict, subscripts: list[s
 def _instantiate(entry: str, substitutions: dict, names: dict, suffix: str) -> str:
     equation, rest = _split_equation(entry)
     lhs, operator, rhs = _partition_lhs(equation)
+    keyword = ""
+    found = re.match(r"(?P<name>.*?)(?P<keyword>\s*:[A-Za-z ]+:\s*)$", lhs, re.S)  # `y :RAW: := ...`
+    if found:
+        lhs, keyword = found.group("name"), found.group("keyword")
     name = canonical(re.split(r"\[|\(", lhs, maxsplit=1)[0])
     if "[" in lhs:
         raise UnsupportedFunctionError(
             f"macro variable '{lhs.strip()}' is subscripted; gscsd expands macros whose variables are not "
             "subscripted (subscript the call instead)"
         )
-    new_lhs = names.get(name, lhs.strip()) + suffix
+    new_lhs = names.get(name, lhs.strip()) + suffix + keyword
     return f"{new_lhs} {operator}{_substitute(rhs.replace('$', '').lstrip(), substitutions)}{rest}"
 
 
 def _partition_lhs(equation: str) -> tuple[str, str, str]:
-    match = re.match(r"(?P<lhs>[^=(]*(?:\[[^\]]*\])?)\s*(?P<op>:=|==|=|\()", equation, re.S)
+    match = re.match(r"(?P<lhs>[^=(]*?(?:\[[^\]]*\])?)\s*(?P<op>:=|==|=|\()", equation, re.S)
     if not match:
         raise UnsupportedFunctionError(f"cannot read the macro equation '{equation.strip()[:80]}'")
     op = match.group("op")

@@ -12,7 +12,9 @@ left alone) and returns it rewritten; :func:`prepare` runs them in order:
   equations of its own (see :mod:`gscsd.vensim.macros`), so that PySD and the
   fast engine see a model without macros;
 * :func:`mark_data_variables`: a variable with no equation is a data
-  variable; PySD needs a keyword to read it as one.
+  variable; PySD needs a keyword to read it as one;
+* :func:`pair_flat_lookups`: an old-style lookup written as one flat list of
+  x values then y values becomes (x, y) pairs.
 
 Each pass keeps line numbers where it can (comments become as many newlines),
 so errors still point at the right line of the original file.
@@ -86,6 +88,26 @@ def mark_data_variables(text: str) -> str:
     return "".join(out)
 
 
+_NUMBER = r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*"
+_FLAT_LOOKUP = re.compile(r"^(?P<name>\s*[^=:~(\[\]|*<>]+?(?:\[[^\]]*\])?)\s*\((?P<values>" + _NUMBER
+                          + r"(?:," + _NUMBER + r")+)\)\s*(?=~)", re.S)
+
+
+def pair_flat_lookups(text: str) -> str:
+    """An old-style lookup written as one flat list, ``name(x1, ..., xn, y1, ..., yn)``, as (x, y) pairs."""
+    out = []
+    for entry in _entries(text):
+        match = _FLAT_LOOKUP.match(entry)
+        if match:
+            values = [v.strip() for v in match.group("values").split(",")]
+            if len(values) % 2 == 0:
+                half = len(values) // 2
+                pairs = ",".join(f"({x},{y})" for x, y in zip(values[:half], values[half:]))
+                entry = f"{match.group('name')}({pairs})\n" + entry[match.end():]
+        out.append(entry)
+    return "".join(out)
+
+
 def _entries(text: str) -> list[str]:
     from .macros import _split_entries
 
@@ -99,7 +121,8 @@ def _expand(text: str) -> str:
 
 
 #: The passes, in order. Each takes and returns the equations text.
-PASSES: list[Callable[[str], str]] = [join_continuations, strip_inline_comments, _expand, mark_data_variables]
+PASSES: list[Callable[[str], str]] = [join_continuations, strip_inline_comments, _expand, mark_data_variables,
+                                      pair_flat_lookups]
 
 
 def prepare(text: str) -> str:

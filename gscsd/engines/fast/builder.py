@@ -402,6 +402,9 @@ class Builder:
         if name == "vector_select":
             return self._vector_select(args, ctx)
         known = {"pi", "log", "step", "ramp", "Xramp", "pulse", "Xpulse", "pulse_train", "Xpulse_train"}
+        if name == "a_function_of":
+            raise _Skip("no equation (A FUNCTION OF: a causal-loop sketch that Vensim cannot simulate either); "
+                        "write its equation")
         if name not in _DIRECT and name not in known:
             raise _Skip(f"function {name.upper().replace('_', ' ')} is not supported by the fast engine")
         values = [self.expr(x, ctx) for x in args]

@@ -16,7 +16,7 @@ import os
 import threading
 import uuid
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -244,6 +244,7 @@ class FastEngine:
     def __init__(self, rtol: float = 1e-6, atol: float = 1e-9) -> None:
         self.rtol = rtol
         self.atol = atol
+        self.notes: list[str] = []  # differences from Vensim found while running
 
     def prepare(self, model: Model) -> None:
         """Compile ``model`` now (once per process), so that timing a run measures the run alone."""
@@ -261,14 +262,14 @@ class FastEngine:
         if len(index) != len(saved) or request.method != "euler":
             index = pd.Index(saved, name="time")
         frame = pd.DataFrame(table, index=index, columns=_column_index(tuple(columns)))
-        frame.attrs["differences"] = static_differences(model, self.name)
+        frame.attrs["differences"] = static_differences(model, self.name) + self.notes
         return frame
 
     def simulate_batch(self, model: Model, requests: list[RunRequest]) -> xr.Dataset:
         """Run all ``requests`` (same time settings) at once; Dataset with a ``scenario`` dim."""
         columns, saved, rows = self._run(model, requests, single=False)
         batch = _dataset(model, columns, saved, rows, len(requests))
-        batch.attrs["differences"] = static_differences(model, self.name)
+        batch.attrs["differences"] = static_differences(model, self.name) + self.notes
         return batch
 
     def _run(self, model: Model, requests: list[RunRequest], single: bool):
@@ -283,6 +284,13 @@ class FastEngine:
             compiled = compile_model(model, orders)
             columns, select = _selection(compiled, first.variables)
             params = _params(model, compiled, requests)
+            if first.method != "euler" and first.model_method and compiled.ode["ODE_UNSUPPORTED"]:
+                # The .mdl asks for RK4; with discrete state (DELAY FIXED, SAMPLE IF TRUE, ...) gscsd
+                # integrates with Euler only: run Euler and say so rather than refuse the model.
+                self.notes.append(f"the model asks for {model.time.vensim_method} but has discrete state "
+                                  f"({', '.join(compiled.ode['ODE_UNSUPPORTED'][:3])}), which gscsd integrates "
+                                  "with Euler only: results differ from Vensim's by the integration error")
+                first = replace(first, method="euler")
             try:
                 if first.method != "euler":
                     from .integrate import integrate
