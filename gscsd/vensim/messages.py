@@ -19,6 +19,9 @@ HINTS: list[tuple[str, str, str]] = [
      "wrongly", "write the values element by element, or map to whole ranges"),
     (r"maximum recursion depth", "a loop of equations with no stock between them (or an initial value that needs "
      "itself)", "break the loop with a stock, INITIAL or ACTIVE INITIAL"),
+    (r"Circular initialization", "initial values that PySD finds circular (often a subscripted stock whose "
+     "elements' initial values refer to each other, which PySD initialises as one)", "give those initial values "
+     "without the other elements of the same stock, or split the stock"),
     (r"VECTOR ELM MAP", "VECTOR ELM MAP", "use an explicit element reference or a lookup"),
     (r"VECTOR LOOKUP", "VECTOR LOOKUP", "use a lookup variable"),
     (r"LOOKUP FORWARD", "LOOKUP FORWARD", "use a lookup with :HOLD BACKWARD: steps, or WITH LOOKUP"),
