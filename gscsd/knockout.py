@@ -201,6 +201,11 @@ def _cache_dir() -> Path:
 
 def _write(text: str, model: Model, key: str) -> Model:
     from .model import load_model
+    from .xmile import is_xmile
+
+    if is_xmile(model.path):
+        raise InputError(f"{model.path.name}: knockouts and loop dominance rewrite a model's Vensim equations, so "
+                         "they work on .mdl models only (the loop list works on XMILE models too)")
 
     folder = _cache_dir() / key
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Translate Vensim ``.mdl`` files with PySD, once per content.
+"""Translate Vensim ``.mdl`` files (and XMILE ones, see :mod:`gscsd.xmile`) with PySD, once per content.
 
 PySD turns a ``.mdl`` into a Python module. Translating takes a second or
 more, so the result is kept in a cache directory outside the repository,
@@ -30,12 +30,18 @@ from typing import Any
 from .errors import InputError, ModelError, TranslationError, UnsupportedFunctionError
 from .names import canonical
 from .vensim import messages
+from .xmile import SUFFIXES as XMILE_SUFFIXES
+from .xmile import is_xmile
 
 #: Bump when the layout of the cache entries or of ``meta.json`` changes.
 CACHE_FORMAT = 4
 
-#: The exact bytes a cache entry was translated from (the fast engine compiles these, never the file on disk).
+#: The exact bytes a cache entry was translated from (the fast engine compiles these, never the file on disk),
+#: whatever the model's format.
 SOURCE_COPY = "source.mdl"
+
+#: The model files gscsd reads: Vensim's ``.mdl`` and XMILE (:data:`gscsd.xmile.SUFFIXES`).
+MODEL_SUFFIXES = (".mdl", *XMILE_SUFFIXES)
 
 CONTROL_VARIABLES = ("INITIAL TIME", "FINAL TIME", "TIME STEP", "SAVEPER")
 
@@ -66,15 +72,17 @@ def translate(mdl_path: Path) -> tuple[Path, dict[str, Any]]:
     Raises
     ------
     InputError
-        If the file does not exist or is not a ``.mdl``.
+        If the file does not exist or is not a model file (``.mdl``, ``.xmile``, ``.stmx``, ``.itmx``).
     TranslationError
         If PySD cannot parse or translate it (the message names the line).
     """
     mdl_path = Path(mdl_path)
     if not mdl_path.is_file():
-        raise InputError(f"model file not found: {mdl_path}; give the path to a Vensim .mdl file")
-    if mdl_path.suffix.lower() != ".mdl":
-        raise InputError(f"{mdl_path} is not a Vensim model; gscsd reads .mdl files")
+        raise InputError(f"model file not found: {mdl_path}; give the path to a Vensim .mdl or an XMILE/Stella "
+                         ".xmile, .stmx or .itmx file")
+    if mdl_path.suffix.lower() not in MODEL_SUFFIXES:
+        raise InputError(f"{mdl_path} is not a model file gscsd reads: give a Vensim .mdl or an XMILE/Stella "
+                         ".xmile, .stmx or .itmx file")
     data = _read_text_model(mdl_path)
     digest = content_hash(data)
     entry = _entry_dir(mdl_path, digest)
@@ -115,6 +123,10 @@ def _entry_dir(mdl_path: Path, digest: str) -> Path:
     folder = hashlib.sha256(str(mdl_path.resolve().parent).encode()).hexdigest()[:10]
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", mdl_path.stem)[:40]
     name = f"{stem}-{digest[:20]}-{folder}-pysd{pysd.__version__}-f{CACHE_FORMAT}"
+    if is_xmile(mdl_path):  # gscsd's fixes to PySD's XMILE translator change the translation too
+        from .xmile import TRANSLATOR_VERSION
+
+        name += f"-x{TRANSLATOR_VERSION}"
     return cache_root() / "translations" / name
 
 
@@ -133,7 +145,10 @@ def _translate_into(mdl_path: Path, data: bytes, digest: str, entry: Path) -> No
     scratch = Path(tempfile.mkdtemp(prefix=f".tmp-{uuid.uuid4().hex[:8]}-", dir=entry.parent))
     try:
         (scratch / SOURCE_COPY).write_bytes(data)
-        meta = _translate_file(mdl_path, data, scratch, digest)
+        translate_file = _translate_file
+        if is_xmile(mdl_path):  # XMILE and Stella models: gscsd.xmile, into the same kind of entry
+            from .xmile import translate_file
+        meta = translate_file(mdl_path, data, scratch, digest)
         (scratch / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
         try:
             os.rename(scratch, entry)
@@ -265,8 +280,6 @@ def _point_data_root(py_file: Path, folder: Path) -> None:
 
 def _metadata(vensim: Any, py_file: Path, raw: str, original: Path) -> dict[str, Any]:
     """Collect the facts about every variable that the rest of gscsd uses."""
-    import pysd
-
     section = vensim.sections[0]
     equations: dict[str, list[str]] = {}
     for component in section.components:
@@ -275,7 +288,19 @@ def _metadata(vensim: Any, py_file: Path, raw: str, original: Path) -> dict[str,
         rhs = str(component.expression).strip()
         equations.setdefault(key, []).append(f"[{','.join(subs)}] {rhs}" if subs else rhs)
     limits = {canonical(c.name): c.limits for c in section.components if c.limits}
-    groups = _groups(raw)
+    return describe(py_file, original, equations, limits, _groups(raw))
+
+
+def describe(py_file: Path, original: Path, equations: dict[str, list[str]], limits: dict[str, tuple],
+             groups: dict[str, str]) -> dict[str, Any]:
+    """The metadata of a translated model (``meta.json`` without the entry's own fields).
+
+    ``equations``, ``limits`` (``(min, max[, step])``, ``None`` for an open
+    side) and ``groups`` are by canonical variable name, as the model file
+    states them; everything else is read from PySD's loaded module. Shared by
+    the Vensim and the XMILE translations.
+    """
+    import pysd
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

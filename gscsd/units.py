@@ -37,6 +37,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .names import canonical, display
+from .xmile import is_xmile
 
 if TYPE_CHECKING:
     from .model import Model
@@ -237,7 +238,13 @@ class Checker:
         from .engines.fast.builder import abstract_model
 
         text = model.path.read_text(encoding="utf-8", errors="replace")
-        self.system = UnitSystem(_merge(DEFAULT_EQUIVALENCES + equivalences(text)))
+        if is_xmile(model.path):  # XMILE: the unit aliases of <model_units>
+            from .xmile.document import unit_equivalences
+
+            groups = unit_equivalences(text)
+        else:
+            groups = equivalences(text)
+        self.system = UnitSystem(_merge(DEFAULT_EQUIVALENCES + groups))
         self.model = model
         abstract = abstract_model(text, model.path)
         self.section = abstract.sections[0]

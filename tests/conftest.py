@@ -59,6 +59,21 @@ GSCSD_IN_A_TERMINAL = [
 ]
 
 
+_REPORT: list[str] = []
+
+
+def report_line(line: str) -> None:
+    """Print ``line`` in the test run's summary (``pytest -q`` shows it too): counts a test wants seen."""
+    _REPORT.append(line)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _REPORT:
+        terminalreporter.section("gscsd")
+        for line in _REPORT:
+            terminalreporter.write_line(line)
+
+
 #: Mark for tests that read the Vensim corpus: they fail, never skip, when it is missing.
 needs_corpus = pytest.mark.usefixtures("corpus")
 

@@ -1,4 +1,4 @@
-"""Reading the Vensim corpus: canonical outputs and comparison with ours."""
+"""Reading the Vensim corpus: canonical outputs (Vensim's and Stella's) and comparison with ours."""
 
 from __future__ import annotations
 
@@ -41,3 +41,31 @@ def compare_with_canonical(ours: pd.DataFrame, vensim: pd.DataFrame, rtol: float
             worst = np.nanargmax(np.abs(actual - expected) / np.maximum(np.abs(expected), 1e-300))
             problems.append(f"{column} at {times[worst]:g}: {actual[worst]:.6g} vs Vensim {expected[worst]:.6g}")
     return problems
+
+
+def stella_outputs(folder: Path) -> dict[str, pd.DataFrame]:
+    """Stella's outputs of a corpus case (``output_stella*.csv``) by file name, indexed by time.
+
+    Stella names the time column after the time unit (``Months``): the first
+    column is the time, whatever its name.
+    """
+    from io import StringIO
+
+    found = {}
+    for path in sorted(folder.glob("output_stella*.csv")):
+        text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+        frame = pd.read_csv(StringIO(text))
+        frame.columns = [str(c).strip().strip('"') for c in frame.columns]
+        frame = frame.set_index(frame.columns[0])
+        frame.index = frame.index.astype(float)
+        found[path.name] = frame.apply(pd.to_numeric, errors="coerce")
+    return found
+
+
+def by_canonical_name(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its columns named by :func:`gscsd.names.canonical` (XMILE names ignore case and '_')."""
+    from gscsd.names import canonical
+
+    renamed = frame.copy()
+    renamed.columns = [canonical(str(c).replace("\\n", " ")) for c in frame.columns]
+    return renamed

@@ -293,7 +293,7 @@ def test_numbers_read_well():
 def test_no_models_is_a_clear_page(tmp_path):
     board = create_app(tmp_path, store_path=tmp_path / "s.sqlite").gscsd
     children, init = board.build_page("")
-    assert init is None and f"No .mdl model found in {tmp_path}" in _text(children)
+    assert init is None and f"No model file (.mdl, .xmile, .stmx, .itmx) found in {tmp_path}" in _text(children)
 
 
 def test_sliders_update_while_dragging_only_when_runs_are_fast(tmp_path):

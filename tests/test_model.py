@@ -99,7 +99,7 @@ def test_missing_and_wrong_files(tmp_path):
     with pytest.raises(InputError, match="model file not found: .*nope.mdl"):
         gscsd.load_model(tmp_path / "nope.mdl")
     (tmp_path / "m.txt").write_text("x")
-    with pytest.raises(InputError, match="is not a Vensim model"):
+    with pytest.raises(InputError, match="is not a model file gscsd reads: give a Vensim .mdl or an XMILE"):
         gscsd.load_model(tmp_path / "m.txt")
 
 

@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
     """The optional positional MODEL shared by sub-commands."""
     parser.add_argument(
-        "model", nargs="?", default=DEFAULT_MODEL, metavar="MODEL", help=f"Vensim .mdl file (default {DEFAULT_MODEL})"
+        "model", nargs="?", default=DEFAULT_MODEL, metavar="MODEL",
+        help=f"model file: Vensim .mdl, or XMILE/Stella .xmile, .stmx, .itmx (default {DEFAULT_MODEL})"
     )
 
 

@@ -61,8 +61,8 @@ class Dashboard:
             else None
         if first is None:
             folder = library.single or library.folder
-            return layout.error_page(f"No .mdl model found in {folder}; start with --models-dir pointing at a folder "
-                                     "of Vensim models."), None
+            return layout.error_page(f"No model file (.mdl, .xmile, .stmx, .itmx) found in {folder}; start with "
+                                     "--models-dir pointing at a folder of Vensim or XMILE/Stella models."), None
         file = first["model"]["file"]
         model = self.services.model(file)
         view = first["view"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..model import Model, load_model
-from ..translate import content_hash
+from ..translate import MODEL_SUFFIXES, content_hash
 
 #: The model shown first when the folder has it.
 PREFERRED = "gsc.mdl"
@@ -44,17 +44,18 @@ class Loaded:
 
 
 class ModelLibrary:
-    """The ``.mdl`` files of a folder (or one file), loaded on demand.
+    """The model files of a folder (or one file), loaded on demand.
 
     Parameters
     ----------
     location : str or Path
-        A folder whose ``*.mdl`` files are offered, or a single ``.mdl`` file.
+        A folder whose model files (Vensim ``*.mdl``, XMILE/Stella ``*.xmile``,
+        ``*.stmx``, ``*.itmx``) are offered, or a single model file.
     """
 
     def __init__(self, location: str | Path) -> None:
         location = Path(location)
-        self.single = location if location.suffix.lower() == ".mdl" else None
+        self.single = location if location.suffix.lower() in MODEL_SUFFIXES else None
         self.folder = location.parent if self.single else location
         self._good: dict[str, tuple[str, Model, float]] = {}  # file -> (hash, model, loaded at)
         self._failed: dict[str, tuple[str, str]] = {}  # file -> (hash, error)
@@ -69,7 +70,8 @@ class ModelLibrary:
             return []
         root = self.folder.resolve()
         # Only files of the folder itself: a link to a file elsewhere (/etc/passwd.mdl) is not offered.
-        names = sorted(p.name for p in self.folder.glob("*.mdl") if p.is_file() and p.resolve().parent == root)
+        names = sorted(p.name for p in self.folder.iterdir()
+                       if p.suffix.lower() in MODEL_SUFFIXES and p.is_file() and p.resolve().parent == root)
         return sorted(names, key=lambda n: n != PREFERRED)
 
     def default(self) -> str | None:

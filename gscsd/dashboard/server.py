@@ -36,12 +36,12 @@ def create_app(
     allowed_hosts: Iterable[str] | None = None,
     workspace_header: str | None = None,
 ) -> dash.Dash:
-    """The dashboard for the ``.mdl`` files in ``models_dir``.
+    """The dashboard for the model files (``.mdl``, ``.xmile``, ``.stmx``, ``.itmx``) in ``models_dir``.
 
     Parameters
     ----------
     models_dir : str or Path
-        Folder of Vensim models offered in the model dropdown (or one ``.mdl``).
+        Folder of Vensim and XMILE/Stella models offered in the model dropdown (or one model file).
     store_path : str or Path, optional
         SQLite file of saved scenarios (default :func:`gscsd.store.default_store_path`);
         analysis jobs are kept beside it, so several server processes share both.
@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="app.py", description="Serve the gscsd dashboard.")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8050)
-    parser.add_argument("--models-dir", default=DEFAULT_MODELS_DIR, help="folder of .mdl files (or one .mdl file)")
+    parser.add_argument("--models-dir", default=DEFAULT_MODELS_DIR,
+                        help="folder of model files: .mdl, .xmile, .stmx, .itmx (or one such file)")
     parser.add_argument("--store", default=None,
                         help=f"SQLite file for saved scenarios (default {default_store_path()})")
     parser.add_argument("--engine", default=None, help="simulation engine (default: gscsd.run's choice)")

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 #: Bump whenever the generated source changes; it keys the code cache.
-GENERATOR_VERSION = 14
+GENERATOR_VERSION = 15
 
 CONTROL = {"initial_time": "_t_initial", "final_time": "_t_final", "time_step": "_dt", "saveper": "_saveper"}
 
@@ -125,7 +125,12 @@ def abstract_model(text: str, origin: Path):
     import warnings
 
     from ...vensim import open_vensim
+    from ...xmile import is_xmile
 
+    if is_xmile(origin):  # XMILE/Stella: PySD's XMILE translator, as gscsd.xmile prepares it
+        from ...xmile import abstract_model as xmile_abstract_model
+
+        return xmile_abstract_model(text, origin)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         vensim = open_vensim(text, origin)
@@ -273,6 +278,8 @@ class Builder:
         """
         if ctx.scalar:
             return _num(value)
+        if value < 0:  # bare, as _num writes it: -30 ^ x is -(30 ^ x) in both flavours (XMILE writes such literals)
+            return "-" + self._lit(-value, ctx)
         key = repr(value)
         if key not in self.literals:
             self.literals[key] = f"c{len(self.literals)}"
