@@ -1,6 +1,6 @@
 """A loaded model: what the ``.mdl`` says about itself.
 
-:func:`load_model` translates a Vensim file (once per content, see
+:func:`load_model` translates a Vensim (or XMILE/Stella) file (once per content, see
 :mod:`gscsd.translate`) and returns a :class:`Model`, an immutable description
 of the model: its variables, stocks, levers, key outputs and time settings.
 It holds no simulation state: every run builds a fresh engine from it (see
@@ -392,12 +392,13 @@ def _nice_step(raw: float) -> float:
 
 
 def load_model(path: str | Path, data_files: Sequence[str | Path] = ()) -> Model:
-    """Load a Vensim model, translating it with PySD unless cached.
+    """Load a Vensim or XMILE/Stella model, translating it with PySD unless cached.
 
     Parameters
     ----------
     path : str or Path
-        A ``.mdl`` file.
+        A Vensim ``.mdl`` file, or an XMILE/Stella ``.xmile``, ``.stmx`` or
+        ``.itmx`` file (see :mod:`gscsd.xmile`).
     data_files : sequence of path, optional
         Vensim data files (``.dat``, ``.tab``, ``.csv``) that feed the model's data variables
         (``name := ...`` without GET functions), as Vensim's ``-d`` option and
@@ -411,7 +412,7 @@ def load_model(path: str | Path, data_files: Sequence[str | Path] = ()) -> Model
     Raises
     ------
     InputError
-        If the file is missing or not a ``.mdl`` (exit code 2).
+        If the file is missing or not a model file (exit code 2).
     TranslationError
         If the file does not parse; the message names the file and line.
     """

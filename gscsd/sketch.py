@@ -208,7 +208,13 @@ class Sketch:
 
 
 def load_sketch(path: str | Path) -> Sketch:
-    """Read the sketch of a ``.mdl`` file (an empty :class:`Sketch` if it has none)."""
+    """Read the sketch of a ``.mdl`` file, or the ``<views>`` of an XMILE one (an empty :class:`Sketch` if none)."""
+    from .xmile import is_xmile
+
+    if is_xmile(path):
+        from .xmile.views import load_views
+
+        return load_views(path)
     text = Path(path).read_text(encoding="utf-8", errors="replace")
     return parse_sketch(text)
 

@@ -323,3 +323,23 @@ def test_command_line_on_the_corpus_samples(tmp_path, capsys):
     report = tmp_path / "sir.html"
     assert main(["report", str(sir), "-o", str(report)]) == 0
     assert "SIR" in report.read_text(encoding="utf-8")
+
+
+def test_non_negative_stocks_constrain_their_outflows_in_order(tmp_path):
+    # Stella's semantics: the outflows of a non-negative stock take what is there, in the order the stock
+    # lists them, and the stocks they feed receive just that (nothing is created)
+    body = """
+    <stock name="stock"><eqn>10</eqn><inflow>supply</inflow><outflow>first</outflow><outflow>second</outflow>
+      <non_negative/></stock>
+    <flow name="supply"><eqn>2</eqn><non_negative/></flow>
+    <flow name="first"><eqn>7</eqn><non_negative/></flow>
+    <flow name="second"><eqn>4</eqn><non_negative/></flow>
+    <stock name="sink one"><eqn>0</eqn><inflow>first</inflow></stock>
+    <stock name="sink two"><eqn>0</eqn><inflow>second</inflow></stock>
+    """
+    out = both(gscsd.load_model(write_xmile(tmp_path, "shares.stmx", body)))
+    # t=0: 10 + 2 available: first takes 7, second 4 (stock 1); t=1: 1 + 2 = 3: first takes 3, second 0
+    assert list(out["first"].iloc[:3]) == [7, 3, 2] and list(out["second"].iloc[:3]) == [4, 0, 0]
+    assert list(out["stock"].iloc[:3]) == [10, 1, 0]
+    total = out["stock"] + out["sink one"] + out["sink two"]
+    assert np.allclose(total, 10 + 2 * out.index.to_numpy())  # conserved: only the supply adds

@@ -37,6 +37,7 @@ from ..runner import run
 from ..scenario import Scenario
 from ..sketch import Sketch, load_sketch
 from ..summary import compare, tone
+from ..xmile import is_xmile
 from .bands import normalise_bands
 from .style import CSS
 
@@ -396,7 +397,8 @@ def _trajectories(data: ReportData, figures: _Figures) -> str:
 def _diagrams(data: ReportData, sketch: Sketch, figures: _Figures) -> str:
     if not sketch:
         return f'<p class="note">{_e(sketch.missing_note(data.model.path.name))}</p>'
-    parts = ["<p>The model's views as drawn in Vensim: stocks are boxes, flows are pipes with valves, clouds "
+    tool = "Stella" if is_xmile(data.model.path) else "Vensim"
+    parts = [f"<p>The model's views as drawn in {tool}: stocks are boxes, flows are pipes with valves, clouds "
              "are sources and sinks outside the model, blue arrows are information links, grey "
              "&lt;names&gt; are shadow copies of variables defined in another view. Hover a variable for its "
              "equation, units and comment; drag to pan, scroll to zoom.</p>"]

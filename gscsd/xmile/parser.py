@@ -660,6 +660,82 @@ def rewrite(model: Any, root: Any, origin: Path) -> None:
     """
     for section in model.sections:
         _Rewriter(section, root, origin).run()
+        limit_outflows(section, root)
+
+
+def limit_outflows(section: Any, root: Any) -> list[str]:
+    """Stella's non-negative stocks: constrain their outflows, in the order the stock lists them (in place).
+
+    Stella keeps a non-negative stock from going below zero by reducing its
+    outflows: each takes at most what is left of the stock plus its inflows
+    over the step, after the outflows listed before it,
+
+        outflow_k' = MIN(outflow_k, MAX(0, stock / DT + inflows - outflow_1' - ... - outflow_(k-1)'))
+
+    so the flow reports what actually left, and the stock it feeds receives
+    just that. A flow is constrained this way when it drains exactly one
+    stock, has the same dimensions as that stock (or both are scalars) and is
+    defined by one equation; anywhere else (a flow drained from two stocks,
+    which Stella cannot draw; an outflow whose constraint would depend on
+    itself through other constrained flows) the stock is only kept at zero
+    (PySD's non-negative stock), the flow is left as it is. Returns the
+    constrained flows' names.
+    """
+    ae = _pysd()[0]
+    elements = {key(e.name): e for e in section.elements}
+    stocks: list[tuple[Any, list[str], list[str]]] = []
+    drained: dict[str, int] = {}
+    for node in root.iter():
+        if not isinstance(node.tag, str) or local(node.tag) != "stock" or "name" not in node.attrib:
+            continue
+        inflows = [key(i.text or "") for i in children(node, "inflow")]
+        outflows = [key(o.text or "") for o in children(node, "outflow")]
+        for flow in outflows:
+            drained[flow] = drained.get(flow, 0) + 1
+        element = elements.get(key(node.attrib["name"]))
+        if element is not None and outflows:
+            stocks.append((element, inflows, outflows))
+    plans: dict[str, tuple[Any, list[str], list[str]]] = {}  # flow -> (stock, inflows, outflows before it)
+    for stock, inflows, outflows in stocks:
+        components = stock.components
+        if len(components) != 1 or not getattr(components[0].ast, "non_negative", False):
+            continue
+        dims = components[0].subscripts
+        for position, flow in enumerate(outflows):
+            target = elements.get(flow)
+            if (target is None or drained.get(flow) != 1 or len(target.components) != 1
+                    or target.components[0].subscripts != dims or flow in inflows):
+                continue
+            plans[flow] = (stock, inflows, outflows[:position])
+    # an outflow whose constraint reads itself (through other constrained flows) keeps its equation
+    needs = {flow: {f for f in inflows + before if f in plans} for flow, (_s, inflows, before) in plans.items()}
+    for flow in list(plans):
+        seen, pending = set(), list(needs[flow])
+        while pending:
+            other = pending.pop()
+            if other == flow:
+                plans.pop(flow)
+                break
+            if other not in seen:
+                seen.add(other)
+                pending.extend(needs.get(other, ()))
+    for flow, (stock, inflows, before) in plans.items():
+        reference = lambda name: ae.ReferenceStructure(elements[name].name.lower().replace(" ", "_"))  # noqa: E731
+        terms = [reference(key(stock.name)), ae.ReferenceStructure("time_step")]
+        operators = ["/"]
+        for name in inflows:
+            if name in elements:
+                terms.append(reference(name))
+                operators.append("+")
+        for name in before:
+            if name in elements:
+                terms.append(reference(name))
+                operators.append("-")
+        left = ae.ArithmeticStructure(operators, tuple(terms))
+        available = ae.CallStructure(ae.ReferenceStructure("max"), (0.0, left))
+        component = elements[flow].components[0]
+        component.ast = ae.CallStructure(ae.ReferenceStructure("min"), (component.ast, available))
+    return [elements[flow].name for flow in plans]
 
 
 __all__ = ["abstract_model", "parse", "prepare_equation", "rewrite", "attribute", "child", "children", "text"]
