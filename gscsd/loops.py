@@ -291,7 +291,11 @@ class LoopScores:
 
     def dominant(self) -> Any:
         """The id of the loop with the largest absolute relative score at each time (a Series)."""
+        import pandas as pd
+
         frame = self.relative.abs()
+        if frame.empty or not len(frame.columns):
+            return pd.Series([None] * len(frame), index=frame.index, dtype=object)
         return frame.idxmax(axis=1).where(frame.max(axis=1) > 0)
 
     def as_dict(self) -> dict[str, Any]:
@@ -450,7 +454,12 @@ def loop_scores(model: Model, scenario: Any = None, loops: list[Loop] | None = N
 
     loops = find_loops(model) if loops is None else loops
     frame = base_run(model, scenario)
-    evaluator = _Evaluator(model, frame)
+    try:
+        evaluator = _Evaluator(model, frame)
+    except _Unsupported as exc:  # a model the fast engine cannot compile: knockouts still work, scores do not
+        index = pd.Index(frame.index.to_numpy(float), name="time")
+        empty = pd.DataFrame(index=index)
+        return LoopScores([], empty, empty, empty, {loop.id: str(exc) for loop in loops})
     link_cache: dict[tuple[str, str], np.ndarray | str] = {}
     scores, unscored, used_links = {}, {}, {}
     for loop in loops:

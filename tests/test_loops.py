@@ -155,3 +155,18 @@ def test_gsc_loop_knockouts_rank_loops(gsc):
     table = loop_knockouts(gsc, ["GSC Index"], loops=loops)
     assert len(table) == 40 and table["change_pct"].abs().is_monotonic_decreasing
     assert table["change_pct"].abs().max() > 10  # some short loop matters a lot
+
+
+def test_scores_say_why_when_the_fast_engine_cannot_compile(tmp_path, monkeypatch):
+    from gscsd import loops as loops_module
+
+    model = gscsd.load_model(write_mdl(tmp_path, "seek.mdl", GOAL_SEEK.split("Growth Stock = INTEG")[0]))
+
+    def refuse(self, model, frame):
+        raise loops_module._Unsupported("the fast engine cannot compile the model (macros: not supported)")
+
+    monkeypatch.setattr(loops_module._Evaluator, "__init__", refuse)
+    scores = loops_module.loop_scores(model)
+    assert scores.loops == [] and scores.unscored == {"L1": "the fast engine cannot compile the model "
+                                                            "(macros: not supported)"}
+    assert scores.dominant().isna().all()
