@@ -158,14 +158,21 @@ def _name_pattern(names: Sequence[str]) -> re.Pattern:
     return re.compile(r"(?<![\w\"])(?:" + "|".join(parts) + r")(?![\w\"])", re.IGNORECASE)
 
 
-def _replace_references(rhs: str, pattern: re.Pattern, target: str, replacement: str) -> tuple[str, int]:
-    """Replace the references to ``target`` (canonical) in ``rhs``; return the text and the count."""
+def _replace_references(rhs: str, pattern: re.Pattern, target: str, replacement: str,
+                        also_range: bool = False) -> tuple[str, int]:
+    """Replace the references to ``target`` (canonical) in ``rhs``; return the text and the count.
+
+    ``also_range``: the name is a subscript range too (``Capability[Capability]``), so only
+    ``name[...]`` is the variable; a bare ``name`` (``ELMCOUNT(Capability)``) is the range.
+    """
     count = 0
 
     def swap(match: re.Match) -> str:
         nonlocal count
         before = rhs[: match.start()]
         inside = before.count("[") > before.count("]")  # a subscript (a range may share a variable's name)
+        if also_range and not rhs[match.end():].lstrip().startswith("["):
+            return match.group(0)
         if canonical(match.group(0)) == target and not inside:
             count += 1
             return replacement
@@ -284,8 +291,8 @@ def knockout_model(
         for chunk in by_name.get(canonical(y.name), []):
             current = chunk_text(chunk)
             lhs, rhs, rest = _split_definition(current)
-            new_rhs, count = _replace_references(
-                rhs, pattern, canonical(x.name), f"__KO{counter}__")
+            also_range = canonical(x.name) in {canonical(r) for r in model.subscripts}
+            new_rhs, count = _replace_references(rhs, pattern, canonical(x.name), f"__KO{counter}__", also_range)
             if count:
                 new_rhs = _wrap_references(new_rhs, f"__KO{counter}__", switch, replay, x)
                 edits[chunk.start] = f"{lhs} ={new_rhs}{rest}"

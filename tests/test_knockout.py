@@ -97,3 +97,31 @@ def test_every_gsc_knowledge_and_capability_element_matters(gsc):
              for element in gsc.subscripts[gsc.variable(name).subscripts[0]]]
     table = freeze_effect(gsc, items, ["GSC Index"])
     assert len(table) == 10 and (table["change_pct"].abs() > 1).all()
+
+
+SHARED_NAME = """
+Capability: a, b
+	~	Dmnl
+	~	|
+Capability[Capability] = INTEG(Growth[Capability], 1)
+	~	Dmnl
+	~	A variable named like its subscript range, as in gsc.mdl. |
+Growth[Capability] = Average * 0.1
+	~	1/Year
+	~	|
+Average = SUM(Capability[Capability!]) / ELMCOUNT(Capability)
+	~	Dmnl
+	~	|
+"""
+
+
+def test_a_range_sharing_a_variables_name_stays_a_range(tmp_path):
+    from gscsd.engines.fast.engine import unsupported_reasons
+
+    model = gscsd.load_model(write_mdl(tmp_path, "shared.mdl", SHARED_NAME))
+    ko = knockout_model(model, cuts=[("Capability", "Average")])
+    assert unsupported_reasons(ko.model) == []  # ELMCOUNT(Capability) still counts the range
+    batch = gscsd.run_batch(ko.model, [Scenario()], variables=["Capability"], constants=[ko.on(cut=("Capability",
+                                                                                                   "Average"))])
+    # Average held at its initial 1: each element grows by 0.1 a year, linearly.
+    np.testing.assert_allclose(batch["Capability"].values[0, :, 0], 1 + 0.1 * batch["time"].values)
