@@ -214,8 +214,13 @@ def _table_sign(ast: Any) -> str:
     return "?"
 
 
-def find_loops(model: Model, max_loops: int = MAX_LOOPS) -> list[Loop]:
+def find_loops(model: Model, max_loops: int = MAX_LOOPS, *, numeric: bool = False, scenario: Any = None) -> list[Loop]:
     """Every feedback loop of ``model``, shortest first (at most ``max_loops``; more is an error).
+
+    With ``numeric=True`` a link whose sign the expression tree leaves open
+    (``?``) gets the sign of its partial derivative measured along a run of
+    ``scenario`` (the sign of Loops That Matter's link score, see
+    :func:`loop_scores`) when that sign never changes during the run.
 
     Raises
     ------
@@ -225,6 +230,8 @@ def find_loops(model: Model, max_loops: int = MAX_LOOPS) -> list[Loop]:
     import networkx as nx
 
     signs = links(model)
+    if numeric and "?" in signs.values():
+        signs = _numeric_signs(model, signs, scenario)
     graph = nx.DiGraph()
     graph.add_edges_from(signs)
     cycles = []
@@ -244,15 +251,39 @@ def find_loops(model: Model, max_loops: int = MAX_LOOPS) -> list[Loop]:
     return loops
 
 
+def _numeric_signs(model: Model, signs: dict[tuple[str, str], str], scenario: Any) -> dict[tuple[str, str], str]:
+    """Fill open link signs with the constant sign of their measured partial derivative, where there is one."""
+    from .knockout import base_run
+
+    try:
+        evaluator = _Evaluator(model, base_run(model, scenario))
+    except _Unsupported:
+        return signs
+    out = dict(signs)
+    for (cause, effect), sign in signs.items():
+        if sign != "?":
+            continue
+        try:
+            score = evaluator.link_score(cause, effect)
+        except _Unsupported:
+            continue
+        seen = set(np.sign(score[score != 0]).tolist())
+        if seen == {1.0}:
+            out[(cause, effect)] = "+"
+        elif seen == {-1.0}:
+            out[(cause, effect)] = "-"
+    return out
+
+
 def _rotate(cycle: list[str]) -> list[str]:
     """Start a cycle at its stock-like first name alphabetically, so that listings are stable."""
     start = min(range(len(cycle)), key=lambda i: cycle[i].lower())
     return cycle[start:] + cycle[:start]
 
 
-def loops_table(model: Model) -> list[dict[str, Any]]:
+def loops_table(model: Model, numeric: bool = True) -> list[dict[str, Any]]:
     """:func:`find_loops` as plain dicts (what the dashboard's Loops view draws)."""
-    return [loop.as_dict() for loop in find_loops(model)]
+    return [loop.as_dict() for loop in find_loops(model, numeric=numeric)]
 
 
 # -- Loops That Matter: link and loop scores over time ------------------------------------------

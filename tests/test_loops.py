@@ -170,3 +170,20 @@ def test_scores_say_why_when_the_fast_engine_cannot_compile(tmp_path, monkeypatc
     assert scores.loops == [] and scores.unscored == {"L1": "the fast engine cannot compile the model "
                                                             "(macros: not supported)"}
     assert scores.dominant().isna().all()
+
+
+def test_open_link_signs_are_measured_along_a_run(tmp_path):
+    model = gscsd.load_model(write_mdl(tmp_path, "goal.mdl", GOAL_SEEK))
+    symbolic = {" -> ".join(loop.variables): loop.polarity for loop in find_loops(model)}
+    numeric = {" -> ".join(loop.variables): loop.polarity for loop in find_loops(model, numeric=True)}
+    # dGrowth/dStock = r (1 - Stock/Goal) > 0 while the stock stays below its equilibrium of 66.7 < Goal.
+    assert symbolic["Growth -> Growth Stock"] == "?" and numeric["Growth -> Growth Stock"] == "R"
+    assert {k: v for k, v in numeric.items() if k != "Growth -> Growth Stock"} == \
+        {k: v for k, v in symbolic.items() if k != "Growth -> Growth Stock"}
+
+
+def test_gsc_numeric_polarity_agrees_with_the_equations_where_they_tell(gsc):
+    symbolic = {loop.variables: loop.polarity for loop in find_loops(gsc)}
+    numeric = {loop.variables: loop.polarity for loop in find_loops(gsc, numeric=True)}
+    assert all(numeric[key] == value for key, value in symbolic.items() if value != "?")
+    assert sum(value == "?" for value in numeric.values()) < sum(value == "?" for value in symbolic.values()) / 10

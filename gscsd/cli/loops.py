@@ -20,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="knock each loop out and report the change of this output (repeatable)")
     parser.add_argument("--year", type=float, help="time of the knockout effect (default: the final time)")
     parser.add_argument("--top", type=int, default=20, help="rows of the knockout table (default 20)")
+    parser.add_argument("--symbolic", action="store_true",
+                        help="link signs from the equations only (default: open signs measured along a run)")
     parser.add_argument("--dominance", action="store_true",
                         help="loop dominance over time (Loops That Matter loop scores)")
     add_params_argument(parser)
@@ -32,7 +34,7 @@ def main(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     params = params_from(args, model)
     scenario = Scenario("base", params=params) if params is not None else None
-    loops = find_loops(model, args.max_loops)
+    loops = find_loops(model, args.max_loops, numeric=not args.symbolic, scenario=scenario)
     if args.format == "json":
         data: dict = {"loops": [loop.as_dict() for loop in loops]}
         if args.output:
