@@ -65,6 +65,9 @@ def settle(page, timeout: int = TIMEOUT) -> None:
 def open_page(page, url: str) -> None:
     page.goto(url)
     page.wait_for_function("() => document.querySelectorAll('#charts .js-plotly-plot').length >= 1", timeout=TIMEOUT)
+    # Dash loads its slider component on demand: wait until every lever has its slider.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.lever')].every(l => l.querySelector('[role=slider]'))", timeout=TIMEOUT)
     settle(page)
 
 

@@ -366,6 +366,23 @@ def test_a_parameter_set_changes_the_region_and_its_defaults(site):
     assert_shows(page, model, {"Learning Time": 3})
 
 
+def test_the_documentation_tab_opens_fast_and_searches_in_the_page(site):
+    url, page, _, _ = site
+    open_page(page, url + "/?model=city.mdl")
+    started = time.perf_counter()
+    page.click("[role=tab][data-tab='documentation']")
+    page.wait_for_selector("#doc-table tr td.name")
+    opened = time.perf_counter() - started
+    rows = page.locator("#doc-table tr").count()
+    assert rows >= 9 and page.locator("#doc-count").inner_text() == f"{rows} of {rows} variables"
+    page.fill("#doc-search", "ideas/year flow")
+    page.wait_for_function("() => document.querySelectorAll('#doc-table tr').length === 1")
+    assert page.locator("#doc-table td.name").all_inner_texts() == ["Learning"]
+    page.fill("#doc-search", "no such words")
+    page.wait_for_selector("#doc-table td:has-text('No variable matches.')")
+    assert opened < 10  # generous; the benchmark (bench/bench_dashboard.py) measures it
+
+
 def test_no_errors_in_the_browser_console(site):
     _, _, errors, _ = site
     assert not errors, errors

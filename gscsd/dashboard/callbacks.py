@@ -57,8 +57,8 @@ class Dashboard:
         """The page for the URL's query string, and the data assets/view.js starts it with."""
         library = self.services.library
         names = [name for name, _ in self.tab_names()]
-        first = answer(self.services, {"query": "?" + (search or "").lstrip("?")}, names) if library.files() \
-            else None
+        query = "?" + (search or "").lstrip("?")
+        first = answer(self.services, {"query": query}, names) if library.files() else None
         if first is None:
             folder = library.single or library.folder
             return layout.error_page(f"No model file (.mdl, .xmile, .stmx, .itmx) found in {folder}; start with "
@@ -69,7 +69,26 @@ class Dashboard:
         children = layout.page(model, file=file, files=library.files(), levers=view["levers"],
                                method=view["method"], tabs=self.tab_names(), tab=view["tab"],
                                sets=list(param_sets(model)), params=view["params"])
-        return children, layout.page_data(model, file, names, first)
+        return children, layout.page_data(model, file, names, first, query.rstrip("?"))
+
+    def serve_layout(self) -> Any:
+        """The whole page, built when the browser asks Dash for its layout.
+
+        The page's URL comes from the request's ``Referer`` (Dash asks for the layout from the page
+        itself), so the sliders, tabs and first charts arrive with the layout: no second round trip,
+        and no callbacks fired for components inserted later. Without a referrer (a privacy setting)
+        the page is built for the default view and assets/view.js asks for the URL's view at once.
+        """
+        from urllib.parse import urlsplit
+
+        from flask import has_request_context, request
+
+        search = urlsplit(request.referrer or "").query if has_request_context() else ""
+        try:
+            children, init = self.build_page(search)
+        except GscsdError as exc:
+            children, init = layout.error_page(str(exc)), None
+        return layout.shell(children, init)
 
     def view(self, body: Any) -> dict[str, Any]:
         """The answer to a view request (see :func:`.view.answer`)."""
@@ -93,12 +112,7 @@ class Dashboard:
                                 className="banner error")
         raise PreventUpdate
 
-    # -- searching and exporting ----------------------------------------------------
-    def filter_docs(self, query: str | None, view: Mapping[str, Any] | None) -> list[dict[str, str]]:
-        """Rows of the documentation table matching every word of ``query`` (at most 200 characters)."""
-        model = self.services.model((view or {}).get("model"))
-        return layout.documentation_rows(model, (query or "")[:200])
-
+    # -- exporting --------------------------------------------------------------------
     def export_csv(self, view: Mapping[str, Any] | None) -> dict[str, Any]:
         """The download of the current results as CSV."""
         model = self.services.model((view or {}).get("model"))
@@ -136,21 +150,14 @@ def _stamp() -> str:
 
 
 def _clientside(app: dash.Dash, function: str, output: Output, *inputs: Any, initial: bool = False) -> None:
-    app.clientside_callback(ClientsideFunction("gscsd", function), output, *inputs,
-                            prevent_initial_call=not initial)
+    # "initial_duplicate": fire when the inputs appear (a tab's content), though the output is shared.
+    first = ("initial_duplicate" if output.allow_duplicate else False) if initial else True
+    app.clientside_callback(ClientsideFunction("gscsd", function), output, *inputs, prevent_initial_call=first)
 
 
 def register(app: dash.Dash, board: Dashboard) -> None:
     """Connect the :class:`Dashboard` to the app's components."""
     sink = Output("nav", "data", allow_duplicate=True)  # clientside functions hand values to view.js, return nothing
-
-    @app.callback(Output("page", "children"), Output(layout.VIEW_INIT, "data"),
-                  Input("url", "pathname"), State("url", "search"))
-    def _build(_pathname, search):
-        try:
-            return board.build_page(search)
-        except GscsdError as exc:
-            return layout.error_page(str(exc)), None
 
     # Another model is another page: the browser loads it.
     app.clientside_callback(
@@ -164,7 +171,7 @@ def register(app: dash.Dash, board: Dashboard) -> None:
     )
 
     # Every change of what the page shows goes to assets/view.js, which sends the view to the server.
-    _clientside(app, "init", sink, Input(layout.VIEW_INIT, "data"))
+    _clientside(app, "init", sink, Input(layout.VIEW_INIT, "data"), initial=True)
     _clientside(app, "sliders", sink, Input({"type": layout.LEVER, "name": ALL}, "value"),
                 State({"type": layout.LEVER, "name": ALL}, "id"))
     _clientside(app, "boxes", sink, Input({"type": layout.LEVER_BOX, "name": ALL}, "value"),
@@ -186,12 +193,8 @@ def register(app: dash.Dash, board: Dashboard) -> None:
             raise PreventUpdate
         return [board.panel(name, view) if i["name"] == name else dash.no_update for i in ids]
 
-    @app.callback(Output("doc-table", "children"), Input("doc-search", "value"), State(STORE_IDS.view, "data"),
-                  prevent_initial_call=True)
-    def _docs(query, view):
-        if query is None:
-            raise PreventUpdate
-        return layout.documentation_body(board.filter_docs(query, view))
+    # The documentation table is drawn and searched in the page (assets/view.js): no server round trip.
+    _clientside(app, "docs", sink, Input("doc-rows", "data"), Input("doc-search", "value"), initial=True)
 
     # An export that cannot be made (the model changed under the page, a run fails) says why instead.
     @app.callback(Output("download-csv", "data"), Output("export-message", "children"),

@@ -38,13 +38,16 @@ BUILTIN_TABS = (("trajectories", "Trajectories"), ("documentation", "Documentati
 DOC_COLUMNS = ("name", "units", "type", "group", "equation", "comment")
 
 
-def shell() -> html.Div:
-    """The static frame: URL, stores shared by every tab, downloads and the page slot."""
+def shell(children: Any, init: Mapping[str, Any] | None) -> html.Div:
+    """The page: URL, stores shared by every tab, downloads, and ``children`` (the page of a model).
+
+    ``init`` is what assets/view.js starts the page with (:func:`page_data`).
+    """
     return html.Div(
         [
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="nav"),
-            dcc.Store(id=VIEW_INIT),
+            dcc.Store(id=VIEW_INIT, data=init),
             dcc.Store(id=STORE_IDS.view),
             dcc.Store(id=STORE_IDS.load),
             dcc.Store(id=VIEW_OVERLAYS),
@@ -53,18 +56,20 @@ def shell() -> html.Div:
             dcc.Store(id=WORKSPACE, storage_type="local"),
             dcc.Download(id="download-csv"),
             dcc.Download(id="download-report"),
-            html.Div(id="page", className="page", children=html.P("Loading the model...", className="muted")),
+            html.Div(id="page", className="page", children=children),
         ],
         className="gscsd",
     )
 
 
-def page_data(model: Model, file: str, tabs: Sequence[str], answer: Mapping[str, Any]) -> dict[str, Any]:
-    """What assets/view.js needs to run the page: model, levers (range, step, default), tabs, first answer."""
+def page_data(model: Model, file: str, tabs: Sequence[str], answer: Mapping[str, Any],
+              query: str = "") -> dict[str, Any]:
+    """What assets/view.js needs to run the page: model, levers (range, step, default), tabs, the answer
+    for the URL the page was built from, and that URL's ``query``."""
     levers = {lever.name: {"min": lever.min, "max": lever.max, "step": lever.step, "default": lever.default}
               for lever in model.levers}
     return {"page": {"model": {"file": file, "hash": model.hash}, "levers": levers, "tabs": list(tabs)},
-            "answer": answer}
+            "answer": answer, "query": query}
 
 
 def page(
@@ -281,32 +286,31 @@ def trajectories_tab(model: Model) -> html.Div:
         className="chart-controls",
     )
     return html.Div([scenario_bar(), controls, html.Div(id="summary", className="summary", role="status"),
-                     html.Div(id="charts", className="charts"),
-                     # Dash loads plotly.js with its graph component; assets/view.js draws the charts with it.
-                     dcc.Graph(id="plotly-loader", style={"display": "none"})],
+                     html.Div(id="charts", className="charts")],
                     className="tab-body")
 
 
 def documentation_tab(model: Model) -> html.Div:
-    """A searchable table of every variable."""
+    """A searchable table of every variable.
+
+    The rows travel as data and ``assets/view.js`` draws and filters them in the page: a table of
+    a few hundred rows built as Dash components took seconds to render, and searching it needed the
+    server.
+    """
+    rows = documentation_rows(model)
     return html.Div(
         [
-            labelled("Search the model", dcc.Input(id="doc-search", type="search", debounce=False, maxLength=200,
-                                                   placeholder="Search names, units, equations, comments",
-                                                   className="doc-search")),
-            html.Table([html.Thead(html.Tr([html.Th(c) for c in DOC_COLUMNS])),
-                        html.Tbody(documentation_body(documentation_rows(model)), id="doc-table")],
+            html.Div([labelled("Search the model", dcc.Input(
+                id="doc-search", type="search", debounce=False, maxLength=200, className="doc-search",
+                placeholder="Search names, units, equations, comments")),
+                      html.Span(f"{len(rows)} variables", id="doc-count", className="muted", role="status")],
+                     className="doc-head"),
+            dcc.Store(id="doc-rows", data=rows),
+            html.Table([html.Thead(html.Tr([html.Th(c) for c in DOC_COLUMNS])), html.Tbody(id="doc-table")],
                        className="doc-table"),
         ],
         className="tab-body",
     )
-
-
-def documentation_body(rows: Sequence[Mapping[str, str]]) -> list:
-    """Table rows for :func:`documentation_tab`."""
-    if not rows:
-        return [html.Tr(html.Td("No variable matches.", colSpan=len(DOC_COLUMNS), className="muted"))]
-    return [html.Tr([html.Td(row[c], className=c) for c in DOC_COLUMNS]) for row in rows]
 
 
 def documentation_rows(model: Model, query: str | None = None) -> list[dict[str, str]]:

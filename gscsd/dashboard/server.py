@@ -15,7 +15,7 @@ import dash
 
 from ..analysis.jobs import JobRunner
 from ..store import ScenarioStore, default_store_path
-from . import layout, production
+from . import production
 from .callbacks import Dashboard, register
 from .library import ModelLibrary
 from .results import ResultCache
@@ -79,7 +79,6 @@ def create_app(
                         workspace_header or os.environ.get("GSCSD_WORKSPACE_HEADER") or None)
     tabs = load_tabs(services)
     board = Dashboard(services, tabs)
-    app.layout = layout.shell
     protect(app.server, allowed_hosts or _env_hosts())
     register(app, board)
     register_routes(app.server, board, app.config.routes_pathname_prefix)
@@ -91,7 +90,13 @@ def create_app(
         except Exception as exc:  # the tab shows this error; the dashboard still starts
             tabs[i] = Broken(tab.label, f"register_callbacks failed: {type(exc).__name__}: {exc}")
     board.tabs = tabs
+    app.layout = board.serve_layout
     app.gscsd = board  # type: ignore[attr-defined]
+    # Dash registers the scripts it may serve while it renders its index page, in the process that renders
+    # it. Render it once now, so that every worker process forked from this one serves them (else a worker
+    # that did not serve the page answers the page's script requests with errors).
+    with app.server.test_request_context("/"):
+        app.index()
     return app
 
 

@@ -44,6 +44,9 @@
     let charts = {revision: "", order: [], ranges: {}, figures: {}, current: {}};
     let stale = {};       // variable -> "full" | "lines": drawn data is older than charts.figures
     let drawScheduled = false;
+    let unsynced = {};    // variable -> true: lines traced into the SVG, Plotly's own data not updated yet
+    let syncTimer = null;
+    const SYNC_AFTER = 150;  // ms without new lines before Plotly's own data catches up
     let dragMode = null;
     let opened = {};      // tabs whose content was asked for
 
@@ -329,6 +332,10 @@
             if (!now || now[0] !== range[0] || now[1] !== range[1]) {  // a new axis range: one update
                 Plotly.update(plot, {y: data.map(function (d) { return d.y.slice(); })},
                               {"yaxis.range": range.slice(), "yaxis.autorange": false}, traces);
+                delete unsynced[variable];
+            } else if (tracePaths(plot, traces, figure)) {
+                unsynced[variable] = true;
+                scheduleSync();
             } else {
                 Plotly.animate(plot, {data: data, traces: traces}, ANIMATION);
             }
@@ -338,8 +345,53 @@
             const copy = JSON.parse(JSON.stringify(figure));
             Plotly.react(plot, copy.data, copy.layout, CONFIG);
             plot.dataset.revision = charts.revision;
+            delete unsynced[variable];
         }
         return true;
+    }
+
+    function tracePaths(plot, traces, figure) {
+        // Draw the 'Current' lines straight into their SVG paths, through the points Plotly draws them
+        // through (its axes' data-to-pixel mapping), without its whole update pipeline (~10 ms a chart);
+        // Plotly's own data follows when the moves pause (sync). False when the plot is not as expected.
+        const layout = plot._fullLayout;
+        if (!layout || !layout.xaxis || !layout.yaxis || !layout.xaxis.c2p) { return false; }
+        const xa = layout.xaxis, ya = layout.yaxis;
+        const groups = Array.from(plot.querySelectorAll("g.trace.scatter"));
+        const paths = traces.map(function (index) {
+            const g = groups.find(function (group) {
+                const d = group.__data__;
+                return d && d[0] && d[0].trace && d[0].trace.index === index;
+            });
+            return g && g.querySelector("path.js-line");
+        });
+        if (paths.some(function (path) { return !path; })) { return false; }
+        paths.forEach(function (path, j) {
+            const trace = figure.data[traces[j]];
+            const points = trace.y.map(function (y, i) {
+                return xa.c2p(trace.x[i]).toFixed(2) + "," + ya.c2p(y).toFixed(2);
+            });
+            path.setAttribute("d", "M" + points.join("L"));
+        });
+        return true;
+    }
+
+    function scheduleSync() {
+        if (syncTimer !== null) { window.clearTimeout(syncTimer); }
+        syncTimer = window.setTimeout(function () {
+            syncTimer = null;
+            const panel = document.getElementById("panel-trajectories");
+            Object.keys(unsynced).forEach(function (variable) {
+                delete unsynced[variable];
+                if (panel && panel.hidden) { stale[variable] = stale[variable] || "lines"; return; }
+                const plot = plotOf(variable);
+                const figure = charts.figures[variable];
+                if (!plot || !figure || stale[variable] || plot.dataset.revision !== charts.revision) { return; }
+                const traces = charts.current[variable];
+                Plotly.animate(plot, {data: traces.map(function (i) { return {y: figure.data[i].y}; }),
+                                      traces: traces}, ANIMATION);
+            });
+        }, SYNC_AFTER);
     }
 
     function drawSoon() {
@@ -347,8 +399,9 @@
         const panel = document.getElementById("panel-trajectories");
         if (panel && panel.hidden) { return; }  // drawn when the tab is shown again
         Object.keys(stale).forEach(function (variable) {
+            // Lines alone are cheap to trace: every chart now; whole figures: the charts in view first.
             const plot = plotOf(variable);
-            if (plot && visible(plot)) { draw(variable); }
+            if (plot && (visible(plot) || (stale[variable] === "lines" && plot.data))) { draw(variable); }
         });
         if (Object.keys(stale).length && !drawScheduled) {
             drawScheduled = true;
@@ -363,9 +416,23 @@
         }
     }
 
+    // plotly.js starts loading with the page, not when Dash first renders a graph (which comes after the
+    // page's first render): the charts are drawn as soon as the first answer is in. Dash's graph component
+    // uses the same file (window._dashPlotlyJSURL) and does not load it again once window.Plotly is there.
+    (function loadPlotly() {
+        if (window.Plotly || document.getElementById("gscsd-plotly")) { return; }
+        const config = document.getElementById("_dash-config");
+        const prefix = (config && JSON.parse(config.textContent).requests_pathname_prefix) || "/";
+        const script = document.createElement("script");
+        script.id = "gscsd-plotly";
+        script.async = true;
+        script.src = prefix.replace(/\/?$/, "/") + "_dash-component-suites/plotly/package_data/plotly.min.js";
+        document.head.appendChild(script);
+    })();
+
     let waiting = false;
     function waitForPlotly() {
-        // plotly.js comes with Dash's graph component (layout.PLOTLY_LOADER); draw once it is there.
+        // Draw once plotly.js (loaded above) is there.
         if (waiting) { return; }
         waiting = true;
         const started = Date.now();
@@ -475,10 +542,14 @@
             opened = {};
             charts = {revision: "", order: [], ranges: {}, figures: {}, current: {}};
             stale = {};
+            unsynced = {};
             typed = {};
             notes = {};
             state = JSON.parse(JSON.stringify(data.answer.view));
-            received(data.answer, "", "replace");
+            // A page built without its URL (no referrer sent) reads the URL's view at once instead.
+            const elsewhere = (data.query || "") !== (window.location.search || "");
+            received(data.answer, "", elsewhere ? "none" : "replace");
+            if (elsewhere) { change({}, {query: window.location.search || "", history: "replace", key: "init"}); }
             return window.dash_clientside.no_update;
         },
         sliders: function (values, ids) {
@@ -558,6 +629,34 @@
             if (state && id && id.name && clicked()) { change({tab: id.name}, {key: "tab"}); }
             return window.dash_clientside.no_update;
         },
+        docs: function (rows, query) {
+            // The documentation table: every row whose text holds all the words typed.
+            const body = document.getElementById("doc-table");
+            if (!body || !rows) { return window.dash_clientside.no_update; }
+            const words = (query || "").toLowerCase().split(/\s+/).filter(Boolean);
+            const columns = ["name", "units", "type", "group", "equation", "comment"];
+            const shown = rows.filter(function (row) {
+                const text = columns.map(function (c) { return row[c] || ""; }).join(" ").toLowerCase();
+                return words.every(function (word) { return text.indexOf(word) >= 0; });
+            });
+            const fragment = document.createDocumentFragment();
+            shown.forEach(function (row) {
+                const tr = document.createElement("tr");
+                columns.forEach(function (c) { tr.appendChild(element("td", c, row[c] || "")); });
+                fragment.appendChild(tr);
+            });
+            if (!shown.length) {
+                const td = element("td", "muted", "No variable matches.");
+                td.colSpan = columns.length;
+                const tr = document.createElement("tr");
+                tr.appendChild(td);
+                fragment.appendChild(tr);
+            }
+            body.replaceChildren(fragment);
+            const count = document.getElementById("doc-count");
+            if (count) { count.textContent = shown.length + " of " + rows.length + " variables"; }
+            return window.dash_clientside.no_update;
+        },
         workspace: function (key) {
             // The browser's workspace key: made once, kept in localStorage by its store.
             if (key) { return window.dash_clientside.no_update; }
@@ -572,6 +671,9 @@
         change: change,
         state: function () { return state; },
         idle: function () { return Boolean(state) && !inflight && !dirty; },
-        drawn: function () { return Boolean(state) && !inflight && !dirty && Object.keys(stale).length === 0; },
+        drawn: function () {
+            return Boolean(state) && !inflight && !dirty && Object.keys(stale).length === 0 &&
+                Object.keys(unsynced).length === 0;
+        },
     };
 })();
