@@ -54,26 +54,34 @@ def series(model: Model, frame: pd.DataFrame, variable: str, mode: Mode = "sum")
 
 
 def display_number(value: float) -> str:
-    """A value as planners read it: ``701,400``, ``3432``, ``0.4835``, ``n/a`` for NaN.
+    """A value as planners read it, to three significant digits: ``753,000``, ``3,430``, ``0.484``,
+    ``4.6 billion``, ``n/a`` for NaN.
 
-    Four significant digits below 10,000, whole numbers with thousands
-    separators above (never ``7.014e+05``), scientific notation only for
-    very large or tiny magnitudes.
+    More digits than three suggest a precision no model of this kind has; millions and billions in
+    words (never ``7.014e+05``); scientific notation only for tiny magnitudes.
     """
     if value != value:  # NaN
         return "n/a"
     magnitude = abs(value)
-    if magnitude >= 1e12 or (0 < magnitude < 1e-4):
-        return f"{value:.3e}"
-    if magnitude >= 1e4:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
+    if magnitude == 0:
+        return "0"
+    if magnitude < 1e-4:
+        return f"{value:.2e}"
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if magnitude >= size * 0.9995:
+            return f"{value / size:.3g} {word}"
+    if magnitude >= 1000:
+        return f"{float(f'{value:.3g}'):,.0f}"
+    return f"{value:.3g}"
 
 
 def axis_title(model: Model, variable: str) -> str:
-    """``Name (units)`` for a chart title."""
+    """``Name (units in words)`` for a chart title: ``Innovation Capital (million CNY)``; no units for an index."""
+    from .describe import text_of, units_in_words
+
     var = model.variable(variable)
-    return f"{var.label} ({var.units})" if var.units else var.label
+    label, units = text_of(var.label, var.comment).label, units_in_words(var.units)
+    return f"{label} ({units})" if units else label
 
 
 def plain(text: object) -> str:
@@ -97,8 +105,12 @@ def trajectory_spec(
     mode: Mode = "sum",
     bands: pd.DataFrame | None = None,
     height: int = 320,
+    legend: bool = True,
 ) -> dict:
     """The figure of :func:`trajectory_figure` as a plain Plotly figure dict (``{"data", "layout"}``).
+
+    ``legend=False`` leaves out the legend and the time axis' title: the dashboard shows one legend for
+    all its charts (the same colours and dashes in every chart), and the years speak for themselves.
 
     Built without plotly's validation, so that the dashboard can build nine
     of them per request in a few milliseconds; numbers are plain lists, ready
@@ -134,6 +146,9 @@ def trajectory_spec(
         "xaxis": {**_AXIS, "title": {"text": plain(model.time.units or "time")}},
         "yaxis": dict(_AXIS),
     }
+    if not legend:
+        layout.update(showlegend=False, margin={"l": 60, "r": 16, "t": 40, "b": 28}, height=min(height, 300))
+        layout["xaxis"]["title"] = {"text": ""}
     return {"data": data, "layout": layout}
 
 

@@ -73,6 +73,11 @@ def choose(page, dropdown: str, label: str) -> None:
     page.wait_for_function(f"() => document.getElementById({dropdown!r}).innerText.includes({label!r})")
 
 
+def more(page) -> None:
+    """Open the scenario bar's second line (rename, delete, notes, versions, trash, publishing)."""
+    page.evaluate("() => { document.querySelector('.scenario-more').open = true; }")
+
+
 def history_length(page) -> int:
     return page.evaluate("() => window.history.length")
 
@@ -267,8 +272,7 @@ def test_saved_scenarios_ask_before_replacing_keep_versions_and_undo_deletes(sit
     assert_shows(page, model, {"Growth": 0.05})
     assert page.locator("#scenario-name").input_value() == "Fast"
     # version 1 is listed and restorable
-    page.locator(".scenario-more summary").click()
-    page.wait_for_function("() => document.querySelector('#version-select') !== null")
+    more(page)
     choose(page, "version-select", "v1 ·")
     page.click("#restore-version")
     page.wait_for_selector("#scenario-message:has-text('Version 1 is the current one again')")
@@ -296,11 +300,12 @@ def test_another_browser_has_its_own_workspace_and_sees_only_what_is_published(s
     open_page(theirs, url + "/?model=city.mdl")
     assert "Private plan" not in " ".join(options(theirs, "saved-select"))
     # published, it shows in their list as the shared library's, and they cannot delete it
-    page.locator(".scenario-more summary").click()
+    more(page)
     page.click("#publish-scenario")
     page.wait_for_selector("#scenario-message:has-text('is in the shared library')")
     open_page(theirs, url + "/?model=city.mdl")
     choose(theirs, "saved-select", "Private plan · shared library")
+    more(theirs)
     theirs.click("#delete-scenario")
     theirs.wait_for_selector("#scenario-message:has-text('you cannot delete it')")
     theirs.click("#load-scenario")

@@ -286,8 +286,11 @@ def test_extra_tabs_plug_in_with_services_injected(tmp_path, monkeypatch):
 
 
 def test_numbers_read_well():
-    assert [display_number(v) for v in (701400.4, 10000, 3432.2, 0.48351, float("nan"), 2e13, -5e-6)] == [
-        "701,400", "10,000", "3432", "0.4835", "n/a", "2.000e+13", "-5.000e-06"]
+    """Three significant digits, millions and billions in words: no false precision on a card."""
+    values = (752696.4, 10000, 3432.2, 0.48351, float("nan"), 2.34e13, -5e-6, 1.5e6, -4.567e9, 999_999, 0.0, 12.345)
+    assert [display_number(v) for v in values] == [
+        "753,000", "10,000", "3,430", "0.484", "n/a", "23.4 trillion", "-5.00e-06", "1.5 million", "-4.57 billion",
+        "1 million", "0", "12.3"]
 
 
 def test_no_models_is_a_clear_page(tmp_path):

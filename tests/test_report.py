@@ -13,6 +13,7 @@ import xarray as xr
 import gscsd
 from gscsd.cli import main
 from gscsd.errors import InputError
+from gscsd.figures import display_number
 from gscsd.report import build_report, normalise_bands, prepare, render_html, summary_times
 from gscsd.summary import compare
 
@@ -100,7 +101,8 @@ def test_sections_and_numbers(teacup, data, page):
     assert change > 0 and f"▲ {change:+.1f}%" in page
     base_value = compare(teacup, baseline, baseline, [30])["current"].iloc[0]
     assert re.search(r"<h3>Baseline \(the model file&#x27;s lever values\)</h3>.*?<td>Teacup Temperature</td>"
-                     rf"<td>Degrees Fahrenheit</td>.*?<td class=\"num\">{base_value:.4g}</td></tr>", page, re.S)
+                     rf"<td>Degrees Fahrenheit</td>.*?<td class=\"num\">{display_number(base_value)}</td></tr>", page,
+                     re.S)
     # Lever table: value, units, default and difference from the default.
     assert re.search(r"<td>Room Temperature</td><td class='num'>90</td><td>Degrees Fahrenheit</td>"
                      r"<td class='num'>70</td><td class='num'>\+20 \(\+28\.6%\)</td>", page)

@@ -180,8 +180,8 @@ def register(app: dash.Dash, board: Dashboard) -> None:
                 Input("reset-all", "n_clicks"))
     _clientside(app, "load", sink, Input(STORE_IDS.load, "data"))
     _clientside(app, "field", sink, Input("method-select", "value"), Input("variable-picker", "value"),
-                Input("series-mode", "value"), Input("scenario-name", "value"), Input(layout.OVERLAY_CHOSEN, "data"),
-                Input("params-select", "value"))
+                Input("scenario-name", "value"), Input(layout.OVERLAY_CHOSEN, "data"), Input("params-select", "value"))
+    _clientside(app, "mode", sink, Input({"type": layout.MODE, "name": ALL}, "n_clicks"))
     _clientside(app, "tab", sink, Input({"type": layout.TAB, "name": ALL}, "n_clicks"))
     _clientside(app, "workspace", Output(layout.WORKSPACE, "data"), Input(layout.WORKSPACE, "data"), initial=True)
 

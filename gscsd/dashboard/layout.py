@@ -15,6 +15,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from ..describe import about, text_of, units_in_words
 from ..engines import METHODS
 from ..model import Lever, Model
 from ..share import format_value
@@ -24,6 +25,7 @@ LEVER = "lever"
 LEVER_BOX = "lever-box"
 LEVER_RESET = "lever-reset"
 TAB = "tab"
+MODE = "mode"
 PANEL = "panel"
 #: Written by the page build for assets/view.js: the page's levers and tabs, and the answer for its URL.
 VIEW_INIT = "view-init"
@@ -105,7 +107,11 @@ def page(
     """
     header = html.Header(
         [
+            html.Button("☰ Levers", id="levers-toggle", className="button levers-toggle",
+                        **{"aria-controls": "levers", "aria-expanded": "false"}),
             html.Div([html.H1("gscsd"), html.Span("Green Smart City planner", className="tagline")], className="brand"),
+            html.Button("About", id="about-open", className="button", title="What this model is, and how to use it"),
+            html.Div([
             html.Label(["Model", dcc.Dropdown(id="model-select", options=list(files), value=file, clearable=False,
                                               className="model-select")], className="field"),
             html.Label(["Parameters", dcc.Dropdown(
@@ -119,6 +125,7 @@ def page(
                                                     clearable=False, className="method-select")], className="field"),
             html.Button("Export CSV", id="export-csv", className="button"),
             html.Button("Export report", id="export-report", className="button"),
+            ], className="header-tools"),
             html.Span(id="export-message", className="export-message", role="alert"),
             html.Span(id="run-info", className="run-info", title="Time of the last simulation", role="status"),
         ],
@@ -141,26 +148,73 @@ def page(
               for name, label in tabs]
     body = html.Div(
         [
-            html.Aside(lever_panel(model, levers), className="levers", **{"aria-label": "Policy levers"}),
-            html.Main([tab_bar, *panels], className="content"),
+            html.Aside(lever_panel(model, levers), id="levers", className="levers", **{"aria-label": "Policy levers"}),
+            html.Main([about_intro(model), tab_bar, *panels], className="content"),
         ],
         className="body",
     )
-    return [header, html.Div(id="banner", className="banner-slot"), html.Div(id="url-message", role="alert"), body]
+    return [header, about_dialog(model), html.Div(id="banner", className="banner-slot"),
+            html.Div(id="url-message", role="alert"), body]
+
+
+def about_parts(model: Model) -> list:
+    """What the model is, what it is good for, its limits (from the .mdl) and how to use the page."""
+    text = about(model)
+    parts: list = [html.P(text.summary or f"{model.name}: a system-dynamics model.")]
+    if text.good_for:
+        parts += [html.H3("Good for"), html.P(text.good_for)]
+    if text.limits:
+        parts += [html.H3("Limits"), html.P(text.limits)]
+    parts += [html.H3("How to use this page"), html.Ul([
+        html.Li("Move the levers on the left (or type a value in a lever's box): every chart and card follows at "
+                "once. The dashed grey line is the baseline, the model's own values."),
+        html.Li(f"The cards give each key output in {format_value(model.time.final)} and its change against the "
+                "baseline; green and red say whether the model counts the change as good or bad."),
+        html.Li("Save a scenario under a name, overlay saved ones, and copy the address bar to share exactly "
+                "what you see."),
+        html.Li("The Documentation tab explains every variable; Structure shows the stock-and-flow diagrams; "
+                "Uncertainty, Sensitivity and Optimize run analyses."),
+    ])]
+    return parts
+
+
+def about_intro(model: Model) -> html.Section:
+    """A short about on a visitor's first visit (assets/view.js shows it once; the About button shows it all)."""
+    text = about(model)
+    return html.Section([html.Div([html.H2(f"About this model: {model.name}"),
+                                   html.Div([html.Button("Read more", id="about-more", className="button small"),
+                                             html.Button("Got it", id="about-dismiss", className="button small")],
+                                            className="about-buttons")],
+                                  className="about-head"),
+                         html.P(text.summary or f"{model.name}: a system-dynamics model.", className="about-summary"),
+                         html.P("Move the levers on the left: the charts and cards follow at once, the baseline "
+                                "dashed grey behind.", className="muted")],
+                        id="about-intro", className="about-intro", hidden=True, **{"aria-label": "About this model"})
+
+
+def about_dialog(model: Model) -> html.Dialog:
+    """The about text on demand (the header's About button opens it as a modal dialog)."""
+    return html.Dialog([html.Div([html.H2(f"About this model: {model.name}"),
+                                  html.Button("Close", id="about-close", className="button small")],
+                                 className="about-head"),
+                        *about_parts(model)], id="about-dialog", className="about-dialog",
+                       **{"aria-label": "About this model"})
 
 
 def lever_panel(model: Model, values: Mapping[str, float]) -> list:
     """One slider per lever, grouped by the model's groups."""
+    close = html.Button("Close", id="levers-close", className="button small levers-close",
+                        **{"aria-controls": "levers"})
     if not model.levers:
-        return [html.H2("Policy levers"), html.P("This model has no constants with a range, so no sliders.",
-                                                 className="muted")]
+        return [html.Div([html.H2("Policy levers"), close], className="levers-head"),
+                html.P("This model has no constants with a range, so no sliders.", className="muted")]
     groups: dict[str, list[Lever]] = {}
     for lever in model.levers:
         groups.setdefault(lever.group or "Levers", []).append(lever)
     children: list = [
         html.Div([html.H2("Policy levers"),
                   html.Button("Reset all", id="reset-all", className="button small",
-                              title="Every lever to its default; clears the scenario name")],
+                              title="Every lever to its default; clears the scenario name"), close],
                  className="levers-head")
     ]
     for group, levers in groups.items():
@@ -173,31 +227,39 @@ def lever_panel(model: Model, values: Mapping[str, float]) -> list:
 
 
 def lever_row(lever: Lever, value: float) -> html.Div:
-    """A lever's name, units, help text, slider, number box, note and reset button."""
+    """A lever's plain name, units in words, one line of help, slider, number box, note and reset button.
+
+    The modeller's whole comment (sources, assumptions) is one click away under the help line.
+    """
     low, high = min(lever.min, value), max(lever.max, value)
+    text = text_of(lever.label, lever.comment)
+    units = units_in_words(lever.units)
+    help_line = [text.help] if text.help else []
+    if text.detail and text.detail != text.help:
+        help_line.append(html.Details([html.Summary("more"), text.detail]))
     return html.Div(
         [
             html.Div(
                 [
-                    html.Span(lever.label, className="lever-name", title=lever.comment or lever.label),
-                    html.Span(lever.units, className="units"),
+                    html.Span(text.label, className="lever-name", title=lever.label),
+                    html.Span(units, className="units", title=lever.units),
                     html.Button("↺", id={"type": LEVER_RESET, "name": lever.name}, className="reset",
                                 title=f"Reset to {format_value(lever.default)}",
-                                **{"aria-label": f"reset {lever.label} to {format_value(lever.default)}"}),
+                                **{"aria-label": f"reset {text.label} to {format_value(lever.default)}"}),
                 ],
                 className="lever-head",
             ),
-            html.Div(lever.comment, className="help", title=lever.comment) if lever.comment else None,
+            html.Div(help_line, className="help") if help_line else None,
             html.Div(
                 [
                     dcc.Slider(id={"type": LEVER, "name": lever.name}, min=low, max=high, step=lever.step,
                                value=value, marks={low: format_value(low), high: format_value(high)},
                                updatemode="mouseup", allow_direct_input=False, className="lever-slider"),
-                    labelled(f"{lever.label} value" + (f" ({lever.units})" if lever.units else ""),
+                    labelled(f"{text.label} value" + (f" ({units})" if units else ""),
                              dcc.Input(id={"type": LEVER_BOX, "name": lever.name}, type="number", value=value,
                                        debounce=True, step="any", className="lever-box", inputMode="decimal")),
                 ],
-                className="lever-control",
+                className="lever-control", **{"data-label": text.label, "data-units": units},
             ),
             html.Div(className="lever-note", role="status", **{"data-lever-note": lever.name}),
         ],
@@ -217,7 +279,7 @@ def variable_options(model: Model) -> list[dict[str, str]]:
 
 
 def scenario_bar() -> html.Div:
-    """Saving, loading and sharing scenarios: name, notes, save, saved list, overlays, versions, trash."""
+    """Saving, loading and sharing scenarios: name, save, saved list, overlays; notes, versions, trash below."""
     return html.Div(
         [
             html.Div(
@@ -225,15 +287,12 @@ def scenario_bar() -> html.Div:
                     labelled("Scenario name", dcc.Input(id="scenario-name", type="text", placeholder="Scenario name",
                                                         debounce=True, className="scenario-name", maxLength=200)),
                     html.Button("Save", id="save-scenario", className="button"),
-                    dcc.Dropdown(id="saved-select", options=[], placeholder="Saved scenarios",
-                                 className="saved-select"),
+                    labelled("Saved scenarios", dcc.Dropdown(id="saved-select", options=[],
+                                                             placeholder="Saved scenarios", className="saved-select")),
                     html.Button("Load", id="load-scenario", className="button"),
-                    html.Button("Rename", id="rename-scenario", className="button",
-                                title="Rename the saved scenario to the name typed at left"),
-                    html.Button("Delete", id="delete-scenario", className="button danger",
-                                title="Move to the trash (restorable)"),
-                    dcc.Dropdown(id="overlay-select", options=[], multi=True, placeholder="Overlay saved scenarios",
-                                 className="overlay-select"),
+                    labelled("Overlay saved scenarios", dcc.Dropdown(
+                        id="overlay-select", options=[], multi=True, placeholder="Overlay saved scenarios",
+                        className="overlay-select")),
                 ],
                 className="scenario-row",
             ),
@@ -247,20 +306,25 @@ def scenario_bar() -> html.Div:
                      className="scenario-row"),
             html.Details(
                 [
-                    html.Summary("Notes, versions, trash and the shared library"),
-                    labelled("Scenario notes", dcc.Textarea(id="scenario-notes", className="scenario-notes",
-                                                            placeholder="Notes saved with the scenario (reports print "
-                                                                        "them)", maxLength=20000)),
-                    html.Div([dcc.Dropdown(id="version-select", options=[],
-                                           placeholder="Versions of the saved scenario",
-                                           className="version-select"),
-                              html.Button("Restore version", id="restore-version", className="button"),
+                    html.Summary("Rename, delete, notes, versions, trash and the shared library"),
+                    html.Div([html.Button("Rename", id="rename-scenario", className="button",
+                                          title="Rename the saved scenario to the name typed above"),
+                              html.Button("Delete", id="delete-scenario", className="button danger",
+                                          title="Move to the trash (restorable)"),
                               html.Button("Publish", id="publish-scenario", className="button",
                                           title="Put the saved scenario in the library every visitor can see"),
                               html.Button("Unpublish", id="unpublish-scenario", className="button")],
                              className="scenario-row"),
-                    html.Div([dcc.Dropdown(id="trash-select", options=[], placeholder="Trash",
-                                           className="trash-select"),
+                    labelled("Scenario notes", dcc.Textarea(id="scenario-notes", className="scenario-notes",
+                                                            placeholder="Notes saved with the scenario (reports print "
+                                                                        "them)", maxLength=20000)),
+                    html.Div([labelled("Versions", dcc.Dropdown(id="version-select", options=[],
+                                                                placeholder="Versions of the saved scenario",
+                                                                className="version-select")),
+                              html.Button("Restore version", id="restore-version", className="button")],
+                             className="scenario-row"),
+                    html.Div([labelled("Trash", dcc.Dropdown(id="trash-select", options=[], placeholder="Trash",
+                                                             className="trash-select")),
                               html.Button("Restore", id="restore-scenario", className="button")],
                              className="scenario-row"),
                 ],
@@ -272,20 +336,24 @@ def scenario_bar() -> html.Div:
 
 
 def trajectories_tab(model: Model) -> html.Div:
-    """Scenario bar, chart controls, the summary cards and the charts (both drawn by assets/view.js)."""
+    """Scenario bar, chart controls, the summary cards, one legend and the charts (drawn by assets/view.js)."""
     subscripted = any(model.variable(v).subscripts for v in model.variables)
     controls = html.Div(
         [
-            dcc.Dropdown(id="variable-picker", options=variable_options(model), multi=True,
-                         placeholder="Add charts: any model variable", className="variable-picker"),
-            dcc.RadioItems(id="series-mode", options=[{"label": "summed", "value": "sum"},
-                                                      {"label": "per element", "value": "elements"}],
-                           value="sum", inline=True, className="series-mode",
-                           style=None if subscripted else {"display": "none"}),
+            labelled("Add charts", dcc.Dropdown(id="variable-picker", options=variable_options(model), multi=True,
+                                                placeholder="Add charts: any model variable",
+                                                className="variable-picker")),
+            html.Div([html.Button(label, id={"type": MODE, "name": value}, className="button",
+                                  **{"aria-pressed": "true" if value == "sum" else "false", "data-mode": value})
+                      for value, label in (("sum", "summed"), ("elements", "per element"))],
+                     className="mode-toggle", role="group", hidden=not subscripted,
+                     **{"aria-label": "Subscripted variables: summed or one line per element"}),
         ],
         className="chart-controls",
     )
-    return html.Div([scenario_bar(), controls, html.Div(id="summary", className="summary", role="status"),
+    return html.Div([scenario_bar(), controls, html.Div(id="summary", className="summary", role="status", tabIndex="0",
+                                                        **{"aria-label": "Key outputs"}),
+                     html.Div(id="legend", className="page-legend", **{"aria-label": "Legend"}),
                      html.Div(id="charts", className="charts")],
                     className="tab-body")
 

@@ -24,6 +24,24 @@ from .services import Services
 from .tabs import Broken, load_tabs
 
 DEFAULT_MODELS_DIR = os.environ.get("GSCSD_MODELS_DIR", "models")
+#: Dash's page, with the page's language (screen readers read it with the right voice).
+_INDEX = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
 ASSETS = Path(__file__).with_name("assets")
 
 
@@ -64,6 +82,7 @@ def create_app(
     """
     app = dash.Dash(
         __name__,
+        index_string=_INDEX,
         title="gscsd: Green Smart City planner",
         compress=True,  # gzip (flask-compress): plotly.js is 4.8 MB as it is, 1.4 MB compressed
         assets_folder=str(ASSETS),

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from ..describe import headline, text_of, units_in_words
 from ..engines import METHODS
 from ..errors import GscsdError, InputError
 from ..figures import display_number, padded_range, series, steady_range, trajectory_spec
@@ -458,7 +459,8 @@ def charts(model: Model, view: View, runs: Mapping[str, pd.DataFrame], baseline:
             lines[variable] = {"traces": [offset + j for j in range(len(current))],
                                "y": [values.to_numpy(float).tolist() for values in current]}
         else:
-            figure = trajectory_spec(model, variable, runs, baseline=baseline, mode=view.mode)  # type: ignore[arg-type]
+            figure = trajectory_spec(model, variable, runs, baseline=baseline, mode=view.mode,  # type: ignore[arg-type]
+                                     legend=False)
             figure["layout"]["yaxis"].update(range=rng, autorange=False)
             figures[variable] = figure
     out["lines" if same else "figures"] = lines if same else figures
@@ -470,9 +472,13 @@ def _digest(content: Mapping[str, Any]) -> str:
 
 
 def cards(model: Model, table: pd.DataFrame) -> list[dict[str, str]]:
-    """The summary cards: each key output's current and baseline value and the change, as text."""
+    """The summary cards: each key output's current and baseline value and the change, as text.
+
+    The model's headline indicator (:func:`gscsd.describe.headline`) comes first, flagged ``headline``.
+    """
     out = []
-    for row in table.itertuples():
+    first = headline(model)
+    for row in sorted(table.itertuples(), key=lambda r: r.variable != first):
         change = row.change_pct
         colour = tone(change, getattr(row, "better", None))
         if change != change:  # NaN: a zero baseline has no relative change
@@ -481,9 +487,11 @@ def cards(model: Model, table: pd.DataFrame) -> list[dict[str, str]]:
             badge = "±0.0%"
         else:
             badge = f"{'▲' if change > 0 else '▼'} {change:+.1f}%"
-        out.append({"variable": row.variable, "label": model.variable(row.variable).label, "units": row.units,
-                    "value": display_number(row.current), "baseline": display_number(row.baseline),
-                    "change": badge, "tone": colour})
+        variable = model.variable(row.variable)
+        out.append({"variable": row.variable, "label": text_of(variable.label, variable.comment).label,
+                    "units": units_in_words(row.units), "value": display_number(row.current),
+                    "baseline": display_number(row.baseline), "change": badge, "tone": colour,
+                    "headline": row.variable == first})
     return out
 
 

@@ -142,6 +142,7 @@
             });
         }
         if (answer.charts) { takeCharts(answer.charts); }
+        if (answer.charts && answer.charts.figures) { showLegend(); }
         showCards(answer);
         showText("run-info", answer.info);
         showBanner(answer.banner);
@@ -192,16 +193,20 @@
                 meta.box = value;
             }
         });
-        const widgets = {"method-select": view.method, "variable-picker": view.charts, "series-mode": view.mode,
+        const widgets = {"method-select": view.method, "variable-picker": view.charts,
                          "scenario-name": view.name, "params-select": view.params || ""};
         Object.keys(widgets).forEach(function (id) {
             if (!shown || !sameJSON(widgetValue(shown, id), widgets[id])) { setProps(id, {value: widgets[id]}); }
         });
+        document.querySelectorAll("[data-mode]").forEach(function (button) {
+            button.setAttribute("aria-pressed", button.dataset.mode === view.mode ? "true" : "false");
+        });
         showTab(view.tab);
+        name();
     }
 
     function widgetValue(view, id) {
-        return {"method-select": view.method, "variable-picker": view.charts, "series-mode": view.mode,
+        return {"method-select": view.method, "variable-picker": view.charts,
                 "scenario-name": view.name, "params-select": view.params || ""}[id];
     }
 
@@ -460,7 +465,7 @@
             nodes.push(when);
         }
         (answer.cards || []).forEach(function (card) {
-            const node = element("div", "card");
+            const node = element("div", card.headline ? "card headline" : "card");
             node.dataset.variable = card.variable;
             const name = element("div", "card-name", card.label);
             name.title = card.label + (card.units ? " (" + card.units + ")" : "");
@@ -473,6 +478,93 @@
             nodes.push(node);
         });
         box.replaceChildren.apply(box, nodes);
+    }
+
+    function showLegend() {
+        // One legend for every chart: the lines of the first chart (same names, colours and dashes in all).
+        const box = document.getElementById("legend");
+        const first = charts.order.length && charts.figures[charts.order[0]];
+        if (!box || !first) { return; }
+        const items = first.data.filter(function (trace) { return trace.mode === "lines" && trace.line; })
+            .map(function (trace) {
+                const item = element("span", "legend-item");
+                const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+                svg.setAttribute("width", "28");
+                svg.setAttribute("height", "10");
+                svg.setAttribute("aria-hidden", "true");
+                const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
+                const dash = {dash: "6,4", dot: "2,3", dashdot: "6,3,2,3", longdash: "10,4"}[trace.line.dash];
+                [["x1", "1"], ["y1", "5"], ["x2", "27"], ["y2", "5"], ["stroke", trace.line.color],
+                 ["stroke-width", String(trace.line.width || 2)]].forEach(function (pair) {
+                    line.setAttribute(pair[0], pair[1]);
+                });
+                if (dash) { line.setAttribute("stroke-dasharray", dash); }
+                svg.appendChild(line);
+                // Names come escaped for Plotly (figures.plain): show them as the text they stand for.
+                const label = document.createElement("textarea");
+                label.innerHTML = trace.name;
+                item.append(svg, element("span", "", label.value));
+                return item;
+            });
+        box.replaceChildren.apply(box, items);
+    }
+
+    // -- accessibility and small page behaviours -------------------------------------
+    function name() {
+        // Accessible names Dash 4 does not give: each slider is named after its lever, with its units;
+        // the focus target of each dropdown is visible to screen readers and named after its label.
+        document.querySelectorAll(".lever-control").forEach(function (control) {
+            const thumb = control.querySelector("[role=slider]");
+            if (thumb && !thumb.getAttribute("aria-label")) {
+                thumb.setAttribute("aria-label", control.dataset.label);
+            }
+            if (thumb) {
+                const units = control.dataset.units;
+                thumb.setAttribute("aria-valuetext", thumb.getAttribute("aria-valuenow") + (units ? " " + units : ""));
+            }
+        });
+        document.querySelectorAll(".dash-dropdown-focus-target[aria-hidden]").forEach(function (target) {
+            const label = target.closest("label");
+            const text = label ? label.textContent : (target.parentElement.textContent || "");
+            target.removeAttribute("aria-hidden");
+            target.setAttribute("aria-label", text.trim() || "choose");
+            target.setAttribute("aria-haspopup", "listbox");
+        });
+    }
+
+    let naming = false;
+    new MutationObserver(function () {
+        if (naming) { return; }
+        naming = true;
+        window.requestAnimationFrame(function () { naming = false; name(); });
+    }).observe(document.documentElement, {subtree: true, childList: true});
+
+    document.addEventListener("click", function (event) {
+        const target = event.target.closest && event.target.closest("button");
+        if (!target) { return; }
+        const levers = document.getElementById("levers");
+        if (target.id === "levers-toggle" || target.id === "levers-close") {  // the drawer on phones
+            const open = target.id === "levers-toggle" && !levers.classList.contains("open");
+            levers.classList.toggle("open", open);
+            document.getElementById("levers-toggle").setAttribute("aria-expanded", open ? "true" : "false");
+        } else if (target.id === "about-open" || target.id === "about-more") {
+            document.getElementById("about-dialog").showModal();
+        } else if (target.id === "about-close") {
+            document.getElementById("about-dialog").close();
+        } else if (target.id === "about-dismiss") {
+            document.getElementById("about-intro").hidden = true;
+        }
+    });
+
+    function introduce() {
+        // A first visit shows what the model is and how to use the page; later visits only on demand.
+        const intro = document.getElementById("about-intro");
+        let seen = true;
+        try { seen = window.localStorage.getItem("gscsd-about-seen") === "1"; } catch (error) { seen = true; }
+        if (intro && !seen) {
+            intro.hidden = false;
+            try { window.localStorage.setItem("gscsd-about-seen", "1"); } catch (error) { /* private mode */ }
+        }
     }
 
     function showText(id, text) {
@@ -546,6 +638,7 @@
             typed = {};
             notes = {};
             state = JSON.parse(JSON.stringify(data.answer.view));
+            introduce();
             // A page built without its URL (no referrer sent) reads the URL's view at once instead.
             const elsewhere = (data.query || "") !== (window.location.search || "");
             received(data.answer, "", elsewhere ? "none" : "replace");
@@ -609,11 +702,11 @@
             change(patch, {key: "load", force: true});
             return window.dash_clientside.no_update;
         },
-        field: function (method, picked, mode, name, overlays, params) {
-            // The method, the charts picked, the chart mode, the scenario name, the overlays or the parameter set.
+        field: function (method, picked, name, overlays, params) {
+            // The method, the charts picked, the scenario name, the overlays or the parameter set.
             const values = {"method-select": ["method", method], "variable-picker": ["charts", picked || []],
-                            "series-mode": ["mode", mode], "scenario-name": ["name", name || ""],
-                            "overlay-chosen": ["overlays", overlays], "params-select": ["params", params || null]};
+                            "scenario-name": ["name", name || ""], "overlay-chosen": ["overlays", overlays],
+                            "params-select": ["params", params || null]};
             const found = values[triggered()];
             if (!state || !found || found[1] === undefined || (found[1] === null && found[0] !== "params")) {
                 return window.dash_clientside.no_update;
@@ -622,6 +715,12 @@
             const patch = {};
             patch[field] = value;
             change(patch, {key: field});
+            return window.dash_clientside.no_update;
+        },
+        mode: function () {
+            // Subscripted variables summed, or one line per element.
+            const id = triggered();
+            if (state && id && id.name && clicked()) { change({mode: id.name}, {key: "mode"}); }
             return window.dash_clientside.no_update;
         },
         tab: function () {

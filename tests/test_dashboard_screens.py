@@ -1,0 +1,112 @@
+"""The dashboard on a phone, a laptop and a wide screen: layout, accessibility (axe-core), the about text.
+
+Screenshots of each size land in test-artifacts/ (looked at when the layout changes).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from gscsd.dashboard.server import create_app
+
+from .browser import artifact, browser, serve  # noqa: F401
+from .dashboard_page import TIMEOUT, open_page, settle, slider
+from .test_dashboard_callbacks import make_models_dir
+
+pytestmark = pytest.mark.browser
+
+SIZES = {"phone": (390, 844), "laptop": (1280, 720), "wide": (1400, 1000)}
+SEEN = "window.localStorage.setItem('gscsd-about-seen', '1')"
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    folder = make_models_dir(tmp_path_factory.mktemp("models"))
+    app = create_app(folder, store_path=tmp_path_factory.mktemp("store") / "s.sqlite")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with serve(app.server) as base:
+        yield base + "/?model=city.mdl"
+
+
+def visit(browser, url, size, *, seen=True):  # noqa: F811
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    if seen:
+        context.add_init_script(SEEN)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    open_page(page, url)
+    return context, page
+
+
+def serious(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is."""
+    result = Axe().run(page)
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes: {v['nodes'][0]['target']})"
+            for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_every_size_is_accessible_and_shows_its_charts(browser, url, size):  # noqa: F811
+    width, height = SIZES[size]
+    context, page = visit(browser, url, (width, height))
+    try:
+        assert page.evaluate("() => document.documentElement.lang") == "en"
+        assert serious(page) == []
+        names = page.evaluate(
+            "() => [...document.querySelectorAll('[role=slider]')].map(s => s.getAttribute('aria-label'))")
+        assert names == ["Green Investment", "Growth", "Learning Time"]
+        cell = page.locator(".chart-cell").first.bounding_box()
+        if size == "phone":
+            # the levers wait in a drawer; the charts take the whole width
+            levers = page.locator("#levers").bounding_box()
+            assert levers["x"] + levers["width"] <= 0
+            assert cell["width"] >= width - 40
+            page.click("#levers-toggle")
+            page.wait_for_function("() => document.getElementById('levers').getBoundingClientRect().left >= 0")
+            assert page.locator("#levers-toggle").get_attribute("aria-expanded") == "true"
+            slider(page, "Growth").focus()
+            slider(page, "Growth").press("ArrowRight")
+            page.wait_for_function("() => window.location.search.includes('growth=0.035')")
+            settle(page)
+            assert serious(page) == []  # the open drawer too
+            page.screenshot(path=artifact(f"dashboard-{size}-levers.png"))
+            page.click("#levers-close")
+        elif size == "laptop":
+            assert cell["y"] + cell["height"] <= height, "a whole chart above the fold"
+        else:
+            boxes = page.locator(".lever-box")
+            assert all(boxes.nth(i).is_visible() and boxes.nth(i).bounding_box()["width"] >= 50
+                       for i in range(boxes.count()))
+        page.screenshot(path=artifact(f"dashboard-{size}.png"))
+        # the other tabs are accessible too
+        for tab in ("documentation", "uncertainty"):
+            page.click(f"[role=tab][data-tab='{tab}']")
+            page.locator(f"[data-panel={tab}] .tab-body, [data-panel={tab}] .analysis-tab").first.wait_for()
+            assert serious(page) == [], tab
+    finally:
+        context.close()
+
+
+def test_a_first_visit_says_what_the_model_is_and_about_says_it_again(browser, url):  # noqa: F811
+    context, page = visit(browser, url, SIZES["wide"], seen=False)
+    try:
+        intro = page.locator("#about-intro")
+        intro.wait_for(state="visible")
+        assert "About this model: city" in intro.inner_text()
+        page.screenshot(path=artifact("dashboard-first-visit.png"))
+        page.click("#about-dismiss")
+        assert not intro.is_visible()
+        page.reload()
+        settle(page)
+        assert not intro.is_visible()  # only on the first visit
+        page.click("#about-open")
+        dialog = page.locator("#about-dialog")
+        dialog.wait_for(state="visible")
+        assert "How to use this page" in dialog.inner_text() and "City: The city." in dialog.inner_text()
+        page.keyboard.press("Escape")
+        dialog.wait_for(state="hidden")
+    finally:
+        context.close()

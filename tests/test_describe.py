@@ -1,0 +1,60 @@
+"""Words for planners from the model's own documentation (gscsd.describe)."""
+
+from __future__ import annotations
+
+import pytest
+
+import gscsd
+from gscsd.describe import about, headline, text_of, units_in_words
+
+from .conftest import write_mdl
+
+
+def test_a_comment_gives_a_plain_label_and_one_line_of_help():
+    text = text_of("Talent Programme Budget", "Label: Talent programme. Help: Money a year for researchers' salaries "
+                   "and housing. §2: the institute runs training programmes; the size is an assumption.")
+    assert (text.label, text.help) == ("Talent programme", "Money a year for researchers' salaries and housing.")
+    assert text.detail == "§2: the institute runs training programmes; the size is an assumption."
+    tagged = text_of("GSC Index", "Key output (higher is better): Label: Green smart city index. Help: 0 to 1.")
+    assert (tagged.label, tagged.help) == ("Green smart city index", "0 to 1.")
+
+
+def test_without_tags_the_first_sentence_helps_without_its_citation():
+    text = text_of("R&D Intensity", "Policy lever (§2 \"One Core\", profitability-oriented innovation): share of "
+                                    "retained revenue reinvested in innovation capital. More detail here.")
+    assert text.label == "R&D Intensity"
+    assert text.help == "Share of retained revenue reinvested in innovation capital."
+    assert text_of("X", "").help == "" and text_of("X", "assumption: a guess; rough").help == "A guess"
+
+
+@pytest.mark.parametrize(("units", "words"), [
+    ("Dmnl", ""), ("1", ""), ("Million CNY/Year", "million CNY per year"), ("1/Year", "per year"),
+    ("Person", "people"), ("Person/Year", "people per year"), ("Knowledge Unit", "knowledge units"),
+    ("Million CNY/(Person*Year)", "million CNY per person-year"), ("Tonne/Year", "tonnes per year"),
+    ("ug/m3", "µg/m³"), ("Mt CO2/Year", "Mt CO2 per year"), ("TWh", "TWh"), ("Year", "years"), ("%", "%"),
+])
+def test_units_in_words(units, words):
+    assert units_in_words(units) == words
+
+
+def test_the_headline_and_the_about_text_come_from_the_mdl(tmp_path):
+    path = write_mdl(tmp_path, "town.mdl", """
+********************************************************
+	.About
+********************************************************~
+		A town grows. It is a toy. \\
+		Good for: comparing growth rates. \\
+		Limits: no land use.
+	|
+Growth = 0.03 ~ 1/Year [0,0.1,0.005] ~ How fast. |
+Size = INTEG(Size * Growth, 100) ~ People ~ Key output: size. |
+Jobs = Size * 0.5 ~ Jobs ~ Headline (higher is better): jobs in town. |
+""")
+    model = gscsd.load_model(path)
+    assert headline(model) == "Jobs"
+    text = about(model)
+    assert text.summary.startswith("A town grows. It is a toy.")
+    assert text.good_for == "comparing growth rates." and text.limits == "no land use."
+    plain = gscsd.load_model(write_mdl(tmp_path, "plain.mdl", "x = 1 ~ Person ~ a constant |\n"
+                                                              "s = INTEG(x, 0) ~ Person ~ Key output: s. |"))
+    assert headline(plain) == "s" and about(plain).summary == ""
