@@ -173,6 +173,7 @@ def test_dashboard_runs_and_draws_stella_models(browser, tmp_path):  # noqa: F81
         handle = slider(page, "Growth Rate")
         handle.focus()
         handle.press("ArrowRight")  # one step of the range's hundredth: 0.052
+        page.wait_for_function("() => window.location.search.includes('growth_rate=0.052')")
         assert_shows(page, model, {"Growth Rate": 0.052})
         page.locator("[role=tab]", has_text="Structure").click()
         graph = page.locator("#structure-graph")
