@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -93,7 +94,7 @@ def single(path: Path, repeat: int, pysd_repeat: int, sde_repo: Path | None) -> 
     native = compiled.native
     module = native.module()
     columns = np.arange(len(compiled.columns), dtype=np.int64)
-    buffer = np.empty((int(grid[4].sum()), len(columns)))
+    buffer = np.empty((len(columns), int(grid[4].sum())))
     lever_values = np.full(len(native.slots), np.nan)
     status = np.zeros(2, dtype=np.int64)
     controls = (request.start, request.final, request.step, request.saveper)
@@ -114,7 +115,9 @@ def sde(model, path: Path, sde_repo: Path | None, repeat: int) -> tuple[float | 
     import sde_reference
 
     clashes = [name for name in model.subscripts if name in model.variables]
-    outputs = [v.name for v in model.variables.values() if v.type not in ("Lookup", "Constant", "Data")
+    # SDEverywhere wants names as the .mdl spells them: quoted where they hold other characters
+    outputs = [f'"{v.name.strip(chr(34))}"' if re.search(r"[^\w ]", v.name.strip('"')) else v.name
+               for v in model.variables.values() if v.type not in ("Lookup", "Constant", "Data")
                and not v.subscripts and v.name.upper() not in ("TIME",)]
     with tempfile.TemporaryDirectory(prefix="gscsd-sde-") as work:
         executable, why = sde_reference.build(path, outputs, clashes, sde_repo, Path(work))

@@ -10,8 +10,10 @@ from) and returns the source of a Python module with two compiled functions:
     DELAY/SMOOTH order other than the generated one, ``status`` gets
     ``(delay number + 1, order)`` and the run stops (see
     :class:`~.runtime.StructureChange`).
-``run_batch(P2, ...)``
-    The same over the rows of ``P2``, in parallel threads (``prange``).
+``run_batch(P2, ..., out3, ...)``
+    The same over the rows of ``P2``, in parallel threads (``prange``);
+    ``out3`` is (selected column, scenario, saved time), so that each
+    variable's results are one contiguous block.
 
 The statements are those of the scalar flavour, in the same order, so the
 arithmetic is the same; the engine writes the module into the translation
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from .builder import Builder, Plan
 
 #: Bump whenever the compiled module's source changes (it keys its file in the cache).
-NUMBA_VERSION = 1
+NUMBA_VERSION = 2
 
 _HELPERS = ("_xidz", "_zidz", "_integer", "_quantum", "_modulo", "_and", "_or", "_not", "_ramp", "_step",
             "_pulse", "_pow", "_ln", "_lookup_interpolate", "_lookup_other", "_order")
@@ -80,6 +82,7 @@ def emit(builder: Builder, plan: Plan) -> tuple[str | None, list[str], list[str]
         "_inf = math.inf",
         "_pi = math.pi",
         "_JIT = dict(cache=True, error_model='numpy', nogil=True)",
+        f"VERSION = {NUMBA_VERSION}  # the calling convention the engine checks before calling",
     ]
     w = lines.append
     for k, (x, y, kind) in enumerate(builder.tables):
@@ -98,7 +101,8 @@ def emit(builder: Builder, plan: Plan) -> tuple[str | None, list[str], list[str]
     w("@njit(parallel=True, cache=True, error_model='numpy')")
     w("def run_batch(_P2, _times, _save, _t_initial, _t_final, _dt, _saveper, _out3, _select, _status2):")
     w("    for _b in prange(_P2.shape[0]):")
-    w("        run(_P2[_b], _times, _save, _t_initial, _t_final, _dt, _saveper, _out3[_b], _select, _status2[_b])")
+    w("        run(_P2[_b], _times, _save, _t_initial, _t_final, _dt, _saveper, _out3[:, _b, :], _select, "
+      "_status2[_b])")
     return "\n".join(lines) + "\n", levers, delays
 
 
@@ -145,7 +149,7 @@ def _body(builder: Builder, plan: Plan, fix, slot: dict, delays: list) -> list[s
     for j, n in enumerate(plan.columns):
         w(f"            _row[{j}] = v{n.index}")
     w("            for _q in range(_select.shape[0]):")
-    w("                _out[_k, _q] = _row[_select[_q]]")
+    w("                _out[_q, _k] = _row[_select[_q]]")
     w("            _k += 1")
     w("        else:")
     w("            pass")

@@ -28,6 +28,7 @@ from ...vensim import decode
 from ..differences import static_differences
 from . import native
 from .builder import GENERATOR_VERSION, Builder, Unsupported, abstract_model
+from .emit_numba import NUMBA_VERSION
 from .emit_numba import emit as emit_numba
 from .runtime import (
     SCALAR,
@@ -79,7 +80,8 @@ _lock = threading.Lock()
 
 def cache_file(model: Model):
     """Where the generated source of ``model`` is cached."""
-    return model.module.parent / f"fast-g{GENERATOR_VERSION}.json"
+    # both versions: the entry holds the compiled module's source, whose calling convention is NUMBA_VERSION's
+    return model.module.parent / f"fast-g{GENERATOR_VERSION}-n{NUMBA_VERSION}.json"
 
 
 def generate(model: Model, orders: dict[str, int] | None = None) -> dict[str, Any]:
@@ -368,10 +370,14 @@ def _column_index(columns: tuple[str, ...]):
 
 
 def _run_native(compiled: Compiled, params, times, save, request, select, batch: int, single: bool):
-    """Run with the compiled back-end: a ``(time, column)`` table for one run, ``(scenario, time, column)``
-    for a batch; ``None`` when numba cannot compile this model (then the Python flavours run)."""
+    """Run with the compiled back-end: a ``(time, column)`` table for one run, a ``(column, scenario, time)``
+    block for a batch; ``None`` when numba cannot compile this model (then the Python flavours run)."""
     back_end = compiled.native
-    module = back_end.module()
+    try:
+        module = back_end.module()
+    except ImportError as exc:  # a module of another calling convention: keep to the Python flavours
+        back_end.broken = str(exc)
+        return None
     slots = back_end.slots
     P = np.full((batch, len(slots)), np.nan)
     for name, values in params.items():
@@ -382,12 +388,12 @@ def _run_native(compiled: Compiled, params, times, save, request, select, batch:
     controls = (request.start, request.final, request.step, request.saveper)
     try:
         if single:
-            out = np.empty((count, len(chosen)))
+            out = np.empty((len(chosen), count))
             status = np.zeros(2, dtype=np.int64)
             module.run(P[0], times_, save_, *controls, out, chosen, status)
             statuses = status[None, :]
         else:
-            out = np.empty((batch, count, len(chosen)))
+            out = np.empty((len(chosen), batch, count))
             statuses = np.zeros((batch, 2), dtype=np.int64)
             module.run_batch(P, times_, save_, *controls, out, chosen, statuses)
     except Exception as exc:  # numba could not type or compile the generated code
@@ -405,7 +411,7 @@ def _run_native(compiled: Compiled, params, times, save, request, select, batch:
         if order < 1:
             raise StructureChange(column, None, f"{column}: delay time shorter than TIME STEP")
         raise StructureChange(column, order)
-    return out
+    return out.T if single else out
 
 
 def _selection(compiled: Compiled, variables) -> tuple[list[str], list[int]]:
@@ -479,7 +485,11 @@ def _dataset(model: Model, columns: list[str], saved: np.ndarray, rows: list[tup
 
 
 def _dataset_from_block(model: Model, columns: list[str], saved: np.ndarray, block: np.ndarray) -> xr.Dataset:
-    """A ``(scenario, time, column)`` block (the compiled back-end's output) as a Dataset; scalars are views."""
+    """A ``(column, scenario, time)`` block (the compiled back-end's output) as a Dataset.
+
+    Each column's results are one contiguous ``(scenario, time)`` block:
+    scalar variables are views of it, subscripted ones one copy.
+    """
     import xarray as xr
 
     groups: dict[str, list[int]] = {}
@@ -491,14 +501,14 @@ def _dataset_from_block(model: Model, columns: list[str], saved: np.ndarray, blo
         variable = model.variables.get(base)
         attrs = {"units": variable.units, "comment": variable.comment} if variable else {}
         if variable is None or not variable.subscripts:
-            data_vars[base] = (("scenario", "time"), block[:, :, index[0]], attrs)
+            data_vars[base] = (("scenario", "time"), block[index[0]], attrs)
             continue
         coords = [model.subscripts[d] for d in variable.subscripts]
-        shape = (block.shape[0], block.shape[1], *map(len, coords))
+        shape = (block.shape[1], block.shape[2], *map(len, coords))
         array = np.empty(shape) if len(index) == int(np.prod(shape[2:])) else np.full(shape, np.nan)
         for j in index:
             elements = [e.strip() for e in columns[j][len(base) + 1 : -1].split(",")]
-            array[(slice(None), slice(None), *(coords[i].index(e) for i, e in enumerate(elements)))] = block[:, :, j]
+            array[(slice(None), slice(None), *(coords[i].index(e) for i, e in enumerate(elements)))] = block[j]
         dims = tuple(_dim_name(model, d) for d in variable.subscripts)
         data_vars[base] = (("scenario", "time", *dims), array, attrs)
         used.update(variable.subscripts)

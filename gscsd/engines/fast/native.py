@@ -80,7 +80,13 @@ class Native:
     def module(self) -> Any:
         """The imported module (its functions compile, or load numba's cache, on first call)."""
         if self._module is None:
-            self._module = _import(self.path)
+            from .emit_numba import NUMBA_VERSION
+
+            module = _import(self.path)
+            if getattr(module, "VERSION", None) != NUMBA_VERSION:  # written by another gscsd: never call it
+                raise ImportError(f"{self.path.name} has calling convention {getattr(module, 'VERSION', None)}, "
+                                  f"not {NUMBA_VERSION}")
+            self._module = module
         return self._module
 
     def usable(self, kind: str) -> bool:
@@ -156,10 +162,10 @@ def warm(path: Path, levers: int, columns: int) -> None:
         times = np.array([0.0, 1.0])
         save = np.array([True, True])
         select = np.arange(columns, dtype=np.int64)
-        module.run(np.full(levers, np.nan), times, save, 0.0, 1.0, 1.0, 1.0, np.empty((2, columns)), select,
+        module.run(np.full(levers, np.nan), times, save, 0.0, 1.0, 1.0, 1.0, np.empty((columns, 2)), select,
                    np.zeros(2, dtype=np.int64))
         _mark(path, "run").write_text("ok", encoding="utf-8")
-        module.run_batch(np.full((2, levers), np.nan), times, save, 0.0, 1.0, 1.0, 1.0, np.empty((2, 2, columns)),
+        module.run_batch(np.full((2, levers), np.nan), times, save, 0.0, 1.0, 1.0, 1.0, np.empty((columns, 2, 2)),
                          select, np.zeros((2, 2), dtype=np.int64))
         _mark(path, "batch").write_text("ok", encoding="utf-8")
     except Exception as exc:  # recorded for the engine, which then keeps to Python
