@@ -74,6 +74,9 @@ class Compiled:
     native: native.Native | None = None  # the compiled back-end, where numba is installed and the model compiles
 
 
+#: A batch keeping more result columns than this runs with the vector flavour, not the compiled code.
+NATIVE_BATCH_COLUMNS = 32
+
 _compiled: dict[str, Compiled | Unsupported] = {}
 _lock = threading.Lock()
 
@@ -304,7 +307,10 @@ class FastEngine:
                     return columns, saved, [tuple(step) for step in values]
                 times, save, saved, times_, save_, _index = _grid(first.start, first.final, first.step,
                                                                   first.saveper)
-                if compiled.native is not None and compiled.native.usable("run" if single else "batch"):
+                # Batches keeping many variables are bound by memory traffic, where numpy's vector flavour,
+                # one equation over all scenarios at a time, does better (measured in docs/performance.md).
+                wide = not single and len(select) > NATIVE_BATCH_COLUMNS
+                if compiled.native is not None and not wide and compiled.native.usable("run" if single else "batch"):
                     values = _run_native(compiled, params, times_, save_, first, select, len(requests), single)
                     if values is not None:
                         return columns, saved, values
