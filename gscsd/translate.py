@@ -101,7 +101,7 @@ def _read_text_model(mdl_path: Path) -> bytes:
     with mdl_path.open("rb") as file:
         data = file.read(MAX_MODEL_BYTES + 1)
     if len(data) > MAX_MODEL_BYTES:
-        raise InputError(f"{mdl_path} is larger than {MAX_MODEL_BYTES:,} bytes; gscsd reads .mdl files up to that")
+        raise InputError(f"{mdl_path} is larger than {MAX_MODEL_BYTES:,} bytes; gscsd reads model files up to that")
     sample = data[:65536]
     try:
         sample.decode("utf-8")
@@ -111,6 +111,9 @@ def _read_text_model(mdl_path: Path) -> bytes:
         if not text:  # older models are Windows-1252: text, with few control characters
             controls = sum(b < 32 and b not in b"\t\n\r\f" or b == 127 for b in sample)
             text = controls <= len(sample) // 100
+    if (b"\0" in sample or not text) and is_xmile(mdl_path):
+        raise InputError(f"{mdl_path} is not a text file; an XMILE/Stella model is saved as XML text (Stella 10 "
+                         "and later; older Stella files are binary: save them again from Stella)")
     if b"\0" in sample or not text:
         raise InputError(f"{mdl_path} is not a text file; a Vensim model is saved as text (.mdl), "
                          "not in Vensim's binary formats (.vmf, .vpm)")

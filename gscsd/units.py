@@ -541,8 +541,8 @@ def _show(ast: Any, width: int = 80) -> str:
         if isinstance(node, ae.ArithmeticStructure):
             parts = [text(node.arguments[0])]
             ops = list(node.operators)
-            if len(ops) == len(node.arguments):
-                parts = [ops[0] + parts[0]]
+            if len(ops) == len(node.arguments):  # a leading unary operator ("negative" in PySD's trees)
+                parts = [("-" if ops[0] == "negative" else ops[0]) + parts[0]]
                 ops = ops[1:]
             for op, arg in zip(ops, node.arguments[1:]):
                 parts.append(f" {op} {text(arg)}")

@@ -47,6 +47,7 @@ INTERFACE = """
   <knob x="10" y="80" min="0" max="4"><entity name="Knob_Var"/></knob>
   <switch x="10" y="150"><entity name="Policy_On"/></switch>
   <slider color="black" background="white"/>
+  <slider x="10" y="220" min="0" max="500"><entity name="Population"/></slider>
 </view>
 """
 
@@ -82,6 +83,7 @@ def test_levers_from_ranges_sliders_knobs_and_switches(tmp_path):
         price.check(25)
     population = model.variable("Population")
     assert population.is_stock and population.units == "people" and population.group == "People"
+    assert population.limits is None  # a slider on a stock sets its initial value: no range on its trajectory
     assert population.equation == "INTEG(growth, 100)"
     base = both(model)
     assert base["Population"].iloc[1] == pytest.approx(105)
@@ -281,6 +283,9 @@ def test_macros_and_bad_documents_fail_with_one_line(tmp_path):
         (tmp_path / name).write_bytes(data)
         with pytest.raises(TranslationError, match=pattern):
             gscsd.load_model(tmp_path / name)
+    (tmp_path / "old.stmx").write_bytes(b"\x00\x01STELLA binary")
+    with pytest.raises(InputError, match="an XMILE/Stella model is saved as XML text"):
+        gscsd.load_model(tmp_path / "old.stmx")
     (tmp_path / "model.txt").write_text("x")
     with pytest.raises(InputError, match="give a Vensim .mdl or an XMILE/Stella .xmile, .stmx or .itmx file"):
         gscsd.load_model(tmp_path / "model.txt")

@@ -34,7 +34,7 @@ from __future__ import annotations
 from pathlib import Path
 
 #: Bump whenever a change here changes translations: it keys the cache entries of XMILE models.
-TRANSLATOR_VERSION = 3
+TRANSLATOR_VERSION = 4
 
 #: File suffixes read as XMILE (Stella's ``.stmx``, iThink's ``.itmx``, the standard's ``.xmile``).
 SUFFIXES = (".xmile", ".stmx", ".itmx")

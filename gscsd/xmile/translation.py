@@ -89,7 +89,7 @@ def _equations_and_limits(root: Any) -> tuple[dict[str, list[str]], dict[str, tu
         declared = child(node, "range")
         if declared is not None:
             limits[name] = (_number(attribute(declared, "min")), _number(attribute(declared, "max")))
-        elif name in controls:
+        elif name in controls and local(node.tag) != "stock":  # a slider on a stock sets its initial value only
             limits[name] = controls[name]
     return equations, limits
 
