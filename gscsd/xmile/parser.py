@@ -52,19 +52,16 @@ _KNOWN = {"abs", "exp", "ln", "log", "sqrt", "sin", "cos", "tan", "arcsin", "arc
           "Xramp", "Xpulse", "Xpulse_train", "sum", "prod", "vmin", "vmax", "random_0_1", "random_uniform",
           "random_normal", "random_exponential"}
 
-#: XMILE and Stella built-ins gscsd does not run, with what to do instead.
+#: XMILE and Stella built-ins gscsd does not run, and why.
 _REFUSED = {
-    "history": "HISTORY needs the whole past of a variable",
-    "rank": "RANK is not supported",
-    "stddev": "STDDEV is not supported; compute it with SUM over the array",
-    "poisson": "POISSON is not supported", "lognormal": "LOGNORMAL is not supported",
-    "binomial": "BINOMIAL is not supported", "gamma": "GAMMA is not supported", "beta": "BETA is not supported",
-    "weibull": "WEIBULL is not supported", "triangular": "TRIANGULAR is not supported",
-    "pareto": "PARETO is not supported", "geometric": "GEOMETRIC is not supported",
-    "logistic": "LOGISTIC is not supported", "negbinomial": "NEGBINOMIAL is not supported",
-    "invnorm": "INVNORM is not supported", "lookupinv": "LOOKUPINV is not supported",
-    "lookupmean": "LOOKUPMEAN is not supported", "lookuparea": "LOOKUPAREA is not supported",
-    "counter": "COUNTER is not supported", "self": "SELF is not supported",
+    "history": "it needs the whole past of a variable",
+    "rank": "array ranking is not supported",
+    "stddev": "compute it with SUM over the array instead",
+    **dict.fromkeys(("poisson", "lognormal", "binomial", "gamma", "beta", "weibull", "triangular", "pareto",
+                     "geometric", "logistic", "negbinomial", "invnorm"),
+                    "the distribution is not supported (RANDOM, NORMAL and EXPRND are)"),
+    **dict.fromkeys(("lookupinv", "lookupmean", "lookuparea"), "graphical-function statistics are not supported"),
+    "counter": "Stella's COUNTER is not supported", "self": "Stella's SELF is not supported",
 }
 
 
@@ -351,10 +348,14 @@ def _parse_error(exc: BaseException, equation: str) -> str:
         detail = f"unexpected '{rest[:30]}' at column {position + 1}" if rest else "the equation ends too soon"
     else:
         detail = _first_line(exc)
-    spaced = _SPACED_CALL.search(equation)
-    if spaced:  # XMILE names use '_' for spaces: a name with spaces called like a function is a macro
-        detail += (f" ('{spaced.group(1)}' is called like a macro, and the file defines no <macro> of that name; "
-                   "gscsd does not run macros)")
+    for match in _SPACED_CALL.finditer(equation):  # XMILE names use '_' for spaces: 'A B(' calls a macro
+        words = match.group(1).split()
+        while words and words[0].lower() in ("if", "then", "else", "and", "or", "not", "mod"):
+            words.pop(0)
+        if len(words) > 1:
+            detail += (f" ('{' '.join(words)}' is called like a macro, and the file defines no <macro> of that "
+                       "name; gscsd does not run macros)")
+            break
     return detail
 
 
@@ -551,7 +552,7 @@ class _Rewriter:
         if name == "exprnd" and len(args) in (1, 2):
             return call("random_exponential", 0.0, _infinity(ae), 0.0, args[0], args[1] if len(args) == 2 else 0.0)
         if name in _REFUSED:
-            self.fail(f"{function.upper()}: {_REFUSED[name]}", UnsupportedFunctionError)
+            self.fail(f"{function.upper()}() is not supported: {_REFUSED[name]}", UnsupportedFunctionError)
         if function in _KNOWN or name in _KNOWN:
             return ae.CallStructure(ast.function, args)
         self.fail(f"the function {function.upper()}() is not an XMILE built-in gscsd runs (docs/engine.md lists "
