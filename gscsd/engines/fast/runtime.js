@@ -1,0 +1,274 @@
+/* The JavaScript runtime of gscsd's fast engine: the helpers a module written by emit_js.py calls.
+ *
+ * Each helper has the formula of its scalar twin in runtime.py (`_s_*`, and so of PySD's
+ * pysd.py_backend.functions), written for JavaScript doubles: a division by zero or a domain error gives
+ * inf or NaN, as numpy (and PySD) do. `simulate` runs a module with Euler or RK4 on the time grid of
+ * engine.time_grid, so a run here gives the Python engine's numbers.
+ *
+ * Defines one global, GSCSDRuntime. No dependencies, no network, no DOM.
+ */
+var GSCSDRuntime = (function () {
+    "use strict";
+
+    /** What Vensim (and PySD) treat as zero in XIDZ, ZIDZ, MODULO, RAMP and PULSE. */
+    const SMALL_VENSIM = 1e-6;
+
+    // Python's min(a, b) and max(a, b): the first argument unless the second is strictly smaller/larger.
+    function min(a, b) { return b < a ? b : a; }
+    function max(a, b) { return b > a ? b : a; }
+
+    /** Python's float modulo: the result has the sign of the divisor. */
+    function pymod(a, b) {
+        const m = a % b;
+        if (m !== 0) { return (m < 0) !== (b < 0) ? m + b : m; }
+        return b < 0 ? -0 : 0;
+    }
+
+    /** numpy's rint: halves to even. */
+    function rint(x) {
+        const r = Math.round(x);
+        return (r - x === 0.5 && r % 2 !== 0) ? r - 1 : r;
+    }
+
+    function xidz(numerator, denominator, fallback) {
+        return Math.abs(denominator) < SMALL_VENSIM ? fallback : numerator / denominator;
+    }
+    function zidz(numerator, denominator) {
+        return Math.abs(denominator) < SMALL_VENSIM ? 0.0 : numerator / denominator;
+    }
+    // Python's math.trunc gives an integer, which has no sign of zero: trunc(-0.5) is 0, not -0 (`+ 0` drops it).
+    function trunc(x) { return Math.trunc(x) + 0; }
+    function integer(x) { return trunc(x); }
+    function quantum(a, b) { return b < SMALL_VENSIM ? a : b * trunc(a / b); }
+    function modulo(x, m) { return x - (m < SMALL_VENSIM ? x : m * trunc(x / m)); }
+    // Python's truth of a number: 0 is false, NaN true.
+    function and(a, b) { return (a != 0) && (b != 0); }
+    function or(a, b) { return (a != 0) || (b != 0); }
+    function not(a) { return !(a != 0); }
+    function ramp(time, slope, start, finish) {
+        const final = min(finish, time);
+        return (time + SMALL_VENSIM > start) * slope * (final - start);
+    }
+    function step(time, dt, value, tstep) { return value * (time + dt / 2 > tstep); }
+    /** PULSE (repeat 0), PULSE TRAIN and XMILE's PULSE; NaN/Infinity defaults mean "not given". */
+    function pulse(time, dt, start, width, repeat, end, magnitude) {
+        width = width !== width ? 0.5 * dt : width;
+        const out = magnitude === magnitude ? magnitude / dt : 1.0;
+        if (repeat == 0) { return (start - SMALL_VENSIM <= time && time < start + width) ? out : 0.0; }
+        // Vensim's PULSE TRAIN includes its end time (a pulse starting at `end` is on).
+        if (start <= time && time <= end) { return pymod(time - start + SMALL_VENSIM, repeat) < width ? out : 0.0; }
+        return 0.0;
+    }
+
+    function bisectLeft(xs, x) {
+        let lo = 0, hi = xs.length;
+        while (lo < hi) { const mid = (lo + hi) >> 1; if (xs[mid] < x) { lo = mid + 1; } else { hi = mid; } }
+        return lo;
+    }
+    function bisectRight(xs, x) {
+        let lo = 0, hi = xs.length;
+        while (lo < hi) { const mid = (lo + hi) >> 1; if (x < xs[mid]) { hi = mid; } else { lo = mid + 1; } }
+        return lo;
+    }
+
+    /** A lookup as a function of x: runtime.py's scalar_lookup (kind "interpolate") and _lookup_scalar. */
+    function table(xs, ys, kind) {
+        const n = xs.length;
+        if (kind === "interpolate" && n >= 2) {
+            const xFirst = xs[0], xLast = xs[n - 1], yFirst = ys[0], yLast = ys[n - 1];
+            const slopes = new Float64Array(n);
+            for (let i = 1; i < n; i++) { slopes[i] = (ys[i] - ys[i - 1]) / (xs[i] - xs[i - 1]); }
+            return function (x) {
+                if (x <= xFirst) { return yFirst; }
+                if (x >= xLast) { return yLast; }
+                if (x !== x) { return x; }
+                const i = bisectLeft(xs, x);
+                if (xs[i] === x) { return ys[i]; }
+                return slopes[i] * (x - xs[i - 1]) + ys[i - 1];
+            };
+        }
+        return function (x) { return lookupOther(xs, ys, kind, x); };
+    }
+
+    function lookupOther(xs, ys, kind, x) {
+        const n = xs.length;
+        if (kind.startsWith("data_")) {  // PySD's Data: exact points, else raw -> NaN, look_forward -> next
+            const i = bisectLeft(xs, x);
+            if (i < n && xs[i] === x) { return ys[i]; }
+            if (kind === "data_raw") { return NaN; }
+            if (i >= n) { return ys[n - 1]; }
+            return ys[i];
+        }
+        if (x <= xs[0] || x >= xs[n - 1] || n === 1) {
+            if (x === xs[0]) { return ys[0]; }
+            if (x === xs[n - 1]) { return ys[n - 1]; }
+            if (kind === "extrapolate" && n > 1) {
+                if (x < xs[0]) { return ys[0] + (ys[1] - ys[0]) / (xs[1] - xs[0]) * (x - xs[0]); }
+                return ys[n - 1] + (ys[n - 1] - ys[n - 2]) / (xs[n - 1] - xs[n - 2]) * (x - xs[n - 1]);
+            }
+            return x < xs[0] ? ys[0] : ys[n - 1];
+        }
+        if (kind === "hold_backward") { return ys[bisectRight(xs, x) - 1]; }
+        const i = bisectLeft(xs, x);
+        if (xs[i] === x) { return ys[i]; }
+        const slope = (ys[i] - ys[i - 1]) / (xs[i] - xs[i - 1]);
+        return slope * (x - xs[i - 1]) + ys[i - 1];
+    }
+
+    /** A run that needs another structure than the module was written for (runtime.py's StructureChange). */
+    class StructureChange extends Error {}
+
+    /** The order a DELAY/SMOOTH runs with (runtime.py's run_order); throws when it is not the written one. */
+    function runOrder(expected, order, dt, delayTime, column) {
+        if (!Number.isFinite(order)) { throw new StructureChange(column + ": the order is not a number"); }
+        let value = Math.trunc(order);
+        if (delayTime !== null) {
+            while (value * dt > delayTime && value > 0) { value -= 1; }
+        }
+        if (value < 1) { throw new StructureChange(column + ": delay time shorter than TIME STEP"); }
+        if (value !== expected) {
+            throw new StructureChange(column + ": these values make the delay's order " + value + " instead of " +
+                                      expected + ", which needs the model written anew (the Python engine does)");
+        }
+        return value;
+    }
+
+    /** Python's round(): halves to even. */
+    function pyround(x) { return rint(x); }
+
+    /** DELAY FIXED: a pipe of round(delay/dt) slots (runtime.py's FixedDelay, PySD's DelayFixed). */
+    class FixedDelay {
+        constructor(delayTime, dt, initial, name) {
+            this.order = pyround(max(delayTime / dt, 1.0) + SMALL_VENSIM);
+            this.pointer = 0;
+            this.state = initial;
+            this.pipe = new Array(this.order).fill(initial);
+            this.name = name;
+        }
+        update(value) {
+            this.pipe[this.pointer] = value;
+            this.pointer = (this.pointer + 1) % this.order;
+            this.state = this.pipe[this.pointer];
+        }
+    }
+
+    /** VECTOR SELECT over flattened [selection, expression] pairs (runtime.py's vector_select). */
+    function vectorSelect(missing, action, error, pairs) {
+        action = Math.trunc(action);
+        error = Math.trunc(error);
+        let nonzero = 0;
+        for (const pair of pairs) { if (pair[0] != 0) { nonzero += 1; } }
+        if ((error === 1 || error === 3) && nonzero === 0) {
+            throw new Error("VECTOR SELECT: all the values of the selection are 0");
+        }
+        if ((error === 2 || error === 3) && nonzero > 1) {
+            throw new Error("VECTOR SELECT: more than one non-zero value in the selection");
+        }
+        if (!(action >= 0 && action <= 10)) { throw new Error("VECTOR SELECT: numerical action " + action + " is not 0-10"); }
+        if (nonzero === 0) { return missing; }
+        const values = [];
+        for (const pair of pairs) {
+            const selection = +pair[0], expression = +pair[1];
+            if (selection == 0) { continue; }
+            const value = action <= 4 ? selection * expression : action === 5 ? expression ** selection : expression;
+            if (value === value) { values.push(value); }  // numpy's nan-functions skip NaN
+        }
+        if (action === 0 || action === 6) { return values.reduce((a, b) => a + b, 0); }
+        if (action === 1 || action === 5 || action === 7) { return values.reduce((a, b) => a * b, 1); }
+        if (!values.length) { return NaN; }
+        if (action === 2 || action === 8) { return values.reduce((a, b) => (b < a ? b : a)); }
+        if (action === 3 || action === 9) { return values.reduce((a, b) => (b > a ? b : a)); }
+        return values.reduce((a, b) => a + b, 0) / values.length;
+    }
+
+    /** engine.time_grid: times of each step (repeated addition), which to save, the saved times rounded. */
+    function timeGrid(start, final, step, saveper) {
+        const precision = step * 1e-5;
+        const times = [];
+        let t = start;
+        while (t + precision < final) { times.push(t); t = t + step; }
+        times.push(t);
+        const save = new Uint8Array(times.length);
+        const saved = [];
+        const digits = -Math.trunc(Math.log10(precision));
+        const scale = 10 ** digits;
+        for (let n = 0; n < times.length; n++) {
+            const delay = times[n] - start;
+            if (pymod(delay, saveper) < precision || pymod(-delay, saveper) < precision) {
+                save[n] = 1;
+                saved.push(digits >= 0 ? rint(times[n] * scale) / scale : times[n]);
+            }
+        }
+        return {times: Float64Array.from(times), save: save, saved: Float64Array.from(saved)};
+    }
+
+    /** Lever values by PySD name -> the module's slots (NaN: the .mdl's value). Unknown names throw. */
+    function slots(model, params) {
+        const P = new Float64Array(model.levers.length).fill(NaN);
+        const index = model.slotIndex || (model.slotIndex = new Map(model.levers.map((name, k) => [name, k])));
+        for (const name of Object.keys(params || {})) {
+            const k = index.get(name);
+            if (k === undefined) { throw new Error("'" + name + "' is not a constant this model can set"); }
+            P[k] = +params[name];
+        }
+        return P;
+    }
+
+    /**
+     * Run `model` once.
+     *
+     * @param {object} model  what a module returns when called with this runtime
+     * @param {object} params  lever values by PySD name
+     * @param {object} time  {start, final, step, saveper} in model time units
+     * @param {string} method  "euler" or "rk4" (a model with discrete state runs RK4 as Euler, as in Python)
+     * @returns {{times: Float64Array, values: Float64Array, count: number, columns: string[], method: string}}
+     *     values column by column: column j at saved time k is values[j * count + k]
+     */
+    function simulate(model, params, time, method) {
+        const P = slots(model, params);
+        const grid = timeGrid(time.start, time.final, time.step, time.saveper);
+        const count = grid.saved.length;
+        const out = new Float64Array(model.columns.length * count);
+        let ran = method === "rk4" && model.odeUnsupported.length === 0 ? "rk4" : "euler";
+        if (method !== "euler" && method !== "rk4") { throw new Error("method '" + method + "' does not run here"); }
+        if (ran === "euler") {
+            model.euler(P, grid.times, grid.save, time.start, time.final, time.step, time.saveper, out, count);
+        } else {
+            rk4(model, P, grid, time, out, count);
+        }
+        return {times: grid.saved, values: out, count: count, columns: model.columns, method: ran};
+    }
+
+    /** Vensim's fixed-step RK4 (integrate.py's _rk4): four stages per step, outputs at the saved times. */
+    function rk4(model, P, grid, time, out, count) {
+        const ode = model.ode(P, time.start, time.final, time.step, time.saveper);
+        const times = grid.times, save = grid.save, n = model.states, last = times.length - 1;
+        let state = ode.initial(times[0]);
+        const k1 = new Float64Array(n), k2 = new Float64Array(n), k3 = new Float64Array(n), k4 = new Float64Array(n);
+        const probe = new Float64Array(n);
+        let k = 0;
+        for (let step = 0; step <= last; step++) {
+            const t = times[step];
+            if (save[step]) { ode.rates(t, state, probe, out, k, count); k += 1; }
+            if (step === last) { break; }
+            const h = times[step + 1] - t;
+            ode.rates(t, state, k1, null, 0, count);
+            for (let i = 0; i < n; i++) { probe[i] = state[i] + h / 2 * k1[i]; }
+            ode.rates(t + h / 2, probe, k2, null, 0, count);
+            for (let i = 0; i < n; i++) { probe[i] = state[i] + h / 2 * k2[i]; }
+            ode.rates(t + h / 2, probe, k3, null, 0, count);
+            for (let i = 0; i < n; i++) { probe[i] = state[i] + h * k3[i]; }
+            ode.rates(t + h, probe, k4, null, 0, count);
+            const next = new Float64Array(n);
+            for (let i = 0; i < n; i++) { next[i] = state[i] + h / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]); }
+            state = next;
+        }
+    }
+
+    return {
+        SMALL_VENSIM: SMALL_VENSIM, min: min, max: max, pymod: pymod, xidz: xidz, zidz: zidz, integer: integer,
+        quantum: quantum, modulo: modulo, and: and, or: or, not: not, ramp: ramp, step: step, pulse: pulse,
+        table: table, runOrder: runOrder, StructureChange: StructureChange, FixedDelay: FixedDelay,
+        vectorSelect: vectorSelect, timeGrid: timeGrid, simulate: simulate,
+    };
+})();
