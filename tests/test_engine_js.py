@@ -119,6 +119,7 @@ def _calls():
     return calls
 
 
+@pytest.mark.browser
 def test_runtime_helpers_give_the_python_helpers_answers(page):
     calls = _calls()
     answers = page.evaluate("calls => calls.map(([name, args]) => +GSCSDRuntime[name](...args))",
@@ -130,6 +131,7 @@ def test_runtime_helpers_give_the_python_helpers_answers(page):
     assert not wrong, wrong[:10]
 
 
+@pytest.mark.browser
 def test_lookups_delays_and_time_grids_give_the_python_answers(page):
     tables = [([0.0, 1.0, 3.0, 4.0], [2.0, 5.0, 1.0, 1.5], kind)
               for kind in ("interpolate", "extrapolate", "hold_backward", "data_look_forward", "data_raw")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from .. import engines
@@ -30,6 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--uncertainty", type=Path, metavar="FILE",
                         help="percentile bands (.csv or .nc, as `gscsd uncertainty --out` writes) to shade")
     parser.add_argument("--title", help="report title (default: '<model> scenario report')")
+    parser.add_argument("--live", action=argparse.BooleanOptionalAction, default=False,
+                        help="a live report: the model runs in the page and the reader moves its levers "
+                             "(default: a static report; a model that cannot run in a browser stays static, "
+                             "with a note saying why)")
     parser.add_argument("--method", choices=METHODS, default="euler", help="integration method (default euler)")
     choices = getattr(engines, "ENGINES", ("pysd",))
     default = "auto" if "auto" in choices else "pysd"  # the fast engine where it supports the model
@@ -57,6 +62,7 @@ def output_format(args: argparse.Namespace) -> tuple[str, Path]:
 
 def main(args: argparse.Namespace) -> int:
     from ..report import prepare, render_html, write_exports
+    from ..report.live import prepare_live
 
     fmt, out = output_format(args)
     if not args.scenarios and not args.baseline:
@@ -65,8 +71,13 @@ def main(args: argparse.Namespace) -> int:
     scenarios = [Scenario.load(path) for path in args.scenarios]
     data = prepare(model, scenarios, baseline=args.baseline, uncertainty=args.uncertainty, method=args.method,
                    engine=args.engine, params=params_from(args, model))
+    if args.live and fmt != "html":
+        raise InputError(f"--live makes an HTML report; {fmt} files hold the results only (drop --live)")
     if fmt == "html":
-        text = render_html(data, title=args.title)
+        steer = prepare_live(data) if args.live else None
+        if isinstance(steer, str):
+            print(f"note: the report stays static: {steer}", file=sys.stderr)
+        text = render_html(data, title=args.title, live=steer if steer is not None else False)
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         try:
             tmp.write_text(text, encoding="utf-8")
@@ -74,7 +85,9 @@ def main(args: argparse.Namespace) -> int:
         finally:
             tmp.unlink(missing_ok=True)
         size = out.stat().st_size / 1e6
-        print(f"wrote {out} ({len(data.scenarios)} scenario(s){' + baseline' if args.baseline else ''}, {size:.1f} MB)")
+        kind = "" if steer is None else ", static" if isinstance(steer, str) else ", live"
+        print(f"wrote {out} ({len(data.scenarios)} scenario(s){' + baseline' if args.baseline else ''}{kind}, "
+              f"{size:.1f} MB)")
     else:
         write_exports(model, data.all_runs(), out, fmt)
         print(f"wrote {out} ({len(data.all_runs())} run(s), {fmt})")

@@ -21,6 +21,11 @@ reference of any kind). Its sections:
 6. **Provenance** -- model file and SHA-256 content hash, gscsd/PySD/Plotly
    versions, engine, integration method, time settings, run date.
 
+A **live** report (``build_report(..., live=True)``, ``gscsd report --live``)
+also carries the model, compiled to JavaScript, and a lever panel: the reader
+moves levers and the trajectories and summary follow in the page, offline
+(:mod:`gscsd.report.live`; docs/reports.md).
+
 Uncertainty bands: see :mod:`gscsd.report.bands` for the file format.
 Exports of the underlying results: :func:`write_exports` (CSV or netCDF).
 """
@@ -28,16 +33,19 @@ Exports of the underlying results: :func:`write_exports` (CSV or netCDF).
 from .bands import BAND_COLUMNS, normalise_bands, read_bands_file
 from .build import SUMMARY_YEARS, ReportData, build_report, is_assumption, prepare, render_html, summary_times
 from .exports import EXPORT_FORMATS, write_exports
+from .live import LIVE_NAME, prepare_live
 
 __all__ = [
     "BAND_COLUMNS",
     "EXPORT_FORMATS",
+    "LIVE_NAME",
     "SUMMARY_YEARS",
     "ReportData",
     "build_report",
     "is_assumption",
     "normalise_bands",
     "prepare",
+    "prepare_live",
     "read_bands_file",
     "render_html",
     "summary_times",

@@ -39,12 +39,13 @@ from ..sketch import Sketch, load_sketch
 from ..summary import compare, tone
 from ..xmile import is_xmile
 from .bands import normalise_bands
-from .style import CSS
+from .style import CSS, LIVE_CSS
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from ..model import Model, Variable
+    from .live import Live
 
 #: Years the summary compares, when they lie inside the model's horizon.
 SUMMARY_YEARS = (2030, 2040, 2060)
@@ -74,6 +75,8 @@ class ReportData:
         When the runs were made (UTC).
     method, engine : str
         Integration method and engine, as the results record them.
+    params : ParamSet, str or None
+        The parameter set of the baseline (and of every scenario without one of its own).
     """
 
     model: Model
@@ -85,6 +88,7 @@ class ReportData:
     created: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(_dt.UTC))
     method: str = "euler"
     engine: str = "pysd"
+    params: Any = None
 
     def all_runs(self) -> dict[str, pd.DataFrame]:
         """Baseline (if any) then the scenarios: what the exports write."""
@@ -151,7 +155,7 @@ def prepare(
     chosen = tuple(float(t) for t in times) if times else summary_times(model, frames)
     first = frames[0]
     return ReportData(model, tuple(checked), runs, base, bands, chosen, created,
-                      str(first.attrs.get("method", method)), str(first.attrs.get("engine", engine)))
+                      str(first.attrs.get("method", method)), str(first.attrs.get("engine", engine)), params)
 
 
 def build_report(
@@ -164,6 +168,7 @@ def build_report(
     method: str | None = None,
     engine: str = "pysd",
     params: Any = None,
+    live: bool = False,
 ) -> str:
     """A self-contained HTML report of ``scenarios`` on ``model``.
 
@@ -184,6 +189,10 @@ def build_report(
         Integration method and engine of the runs.
     params : ParamSet, str or None
         A parameter set for the baseline and every scenario without one of its own (see :func:`prepare`).
+    live : bool
+        A live report: the model runs in the page and the reader steers it with a lever panel (see
+        :mod:`gscsd.report.live`). Where the model cannot run in a browser, the report stays static and its
+        header says why.
 
     Returns
     -------
@@ -192,7 +201,7 @@ def build_report(
     """
     data = prepare(model, scenarios, baseline=baseline, uncertainty=uncertainty, method=method, engine=engine,
                    params=params)
-    return render_html(data, title=title)
+    return render_html(data, title=title, live=live)
 
 
 # -- rendering ----------------------------------------------------------------
@@ -235,9 +244,13 @@ class _Figures:
     def __init__(self) -> None:
         self.specs: list[tuple[str, str, bool]] = []
 
+    def next_ident(self) -> str:
+        """The id the next figure's ``<div>`` gets."""
+        return f"figure-{len(self.specs) + 1}"
+
     def add(self, figure: go.Figure, css: str = "plot", *, zoom: bool = False) -> str:
         """Queue ``figure``; return its ``<div>``. ``zoom``: the mouse wheel zooms (diagrams)."""
-        ident = f"figure-{len(self.specs) + 1}"
+        ident = self.next_ident()
         self.specs.append((ident, _script_json(pio.to_json(figure, validate=False)), zoom))
         return f'<div class="{css}" id="{ident}"></div>'
 
@@ -258,21 +271,35 @@ def _script_json(text: str) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def render_html(data: ReportData, *, title: str | None = None, sketch: Sketch | None = None) -> str:
-    """The report page for ``data``: one HTML string with everything inlined."""
+def render_html(data: ReportData, *, title: str | None = None, sketch: Sketch | None = None,
+                live: bool | Live | str = False) -> str:
+    """The report page for ``data``: one HTML string with everything inlined.
+
+    ``live``: ``True`` for a live report, where the reader steers the model in the page
+    (:mod:`gscsd.report.live`); or what :func:`~gscsd.report.live.prepare_live` returned for ``data``. Where the
+    model cannot run in a browser, the report stays static and says why under its title.
+    """
     from plotly.offline import get_plotlyjs
+
+    from .live import prepare_live
 
     model = data.model
     title = title or f"{model.name} scenario report"
     figures = _Figures()
     sketch = load_sketch(model.path) if sketch is None else sketch
+    steer = live if not isinstance(live, bool) else prepare_live(data) if live else None
+    static_why = steer if isinstance(steer, str) else None
+    if isinstance(steer, str) or steer is None:
+        steer = None
+    else:
+        steer = replace(steer, charts=[])  # its charts are registered afresh as they are written
     sections = [
-        ("summary", "Summary of changes", _summary(data)),
+        ("summary", "Summary of changes", _summary(data, steer)),
         ("levers", "Levers per scenario", _levers(data)),
-        ("trajectories", "Trajectories of the key outputs", _trajectories(data, figures)),
+        ("trajectories", "Trajectories of the key outputs", _trajectories(data, figures, steer)),
         ("diagrams", "Stock-and-flow diagrams", _diagrams(data, sketch, figures)),
         ("documentation", "Model documentation", _documentation(model)),
-        ("provenance", "Provenance", _provenance(data)),
+        ("provenance", "Provenance", _provenance(data, steer, static_why)),
     ]
     nav = "".join(f'<li><a href="#{key}">{_e(name)}</a></li>' for key, name, _ in sections)
     body = "\n".join(f'<section id="{key}">\n<h2>{_e(name)}</h2>\n{content}\n</section>'
@@ -281,6 +308,12 @@ def render_html(data: ReportData, *, title: str | None = None, sketch: Sketch | 
     plotly_js = get_plotlyjs()
     if "</script" in plotly_js.lower():  # would end our script element early
         raise RuntimeError("the bundled plotly.js contains '</script'; cannot inline it safely")
+    note = ""
+    if static_why:
+        note = f'<p class="note static-why">This report is static: {_e(static_why)}.</p>'
+    elif steer is not None:
+        note = ('<p class="note">A live report: move the levers beside it and the model runs in this page; '
+                "the charts and the summary follow.</p>")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -288,30 +321,33 @@ def render_html(data: ReportData, *, title: str | None = None, sketch: Sketch | 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="gscsd {_e(__version__)}">
 <title>{_e(title)}</title>
-<style>{CSS}</style>
+<style>{CSS}{LIVE_CSS if steer is not None else ""}</style>
 <script>{plotly_js}</script>
 </head>
-<body>
+<body{' class="live"' if steer is not None else ""}>
+{steer.panel() if steer is not None else ""}
 <main>
 <header>
 <h1>{_e(title)}</h1>
 <div class="meta">Model <strong>{_e(model.path.name)}</strong> · scenarios: {names} ·
 created {_e(data.created.strftime("%Y-%m-%d %H:%M UTC"))}</div>
+{note}
 </header>
 <nav><strong>Contents</strong><ol>{nav}</ol></nav>
 {body}
 </main>
 {figures.script()}
+{steer.scripts() if steer is not None else ""}
 </body>
 </html>
 """
 
 
-def _summary(data: ReportData) -> str:
+def _summary(data: ReportData, live: Live | None = None) -> str:
     model = data.model
     times = data.times
     head = "".join(f'<th class="num">{_e(_time(t))}</th>' for t in times)
-    parts: list[str] = []
+    parts: list[str] = [live.summary()] if live is not None else []
     if data.baseline is None:
         parts.append('<p class="note">No baseline was run, so changes are not shown; values only.</p>')
     else:
@@ -377,18 +413,19 @@ def _levers(data: ReportData) -> str:
     return "\n".join(parts)
 
 
-def _trajectories(data: ReportData, figures: _Figures) -> str:
+def _trajectories(data: ReportData, figures: _Figures, live: Live | None = None) -> str:
     model = data.model
     runs = data.runs  # trajectory_figure shows names as typed (Plotly's text reads a little HTML)
     parts = ["<p>All scenarios overlaid" + (", the baseline dashed grey" if data.baseline is not None else "")
              + (". Shaded: the uncertainty bands (5–95% light, 25–75% darker; median dotted)." if data.bands else ".")
              + " Hover for values; click a legend entry to hide a line.</p>", '<div class="charts">']
+    if live is not None:
+        parts[0] = parts[0].replace("</p>", f" Black: {_e(live.name)}, the levers beside the report.</p>", 1)
     unused = sorted(set(data.bands) - set(model.key_outputs))
-    for variable in model.key_outputs:
+    for variable in [*model.key_outputs, *unused]:  # bands of a variable that is not a key output: still shown
         figure = trajectory_figure(model, variable, runs, baseline=data.baseline, bands=data.bands.get(variable))
-        parts.append(figures.add(figure))
-    for variable in unused:  # bands given for a variable that is not a key output: still show them
-        figure = trajectory_figure(model, variable, runs, baseline=data.baseline, bands=data.bands[variable])
+        if live is not None:
+            live.chart(figure, variable, figures.next_ident())
         parts.append(figures.add(figure))
     parts.append("</div>")
     return "\n".join(parts)
@@ -457,7 +494,7 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def _provenance(data: ReportData) -> str:
+def _provenance(data: ReportData, live: Live | None = None, static_why: str | None = None) -> str:
     model = data.model
     t = model.time
     steps = sorted({s.time_step for s in data.scenarios if s.time_step is not None})
@@ -478,6 +515,10 @@ def _provenance(data: ReportData) -> str:
         ("Run date", data.created.strftime("%Y-%m-%d %H:%M:%S UTC")),
         ("Uncertainty bands", ", ".join(data.bands) if data.bands else "none"),
     ]
+    if live is not None:
+        items.append(("Live runs", live.provenance()))
+    elif static_why:
+        items.append(("Live runs", f"none: {static_why}"))
     rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items)
     return (f"<dl class='prov'>{rows}</dl><p class='note'>Re-run with the same model file (same hash) and "
             "scenario files to reproduce these numbers.</p>")

@@ -34,3 +34,48 @@ dl.prov { display: grid; grid-template-columns: max-content 1fr; gap: 3px 16px; 
 dl.prov dt { font-weight: 600; } dl.prov dd { margin: 0; word-break: break-all; }
 @media print { nav { display: none; } .plot { break-inside: avoid; } h2 { break-after: avoid; } }
 """
+
+#: What a live report adds: the lever panel beside the report (a column of its own on wide screens, on top on
+#: narrow ones), the lever rows as the dashboard draws them, the reader's summary table.
+LIVE_CSS = """
+body.live { display: flex; align-items: flex-start; }
+body.live main { flex: 1; min-width: 0; margin: 0; }
+.live-panel { width: 330px; flex: none; position: sticky; top: 0; height: 100vh; overflow-y: auto;
+              padding: 14px 14px 40px; border-right: 1px solid var(--rule); background: #fbfcfd; font-size: 14px; }
+.live-panel h2 { margin: 0 0 4px; font-size: 19px; border: none; }
+.live-start { display: flex; align-items: center; gap: 6px; flex-wrap: wrap; margin: 8px 0 4px; }
+.live-start select { flex: 1; min-width: 0; font: inherit; }
+.button { font: inherit; padding: 3px 10px; border: 1px solid var(--rule); border-radius: 4px; background: #fff;
+          cursor: pointer; }
+.button:hover, .button:focus-visible { border-color: var(--accent); }
+.live-status { min-height: 1.5em; margin: 4px 0; color: var(--muted); font-size: 13px; }
+.live-status.error { color: var(--down); font-weight: 600; }
+.lever-group summary { font-weight: 600; margin: 10px 0 4px; cursor: pointer; color: var(--accent); }
+.lever { padding: 6px 0 4px; border-bottom: 1px dashed var(--rule); }
+.lever.changed { background: #eef6fc; }
+.lever-head { display: flex; align-items: baseline; gap: 6px; }
+.lever-name { font-weight: 500; }
+.units { color: var(--muted); font-size: 12px; }
+.reset { margin-left: auto; border: none; background: none; color: var(--muted); cursor: pointer; font-size: 14px; }
+.reset:hover, .reset:focus-visible { color: var(--accent); }
+.help { color: var(--muted); font-size: 12px; line-height: 1.3; margin: 1px 0 2px; }
+.help details { display: inline; }
+.help details summary { display: inline; cursor: pointer; color: var(--accent); margin-left: 4px; }
+.help details[open] { display: block; }
+.lever-control { display: flex; align-items: center; gap: 6px; }
+.lever-slider { flex: 1; min-width: 0; }
+.lever-box { width: 84px; flex: none; padding: 2px 5px; border: 1px solid var(--rule); border-radius: 4px;
+             font: inherit; font-size: 13px; }
+.lever-note { color: var(--down); font-size: 12px; }
+.lever-note:empty { display: none; }
+.live-share textarea { width: 100%; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+                       font-size: 12px; }
+.live-share summary { cursor: pointer; color: var(--accent); margin-top: 12px; }
+.live-summary { border-left: 4px solid #000; padding-left: 10px; margin-bottom: 10px; }
+@media (max-width: 900px) {
+  body.live { display: block; }
+  .live-panel { width: auto; height: auto; max-height: 60vh; position: sticky; top: 0; z-index: 5;
+                border-right: none; border-bottom: 1px solid var(--rule); }
+}
+@media print { .live-panel { display: none; } }
+"""
