@@ -17,8 +17,10 @@ import plotly.graph_objects as go
 if TYPE_CHECKING:
     from .model import Model
 
-#: Colour per scenario, in order (colour-blind safe, Okabe & Ito 2008).
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+#: Colour per scenario, in order: the current scenario, then up to eight overlays, each clearly apart from
+#: the others and from the grey dashed baseline (Okabe & Ito 2008 with Paul Tol's wine, olive and purple
+#: instead of the sky blue next to the current scenario's blue and a yellow too pale on white).
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#882255", "#999933", "#000000", "#AA4499")
 BASELINE_COLOUR = "#7f7f7f"
 #: The look of plotly.py's "plotly_white" template, spelled out: plotly.js does not know templates by name,
 #: and a whole template in every figure the dashboard sends would triple its size.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -76,3 +76,60 @@ def tone(change_pct: float, better: str | None) -> str:
     if better not in ("higher", "lower"):
         return "neutral"
     return "good" if (change_pct > 0) == (better == "higher") else "bad"
+
+
+def comparison(
+    model: Model,
+    runs: Mapping[str, pd.DataFrame],
+    scenarios: Mapping[str, Mapping[str, float]],
+    times: Sequence[float],
+    variables: Sequence[str] | None = None,
+    baseline: str = "Baseline",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Several scenarios side by side: outputs at ``times``, and the levers that differ.
+
+    Parameters
+    ----------
+    model : Model
+        Names, units, elements and lever defaults.
+    runs : mapping of str to DataFrame
+        Results by scenario name, in column order; ``baseline`` among them gives the changes.
+    scenarios : mapping of str to mapping
+        Each scenario's lever values (those that differ from the defaults).
+    times : sequence of float
+        Times of the outputs.
+    variables : sequence of str, optional
+        Outputs compared (default: the key outputs).
+
+    Returns
+    -------
+    outputs : DataFrame
+        One row per (variable, time): ``variable, units, time``, one column per scenario, and per
+        scenario other than the baseline ``<name> change %`` (NaN where the baseline is 0).
+    levers : DataFrame
+        One row per lever some scenario sets: ``lever, units, default``, one column per scenario.
+    """
+    rows = []
+    for name in variables or model.key_outputs:
+        units = model.variable(name).units
+        for time in times:
+            row: dict = {"variable": name, "units": units, "time": float(time)}
+            for scenario, frame in runs.items():
+                row[scenario] = value_at(model, frame, name, float(time))
+            if baseline in runs:
+                base = row[baseline]
+                for scenario in runs:
+                    if scenario != baseline:
+                        row[f"{scenario} change %"] = (row[scenario] - base) / abs(base) * 100 if base else float("nan")
+            rows.append(row)
+    outputs = pd.DataFrame(rows)
+    set_somewhere = {name for values in scenarios.values() for name in values}
+    lever_rows = []
+    for lever in model.levers:
+        if lever.name not in set_somewhere:
+            continue
+        row = {"lever": lever.name, "units": lever.units, "default": lever.default}
+        for scenario in runs:
+            row[scenario] = scenarios.get(scenario, {}).get(lever.name, lever.default)
+        lever_rows.append(row)
+    return outputs, pd.DataFrame(lever_rows, columns=["lever", "units", "default", *runs])

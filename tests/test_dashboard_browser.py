@@ -18,6 +18,7 @@ import pytest
 
 import gscsd
 from gscsd.dashboard.server import create_app
+from gscsd.figures import display_number
 from gscsd.share import decode
 
 from .browser import artifact, browser, serve  # noqa: F401
@@ -71,6 +72,8 @@ def choose(page, dropdown: str, label: str) -> None:
     page.click(f"#{dropdown}")
     page.locator("[data-radix-popper-content-wrapper] [role=option]", has_text=label).first.click()
     page.wait_for_function(f"() => document.getElementById({dropdown!r}).innerText.includes({label!r})")
+    if page.locator("[data-radix-popper-content-wrapper]").count():  # a multi-select stays open
+        page.keyboard.press("Escape")
 
 
 def more(page) -> None:
@@ -343,9 +346,11 @@ def test_tabs_work_with_the_keyboard(site):
     open_page(page, url + "/?model=city.mdl")
     page.locator("[role=tab][data-tab='trajectories']").focus()
     page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.location.search.includes('tab=compare')")
+    assert page.locator("[role=tab][data-tab='compare']").get_attribute("aria-selected") == "true"
+    assert page.evaluate("() => document.activeElement.dataset.tab") == "compare"
+    page.keyboard.press("End")
     page.wait_for_function("() => window.location.search.includes('tab=documentation')")
-    assert page.locator("[role=tab][data-tab='documentation']").get_attribute("aria-selected") == "true"
-    assert page.evaluate("() => document.activeElement.dataset.tab") == "documentation"
     page.keyboard.press("Home")
     page.wait_for_function("() => !window.location.search.includes('tab=')")
 
@@ -386,6 +391,30 @@ def test_the_documentation_tab_opens_fast_and_searches_in_the_page(site):
     page.fill("#doc-search", "no such words")
     page.wait_for_selector("#doc-table td:has-text('No variable matches.')")
     assert opened < 10  # generous; the benchmark (bench/bench_dashboard.py) measures it
+
+
+def test_compare_puts_scenarios_side_by_side(site):
+    url, page, _, model = site
+    open_page(page, url + "/?model=city.mdl&growth=0.05&ov=Slow%3Bgrowth%3D0.01")
+    page.click("[role=tab][data-tab='compare']")
+    page.wait_for_selector(".compare-table")
+    choose(page, "compare-scenarios", "Slow (from the link)")
+    page.wait_for_function("() => document.querySelector('.compare-table thead').innerText.includes('Slow')")
+    heads = page.locator(".compare-table").first.locator("thead th").all_inner_texts()
+    assert [h.strip() for h in heads] == ["Output", "Year", "Baseline", "Current", "Slow"]
+    row = page.locator(".compare-table tbody tr", has_text="Size (people)").last  # the last year: 2060
+    cells = [c.strip() for c in row.locator("td").all_inner_texts()]
+    slow = gscsd.run(model, gscsd.Scenario("s", {"Growth": 0.01}))["Size"].iloc[-1]
+    current = gscsd.run(model, gscsd.Scenario("c", {"Growth": 0.05}))["Size"].iloc[-1]
+    baseline = gscsd.run(model)["Size"].iloc[-1]
+    assert cells[0] == "2060" and cells[1] == display_number(baseline)
+    assert cells[2].startswith(display_number(current)) and cells[3].startswith(display_number(slow))
+    assert f"({(slow / baseline - 1) * 100:+.1f}%)" in cells[3]
+    with page.expect_download() as download:
+        page.click("#compare-export")
+    with open(download.value.path(), encoding="utf-8") as file:
+        assert file.readline().strip() == "variable,units,time,Baseline,Current,Slow,Current change %,Slow change %"
+    page.screenshot(path=artifact("dashboard-compare.png"), full_page=True)
 
 
 def test_no_errors_in_the_browser_console(site):

@@ -86,11 +86,12 @@ def test_page_has_one_slider_and_box_per_lever_grouped(board):
     page, answer = init["page"], init["answer"]
     assert page["model"] == {"file": "city.mdl", "hash": model.hash}
     assert page["levers"]["Growth"] == {"min": 0.0, "max": 0.1, "step": 0.005, "default": 0.03}
-    assert page["tabs"] == ["trajectories", "documentation", "structure", "uncertainty", "sensitivity", "optimize"]
+    assert page["tabs"] == ["trajectories", "compare", "structure", "uncertainty", "sensitivity", "optimize",
+                            "documentation"]
     assert answer["view"]["levers"] == {"Green Investment": 0.2, "Growth": 0.05, "Learning Time": 4.0}
     assert answer["query"] == "?model=city.mdl&growth=0.05" and "figures" in answer["charts"]
     tab_buttons = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "tab"]
-    assert [b.role for b in tab_buttons] == ["tab"] * 6
+    assert [b.role for b in tab_buttons] == ["tab"] * 7
 
 
 def test_a_url_with_bad_values_builds_the_page_with_messages(board):
@@ -276,8 +277,8 @@ def test_extra_tabs_plug_in_with_services_injected(tmp_path, monkeypatch):
     app = create_app(make_models_dir(tmp_path / "models"), store_path=tmp_path / "s.sqlite")
     board = app.gscsd
     assert seen["app"] is app and board.tabs[0].services is board.services
-    assert [label for _, label in board.tab_names()] == ["Trajectories", "Documentation", "Fake Tab", "Broken",
-                                                         "NotATab", "Tab"]
+    assert [label for _, label in board.tab_names()] == ["Trajectories", "Fake Tab", "Broken", "NotATab", "Tab",
+                                                         "Documentation"]
     view = view_of(board, "?growth=0.05")
     assert _text(board.panel("fake-tab", view)) == "model city" and seen["context"].model.name == "city"
     assert "This tab failed for city.mdl: ZeroDivisionError" in _text(board.panel("broken", view))
@@ -348,3 +349,33 @@ def _text(node) -> str:
     if node is None or isinstance(node, (int, float)):
         return ""
     return _text(getattr(node, "children", None))
+
+
+def test_the_compare_tab_puts_scenarios_side_by_side(board):
+    from gscsd.dashboard.compare_tab import CompareTab, as_csv, parse_years
+
+    tab = next(t for t in board.tabs if isinstance(t, CompareTab))
+    view = view_of(board, "?growth=0.05&ov=Slow%3Bgrowth%3D0.01")
+    mine = "c" * 32  # a workspace of its own: the other tests' saved scenarios are not in its list
+    saved = board.scenarios.save(view_of(board, "?green_investment=0.6"), mine, "Greener", "").selected
+    options = [o for o in tab.options(view, mine) if "shared library" not in o["label"]]
+    assert [o["value"] for o in options] == ["current", f"id:{saved}", "link:0"]
+    outputs, levers, model = tab.tables(view, ["current", f"id:{saved}", "link:0"], "2030, 2060", mine)
+    assert list(outputs["variable"].unique()) == list(model.key_outputs)
+    assert list(outputs["time"].unique()) == [2030, 2060]
+    runs = {n: gscsd.run(model, gscsd.Scenario(n, levers_)) for n, levers_ in
+            (("Baseline", {}), ("Current", {"Growth": 0.05}), ("Greener", {"Green Investment": 0.6}),
+             ("Slow", {"Growth": 0.01}))}
+    size = outputs[(outputs["variable"] == "Size") & (outputs["time"] == 2060)].iloc[0]
+    for name, frame in runs.items():
+        assert size[name] == pytest.approx(frame["Size"].loc[2060], rel=1e-12)
+    assert size["Current change %"] == pytest.approx((size["Current"] / size["Baseline"] - 1) * 100)
+    assert levers.set_index("lever").loc["Growth", ["Current", "Greener", "Slow"]].tolist() == [0.05, 0.03, 0.01]
+    assert levers.set_index("lever").loc["Green Investment", "Greener"] == 0.6
+    csv_text = as_csv(outputs, levers)
+    assert csv_text.startswith("variable,units,time,Baseline,Current,Greener,Slow")
+    assert "\nlever,units,default" in csv_text
+    with pytest.raises(InputError, match="'soon' is not a year"):
+        parse_years("2030, soon", model)
+    with pytest.raises(InputError, match="2100 is outside the model's years 2020 to 2060"):
+        parse_years("2100", model)

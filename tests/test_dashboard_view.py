@@ -17,7 +17,7 @@ from gscsd.figures import display_number
 
 from .test_dashboard_callbacks import make_models_dir
 
-TABS = ["trajectories", "documentation", "structure", "uncertainty", "sensitivity", "optimize"]
+TABS = ["trajectories", "compare", "structure", "uncertainty", "sensitivity", "optimize", "documentation"]
 
 
 @pytest.fixture(scope="module")

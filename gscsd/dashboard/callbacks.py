@@ -51,7 +51,8 @@ class Dashboard:
     # -- the page -------------------------------------------------------------------
     def tab_names(self) -> list[tuple[str, str]]:
         """``(name, label)`` of every tab, in order."""
-        return [*layout.BUILTIN_TABS, *[(tab.key(), tab.label) for tab in self.tabs]]
+        first, *rest = layout.BUILTIN_TABS
+        return [first, *[(tab.key(), tab.label) for tab in self.tabs], *rest]
 
     def build_page(self, search: str | None) -> tuple[list, dict | None]:
         """The page for the URL's query string, and the data assets/view.js starts it with."""

@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     from ..share import View
     from .services import Services
 
-#: The extra tabs, in display order (after "Trajectories" and "Documentation").
-EXTRA_TABS: list[str] = ["gscsd.dashboard.structure_tab:StructureTab", "gscsd.dashboard.uncertainty_tab:UncertaintyTab",
+#: The extra tabs, in display order (between "Trajectories" and "Documentation").
+EXTRA_TABS: list[str] = ["gscsd.dashboard.compare_tab:CompareTab", "gscsd.dashboard.structure_tab:StructureTab",
+                         "gscsd.dashboard.uncertainty_tab:UncertaintyTab",
                          "gscsd.dashboard.sensitivity_tab:SensitivityTab", "gscsd.dashboard.optimize_tab:OptimizeTab"]
 
 

@@ -1,0 +1,226 @@
+"""Dashboard tab "Compare": any number of scenarios side by side, as numbers.
+
+The key outputs at chosen years for the baseline, the current scenario and
+any saved ones (or those that came with the page's link), each with its
+change against the baseline, and the levers that differ; exportable as CSV.
+The numbers come from :func:`gscsd.summary.comparison`, the same runs the
+charts draw (the result cache), so a table never disagrees with a chart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
+
+from ..describe import text_of, units_in_words
+from ..errors import GscsdError, InputError
+from ..figures import BASELINE_COLOUR, PALETTE, display_number
+from ..model import Model
+from ..report.build import summary_times
+from ..scenario import Scenario
+from ..share import format_value
+from ..summary import comparison
+from .analysis_common import field
+from .scenarios import LINK, SAVED
+from .tabs import STORE_IDS, Tab, TabContext
+
+CURRENT = "current"
+CURRENT_OPTION = {"label": "Current scenario", "value": CURRENT}
+#: Most scenarios and years one table compares.
+MAX_SCENARIOS, MAX_YEARS = 12, 12
+
+
+class CompareTab(Tab):
+    """Scenarios side by side: key outputs at chosen years, the levers that differ; CSV export."""
+
+    label = "Compare"
+
+    def layout(self, context: TabContext) -> Any:
+        model = context.model
+        years = ", ".join(format_value(t) for t in summary_times(model))
+        return html.Div(
+            [
+                html.P("The key outputs of several scenarios side by side, with each one's change against the "
+                       "baseline, and the levers they set. Pick saved scenarios to add them.", className="muted"),
+                html.Div([
+                    field("Scenarios", dcc.Dropdown(id="compare-scenarios", options=[CURRENT_OPTION], value=[CURRENT],
+                                                    multi=True,
+                                                    placeholder="Scenarios to compare"), wide=True),
+                    field("Years", dcc.Input(id="compare-years", type="text", value=years, debounce=True,
+                                             maxLength=200)),
+                ], className="analysis-form"),
+                html.Div([html.Button("Export CSV", id="compare-export", className="button"),
+                          html.Span(id="compare-message", className="muted", role="status")],
+                         className="analysis-controls"),
+                dcc.Download(id="compare-download"),
+                html.Div(id="compare-table", className="compare-result"),
+            ],
+            className="analysis-tab compare-tab",
+        )
+
+    # -- plain methods (tested directly) -------------------------------------------
+    def options(self, view: Mapping[str, Any] | None, workspace: str) -> list[dict[str, Any]]:
+        """The current scenario, the saved ones the workspace sees, and the page's link overlays."""
+        model = self.services.model((view or {}).get("model"))
+        options = [CURRENT_OPTION]
+        options += [{"label": s.name + ("" if s.mine(workspace) else " · shared library"), "value": f"{SAVED}{s.id}"}
+                    for s in self.services.store.list(model.name, workspace)]
+        options += [{"label": f"{o.get('name')} (from the link)", "value": f"{LINK}{i}"}
+                    for i, o in enumerate((view or {}).get("overlays") or [])]
+        return options
+
+    def scenarios(self, model: Model, view: Mapping[str, Any], chosen: Sequence[str], workspace: str,
+                  ) -> dict[str, Scenario]:
+        """The scenarios picked, by display name (unique), with the page's parameter set."""
+        params = view.get("params") or None
+        out: dict[str, Scenario] = {}
+        for value in list(chosen or [])[:MAX_SCENARIOS]:
+            if value == CURRENT:
+                scenario = self.services.scenario(model, view, view.get("name") or "Current")
+            elif isinstance(value, str) and value.startswith(SAVED):
+                try:
+                    saved = self.services.store.get(int(value[len(SAVED):]), workspace)
+                except (InputError, ValueError):
+                    continue
+                scenario = self.services.scenario(model, {"levers": saved.scenario.levers, "params": params},
+                                                  saved.name)
+            elif isinstance(value, str) and value.startswith(LINK):
+                try:
+                    overlay = (view.get("overlays") or [])[int(value[len(LINK):])]
+                except (IndexError, ValueError):
+                    continue
+                scenario = self.services.scenario(model, {**overlay, "params": params}, overlay.get("name"))
+            else:
+                continue
+            name, n = scenario.name, 1
+            while name in out or name == "Baseline":
+                n += 1
+                name = f"{scenario.name} ({n})"
+            out[name] = scenario
+        return out
+
+    def tables(self, view: Mapping[str, Any] | None, chosen: Sequence[str], years: str | None,
+               workspace: str) -> tuple[pd.DataFrame, pd.DataFrame, Model]:
+        """The outputs and levers tables for the picked scenarios (see :func:`gscsd.summary.comparison`)."""
+        view = view or {}
+        model = self.services.model(view.get("model"))
+        times = parse_years(years, model)
+        method = self.services.method(view)
+        scenarios = self.scenarios(model, view, chosen, workspace)
+        runs = {"Baseline": self.services.simulate(model, Scenario("Baseline", params=view.get("params") or None),
+                                                   method)[0]}
+        for name, scenario in scenarios.items():
+            runs[name] = self.services.simulate(model, scenario, method)[0]
+        levers = {name: dict(s.levers) for name, s in scenarios.items()}
+        outputs, lever_table = comparison(model, runs, levers, times)
+        return outputs, lever_table, model
+
+    def register_callbacks(self, app) -> None:
+        from .callbacks import _headers  # the request's headers name the workspace behind a login
+        from .layout import WORKSPACE
+
+        services = self.services
+
+        @app.callback(Output("compare-scenarios", "options"), Input(STORE_IDS.view, "data"),
+                      Input("compare-scenarios", "id"), State(WORKSPACE, "data"))
+        def _options(view, _id, workspace):
+            try:
+                return self.options(view, services.workspace(workspace, _headers()))
+            except InputError:
+                raise PreventUpdate from None
+
+        @app.callback(Output("compare-table", "children"), Output("compare-message", "children"),
+                      Input("compare-scenarios", "value"), Input("compare-years", "value"),
+                      Input(STORE_IDS.view, "data"), State(WORKSPACE, "data"))
+        def _table(chosen, years, view, workspace):
+            try:
+                outputs, levers, model = self.tables(view, chosen, years,
+                                                     services.workspace(workspace, _headers()))
+            except GscsdError as exc:
+                return None, str(exc)
+            return render(model, outputs, levers), ""
+
+        @app.callback(Output("compare-download", "data"), Output("compare-message", "children", allow_duplicate=True),
+                      Input("compare-export", "n_clicks"), State("compare-scenarios", "value"),
+                      State("compare-years", "value"), State(STORE_IDS.view, "data"), State(WORKSPACE, "data"),
+                      prevent_initial_call=True)
+        def _export(clicks, chosen, years, view, workspace):
+            if not clicks:
+                raise PreventUpdate
+            try:
+                outputs, levers, model = self.tables(view, chosen, years,
+                                                     services.workspace(workspace, _headers()))
+            except GscsdError as exc:
+                return None, str(exc)
+            return dcc.send_string(as_csv(outputs, levers), f"{model.name}-comparison.csv", type="text/csv"), ""
+
+
+def parse_years(text: str | None, model: Model) -> list[float]:
+    """Years from ``2030, 2040 2060`` (inside the model's horizon); InputError naming what is wrong."""
+    pieces = [p for p in re.split(r"[,;\s]+", (text or "").strip()) if p]
+    if not pieces:
+        return list(summary_times(model))
+    years = []
+    for piece in pieces[:MAX_YEARS]:
+        try:
+            year = float(piece)
+        except ValueError:
+            raise InputError(f"'{piece[:20]}' is not a year; give years like 2030, 2040, 2060") from None
+        if not model.time.initial <= year <= model.time.final:
+            raise InputError(f"{piece} is outside the model's years {format_value(model.time.initial)} to "
+                             f"{format_value(model.time.final)}")
+        years.append(year)
+    return years
+
+
+def _swatch(colour: str, dashed: bool = False) -> html.Span:
+    style = {"display": "inline-block", "width": "18px", "marginRight": "6px", "verticalAlign": "middle",
+             "borderTop": f"3px {'dashed' if dashed else 'solid'} {colour}"}
+    return html.Span(style=style, **{"aria-hidden": "true"})
+
+
+def render(model: Model, outputs: pd.DataFrame, levers: pd.DataFrame) -> list:
+    """The two tables, with each scenario's colour as on the charts."""
+    names = [c for c in outputs.columns if c not in ("variable", "units", "time") and not c.endswith(" change %")]
+    colours = {"Baseline": BASELINE_COLOUR, **{n: PALETTE[i % len(PALETTE)] for i, n in enumerate(
+        n for n in names if n != "Baseline")}}
+    head = html.Tr([html.Th("Output"), html.Th("Year"),
+                    *[html.Th([_swatch(colours[n], n == "Baseline"), n], scope="col") for n in names]])
+    rows = []
+    for row in outputs.to_dict("records"):
+        variable = model.variable(row["variable"])
+        units = units_in_words(row["units"])
+        label = text_of(variable.label, variable.comment).label + (f" ({units})" if units else "")
+        cells = []
+        for name in names:
+            change = row.get(f"{name} change %")
+            text = display_number(row[name])
+            if change is not None and change == change and name != "Baseline":
+                text += f" ({change:+.1f}%)"
+            cells.append(html.Td(text, className="num"))
+        rows.append(html.Tr([html.Th(label, scope="row"), html.Td(format_value(row["time"])), *cells]))
+    parts: list = [html.Table([html.Thead(head), html.Tbody(rows)], className="analysis-table compare-table")]
+    if not levers.empty:
+        lever_head = html.Tr([html.Th("Lever"), html.Th("Default"), *[html.Th(n, scope="col") for n in names]])
+        lever_rows = [html.Tr([html.Th(text_of(r["lever"], model.lever(r["lever"]).comment).label, scope="row"),
+                               html.Td(display_number(r["default"]), className="num"),
+                               *[html.Td(display_number(r[n]), className="num changed" if r[n] != r["default"]
+                                         else "num") for n in names]])
+                      for r in levers.to_dict("records")]
+        parts += [html.H3("Levers that differ from their defaults"),
+                  html.Table([html.Thead(lever_head), html.Tbody(lever_rows)],
+                             className="analysis-table compare-table")]
+    return parts
+
+
+def as_csv(outputs: pd.DataFrame, levers: pd.DataFrame) -> str:
+    """Both tables in one CSV text (outputs, a blank line, levers)."""
+    text = outputs.to_csv(index=False, float_format="%.10g")
+    if not levers.empty:
+        text += "\n" + levers.to_csv(index=False, float_format="%.10g")
+    return text
