@@ -10,6 +10,7 @@ import time
 import pandas as pd
 import pytest
 
+import gscsd
 from gscsd.analysis.executor import Cancelled
 from gscsd.analysis.figures import sobol_figure, tornado_figure
 from gscsd.analysis.jobs import JobRunner
@@ -179,6 +180,8 @@ def test_uncertainty_tab_draws_bands_and_sliders_stay_live(site):
         "() => document.querySelector('#uncertainty-graph .js-plotly-plot')._fullData.map(t => t.name)")
     assert names[:3] == ["5-95%", "25-75%", "median"] and "Current scenario" in names
     assert "done, 20 runs" in page.locator("#uncertainty-status").inner_text()
+    assert "Only 20 runs: percentiles from fewer than 100 runs are rough" in page.locator(
+        "#uncertainty-result").inner_text()
     assert page.locator("#uncertainty-progress").get_attribute("value") == "20"
     page.screenshot(path=artifact("analysis-uncertainty.png"), full_page=True)
     assert not errors
@@ -195,7 +198,9 @@ def test_sensitivity_tab_draws_a_tornado(site):
     assert labels == ["Spending", "Capacity", "Rate"]  # smallest swing at the bottom
     page.screenshot(path=artifact("analysis-sensitivity.png"), full_page=True)
 
-    page.locator("#sensitivity-method").get_by_text("Sobol'").click()
+    set_number(page, "#sensitivity-samples", 32)  # small on purpose: the page must say it is too small to trust
+    page.click("#sensitivity-method")
+    page.locator("[data-radix-popper-content-wrapper] [role=option]", has_text="Sobol'").click()
     page.click("#sensitivity-run")
     page.wait_for_selector("#sensitivity-status:has-text('done, 160 runs')")
     page.wait_for_function("() => document.querySelector('#sensitivity-graph .js-plotly-plot')._fullData"
@@ -214,6 +219,10 @@ def test_optimize_tab_loads_the_result_into_the_sliders(site):
     set_number(page, "#optimize-maxiter", 4)
     page.click("#optimize-run")
     page.wait_for_selector("#optimize-summary")
+    # the objective over time: the baseline, the current scenario and the optimum
+    page.wait_for_selector("#optimize-graph .js-plotly-plot")
+    names = page.evaluate("() => document.querySelector('#optimize-graph .js-plotly-plot')._fullData.map(t => t.name)")
+    assert names == ["Baseline", "Current", "Optimum"]
     assert "100*Rate + Capacity <= 150" in page.locator("#optimize-result").inner_text()
     assert "(ok)" in page.locator("#optimize-result").inner_text()
     page.click("#optimize-load")
@@ -228,3 +237,48 @@ def test_optimize_tab_loads_the_result_into_the_sliders(site):
                                if v != model.lever(k).default})
     page.screenshot(path=artifact("analysis-optimize.png"), full_page=True)
     assert not errors
+
+
+def test_uncertainty_varies_the_model_s_assumptions_by_default(tmp_path):
+    from gscsd.dashboard.server import create_app
+    from gscsd.dashboard.tabs import TabContext
+    from gscsd.dashboard.uncertainty_tab import UncertaintyTab
+    from gscsd.share import View
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    write_mdl(folder, "town.mdl", LOGISTIC + "Crowding = 1 ~ Dmnl [0.5,2] ~ assumption: how sharply crowding slows "
+                                             "growth. |\n", CONTROL)
+    app = create_app(folder, store_path=tmp_path / "s.sqlite")
+    tab = next(t for t in app.gscsd.tabs if isinstance(t, UncertaintyTab))
+    model = app.gscsd.services.model("town.mdl")
+    content = tab.layout(TabContext(model, View(model="town.mdl")))
+    vary = next(c for c in _walk(content) if getattr(c, "id", None) == "uncertainty-vary")
+    assert vary.value == ["Crowding"]  # "how sure": the assumptions, not the levers
+    labels = [o["label"] for o in vary.options]
+    assert labels[0] == "Assumption: Crowding [0.5, 2]" and "Lever: Rate [0.05, 1]" in labels
+    with pytest.raises(InputError, match="pick at least one assumption or lever"):
+        tab.start(model, gscsd.Scenario(), "euler", [], 50, 0)
+
+
+def _walk(node):
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _walk(item)
+        return
+    if node is None or isinstance(node, (str, int, float)):
+        return
+    yield node
+    yield from _walk(getattr(node, "children", None))
+
+
+def test_sobol_indices_too_rough_to_trust_are_said_to_be():
+    from gscsd.dashboard.sensitivity_tab import too_small
+
+    clean = pd.DataFrame({"factor": ["A", "B"], "S1": [0.2, 0.7], "S1_low": [0.15, 0.65], "S1_high": [0.25, 0.75],
+                          "ST": [0.25, 0.75], "ST_low": [0.2, 0.7], "ST_high": [0.3, 0.8]})
+    assert too_small(clean) == ""
+    for column, value in (("S1", -0.2), ("ST", 1.3), ("ST_high", 1.4)):
+        rough = clean.copy()
+        rough.loc[0, column] = value
+        assert "too small to trust" in too_small(rough), column

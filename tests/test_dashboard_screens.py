@@ -81,10 +81,13 @@ def test_every_size_is_accessible_and_shows_its_charts(browser, url, size):  # n
             assert all(boxes.nth(i).is_visible() and boxes.nth(i).bounding_box()["width"] >= 50
                        for i in range(boxes.count()))
         page.screenshot(path=artifact(f"dashboard-{size}.png"))
-        # the other tabs are accessible too
-        for tab in ("documentation", "uncertainty"):
+        # the other tabs are accessible too (all of them on the wide screen)
+        tabs = ("compare", "structure", "uncertainty", "sensitivity", "optimize", "documentation") \
+            if size == "wide" else ("documentation", "uncertainty")
+        for tab in tabs:
             page.click(f"[role=tab][data-tab='{tab}']")
-            page.locator(f"[data-panel={tab}] .tab-body, [data-panel={tab}] .analysis-tab").first.wait_for()
+            page.locator(f"[data-panel={tab}] .tab-body, [data-panel={tab}] .analysis-tab, "
+                         f"[data-panel={tab}] .structure-tab").first.wait_for()
             assert serious(page) == [], tab
     finally:
         context.close()

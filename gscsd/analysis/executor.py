@@ -124,6 +124,8 @@ class ModelTask:
         absolute path does not exist, tries it relative to its own directory.
     constants : tuple of str
         Those of ``names`` that are scalar constants, not levers (model assumptions).
+    engine, method : str
+        Simulation engine and integration method of every run (:func:`gscsd.run_batch`'s).
     params : ParamSet, optional
         The base scenario's parameter set (validated), under every run's levers.
     """
@@ -138,6 +140,8 @@ class ModelTask:
     outputs: tuple[Output, ...] = ()
     constants: tuple[str, ...] = ()
     params: Any = None
+    engine: str = "auto"
+    method: str = "euler"
 
     def scenarios(self, X: np.ndarray) -> list[Scenario]:
         from ..scenario import Scenario
@@ -167,14 +171,15 @@ class ModelTask:
         wanted = list(dict.fromkeys([*self.series, *(o.variable for o in self.outputs)]))
         variables = list(dict.fromkeys(name.split("[", 1)[0] for name in wanted))
         try:
-            batches = [_run(model, scenarios, variables, constants)]
+            batches = [_run(model, scenarios, variables, constants, self.engine, self.method)]
             failed = np.zeros(len(scenarios), bool)
         except SimulationError:
             # One bad point must not sink the chunk: rerun one by one, mark failures.
             batches, failed = [], np.zeros(len(scenarios), bool)
             for i, scenario in enumerate(scenarios):
                 try:
-                    batches.append(_run(model, [scenario], variables, None if constants is None else [constants[i]]))
+                    batches.append(_run(model, [scenario], variables, None if constants is None else [constants[i]],
+                                        self.engine, self.method))
                 except SimulationError:
                     failed[i] = True
                     batches.append(None)
@@ -208,12 +213,11 @@ def _element(model: Model, batch: Any, name: str) -> np.ndarray:
     return np.asarray(array.sel(dict(zip(dims, elements))), dtype=float)
 
 
-def _run(model: Model, scenarios: list[Scenario], variables: list[str], constants: list[dict[str, float]] | None):
+def _run(model: Model, scenarios: list[Scenario], variables: list[str], constants: list[dict[str, float]] | None,
+         engine: str = "auto", method: str = "euler"):
     from ..runner import run_batch
 
-    if constants is None:
-        return run_batch(model, scenarios, variables=variables)
-    return run_batch(model, scenarios, variables=variables, constants=constants)
+    return run_batch(model, scenarios, variables=variables, constants=constants, engine=engine, method=method)
 
 
 _MODELS: dict[tuple[str, str], Model] = {}
@@ -246,8 +250,10 @@ def model_task(
     base: Scenario | None = None,
     series: Sequence[str] = (),
     outputs: Sequence[Output] = (),
+    engine: str = "auto",
+    method: str = "euler",
 ) -> ModelTask:
-    """The task running ``problem``'s samples on ``model`` on top of ``base``."""
+    """The task running ``problem``'s samples on ``model`` on top of ``base`` (with ``engine`` and ``method``)."""
     names = tuple(f.name if f.kind == "constant" else model.lever(f.name).name for f in problem.factors)
     constants = tuple(f.name for f in problem.factors if f.kind == "constant")
     base_levers: dict[str, float] = {}
@@ -271,6 +277,8 @@ def model_task(
         outputs=tuple(outputs),
         constants=constants,
         params=params,
+        engine=engine,
+        method=method,
     )
 
 
@@ -302,10 +310,17 @@ class _Executor:
 
     workers = 1
 
-    def __init__(self, chunk_size: int | None = None) -> None:
+    def __init__(self, chunk_size: int | None = None, *, engine: str = "auto", method: str = "euler") -> None:
+        from ..engines import ENGINES, METHODS
+
         if chunk_size is not None and chunk_size < 1:
             raise InputError(f"chunk size must be at least 1, got {chunk_size}")
+        if engine not in ENGINES or method not in METHODS:
+            raise InputError(f"unknown engine '{engine}' or method '{method}'; engines: {', '.join(ENGINES)}; "
+                             f"methods: {', '.join(METHODS)}")
         self.chunk_size = chunk_size
+        #: Engine and integration method of every model run (an analysis runs as the page it came from).
+        self.engine, self.method = engine, method
         self._depth = 0
 
     def __enter__(self) -> _Executor:
@@ -372,8 +387,9 @@ class LocalExecutor(_Executor):
         Scenarios per task (default: about four chunks per worker, at most 100).
     """
 
-    def __init__(self, workers: int = 1, chunk_size: int | None = None) -> None:
-        super().__init__(chunk_size)
+    def __init__(self, workers: int = 1, chunk_size: int | None = None, *, engine: str = "auto",
+                 method: str = "euler") -> None:
+        super().__init__(chunk_size, engine=engine, method=method)
         if workers < 1:
             raise InputError(f"--workers must be at least 1, got {workers}")
         self.workers = int(workers)
@@ -448,8 +464,9 @@ class DaskExecutor(_Executor):
         Scenarios per task.
     """
 
-    def __init__(self, address: str | None = None, *, client: Any = None, chunk_size: int | None = None) -> None:
-        super().__init__(chunk_size)
+    def __init__(self, address: str | None = None, *, client: Any = None, chunk_size: int | None = None,
+                 engine: str = "auto", method: str = "euler") -> None:
+        super().__init__(chunk_size, engine=engine, method=method)
         if address is None and client is None:
             raise InputError("a Dask executor needs a scheduler address (tcp://HOST:PORT) or a client")
         self.address = address
@@ -530,17 +547,19 @@ class DaskExecutor(_Executor):
 
 
 def get_executor(
-    scheduler: str | None = None, workers: int | None = None, chunk_size: int | None = None
+    scheduler: str | None = None, workers: int | None = None, chunk_size: int | None = None, *,
+    engine: str = "auto", method: str = "euler",
 ) -> LocalExecutor | DaskExecutor:
     """The executor for ``--scheduler`` (or ``$GSCSD_SCHEDULER``) and ``--workers``.
 
     A scheduler address (``tcp://HOST:PORT``, or ``local[:N]``) selects Dask;
     otherwise runs stay on this machine with ``workers`` processes (default 1).
+    Every model run uses ``engine`` and ``method``.
     """
     address = scheduler or os.environ.get(SCHEDULER_ENV) or None
     if address:
-        return DaskExecutor(address, chunk_size=chunk_size)
-    return LocalExecutor(workers or 1, chunk_size=chunk_size)
+        return DaskExecutor(address, chunk_size=chunk_size, engine=engine, method=method)
+    return LocalExecutor(workers or 1, chunk_size=chunk_size, engine=engine, method=method)
 
 
 # -- running samples ---------------------------------------------------------
@@ -587,14 +606,15 @@ def evaluate(
     from ..model import Model
 
     X = np.atleast_2d(np.asarray(X, dtype=float))
+    executor = executor or LocalExecutor()
     if isinstance(target, Model):
         task: Callable[[np.ndarray], ChunkResult] = model_task(target, problem, base=base, series=series,
-                                                               outputs=outputs)
+                                                               outputs=outputs, engine=executor.engine,
+                                                               method=executor.method)
     elif callable(target):
         task = FunctionTask(target)
     else:
         raise InputError(f"cannot analyse {type(target).__name__}: pass a gscsd Model or a function of X (n, d)")
-    executor = executor or LocalExecutor()
     parts = executor.map(task, X, progress=progress, cancel=cancel)
     time = next((p.time for p in parts if len(p.time)), np.empty(0))
     return Samples(

@@ -7,6 +7,8 @@ from there like any scenario).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
@@ -15,7 +17,8 @@ from ..analysis.executor import get_executor
 from ..analysis.outputs import parse_constraint, parse_output
 from ..analysis.problem import problem_from_model
 from ..errors import InputError
-from ..figures import display_number
+from ..figures import display_number, trajectory_figure
+from ..scenario import Scenario
 from .analysis_common import AnalysisTab, field, lever_options, output_options
 from .tabs import STORE_IDS
 
@@ -40,9 +43,9 @@ class OptimizeTab(AnalysisTab):
                                                     id=self.id("output"), clearable=False)),
                     field("Year", dcc.Input(id=self.id("year"), type="number", value=model.time.final,
                                             min=model.time.initial, max=model.time.final)),
-                    field("Goal", dcc.RadioItems([{"label": "Maximize", "value": "max"},
-                                                  {"label": "Minimize", "value": "min"}], "max",
-                                                 id=self.id("direction"), inline=True)),
+                    field("Goal", dcc.Dropdown([{"label": "Maximize", "value": "max"},
+                                                {"label": "Minimize", "value": "min"}], "max",
+                                               id=self.id("direction"), clearable=False)),
                     field("Levers to search", dcc.Dropdown(lever_options(model), [lv.name for lv in model.levers[:2]],
                                                            multi=True, id=self.id("vary")), wide=True),
                     field("Constraints", dcc.Textarea(id=self.id("constraints"), value="", rows=3, maxLength=5000,
@@ -72,13 +75,21 @@ class OptimizeTab(AnalysisTab):
         # differential evolution: popsize x levers candidates per generation, plus the first one
         self.services.check_runs(int(popsize) * max(1, len(problem.names)) * (int(maxiter) + 1), "this optimization")
 
+        services = self.services
+
         def body(progress, cancel):
-            with get_executor() as executor:
+            with get_executor(engine=services.engine or "auto", method=method) as executor:
                 result = optimization.optimize(model, problem, objective, maximize=direction != "min",
                                                constraints=parsed, base=scenario, seed=int(seed or 0),
                                                popsize=int(popsize), maxiter=int(maxiter), executor=executor,
                                                progress=progress, cancel=cancel)
-            return {"result": result, "current": dict(zip(problem.names, problem.base))}
+            runs = {"Current": services.simulate(model, scenario, method)[0]}
+            if result.scenario is not None:  # the optimum's trajectories, on the page's parameter set
+                optimum = replace(result.scenario, name="Optimum", params=scenario.params)
+                runs["Optimum"] = services.simulate(model, optimum, method)[0]
+            baseline = services.simulate(model, Scenario("Baseline", params=scenario.params), method)[0]
+            return {"result": result, "current": dict(zip(problem.names, problem.base)), "model": model,
+                    "variable": objective.variable, "runs": runs, "baseline": baseline}
 
         return f"{'Maximize' if direction != 'min' else 'Minimize'} {objective.label}", body
 
@@ -95,7 +106,12 @@ class OptimizeTab(AnalysisTab):
                                 f"({'ok' if check.satisfied else 'violated'})"))
         if not result.feasible:
             lines.append(html.P("No feasible point found within the lever ranges.", className="banner error"))
-        return [html.Table(rows, className="analysis-table"), *lines]
+        parts = [html.Table(rows, className="analysis-table"), *lines]
+        if "runs" in job.result:  # the objective over time: baseline, current scenario and the optimum
+            figure = trajectory_figure(job.result["model"], job.result["variable"], job.result["runs"],
+                                       baseline=job.result["baseline"], height=360)
+            parts.append(dcc.Graph(figure=figure, id=self.id("graph"), config={"displaylogo": False}))
+        return parts
 
     def register_callbacks(self, app):
         super().register_callbacks(app)

@@ -32,10 +32,10 @@ class SensitivityTab(AnalysisTab):
                                                  id=self.id("output"), clearable=False)),
                     field("Year", dcc.Input(id=self.id("year"), type="number", value=model.time.final,
                                             min=model.time.initial, max=model.time.final)),
-                    field("Method", dcc.RadioItems([{"label": "Tornado", "value": "tornado"},
-                                                    {"label": "Sobol'", "value": "sobol"}], "tornado",
-                                                   id=self.id("method"), inline=True)),
-                    field("Sobol' samples (power of 2)", dcc.Input(id=self.id("samples"), type="number", value=32,
+                    field("Method", dcc.Dropdown([{"label": "Tornado", "value": "tornado"},
+                                                  {"label": "Sobol'", "value": "sobol"}], "tornado",
+                                                 id=self.id("method"), clearable=False)),
+                    field("Sobol' samples (power of 2)", dcc.Input(id=self.id("samples"), type="number", value=256,
                                                                   min=2, step=1)),
                     field("Levers", dcc.Dropdown(lever_options(model), [lever.name for lever in model.levers],
                                                  multi=True, id=self.id("vary")), wide=True),
@@ -58,8 +58,10 @@ class SensitivityTab(AnalysisTab):
             planned = sensitivity.sobol_sample(problem, int(samples or 0), int(seed or 0))  # checks the power of 2
             self.services.check_runs(len(planned), "this Sobol' analysis")
 
+        services = self.services
+
         def body(progress, cancel):
-            with get_executor() as executor:
+            with get_executor(engine=services.engine or "auto", method=method) as executor:
                 if kind == "sobol":
                     result = sensitivity.sobol(model, problem, spec, int(samples), int(seed or 0), base=scenario,
                                                executor=executor, progress=progress, cancel=cancel)
@@ -74,7 +76,21 @@ class SensitivityTab(AnalysisTab):
     def render(self, job):
         result, units = job.result["result"], job.result["units"]
         if result.method == "tornado":
-            figure = tornado_figure(result.table, result.output, units)
-        else:
-            figure = sobol_figure(result.table, result.output)
-        return dcc.Graph(figure=figure, id=self.id("graph"), config={"displaylogo": False})
+            return dcc.Graph(figure=tornado_figure(result.table, result.output, units), id=self.id("graph"),
+                             config={"displaylogo": False})
+        figure = sobol_figure(result.table, result.output)
+        warning = too_small(result.table)
+        graph = dcc.Graph(figure=figure, id=self.id("graph"), config={"displaylogo": False})
+        return [html.P(warning, className="banner info", role="status"), graph] if warning else graph
+
+
+def too_small(table) -> str:
+    """A plain warning when Sobol' indices cannot be trusted (negative, above 1, or with wide intervals)."""
+    import numpy as np
+
+    values = table[["S1", "ST"]].to_numpy(float)
+    width = (table[["S1_high", "ST_high"]].to_numpy(float) - table[["S1_low", "ST_low"]].to_numpy(float))
+    if (values < -0.05).any() or (values > 1.05).any() or np.nanmax(width, initial=0) > 0.3:
+        return ("The sample is too small to trust these indices: some are negative or above 1, or their 95% "
+                "intervals are wider than 0.3. Double the samples and run again.")
+    return ""

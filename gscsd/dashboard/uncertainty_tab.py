@@ -1,9 +1,11 @@
-"""Dashboard tab "Uncertainty": percentile bands around the current scenario's trajectories.
+"""Dashboard tab "Uncertainty": how sure is the current scenario?
 
-Each chosen lever is drawn from a triangular distribution over its range,
-peaked at its current value (Latin hypercube, seeded); the other levers keep
-their current values. The bands (5-95 % and 25-75 %, median dotted) are drawn
-behind the current scenario's trajectory.
+By default the model's ranged assumptions vary (each over its plausible
+range, triangular, peaked at its value): that answers "how sure is this?".
+Policy levers can be added to ask "what if we chose differently?". Runs
+use Latin hypercube sampling, seeded; the bands (5-95 % and 25-75 %, median
+dotted) are drawn behind the current scenario's trajectory, with the page's
+engine and method.
 """
 
 from __future__ import annotations
@@ -13,13 +15,26 @@ from dash import dcc, html
 from ..analysis import uncertainty
 from ..analysis.executor import get_executor
 from ..analysis.problem import problem_from_model
+from ..describe import text_of
 from ..errors import InputError
 from ..figures import trajectory_figure
-from .analysis_common import AnalysisTab, field, lever_options
+from .analysis_common import AnalysisTab, field
+
+#: Fewer runs than this give rough percentiles: the result says so.
+ROUGH_BELOW = 100
+
+
+def factor_options(model) -> list[dict[str, str]]:
+    """The model's ranged assumptions, then its levers, each with its range."""
+    options = [{"label": f"Assumption: {text_of(a.label, a.comment).label} [{a.min:g}, {a.max:g}]",
+                "value": a.name} for a in model.assumptions]
+    options += [{"label": f"Lever: {text_of(lv.label, lv.comment).label} [{lv.min:g}, {lv.max:g}]",
+                 "value": lv.name} for lv in model.levers]
+    return options
 
 
 class UncertaintyTab(AnalysisTab):
-    """Percentile bands of the key outputs when chosen levers vary around the current scenario."""
+    """Percentile bands of the key outputs when the model's assumptions (or chosen levers) vary."""
 
     label = "Uncertainty"
     fields = ("vary", "samples", "seed")
@@ -28,15 +43,19 @@ class UncertaintyTab(AnalysisTab):
     def layout(self, context):
         model = context.model
         outputs = list(model.key_outputs)
+        assumptions = [a.name for a in model.assumptions]
+        note = ("How sure is the current scenario? The model's assumptions vary over their plausible ranges "
+                "(triangular, peaked at their values) and the bands show the spread of the outputs. Add policy "
+                "levers to ask what if we chose differently." if assumptions else
+                "This model declares no ranged assumptions (see docs/modelling.md), so the levers vary over their "
+                "ranges: the bands answer what if we chose differently, not how sure the model is.")
         return html.Div(
             [
-                html.P("How sure is the current scenario? The chosen levers vary around their current values "
-                       "(triangular over each lever's range) and the bands show the spread of the outputs.",
-                       className="muted"),
+                html.P(note, className="muted"),
                 html.Div([
-                    field("Levers to vary", dcc.Dropdown(lever_options(model), [lv.name for lv in model.levers],
-                                                         multi=True, id=self.id("vary")), wide=True),
-                    field("Runs", dcc.Input(id=self.id("samples"), type="number", min=2, step=1, value=50)),
+                    field("Vary", dcc.Dropdown(factor_options(model), assumptions or [lv.name for lv in model.levers],
+                                               multi=True, id=self.id("vary")), wide=True),
+                    field("Runs", dcc.Input(id=self.id("samples"), type="number", min=2, step=1, value=200)),
                     field("Seed", dcc.Input(id=self.id("seed"), type="number", min=0, step=1, value=0)),
                 ], className="analysis-form"),
                 self.controls(),
@@ -50,17 +69,20 @@ class UncertaintyTab(AnalysisTab):
     def start(self, model, scenario, method, vary, samples, seed):
         if samples is None or samples < 2:
             raise InputError("runs must be a whole number of at least 2")
+        if not vary:
+            raise InputError("pick at least one assumption or lever to vary")
         self.services.check_runs(int(samples), "this uncertainty analysis")
-        problem = problem_from_model(model, [f"{name}=triangular" for name in (vary or [])], scenario.levers)
+        problem = problem_from_model(model, [f"{name}=triangular" for name in vary], scenario)
         outputs = list(model.key_outputs)
         services = self.services
 
         def body(progress, cancel):
-            with get_executor() as executor:
+            with get_executor(engine=services.engine or "auto", method=method) as executor:
                 result = uncertainty.run(model, problem, int(samples), int(seed or 0), variables=outputs,
                                          base=scenario, executor=executor, progress=progress, cancel=cancel)
             current, _ = services.simulate(model, scenario, method)
-            return {"model": model, "bands": result.bands, "current": current, "failed": result.failed}
+            return {"model": model, "bands": result.bands, "current": current, "failed": result.failed,
+                    "runs": int(samples)}
 
         return f"Uncertainty ({int(samples)} runs)", body
 
@@ -71,6 +93,11 @@ class UncertaintyTab(AnalysisTab):
             return html.P(f"'{variable}' was not part of this run; run the analysis again.", className="muted")
         figure = trajectory_figure(model, variable, {"Current scenario": result["current"]},
                                    bands=uncertainty.bands_for(bands, variable), height=420)
-        note = f"{result['failed']} runs failed and are left out." if result["failed"] else ""
-        return [dcc.Graph(figure=figure, id=self.id("graph"), config={"displaylogo": False}),
-                html.P(note, className="muted")]
+        notes = []
+        if result.get("runs", ROUGH_BELOW) < ROUGH_BELOW:
+            notes.append(html.P(f"Only {result['runs']} runs: percentiles from fewer than {ROUGH_BELOW} runs are "
+                                "rough (another seed moves the 5-95% band noticeably); use 200 or more.",
+                                className="banner info", role="status"))
+        if result["failed"]:
+            notes.append(html.P(f"{result['failed']} runs failed and are left out.", className="muted"))
+        return [*notes, dcc.Graph(figure=figure, id=self.id("graph"), config={"displaylogo": False})]
