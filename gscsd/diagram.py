@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import math
 import textwrap
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
@@ -37,7 +38,8 @@ NOMINAL_WIDTH = 1000  # px the layout is planned for (the figure itself is respo
 _SAMPLES = 48  # points per arc
 
 
-def diagram_figure(view: View, model: Model | None = None, *, height: int | None = None) -> go.Figure:
+def diagram_figure(view: View, model: Model | None = None, *, height: int | None = None,
+                   values: Mapping[str, str] | None = None) -> go.Figure:
     """Draw one view of a Vensim sketch.
 
     Parameters
@@ -48,6 +50,10 @@ def diagram_figure(view: View, model: Model | None = None, *, height: int | None
         Gives hover text (equation, units, comment) for each variable.
     height : int, optional
         Figure height in pixels; by default chosen from the view's aspect ratio.
+    values : mapping of str to str, optional
+        Per variable name, a line to add to its hover text (the dashboard
+        gives the current run's value against the baseline, as Vensim's
+        SyntheSim shows values in the diagram).
 
     Returns
     -------
@@ -67,9 +73,10 @@ def diagram_figure(view: View, model: Model | None = None, *, height: int | None
 
     xmin, ymin, xmax, ymax = view.bounds
     pad = 20.0
-    # Small views are not blown up past 1.25x, so all views of a model look alike.
-    scale = min(1.25, max(0.45, NOMINAL_WIDTH / (xmax - xmin + 2 * pad)))
-    font_size = round(min(13.0, max(8.0, 11.0 * scale)), 1)
+    # Small views are not blown up past 1.25x, so all views of a model look alike; large ones are not
+    # shrunk below 0.8x, so their labels stay readable at the browser's default zoom (they scroll instead).
+    scale = min(1.25, max(0.8, NOMINAL_WIDTH / (xmax - xmin + 2 * pad)))
+    font_size = round(min(13.0, max(11.0, 11.0 * scale)), 1)
     shapes: list[dict] = []
     annotations: list[dict] = []
 
@@ -93,11 +100,12 @@ def diagram_figure(view: View, model: Model | None = None, *, height: int | None
             shapes.append(_rect(element, line={"color": SHADOW_COLOUR, "width": 1, "dash": "dot"},
                                 fillcolor="rgba(0,0,0,0)"))
 
-    figure.add_trace(_labels(elements.values(), model, font_size, scale))
+    figure.add_trace(_labels(elements.values(), model, font_size, scale, view.name, values or {}))
     figure.update_layout(
         shapes=shapes,
         annotations=annotations,
-        height=height or int(min(900, max(260, (ymax - ymin + 2 * pad) * scale + 20))),
+        height=height or int(min(1400, max(260, (ymax - ymin + 2 * pad) * scale + 20))),
+        width=int((xmax - xmin + 2 * pad) * scale) if (xmax - xmin + 2 * pad) * scale > NOMINAL_WIDTH else None,
         margin={"l": 4, "r": 4, "t": 4, "b": 4},
         plot_bgcolor="white",
         paper_bgcolor="white",
@@ -168,32 +176,47 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _labels(elements, model: Model | None, font_size: float, scale: float) -> go.Scatter:
-    xs, ys, texts, hovers, colours, sizes, ids = [], [], [], [], [], [], []
+def _labels(elements, model: Model | None, font_size: float, scale: float, view: str,
+            values: Mapping[str, str]) -> go.Scatter:
+    # Point ids carry the view's name: Plotly matches points of a redrawn figure by id, and with the
+    # bare element numbers of another view it kept some old labels (a box left empty after a switch).
+    xs, ys, texts, hovers, colours, sizes, ids, names = [], [], [], [], [], [], [], []
+
+    def hover(element: Element) -> str:
+        variable = variable_for(model, element)
+        text = hover_text(element, variable)
+        if variable is not None and variable.name in values:
+            text = text.replace("<br>", f"<br>{_escape(values[variable.name])}<br>", 1) if "<br>" in text \
+                else f"{text}<br>{_escape(values[variable.name])}"
+        names.append(variable.name if variable is not None else "")
+        return text
+
     for element in elements:
         if element.kind in (CLOUD, VALVE):
             if element.kind == VALVE:  # hover on the valve too, without a second label
                 xs.append(element.x)
                 ys.append(element.y)
                 texts.append("")
-                hovers.append(hover_text(element, variable_for(model, element)))
+                hovers.append(hover(element))
                 colours.append(INK)
                 sizes.append(max(8.0, element.height * scale))
-                ids.append(str(element.id))
+                ids.append(f"{view}:{element.id}")
             continue
         xs.append(element.x)
         ys.append(element.y)
         if element.kind == COMMENT:
             texts.append("<i>" + _label_text(element) + "</i>")
             hovers.append(_escape(element.label).replace("\n", "<br>"))
+            names.append("")
         else:
             texts.append(_label_text(element))
-            hovers.append(hover_text(element, variable_for(model, element)))
+            hovers.append(hover(element))
         colours.append(SHADOW_COLOUR if element.kind in (SHADOW, COMMENT) else INK)
         sizes.append(max(8.0, min(element.width, element.height) * scale))
-        ids.append(str(element.id))
+        ids.append(f"{view}:{element.id}")
     return go.Scatter(
-        x=xs, y=ys, text=texts, hovertext=hovers, ids=ids, mode="markers+text", textposition="middle center",
+        x=xs, y=ys, text=texts, hovertext=hovers, ids=ids, customdata=names, mode="markers+text",
+        textposition="middle center",
         textfont={"size": font_size, "color": colours, "family": "Helvetica, Arial, sans-serif"},
         marker={"symbol": "square", "size": sizes, "color": "rgba(0,0,0,0)", "line": {"width": 0}},
         hoverinfo="text", name="variables", cliponaxis=False,

@@ -146,16 +146,46 @@ def test_structure_tab_layout_and_view_switch(tmp_path):
     model = gscsd.load_model(_two_view_teacup(folder))
     tab = StructureTab(create_app(folder, store_path=tmp_path / "s.sqlite").gscsd.services)
     content = tab.layout(TabContext(model, View(model="tea.mdl")))
-    dropdown, graph = content.children[0].children[0].children[1], content.children[1]
+    dropdown = next(c for c in _walk(content) if getattr(c, "id", None) == "structure-view")
+    graph = next(c for c in _walk(content) if getattr(c, "id", None) == "structure-graph")
     assert dropdown.options == ["View 1", "Room"] and dropdown.value == "View 1"
     assert "Teacup<br>Temperature" in graph.figure.data[0].text  # wrapped inside its box
-    assert list(tab.view_figure("Room", {"model": "tea.mdl"}).data[0].text) == ["Room Temperature"]
+    assert graph.figure.data[0].textfont.size >= 11  # readable at the browser's default zoom
+    room = tab.view_figure("Room", {"model": "tea.mdl"})
+    assert list(room.data[0].text) == ["Room Temperature"] and list(room.data[0].ids) == ["Room:1"]
+    # the hover says the variable's value now, against the baseline, for the page's scenario
+    hover = room.data[0].hovertext[0]
+    expected = gscsd.run(model, gscsd.Scenario("w", {"Room Temperature": 80}))["Room Temperature"].iloc[-1]
+    assert "In 30: 70 (baseline 70)" in hover
+    warm = tab.view_figure("Room", {"model": "tea.mdl", "levers": {"Room Temperature": 80}})
+    assert f"In 30: {expected:g} (baseline 70)" in warm.data[0].hovertext[0]
+    # the loops section lists the loops (teacup: one balancing loop)
+    assert "1 feedback loops in the equations (1 balancing)" in _text(content)
 
     from .conftest import write_mdl
 
     plain = gscsd.load_model(write_mdl(tmp_path, "plain.mdl", "x = 1 ~ Person ~ a constant |"))
     note = tab.layout(TabContext(plain, View()))
-    assert "No diagram in this file: plain.mdl" in note.children.children
+    assert "No diagram in this file: plain.mdl" in _text(note)
+
+
+def _walk(node):
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _walk(item)
+        return
+    if node is None or isinstance(node, (str, int, float)):
+        return
+    yield node
+    yield from _walk(getattr(node, "children", None))
+
+
+def _text(node) -> str:
+    if isinstance(node, (list, tuple)):
+        return " ".join(_text(n) for n in node)
+    if isinstance(node, str):
+        return node
+    return "" if node is None or isinstance(node, (int, float)) else _text(getattr(node, "children", None))
 
 
 @pytest.mark.browser
@@ -179,11 +209,34 @@ def test_structure_tab_in_the_dashboard(browser, tmp_path):  # noqa: F811
         page.wait_for_function("document.querySelectorAll('#structure-graph .shapelayer path').length > 5")
         assert "Characteristic Time" in graph.locator("g.textpoint text").all_text_contents()
         page.screenshot(path=str(artifact("dashboard-structure-tab.png")))
+        # hovering a variable shows its trajectory beside the diagram (current scenario and baseline)
+        x, y = page.evaluate("""() => {
+            const gd = document.querySelector('#structure-graph .js-plotly-plot');
+            const i = gd.data[0].customdata.indexOf('Teacup Temperature');
+            const layout = gd._fullLayout, box = gd.getBoundingClientRect();
+            return [box.left + layout.xaxis._offset + layout.xaxis.c2p(gd.data[0].x[i]),
+                    box.top + layout.yaxis._offset + layout.yaxis.c2p(gd.data[0].y[i])];
+        }""")
+        page.mouse.move(x - 4, y)
+        page.mouse.move(x, y)
+        assert "In 30:" in page.locator("#structure-graph .hoverlayer").text_content()  # its value now
+        page.wait_for_selector("#structure-spark-graph .js-plotly-plot")
+        assert page.evaluate("() => document.querySelector('#structure-spark-graph .js-plotly-plot')._fullData"
+                             ".map(t => t.name)") == ["Baseline", "Current"]
+        # the loops, scored on request: teacup's one balancing loop dominates throughout
+        page.click("#structure-loops-run")
+        page.wait_for_selector("#structure-loops-graph .js-plotly-plot")
+        assert "balancing" in page.locator(".loops-table").inner_text()
         page.locator("#structure-view").click()
         page.locator("[data-radix-popper-content-wrapper] [role=option]", has_text="Room").click()
         page.wait_for_function(
             "Array.from(document.querySelectorAll('#structure-graph g.textpoint text'))"
             ".map(t => t.textContent).join('|') === 'Room Temperature'")
+        # back to the first view: every label is there again (ids per view; labels were lost before)
+        page.locator("#structure-view").click()
+        page.locator("[data-radix-popper-content-wrapper] [role=option]", has_text="View 1").click()
+        page.wait_for_function("document.querySelectorAll('#structure-graph g.textpoint text').length > 3")
+        assert "Characteristic Time" in graph.locator("g.textpoint text").all_text_contents()
     page.close()
     assert not errors
 

@@ -23,7 +23,7 @@ from dash.exceptions import PreventUpdate
 from ..errors import GscsdError, InputError
 from ..params import param_sets
 from ..report import build_report
-from ..share import DEFAULT_METHOD, View
+from ..share import DEFAULT_METHOD, Overlay, View
 from . import layout
 from .export import results_csv
 from .scenarios import Outcome, ScenarioPanel
@@ -105,7 +105,7 @@ class Dashboard:
                 continue
             if isinstance(tab, Broken):
                 return html.Div(f"This tab could not load: {tab.error}", className="banner error")
-            context = TabContext(model=model, view=View(model=(view or {}).get("model")))
+            context = TabContext(model=model, view=_view(view))
             try:
                 return tab.layout(context)
             except Exception as exc:  # a broken plug-in shows its error, the rest of the page works
@@ -137,6 +137,16 @@ class Dashboard:
                             method=self.services.method(view), engine=self.services.engine or "auto",
                             params=scenario.params)
         return dcc.send_string(text, f"{model.name}-report-{_stamp()}.html", type="text/html")
+
+
+def _view(data: Mapping[str, Any] | None) -> View:
+    """The page's view from the view store's data (what a tab is built for)."""
+    data = data or {}
+    overlays = tuple(Overlay(str(o.get("name") or ""), dict(o.get("levers") or {})) for o in data.get("overlays") or []
+                     if isinstance(o, Mapping))
+    return View(model=data.get("model"), levers=dict(data.get("levers") or {}), method=data.get("method") or "euler",
+                name=data.get("name") or "", overlays=overlays, charts=tuple(data.get("charts") or ()),
+                mode=data.get("mode") or "sum", tab=data.get("tab") or "trajectories", params=data.get("params"))
 
 
 def _export(make: Callable[[], dict[str, Any]]) -> tuple[Any, str]:
