@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 #: instead of the sky blue next to the current scenario's blue and a yellow too pale on white).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#882255", "#999933", "#000000", "#AA4499")
 BASELINE_COLOUR = "#7f7f7f"
+HISTORY_COLOUR = "#1f2933"
 #: The look of plotly.py's "plotly_white" template, spelled out: plotly.js does not know templates by name,
 #: and a whole template in every figure the dashboard sends would triple its size.
 _AXIS = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "zerolinewidth": 2,
@@ -108,11 +109,14 @@ def trajectory_spec(
     bands: pd.DataFrame | None = None,
     height: int = 320,
     legend: bool = True,
+    history: pd.Series | None = None,
 ) -> dict:
     """The figure of :func:`trajectory_figure` as a plain Plotly figure dict (``{"data", "layout"}``).
 
     ``legend=False`` leaves out the legend and the time axis' title: the dashboard shows one legend for
     all its charts (the same colours and dashes in every chart), and the years speak for themselves.
+    ``history`` (observed values indexed by time) is drawn as dots after every line, as En-ROADS
+    draws the historical record behind its projections.
 
     Built without plotly's validation, so that the dashboard can build nine
     of them per request in a few milliseconds; numbers are plain lists, ready
@@ -138,6 +142,12 @@ def trajectory_spec(
             dash = ("solid", "dot", "dashdot", "longdash")[i % 4] if per_element else "solid"
             name = f"{scenario}: {label}" if per_element else scenario
             data.append(_line(values, name, hover, {"color": colour, "dash": dash, "width": 2.5}, str(scenario)))
+    if history is not None and len(history):
+        observed = history.dropna()
+        data.append({"type": "scatter", "mode": "markers", "x": observed.index.to_numpy(float).tolist(),
+                     "y": observed.to_numpy(float).tolist(), "name": "History",
+                     "marker": {"color": HISTORY_COLOUR, "size": 5, "symbol": "circle"},
+                     "hovertemplate": "%{y:.4g} " + units + "<extra>History</extra>", "legendgroup": "history"})
     layout = {
         "title": {"text": plain(axis_title(model, variable)), "x": 0.01, "font": {"size": 15}},
         "height": height,

@@ -35,7 +35,8 @@ def site(tmp_path_factory, browser):  # noqa: F811
     folder = make_models_dir(tmp_path_factory.mktemp("models"))
     write_mdl(folder, "tiny.mdl", "Rate = 0.5 ~ 1/Year [0,1,0.1] ~ Decay rate. |\n"
                                   "Amount = INTEG(-Rate * Amount, 10) ~ Widgets ~ Key output: what is left. |")
-    (folder / "city.fast.cin").write_text("{ a fast-growing region }\nGrowth = 0.05\nLearning Time = 2\n")
+    (folder / "city.fast.cin").write_text("{ a fast-growing region }\nGrowth = 0.05\nLearning Time = 2\n"
+                                          "Dirtiness = 1.2\n")
     app = create_app(folder, store_path=tmp_path_factory.mktemp("store") / "s.sqlite")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with serve(app.server) as url:
@@ -362,6 +363,7 @@ def test_a_parameter_set_changes_the_region_and_its_defaults(site):
     page.wait_for_function("() => window.location.search.includes('set=fast')")
     # the levers left at their defaults take the set's values; the one moved keeps its value
     assert_shows(page, model, {"Green Investment": 0.5}, params="fast")
+    assert page.locator("[data-assumption='Dirtiness']").text_content() == "1.2"  # the set's assumption
     assert slider(page, "Growth").get_attribute("aria-valuenow") == "0.05"
     press(page, "Growth", "ArrowLeft")
     page.wait_for_function("() => window.location.search.includes('growth=0.045')")

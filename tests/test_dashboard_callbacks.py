@@ -28,7 +28,8 @@ CITY = """
 Green Investment = 0.2 ~ Dmnl [0,1,0.05] ~ Share of the budget spent on green technology. |
 Growth = 0.03 ~ 1/Year [0,0.1,0.005] ~ How fast the city grows. |
 Size = INTEG(Size * Growth, 100) ~ People ~ Key output: city size. |
-Pollution = Size * (1 - Green Investment) ~ Tons/Year ~ Key output (lower is better): pollution. |
+Pollution = Size * (1 - Green Investment) * Dirtiness ~ Tons/Year ~ Key output (lower is better): pollution. |
+Dirtiness = 1 ~ Dmnl [0.5,1.5] ~ assumption: pollution per person relative to 2020. |
 ********************************************************
 	.Knowledge
 ********************************************************~
@@ -106,10 +107,19 @@ def test_a_url_with_bad_values_builds_the_page_with_messages(board):
     assert init["page"]["model"]["file"] == "city.mdl"
 
 
+def test_assumptions_are_listed_beside_the_levers_with_their_ranges(board):
+    children, init = board.build_page("")
+    panel = next(c for c in _walk(children) if "assumptions" in str(getattr(c, "className", "")))
+    assert "Assumptions (1)" in _text(panel) and "Plausible range 0.5 to 1.5" in _text(panel)
+    assert init["answer"]["assumptions"] == {"Dirtiness": 1.0}
+    sliders = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever"]
+    assert "Dirtiness" not in [s.id["name"] for s in sliders]  # an assumption is not a policy slider
+
+
 def test_tab_panels_are_built_when_first_opened(board):
     view = view_of(board)
     docs = board.panel("documentation", view)
-    assert "12 variables" in _text(docs)
+    assert "13 variables" in _text(docs)
     structure = board.panel("structure", view)
     assert "no sketch" in _text(structure).lower() or "Draw the model in Vensim" in _text(structure)
     uncertainty = board.panel("uncertainty", view)

@@ -166,6 +166,20 @@ def test_a_parameter_set_gives_the_defaults_and_the_baseline(tmp_path):
     assert board.view({"query": "?set=fast&growth=0.04"})["view"]["levers"]["Learning Time"] == 2.0
 
 
+def test_history_is_drawn_as_dots_on_the_charts_of_the_data(tmp_path):
+    folder = make_models_dir(tmp_path / "models")
+    (folder / "data").mkdir()
+    (folder / "data" / "size.csv").write_text("year,Size,source\n2020,100,census\n2021,104,census\n2022,,gap\n")
+    (folder / "data" / "broken.csv").write_text("not,a\nfile\n")  # left out; gscsd check reports it
+    board = create_app(folder, store_path=tmp_path / "s.sqlite").gscsd
+    answer = board.view({"view": view()})
+    size = answer["charts"]["figures"]["Size"]["data"]
+    assert [t["name"] for t in size] == ["Baseline", "Current", "History"]
+    assert size[-1]["mode"] == "markers" and (size[-1]["x"], size[-1]["y"]) == ([2020.0, 2021.0], [100.0, 104.0])
+    assert answer["charts"]["current"]["Size"] == [1]  # the moving line keeps its place
+    assert [t["name"] for t in answer["charts"]["figures"]["Pollution"]["data"]] == ["Baseline", "Current"]
+
+
 def test_runs_that_fail_keep_the_charts_and_say_why(tmp_path):
     folder = make_models_dir(tmp_path / "models")
     (folder / "city.mdl").write_text((folder / "city.mdl").read_text().replace(

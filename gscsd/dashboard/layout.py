@@ -223,7 +223,34 @@ def lever_panel(model: Model, values: Mapping[str, float]) -> list:
                          [lever_row(lever, values.get(lever.name, lever.default)) for lever in levers],
                          open=True, className="lever-group")
         )
+    if model.assumptions:
+        children.append(assumptions_panel(model))
     return children
+
+
+def assumptions_panel(model: Model) -> html.Details:
+    """The model's ranged assumptions beside the policies: values and plausible ranges (not sliders).
+
+    Assumptions are what the model takes as given; the Uncertainty tab varies them over their ranges.
+    assets/view.js writes the values of the page's parameter set into the ``data-assumption`` cells.
+    """
+    rows = []
+    for assumption in model.assumptions:
+        text = text_of(assumption.label, assumption.comment)
+        units = units_in_words(assumption.units)
+        rows.append(html.Div([
+            html.Div([html.Span(text.label, className="assumption-name"),
+                      html.Span(format_value(assumption.default), className="assumption-value",
+                                **{"data-assumption": assumption.name}),
+                      html.Span(units, className="units")], className="lever-head"),
+            html.Div(f"Plausible range {format_value(assumption.min)} to {format_value(assumption.max)}"
+                     + (f" {units}" if units else "") + (f". {text.help}" if text.help else ""), className="help"),
+        ], className="assumption"))
+    return html.Details([html.Summary(f"Assumptions ({len(model.assumptions)})"),
+                         html.P("What the model takes as given. They are not policies: the Uncertainty tab varies "
+                                "them over their plausible ranges to show how sure the results are.",
+                                className="muted assumptions-note"), *rows],
+                        open=False, className="lever-group assumptions")
 
 
 def lever_row(lever: Lever, value: float) -> html.Div:

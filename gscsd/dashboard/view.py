@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -372,7 +373,7 @@ def answer(services: Services, body: Any, tabs: Sequence[str] | None = None) -> 
         banner.append({"kind": "info", "text": f"{file} changed and its levers differ from this page's; reload the "
                                                "page to get the new sliders.", "reload": True})
     reply = {"model": {"file": file, "hash": model.hash}, "view": _view_data(model, view),
-             "defaults": lever_defaults(model, view.params),
+             "defaults": lever_defaults(model, view.params), "assumptions": assumption_values(model, view.params),
              "query": encode(model, view), "messages": messages, "notes": notes, "banner": banner,
              "charts": None, "cards": [], "when": "", "info": "", "drag": False, "failed": None}
     try:
@@ -393,6 +394,16 @@ def answer(services: Services, body: Any, tabs: Sequence[str] | None = None) -> 
     reply["when"] = format_value(final)
     reply["cards"] = cards(model, compare(model, current, baseline, [final], model.key_outputs))
     return reply
+
+
+def assumption_values(model: Model, params: str | None) -> dict[str, float]:
+    """The ranged assumptions' values: the model's, or the parameter set's where it sets them."""
+    values = {a.name: a.default for a in model.assumptions}
+    if params:
+        from ..params import param_set
+
+        values.update({k: v for k, v in param_set(model, params).values.items() if k in values})
+    return values
 
 
 def _view_data(model: Model, view: View) -> dict[str, Any]:
@@ -437,6 +448,7 @@ def charts(model: Model, view: View, runs: Mapping[str, pd.DataFrame], baseline:
         figure and their new values).
     """
     variables = chart_variables(model, view.charts)
+    history = observed_history(model, view.params)
     content = {"model": model.hash, "method": view.method, "variables": variables, "mode": view.mode,
                "params": view.params,
                "overlays": [[o.name, sorted(o.levers.items())] for o in view.overlays]}
@@ -459,12 +471,48 @@ def charts(model: Model, view: View, runs: Mapping[str, pd.DataFrame], baseline:
             lines[variable] = {"traces": [offset + j for j in range(len(current))],
                                "y": [values.to_numpy(float).tolist() for values in current]}
         else:
+            observed = history.get(variable) if view.mode == "sum" or len(model.elements(variable)) == 1 else None
             figure = trajectory_spec(model, variable, runs, baseline=baseline, mode=view.mode,  # type: ignore[arg-type]
-                                     legend=False)
+                                     legend=False, history=observed)
             figure["layout"]["yaxis"].update(range=rng, autorange=False)
             figures[variable] = figure
     out["lines" if same else "figures"] = lines if same else figures
     return out
+
+
+_HISTORY: dict[tuple, dict] = {}
+_HISTORY_GUARD = threading.Lock()
+
+
+def observed_history(model: Model, params: str | None = None) -> dict[str, pd.Series]:
+    """The model's historical data by variable (results name), read once per model version.
+
+    Data live beside the model: ``data/*.csv`` for the model's own values, ``data/<set>/*.csv``
+    for a parameter set (a region has its own statistics); see :mod:`gscsd.history`. Files that
+    cannot be read are left out (``gscsd check`` reports them).
+    """
+    from ..history import load_history
+
+    folder = model.path.parent / "data" / params if params else model.path.parent / "data"
+    files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
+    # Read again when the model or any data file changes (an edit while the dashboard runs).
+    key = (model.hash, str(folder.resolve()), tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files))
+    with _HISTORY_GUARD:
+        if key in _HISTORY:
+            return _HISTORY[key]
+    found: dict[str, pd.Series] = {}
+    for path in files:
+        try:
+            table = load_history(path, model)
+        except GscsdError:
+            continue
+        for column in table.columns:
+            found.setdefault(column, table[column].dropna())
+    with _HISTORY_GUARD:
+        if len(_HISTORY) > 64:
+            _HISTORY.clear()
+        _HISTORY[key] = found
+    return found
 
 
 def _digest(content: Mapping[str, Any]) -> str:

@@ -141,6 +141,12 @@
                 if (page.levers[name]) { page.levers[name]["default"] = answer.defaults[name]; }
             });
         }
+        if (answer.assumptions) {
+            document.querySelectorAll("[data-assumption]").forEach(function (cell) {
+                const value = answer.assumptions[cell.dataset.assumption];
+                if (value !== undefined) { cell.textContent = String(value); }
+            });
+        }
         if (answer.charts) { takeCharts(answer.charts); }
         if (answer.charts && answer.charts.figures) { showLegend(); }
         showCards(answer);
@@ -483,23 +489,40 @@
     function showLegend() {
         // One legend for every chart: the lines of the first chart (same names, colours and dashes in all).
         const box = document.getElementById("legend");
-        const first = charts.order.length && charts.figures[charts.order[0]];
-        if (!box || !first) { return; }
-        const items = first.data.filter(function (trace) { return trace.mode === "lines" && trace.line; })
-            .map(function (trace) {
+        if (!box || !charts.order.length) { return; }
+        // Every line any chart draws, once by name (a chart of history data adds its dots).
+        const seen = {};
+        const traces = [];
+        charts.order.forEach(function (variable) {
+            (charts.figures[variable] || {data: []}).data.forEach(function (trace) {
+                if (!seen[trace.name] && (trace.line || trace.marker) && trace.mode) {
+                    seen[trace.name] = true;
+                    traces.push(trace);
+                }
+            });
+        });
+        const items = traces.map(function (trace) {
                 const item = element("span", "legend-item");
                 const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
                 svg.setAttribute("width", "28");
                 svg.setAttribute("height", "10");
                 svg.setAttribute("aria-hidden", "true");
-                const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
-                const dash = {dash: "6,4", dot: "2,3", dashdot: "6,3,2,3", longdash: "10,4"}[trace.line.dash];
-                [["x1", "1"], ["y1", "5"], ["x2", "27"], ["y2", "5"], ["stroke", trace.line.color],
-                 ["stroke-width", String(trace.line.width || 2)]].forEach(function (pair) {
-                    line.setAttribute(pair[0], pair[1]);
-                });
-                if (dash) { line.setAttribute("stroke-dasharray", dash); }
-                svg.appendChild(line);
+                let mark;
+                if (trace.mode === "markers") {
+                    mark = document.createElementNS("http://www.w3.org/2000/svg", "circle");
+                    [["cx", "14"], ["cy", "5"], ["r", "3"], ["fill", trace.marker.color]].forEach(function (pair) {
+                        mark.setAttribute(pair[0], pair[1]);
+                    });
+                } else {
+                    mark = document.createElementNS("http://www.w3.org/2000/svg", "line");
+                    const dash = {dash: "6,4", dot: "2,3", dashdot: "6,3,2,3", longdash: "10,4"}[trace.line.dash];
+                    [["x1", "1"], ["y1", "5"], ["x2", "27"], ["y2", "5"], ["stroke", trace.line.color],
+                     ["stroke-width", String(trace.line.width || 2)]].forEach(function (pair) {
+                        mark.setAttribute(pair[0], pair[1]);
+                    });
+                    if (dash) { mark.setAttribute("stroke-dasharray", dash); }
+                }
+                svg.appendChild(mark);
                 // Names come escaped for Plotly (figures.plain): show them as the text they stand for.
                 const label = document.createElement("textarea");
                 label.innerHTML = trace.name;
