@@ -160,6 +160,11 @@ def clean_name(text: object, what: str = "scenario name") -> str:
     return name
 
 
+def model_method(model: Model) -> str:
+    """The integration method the model's own settings ask for (a link writes ``method=`` only when it differs)."""
+    return getattr(model.time, "method", None) or DEFAULT_METHOD
+
+
 def lever_defaults(model: Model, params: str | None = None) -> dict[str, float]:
     """Every lever's default: the model's, or the parameter set's where it sets the lever.
 
@@ -215,7 +220,7 @@ def encode(
         For a name that is not a lever (or variable) of ``model``.
     """
     view = levers if isinstance(levers, View) else View(model=model_file, levers=dict(levers),
-                                                        method=method or DEFAULT_METHOD)
+                                                        method=method or model_method(model))
     defaults = lever_defaults(model, view.params) if defaults is None else defaults
     pairs: list[tuple[str, str]] = []
     if view.model:
@@ -223,7 +228,7 @@ def encode(
     if view.params:
         pairs.append((SET_KEY, view.params))
     pairs += _lever_pairs(model, view.levers, defaults)
-    if view.method and view.method != DEFAULT_METHOD:
+    if view.method and view.method != model_method(model):
         pairs.append((METHOD_KEY, view.method))
     if view.name:
         pairs.append((NAME_KEY, view.name))
@@ -316,7 +321,8 @@ def decode(
         tab = DEFAULT_TAB
     levers = {**defaults, **changed}
     changed = {k: v for k, v in changed.items() if v != defaults.get(k)}
-    view = View(model=fields.get(MODEL_KEY) or None, levers=changed, method=fields.get(METHOD_KEY) or DEFAULT_METHOD,
+    view = View(model=fields.get(MODEL_KEY) or None, levers=changed,
+                method=fields.get(METHOD_KEY) or model_method(model),
                 name=name, overlays=tuple(overlays), charts=tuple(charts), mode=mode, tab=tab, params=params)
     return Decoded(view, levers, changed, messages, fields.get(MODEL_KEY), fields.get(METHOD_KEY))
 

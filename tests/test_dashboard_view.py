@@ -180,6 +180,24 @@ def test_history_is_drawn_as_dots_on_the_charts_of_the_data(tmp_path):
     assert [t["name"] for t in answer["charts"]["figures"]["Pollution"]["data"]] == ["Baseline", "Current"]
 
 
+def test_a_model_that_asks_for_rk4_runs_rk4_on_the_page(tmp_path):
+    folder = make_models_dir(tmp_path / "models")
+    path = folder / "city.mdl"
+    text = path.read_text()
+    path.write_text(text + "\n\\\\\\---/// Sketch information - do not modify anything except names\nV300  Do not put "
+                    "anything below this section - it will be ignored\n*View 1\n$192-192-192,0,Times New Roman|12"
+                    "||0-0-0|0-0-0|0-0-255|-1--1--1|-1--1--1|96,96,100,0\n///---\\\\\\\n:L<%^E!@\n15:0,0,0,5,0,0\n")
+    board = create_app(folder, store_path=tmp_path / "s.sqlite").gscsd
+    model = board.services.model("city.mdl")
+    assert model.time.method == "rk4"
+    answer = board.view({"query": "?growth=0.05"})
+    assert answer["view"]["method"] == "rk4" and "method=" not in answer["query"]  # the model's own setting
+    expected = gscsd.run(model, gscsd.Scenario("x", {"Growth": 0.05}), method="rk4")
+    assert answer["charts"]["figures"]["Size"]["data"][1]["y"] == expected["Size"].tolist()
+    euler = board.view({"query": "?growth=0.05&method=euler"})
+    assert euler["view"]["method"] == "euler" and "method=euler" in euler["query"]
+
+
 def test_runs_that_fail_keep_the_charts_and_say_why(tmp_path):
     folder = make_models_dir(tmp_path / "models")
     (folder / "city.mdl").write_text((folder / "city.mdl").read_text().replace(

@@ -95,7 +95,7 @@ class AnalysisTab(Tab):
         services = self.services
         try:
             model = services.model(view.get("model"))
-            label, body = self.start(model, services.scenario(model, view), services.method(view), *values)
+            label, body = self.start(model, services.scenario(model, view), services.method(view, model), *values)
             job = services.jobs.start(label, body)
         except GscsdError as exc:
             return None, str(exc)

@@ -118,7 +118,7 @@ class Dashboard:
         """The download of the current results as CSV."""
         model = self.services.model((view or {}).get("model"))
         frame, _ = self.services.simulate(model, self.services.scenario(model, view or {}),
-                                          self.services.method(view))
+                                          self.services.method(view, model))
         return dcc.send_string(results_csv(frame), f"{model.name}-{_stamp()}.csv", type="text/csv")
 
     def export_report(self, view: Mapping[str, Any] | None, notes: str | None = None) -> dict[str, Any]:
@@ -134,7 +134,7 @@ class Dashboard:
                                              overlay.get("name") or "Overlay")
                       for overlay in (view or {}).get("overlays") or []]
         text = build_report(model, scenarios, baseline=True, title=f"{model.name}: scenario report",
-                            method=self.services.method(view), engine=self.services.engine or "auto",
+                            method=self.services.method(view, model), engine=self.services.engine or "auto",
                             params=scenario.params)
         return dcc.send_string(text, f"{model.name}-report-{_stamp()}.html", type="text/html")
 

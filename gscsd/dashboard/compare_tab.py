@@ -110,7 +110,7 @@ class CompareTab(Tab):
         view = view or {}
         model = self.services.model(view.get("model"))
         times = parse_years(years, model)
-        method = self.services.method(view)
+        method = self.services.method(view, model)
         scenarios = self.scenarios(model, view, chosen, workspace)
         runs = {"Baseline": self.services.simulate(model, Scenario("Baseline", params=view.get("params") or None),
                                                    method)[0]}

@@ -92,12 +92,13 @@ class Services:
             raise InputError("the page's levers are malformed; reload the page")
         return scenario_for(model, levers, name or label or "Current", params)
 
-    def method(self, view: View | Mapping[str, Any] | None) -> str:
-        """The page's integration method (Euler when it says none)."""
+    def method(self, view: View | Mapping[str, Any] | None, model: Model | None = None) -> str:
+        """The page's integration method (else the model's own setting, else Euler)."""
         from ..engines import METHODS
+        from ..share import model_method
 
         method = view.get("method") if isinstance(view, Mapping) else getattr(view, "method", None)
-        return method if method in METHODS else "euler"
+        return method if method in METHODS else (model_method(model) if model is not None else "euler")
 
     def check_runs(self, runs: int, what: str) -> None:
         """InputError when an analysis would ask for more than :attr:`max_runs` runs."""

@@ -105,7 +105,7 @@ class StructureTab(AnalysisTab):
     # -- diagrams --------------------------------------------------------------------
     def values(self, model: Model, view: Mapping[str, Any]) -> tuple[dict[str, str], Any, Any]:
         """Per variable, "value in <final year>: X (baseline Y)"; and the current and baseline runs."""
-        method = self.services.method(view)
+        method = self.services.method(view, model)
         current, _ = self.services.simulate(model, self.services.scenario(model, view), method)
         baseline, _ = self.services.simulate(model, Scenario("Baseline", params=view.get("params") or None), method)
         final = float(baseline.index[-1])

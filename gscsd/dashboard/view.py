@@ -34,7 +34,6 @@ from ..errors import GscsdError, InputError
 from ..figures import display_number, padded_range, series, steady_range, trajectory_spec
 from ..scenario import Scenario
 from ..share import (
-    DEFAULT_METHOD,
     DEFAULT_TAB,
     MAX_CHARTS,
     MAX_OVERLAYS,
@@ -47,6 +46,7 @@ from ..share import (
     format_value,
     known_params,
     lever_defaults,
+    model_method,
     shown,
 )
 from ..summary import compare, tone
@@ -149,9 +149,9 @@ def read_view(model: Model, request: Request,
         decoded = decode(model, request.query, tabs=tabs)
         view, messages = decoded.view, list(decoded.messages)
         if view.method not in METHODS:
-            messages.append(f"URL: unknown integration method '{view.method}'; using euler (choose one of: "
-                            f"{', '.join(METHODS)})")
-            view = View(**{**_fields(view), "method": DEFAULT_METHOD})
+            messages.append(f"URL: unknown integration method '{shown(view.method)}'; using {model_method(model)} "
+                            f"(choose one of: {', '.join(METHODS)})")
+            view = View(**{**_fields(view), "method": model_method(model)})
     else:
         view, messages = _view_from_dict(model, request.view or {}, tabs)
     defaults = lever_defaults(model, view.params)
@@ -184,10 +184,10 @@ def _view_from_dict(model: Model, data: Mapping[str, Any], tabs: Sequence[str] |
     params = known_params(model, raw_params, messages, "parameter set") if raw_params else None
     defaults = lever_defaults(model, params)
     levers = _levers(model, data.get("levers"), messages, "lever", defaults)
-    method = data.get("method") or DEFAULT_METHOD
+    method = data.get("method") or model_method(model)
     if method not in METHODS:
-        messages.append(f"unknown integration method '{shown(str(method), 40)}'; using euler")
-        method = DEFAULT_METHOD
+        messages.append(f"unknown integration method '{shown(str(method), 40)}'; using {model_method(model)}")
+        method = model_method(model)
     try:
         name = clean_name(data.get("name") or "")
     except InputError as exc:
