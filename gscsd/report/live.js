@@ -140,12 +140,13 @@
         const ran = performance.now();
         state.result = result;
         live.error = "";
-        draw(result);
+        const replotted = draw(result);
         fillSummary(result);
         share();
         const done = performance.now();
         live.moves += 1;
-        live.timings.push({reason: reason, run: ran - started, draw: done - ran, total: done - started});
+        live.timings.push({reason: reason, run: ran - started, draw: done - ran, total: done - started,
+                           replotted: replotted});
         if (live.timings.length > 1000) { live.timings.shift(); }
         const changed = state.values.filter(function (v, k) { return v !== data.starts[state.start].levers[k]; });
         status.textContent = changed.length + " of " + levers.length + " levers differ from “" +
@@ -184,8 +185,9 @@
         const outgrew = extent[0] < low || extent[1] > high;
         return padded(extent, outgrew ? 0.15 : 0.05);
     }
-    function draw(result) {
+    function draw(result) {  // returns how many charts Plotly redrew (their axes changed)
         const x = Array.from(result.times);
+        let replotted = 0;
         charts.forEach(function (chart) {
             const y = line(result, chart.columns);
             const extent = extentOf([chart.extent ? [chart.extent[0], chart.extent[1]] : [], y]);
@@ -202,10 +204,12 @@
             }
             chart.range = range;
             chart.unsynced = false;
+            replotted += 1;
             Plotly.update(chart.gd, {x: [x], y: [y]}, {"yaxis.range": range.slice(), "yaxis.autorange": false},
                           [chart.trace]);
         });
         scheduleSync();
+        return replotted;
     }
     function trace(chart, x, y) {
         // The reader's line straight into its SVG path, through the points Plotly draws it through; false
@@ -226,15 +230,24 @@
     }
     function scheduleSync() {
         if (syncTimer !== null) { window.clearTimeout(syncTimer); }
-        syncTimer = window.setTimeout(syncNow, live.syncAfter);
+        syncTimer = window.setTimeout(syncOne, live.syncAfter);
     }
-    function syncNow() {  // Plotly's data catches up with the lines drawn into its charts
+    function syncChart(chart) {
+        chart.unsynced = false;
+        Plotly.restyle(chart.gd, {x: [chart.x], y: [chart.y]}, [chart.trace]);
+    }
+    function syncOne() {
+        // Plotly's data catches up with the lines drawn into its charts, one chart a task (about 15 ms each),
+        // so that a key pressed meanwhile waits for one chart at most, not for all of them.
+        syncTimer = null;
+        const chart = charts.find(function (c) { return c.unsynced; });
+        if (!chart) { live.synced = true; return; }
+        syncChart(chart);
+        syncTimer = window.setTimeout(syncOne, 0);
+    }
+    function syncNow() {  // every chart at once (tests and benchmarks)
         if (syncTimer !== null) { window.clearTimeout(syncTimer); syncTimer = null; }
-        charts.forEach(function (chart) {
-            if (!chart.unsynced) { return; }
-            chart.unsynced = false;
-            Plotly.restyle(chart.gd, {x: [chart.x], y: [chart.y]}, [chart.trace]);
-        });
+        charts.forEach(function (chart) { if (chart.unsynced) { syncChart(chart); } });
         live.synced = true;
     }
 

@@ -228,7 +228,7 @@ class Live:
             if "</script" in text.lower():  # would end the script element early
                 raise RuntimeError("a live report script contains '</script'; cannot inline it safely")
         return (f"<script>{runtime_source()}</script>\n"
-                f"<script>var GSCSD_MODEL = {self.js.source.strip()}(GSCSDRuntime);</script>\n"
+                f"<script id=\"gscsd-model\">var GSCSD_MODEL = {self.js.source.strip()}(GSCSDRuntime);</script>\n"
                 f'<script type="application/json" id="gscsd-live-data">{_script_json(json.dumps(payload))}'
                 "</script>\n"
                 f"<script>{live_js}</script>")
