@@ -18,7 +18,7 @@ import pytest
 
 import gscsd
 from gscsd.errors import VensimDifferenceWarning
-from gscsd.figures import plain, series
+from gscsd.figures import display_number, plain, series
 from gscsd.params import parse_cin
 from gscsd.report import build_report, prepare, render_html
 from gscsd.report.build import _number, _percent, shown
@@ -211,7 +211,10 @@ def test_typed_values_outside_the_range_are_refused_with_a_note(page, report):
     box = page.locator("#lever-box-1")
     box.fill(repr(lever.declared_max * 10 + 1))
     box.press("Enter")
-    assert "must stay between" in page.text_content("#lever-note-1")
+    label, kept = page.text_content("label[for=lever-1]"), page.evaluate("window.gscsdLive.values()[1]")
+    assert page.text_content("#lever-note-1") == (
+        f"{label} must be between {display_number(lever.declared_min)} and {display_number(lever.declared_max)} "
+        f"(the model's range); kept at {display_number(kept)}.")
     assert page.evaluate("window.gscsdLive.moves") == moves  # nothing ran
     box.fill(repr((lever.min + lever.max) / 2))
     box.press("Enter")

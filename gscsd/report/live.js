@@ -306,8 +306,11 @@
             return null;
         }
         if (value < low || value > high) {
-            levers[k].note.textContent = spec.label + " must stay between " + displayNumber(low) + " and " +
-                displayNumber(high) + "; kept at " + displayNumber(state.values[k]) + ".";
+            const range = low === -Infinity ? "at most " + displayNumber(high) :
+                high === Infinity ? "at least " + displayNumber(low) :
+                "between " + displayNumber(low) + " and " + displayNumber(high);
+            levers[k].note.textContent = spec.label + " must be " + range + " (the model's range); kept at " +
+                displayNumber(state.values[k]) + ".";
             return null;
         }
         return value;
