@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,44 @@ def serve(wsgi_app) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@dataclass
+class Offline:
+    """A page that may load ``file://`` URLs only; what it tried to fetch, logged as errors and alerted."""
+
+    context: object
+    page: object
+    requests: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    dialogs: list = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        """No alert, no console error or uncaught exception, no request beyond ``file://``."""
+        assert not self.dialogs, f"an alert fired: {self.dialogs}"
+        assert not self.errors, self.errors
+        assert not self.requests, f"the page tried to load {self.requests}"
+
+
+def offline_page(browser, **context_options) -> Offline:
+    """A new context and page with the network blocked (a report must work from a USB stick); close its context."""
+    context = browser.new_context(**context_options)
+    found = Offline(context, None)
+
+    def block(route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            found.requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", block)
+    context.set_offline(True)
+    page = found.page = context.new_page()
+    page.on("console", lambda m: found.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: found.errors.append(str(exc)))
+    page.on("dialog", lambda d: (found.dialogs.append(d.message), d.dismiss()))
+    return found
 
 
 def artifact(name: str) -> Path:

@@ -27,7 +27,7 @@ from gscsd.engines.fast.engine import time_grid
 from gscsd.errors import GscsdError
 from gscsd.runner import request_for
 
-from .browser import browser  # noqa: F401
+from .browser import browser, offline_page  # noqa: F401
 from .conftest import CORPUS, GSC, corpus_params, needs_corpus, report_line, write_mdl
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]  # PySD's notes on what it ignores
@@ -49,17 +49,11 @@ _RUN = """([source, params, time, method]) => {
 @pytest.fixture(scope="module")
 def page(browser):  # noqa: F811
     """One page holding the runtime; nothing may be fetched."""
-    context = browser.new_context()
-    fetched: list[str] = []
-    context.route("**/*", lambda route: (fetched.append(route.request.url), route.abort()))
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_content(f"<!DOCTYPE html><title>runtime</title><script>{runtime_source()}</script>")
-    yield page
-    context.close()
-    assert not errors, errors
-    assert not fetched, fetched
+    offline = offline_page(browser)
+    offline.page.set_content(f"<!DOCTYPE html><title>runtime</title><script>{runtime_source()}</script>")
+    yield offline.page
+    offline.context.close()
+    offline.assert_clean()
 
 
 def run_js(page, model, request, js=None) -> dict:

@@ -9,7 +9,7 @@ import pytest
 import gscsd
 from gscsd.report import build_report
 
-from .browser import artifact, browser  # noqa: F401
+from .browser import artifact, browser, offline_page  # noqa: F401
 from .conftest import needs_corpus
 
 pytestmark = [needs_corpus, pytest.mark.browser]
@@ -26,22 +26,8 @@ def test_report_renders_offline(browser, teacup, tmp_path):  # noqa: F811
     path = tmp_path / "report.html"
     path.write_text(build_report(teacup, scenarios, uncertainty=bands), encoding="utf-8")
 
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    requests, errors, dialogs = [], [], []
-
-    def block(route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            requests.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", block)
-    page = context.new_page()
-    context.set_offline(True)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    offline = offline_page(browser, viewport={"width": 1100, "height": 900})
+    page = offline.page
     page.goto(path.as_uri())
     expected = page.locator("div.plot").count()
     assert expected == len(teacup.key_outputs) + 1  # trajectories + one diagram
@@ -53,7 +39,5 @@ def test_report_renders_offline(browser, teacup, tmp_path):  # noqa: F811
     assert page.get_by_role("heading", name=INJECTION).count() == 2  # summary and lever table
     page.locator("#trajectories").screenshot(path=str(artifact("report-trajectories.png")))
     page.locator("#diagrams").screenshot(path=str(artifact("report-diagram.png")))
-    context.close()
-    assert not dialogs, f"an alert fired: {dialogs}"
-    assert not errors, errors
-    assert not requests, f"the report tried to load {requests}"
+    offline.context.close()
+    offline.assert_clean()

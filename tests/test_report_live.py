@@ -24,7 +24,7 @@ from gscsd.report import build_report, prepare, render_html
 from gscsd.report.build import _number, _percent, shown
 from gscsd.summary import compare
 
-from .browser import artifact, browser  # noqa: F401
+from .browser import artifact, browser, offline_page  # noqa: F401
 from .conftest import GSC, MODELS, needs_corpus, write_mdl
 
 pytestmark = [pytest.mark.skipif(not GSC.is_file(), reason="models/gsc.mdl not written yet")]
@@ -57,31 +57,15 @@ def report(gsc, tmp_path_factory):
 @pytest.fixture(scope="module")
 def page(browser, report):  # noqa: F811
     """The live report in chromium, offline; fails the module's last test on a console error or a request."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    requests, errors, dialogs = [], [], []
-
-    def block(route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            requests.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", block)
-    context.set_offline(True)
-    page = context.new_page()
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    offline = offline_page(browser, viewport={"width": 1400, "height": 1000})
+    page = offline.page
     page.goto(report[1].as_uri())
     page.wait_for_function("window.gscsdLive && window.gscsdLive.ready")
     page.evaluate("window.gscsdLive.syncAfter = 1e9")  # Plotly catches up when a test says so (syncNow)
     yield page
     page.screenshot(path=str(artifact("report-live.png")))
-    context.close()
-    assert not errors, errors
-    assert not dialogs, dialogs
-    assert not requests, f"the report tried to load {requests}"
+    offline.context.close()
+    offline.assert_clean()
 
 
 _DRAWN = """(expected) => {
