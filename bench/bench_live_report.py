@@ -123,17 +123,21 @@ def main() -> int:
         runs = page.evaluate(_RUNS, args.runs)
         page.evaluate(_PROBE)
         levers = page.locator("#live input[type=range]").count()
-        syncs = []
+        syncs, before = [], page.evaluate("window.gscsdLive.moves")
         for move in range(args.moves):
             lever = (move // 10) % levers
-            key = "ArrowRight" if (move // 10) % 2 == 0 else "ArrowLeft"
+            if move % 10 == 0:  # ten steps towards the end of the slider that has room for them
+                room = page.evaluate(f"(s => (Number(s.max) - Number(s.value)) / Number(s.step))"
+                                     f"(document.getElementById('lever-{lever}'))")
+                key = "ArrowRight" if room >= 10 else "ArrowLeft"
             page.focus(f"#lever-{lever}")
             page.keyboard.press(key)
             page.wait_for_timeout(60)
             if move % 10 == 9:
                 syncs.append(page.evaluate("() => { const t = performance.now(); window.gscsdLive.syncNow(); "
                                            "return performance.now() - t; }"))
-        page.wait_for_function(f"window.__moves.length >= {args.moves}")
+        made = page.evaluate("window.gscsdLive.moves") - before
+        page.wait_for_function(f"window.__moves.length >= {made}")
         moves = page.evaluate("window.__moves")
         cold = page.evaluate(_COLD)  # last: a second model in the page makes the runtime's calls polymorphic
         charts = page.evaluate("JSON.parse(document.getElementById('gscsd-live-data').textContent).charts.length")
