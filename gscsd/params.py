@@ -98,8 +98,6 @@ class ParamSet:
         Every name must be a scalar constant of the model other than the time
         settings; a lever's value must lie inside its declared range.
         """
-        from .model import CONTROL_VARIABLES
-
         values: dict[str, float] = {}
         lines: dict[str, int] = {}
         seen: dict[str, str] = {}
@@ -113,7 +111,7 @@ class ParamSet:
                     f"{where}: unknown constant '{name}' in {model.path.name}{did_you_mean(name, constants)}; "
                     "fix the name or delete the line"
                 ) from None
-            if variable.name.upper() in CONTROL_VARIABLES:
+            if canonical(variable.name) in _CONTROL:  # FINAL_TIME is FINAL TIME to Vensim
                 raise ParamFileError(
                     f"{where}: '{display(variable.name)}' is a time setting; set it in the scenario "
                     "(final_time, time_step, start_time) or with --final-time/--time-step, not in a parameter set"

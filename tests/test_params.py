@@ -117,6 +117,16 @@ def test_validation_names_the_file_line_and_fix(growth):
         ParamSet("dup", {"Lifetime": 20, "lifetime": 30}).validated(growth)
 
 
+def test_a_time_setting_spelled_with_underscores_is_refused_as_a_time_setting(tmp_path):
+    """FINAL_TIME is FINAL TIME to Vensim (corpus models spell it so); a set must not slip it past the scenario."""
+    model = gscsd.load_model(write_mdl(tmp_path, "under.mdl", "s = INTEG(1, 0) ~ Dmnl ~ |", control=(
+        "INITIAL_TIME = 0 ~ Year ~ |\nFINAL_TIME = 5 ~ Year ~ |\nTIME_STEP = 1 ~ Year ~ |\nSAVEPER = 1 ~ Year ~ |\n")))
+    with pytest.raises(ParamFileError, match=r"^parameter set 'values': 'FINAL_TIME' is a time setting; set it in"):
+        ParamSet("values", {"FINAL_TIME": 6}).validated(model)
+    with pytest.raises(ParamFileError, match=r"^parameters: 'FINAL_TIME' is a time setting"):  # not the engine's error
+        gscsd.run(model, Scenario("s", params={"FINAL_TIME": 6}))
+
+
 def test_validated_spells_names_as_the_model(growth):
     params = parse_cin("initial_POPULATION = 10\nbirth rate = 0.1", "x.cin").validated(growth)
     assert params.values == {"Initial Population": 10.0, "Birth Rate": 0.1}
