@@ -14,6 +14,7 @@ import logging
 import random
 import time
 
+import numpy as np
 import pytest
 
 import gscsd
@@ -21,7 +22,7 @@ from gscsd.dashboard.server import create_app
 from gscsd.figures import display_number
 from gscsd.share import decode
 
-from .browser import artifact, browser, serve  # noqa: F401
+from .browser import artifact, browser, offline_page, serve  # noqa: F401
 from .conftest import write_mdl
 from .dashboard_page import TIMEOUT, assert_shows, box, lever_id, open_page, search, settle, slider, trace
 from .test_dashboard_callbacks import make_models_dir
@@ -329,6 +330,40 @@ def test_a_report_download_is_valid_html(site):
     with open(download.value.path(), encoding="utf-8") as file:
         text = file.read()
     assert text.startswith("<!DOCTYPE html>") and "Current" in text
+
+
+def test_a_live_report_download_opens_offline_and_steers_with_gscsd_run_numbers(site, browser):  # noqa: F811
+    """Exported live from the page, opened from file:// with the network blocked; a keyboard step as gscsd.run."""
+    url, page, _, model = site
+    open_page(page, url + "/?model=city.mdl&growth=0.05")
+    with page.expect_download() as download:
+        page.click("#export-live-report")
+    assert download.value.suggested_filename.startswith("city-live-report-")
+    path = artifact("dashboard-live-report.html")
+    download.value.save_as(path)
+    offline = offline_page(browser, viewport={"width": 1400, "height": 1000})
+    reader = offline.page
+    reader.goto(path.as_uri())
+    reader.wait_for_function("window.gscsdLive && window.gscsdLive.ready")
+    starts = reader.locator("#live-start option").all_text_contents()
+    reader.select_option("#live-start", index=starts.index("Current"))  # the page's scenario
+    reader.focus(f"#lever-{[lever.name for lever in model.levers].index('Growth')}")
+    reader.keyboard.press("ArrowRight")
+    reader.evaluate("window.gscsdLive.syncNow()")
+    scenario = gscsd.Scenario.from_json(reader.input_value("#live-json"))
+    assert scenario.levers == {"Growth": pytest.approx(0.055, rel=1e-12)}
+    expected = gscsd.run(model, scenario)
+    drawn = reader.evaluate("""() => {
+        const data = JSON.parse(document.getElementById("gscsd-live-data").textContent);
+        const chart = data.charts.find(c => c.variable === "Size");
+        const trace = document.getElementById(chart.id)._fullData[chart.trace];
+        return {name: trace.name, x: Array.from(trace.x), y: Array.from(trace.y)};
+    }""")
+    assert drawn["name"] == "Your scenario"
+    assert drawn["x"] == expected.index.to_list()
+    np.testing.assert_allclose(drawn["y"], expected["Size"].to_numpy(), rtol=1e-9, atol=0)
+    offline.context.close()
+    offline.assert_clean()
 
 
 def test_model_dropdown_switches_model(site):

@@ -13,7 +13,7 @@ from dash import html
 import gscsd
 from gscsd.dashboard import tabs
 from gscsd.dashboard.server import create_app
-from gscsd.errors import InputError
+from gscsd.errors import InputError, VensimDifferenceWarning
 from gscsd.figures import display_number
 
 from .conftest import write_mdl
@@ -207,6 +207,25 @@ def test_csv_and_report_exports_show_the_page_s_scenario(board):
     assert report["filename"].endswith(".html") and content.lstrip().lower().startswith("<!doctype html")
     assert "Current" in content and "Saved" in content and 'src="http' not in content
     assert "Why we chose this: &lt;b&gt;growth&lt;/b&gt;" in content
+
+
+def test_the_live_report_export_carries_the_model_or_says_why_it_stays_static(board, tmp_path):
+    download, note = board.export_live_report(view_of(board, "?growth=0.05"), "Steer <i>me</i>")
+    content = download["content"]
+    assert note == "" and download["filename"].startswith("city-live-report-")
+    assert download["filename"].endswith(".html")
+    assert 'id="live"' in content and "GSCSD_MODEL" in content and 'src="http' not in content
+    assert "Steer &lt;i&gt;me&lt;/i&gt;" in content
+    folder = make_models_dir(tmp_path / "models")
+    write_mdl(folder, "noise.mdl", "Noise = 1 ~ Dmnl [0,2] ~ Spread. |\nu = RANDOM UNIFORM(0, Noise, 3) ~ Dmnl ~ |\n"
+                                   "s = INTEG(u, 0) ~ Dmnl ~ Key output: sum. |")
+    noisy = create_app(folder, store_path=tmp_path / "s.sqlite").gscsd
+    with pytest.warns(VensimDifferenceWarning):  # gscsd's random streams are not Vensim's
+        download, note = noisy.export_live_report(view_of(noisy, "?model=noise.mdl"))
+    assert note == ("The report stays static: random functions (u) cannot run in the browser: it cannot reproduce "
+                    "the engine's random streams.")
+    assert download["filename"].startswith("noise-report-") and "GSCSD_MODEL" not in download["content"]
+    assert "This report is static: random functions (u)" in download["content"]
 
 
 def test_an_export_that_cannot_be_made_says_why(tmp_path):

@@ -21,8 +21,9 @@ from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from ..errors import GscsdError, InputError
+from ..model import Model
 from ..params import param_sets
-from ..report import build_report
+from ..report import ReportData, prepare, render_html
 from ..share import DEFAULT_METHOD, Overlay, View
 from . import layout
 from .export import results_csv
@@ -127,16 +128,31 @@ class Dashboard:
         The report module runs the scenarios itself, with the page's method
         and the app's engine, so it shows the same numbers as the charts.
         """
+        model, data = self._report_data(view, notes)
+        text = render_html(data, title=f"{model.name}: scenario report")
+        return dcc.send_string(text, f"{model.name}-report-{_stamp()}.html", type="text/html")
+
+    def export_live_report(self, view: Mapping[str, Any] | None,
+                           notes: str | None = None) -> tuple[dict[str, Any], str]:
+        """The same report, live (the model runs in the file; docs/reports.md), and a note if it stays static."""
+        from ..report.live import prepare_live
+
+        model, data = self._report_data(view, notes)
+        steer = prepare_live(data)
+        text = render_html(data, title=f"{model.name}: scenario report", live=steer)
+        note = f"The report stays static: {steer}." if isinstance(steer, str) else ""
+        kind = "report" if note else "live-report"
+        return dcc.send_string(text, f"{model.name}-{kind}-{_stamp()}.html", type="text/html"), note
+
+    def _report_data(self, view: Mapping[str, Any] | None, notes: str | None) -> tuple[Model, ReportData]:
         model = self.services.model((view or {}).get("model"))
         scenario = self.services.scenario(model, view or {}, "Current")
         scenarios = [replace(scenario, notes=(notes or "")[:20000])]
         scenarios += [self.services.scenario(model, {**overlay, "params": scenario.params},
                                              overlay.get("name") or "Overlay")
                       for overlay in (view or {}).get("overlays") or []]
-        text = build_report(model, scenarios, baseline=True, title=f"{model.name}: scenario report",
-                            method=self.services.method(view, model), engine=self.services.engine or "auto",
-                            params=scenario.params)
-        return dcc.send_string(text, f"{model.name}-report-{_stamp()}.html", type="text/html")
+        return model, prepare(model, scenarios, baseline=True, method=self.services.method(view, model),
+                              engine=self.services.engine or "auto", params=scenario.params)
 
 
 def _view(data: Mapping[str, Any] | None) -> View:
@@ -149,11 +165,13 @@ def _view(data: Mapping[str, Any] | None) -> View:
                 mode=data.get("mode") or "sum", tab=data.get("tab") or "trajectories", params=data.get("params"))
 
 
-def _export(make: Callable[[], dict[str, Any]]) -> tuple[Any, str]:
+def _export(make: Callable[[], dict[str, Any] | tuple[dict[str, Any], str]]) -> tuple[Any, str]:
+    """The download and the message beside the export buttons (a note of the export's own, or why it failed)."""
     try:
-        return make(), ""
+        made = make()
     except GscsdError as exc:
         return dash.no_update, f"Export failed: {exc}"
+    return made if isinstance(made, tuple) else (made, "")
 
 
 def _stamp() -> str:
@@ -222,6 +240,15 @@ def register(app: dash.Dash, board: Dashboard) -> None:
         if not clicks or not view:
             raise PreventUpdate
         return _export(lambda: board.export_report(view, notes))
+
+    @app.callback(Output("download-report", "data", allow_duplicate=True),
+                  Output("export-message", "children", allow_duplicate=True),
+                  Input("export-live-report", "n_clicks"), State(STORE_IDS.view, "data"),
+                  State("scenario-notes", "value"), prevent_initial_call=True)
+    def _live_report(clicks, view, notes):
+        if not clicks or not view:
+            raise PreventUpdate
+        return _export(lambda: board.export_live_report(view, notes))
 
     _register_scenarios(app, board)
 

@@ -1,7 +1,8 @@
 """What the dashboard's CSV export produces (no Dash here: plain text in, text out).
 
-The HTML report export uses :func:`gscsd.report.build_report`, the same
-report as ``gscsd report``.
+The HTML report exports use :func:`gscsd.report.prepare` and
+:func:`gscsd.report.render_html`, the same report as ``gscsd report`` (and
+``gscsd report --live`` for "Export live report").
 """
 
 from __future__ import annotations
