@@ -74,6 +74,8 @@ MAX_SCENARIOS = 2000
 #: Largest checks file read.
 MAX_BYTES = 1_000_000
 
+#: The group of the default checks; a checks file with a group of this name replaces them.
+DEFAULTS_GROUP = "Default checks"
 #: The checks every model gets; the same format as a checks file.
 DEFAULT_CHECKS = """
 - describe: Default checks
@@ -480,11 +482,14 @@ def run_checks(
         Also run the units check (:mod:`gscsd.units`): one failed result per
         inconsistency, or one passed result.
     """
-    suites = [parse_checks(DEFAULT_CHECKS, "default checks")] if defaults else []
     if files is None:
         found = checks_file(model)
         files = [found] if found else []
-    suites += [load_checks(f) for f in files]  # a bad file fails before any run
+    own = [load_checks(f) for f in files]  # a bad file fails before any run
+    # A checks file with its own "Default checks" group states the model's defaults: the built-in ones step aside.
+    restated = any(test.label.startswith(DEFAULTS_GROUP + ": ") for suite in own for test in suite.tests)
+    suites = [parse_checks(DEFAULT_CHECKS, "default checks")] if defaults and not restated else []
+    suites += own
     context = _Context(model, runner or (lambda m, s: run(m, s)), params)
     for suite in suites:
         for test in suite.tests:

@@ -211,6 +211,22 @@ def test_a_modeler_adds_a_check_beside_the_model(tmp_path, capsys):
     assert out.strip().endswith("15 passed, 1 failed")  # 10 default checks, 5 of the file, units
 
 
+def test_a_checks_file_can_restate_the_default_checks(tmp_path):
+    """A group named "Default checks" in the model's file replaces the built-in defaults (own limits per series)."""
+    model = gscsd.load_model(write_mdl(tmp_path, "growth.mdl", GROWTH))
+    (tmp_path / "growth.checks.yaml").write_text("""
+- describe: Default checks
+  tests:
+    - it: the baseline stays finite and in range
+      datasets: [{group: declared ranges}]
+      predicates: [{declared: true}]
+""")
+    found = list(run_checks(model, units=False))
+    label = "Default checks: the baseline stays finite and in range"
+    assert [(r.check, r.case) for r in found] == [(label, "baseline")]
+    assert len(list(run_checks(model, files=[], units=False))) == 10  # no file of its own: the built-in defaults
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("- describe: x\n  tests:\n    - it: y\n      datasets: [{name: Population}]\n      predicates: [{gt: 1\n",
      r"bad.yaml:5: not valid YAML"),
