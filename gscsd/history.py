@@ -3,7 +3,7 @@
 A data file is a CSV: the first column is time (``year``); every other
 numeric column is one **series**, named after the model variable it
 calibrates (Vensim name equivalence: ``urbanization_rate_percent`` is
-``Urbanization Rate Percent``). For a subscripted variable, a column named
+``Urbanization Rate``). For a subscripted variable, a column named
 ``Name[element]`` (``GDP[Zhejiang]``, ``Flow[a,b]`` for two dimensions) is one
 element and a bare ``Name`` is the sum over its elements. Text columns such as
 ``source`` are provenance, kept and ignored here; empty cells are missing

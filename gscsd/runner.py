@@ -1,7 +1,7 @@
 """Run a scenario on a model and get its results.
 
 >>> model = load_model("models/gsc.mdl")
->>> df = run(model, Scenario("Green push", {"Green Share of Construction": 0.7}))
+>>> df = run(model, Scenario("Green push", {"Green Share of GSC Investment": 0.8}))
 >>> df["GSC Index"].loc[2060]
 
 Results are a pandas DataFrame indexed by time, one column per variable (a

@@ -4,7 +4,7 @@ A scenario stores only what differs from the model's defaults that the user
 chose to set; levers it does not mention keep their ``.mdl`` values. It is
 plain data, saved as JSON::
 
-    {"name": "Green push", "levers": {"Green Share of Construction": 0.7},
+    {"name": "Green push", "levers": {"Green Share of GSC Investment": 0.8},
      "final_time": 2050, "notes": "...", "params": "hangzhou"}
 
 ``params`` names a parameter set beside the model (``models/gsc.hangzhou.cin``,

@@ -13,44 +13,43 @@ from gscsd.history import fit
 
 
 def test_optimization_improves_the_gsc_index_within_budget_and_floor(gsc):
-    baseline = gscsd.run(gsc, variables=["GSC Index", "Total Revenue"])
-    revenue = float(baseline["Total Revenue"].loc[2060.0])
-    problem = problem_from_model(gsc, ["Talent Programme Budget", "Government Research Funding",
-                                       "Green Share of Construction Spending"])
-    budget = parse_constraint(gsc, "Talent Programme Budget + Government Research Funding <= 36")
-    floor = parse_constraint(gsc, f"Total Revenue@2060 >= {revenue}")
+    baseline = gscsd.run(gsc, variables=["GSC Index", "Ecosystem Revenue"])
+    revenue = float(baseline["Ecosystem Revenue"].loc[2060.0])
+    problem = problem_from_model(gsc, ["Talent Subsidy Rate", "R&D Subsidy Rate", "Green Share of GSC Investment"])
+    budget = parse_constraint(gsc, "Talent Subsidy Rate + R&D Subsidy Rate <= 0.3")
+    floor = parse_constraint(gsc, f"Ecosystem Revenue@2060 >= {revenue}")
     result = optimize.optimize(gsc, problem, parse_output(gsc, "GSC Index@2060"), constraints=[budget, floor],
                                popsize=4, maxiter=4, seed=0)
     assert result.feasible
     assert result.baseline == pytest.approx(float(baseline["GSC Index"].loc[2060.0]))
     assert result.objective > result.baseline
     levers = result.scenario.levers
-    assert levers["Talent Programme Budget"] + levers["Government Research Funding"] <= 36 + 1e-6
-    rerun = gscsd.run(gsc, result.scenario, variables=["GSC Index", "Total Revenue"])
+    assert levers["Talent Subsidy Rate"] + levers["R&D Subsidy Rate"] <= 0.3 + 1e-6
+    rerun = gscsd.run(gsc, result.scenario, variables=["GSC Index", "Ecosystem Revenue"])
     assert rerun["GSC Index"].loc[2060.0] == pytest.approx(result.objective)
-    assert rerun["Total Revenue"].loc[2060.0] >= revenue * (1 - 1e-9)
+    assert rerun["Ecosystem Revenue"].loc[2060.0] >= revenue * (1 - 1e-9)
 
 
 def test_optimize_refuses_model_assumptions(gsc):
-    problem = problem_from_model(gsc, ["Reference Migration Fraction"])
-    with pytest.raises(InputError, match=r"optimize searches levers, not model assumptions: Reference Migration"):
+    problem = problem_from_model(gsc, ["Maximum Urban Share"])
+    with pytest.raises(InputError, match=r"optimize searches levers, not model assumptions: Maximum Urban Share"):
         optimize.optimize(gsc, problem, parse_output(gsc, "GSC Index@2060"))
 
 
 def test_calibration_of_an_assumption_recovers_it_from_synthetic_history(gsc, tmp_path):
-    """Urbanization generated with a known migration fraction (plus noise) gives that fraction back."""
-    value = gsc.variable("Reference Migration Fraction").value
-    problem = problem_from_model(gsc, ["Reference Migration Fraction"])
+    """Urbanization generated with a known income for half urbanization (plus noise) gives that income back."""
+    value = gsc.variable("Income for Half Urbanization").value
+    problem = problem_from_model(gsc, ["Income for Half Urbanization"])
     # Not a lever and no declared range: bounds as a lever's open range would get, [0, 2 x value].
     assert problem.factors[0].kind == "constant" and problem.bounds.tolist() == [[0.0, 2 * value]]
     truth = round(1.2 * value, 4)
-    clean = gscsd.run_batch(gsc, [gscsd.Scenario()], variables=["Urbanization Rate Percent"],
-                            constants=[{"Reference Migration Fraction": truth}])
+    clean = gscsd.run_batch(gsc, [gscsd.Scenario()], variables=["Urbanization Rate"],
+                            constants=[{"Income for Half Urbanization": truth}])
     years = np.arange(2009.0, 2026.0)
-    series = clean["Urbanization Rate Percent"].sel(time=years).to_numpy()[0]
+    series = clean["Urbanization Rate"].sel(time=years).to_numpy()[0]
     noisy = series + np.random.default_rng(0).normal(0, 0.2, len(years))
     path = tmp_path / "urbanization.csv"
-    pd.DataFrame({"year": years, "urbanization_rate_percent": noisy}).to_csv(path, index=False)
+    pd.DataFrame({"year": years, "urbanization_rate": noisy}).to_csv(path, index=False)
 
     result = calibrate.calibrate(gsc, problem, path)
     row = result.estimates.iloc[0]
@@ -58,23 +57,23 @@ def test_calibration_of_an_assumption_recovers_it_from_synthetic_history(gsc, tm
     assert row["estimate"] == pytest.approx(truth, rel=0.05)
     assert result.fit[0].r2 > 0.98
     # An assumption is not a lever: the fit goes into the parameter set the calibrated scenario uses.
-    assert "Reference Migration Fraction" not in result.scenario.levers
-    assert result.params.values == {"Reference Migration Fraction": row["estimate"]}
+    assert "Income for Half Urbanization" not in result.scenario.levers
+    assert result.params.values == {"Income for Half Urbanization": row["estimate"]}
     assert result.scenario.params is result.params
 
 
 def test_calibration_to_the_real_urbanization_data_fits_well(gsc):
-    data = gscsd.history.load_history(gscsd.history.data_files(gsc)[0], gsc)
-    before = fit(gscsd.run(gsc)["Urbanization Rate Percent"], data["Urbanization Rate Percent"])
-    result = calibrate.calibrate(gsc, ["Reference Migration Fraction"], data)
+    data = gscsd.history.load_history(gsc.path.parent / "data" / "urbanization_rate.csv", gsc)
+    before = fit(gscsd.run(gsc)["Urbanization Rate"], data["Urbanization Rate"])
+    result = calibrate.calibrate(gsc, ["Income for Half Urbanization"], data)
     after = result.fit[0]
-    assert after.n == before.n == data["Urbanization Rate Percent"].notna().sum()
+    assert after.n == before.n == data["Urbanization Rate"].notna().sum()
     assert after.rmse <= before.rmse + 1e-9 and after.r2 > 0.95
 
 
 def test_uncertainty_of_levers_and_an_assumption(gsc):
-    problem = problem_from_model(gsc, ["Green Share of Construction Spending=triangular",
-                                       "Reference Migration Fraction=uniform(0.02, 0.04)"])
+    problem = problem_from_model(gsc, ["Green Share of GSC Investment=triangular",
+                                       "Maximum Urban Share=uniform(0.8, 0.9)"])
     result = uncertainty.run(gsc, problem, 16, seed=0, variables=["GSC Index", "Urbanization Rate"])
     bands = uncertainty.bands_for(result.bands, "Urbanization Rate")
     assert bands.index[0] == 2008 and bands.index[-1] == 2060

@@ -93,9 +93,9 @@ def test_freezing_one_element_leaves_the_others_live(tmp_path):
 
 
 def test_every_gsc_knowledge_and_capability_element_matters(gsc):
-    items = [(name, element) for name in ("Knowledge", "Capability")
+    items = [(name, element) for name in ("Knowledge", "Experience")
              for element in gsc.subscripts[gsc.variable(name).subscripts[0]]]
-    table = freeze_effect(gsc, items, ["GSC Index"])
+    table = freeze_effect(gsc, items, ["Ecosystem Revenue"])
     assert len(table) == 10 and (table["change_pct"].abs() > 1).all()
 
 

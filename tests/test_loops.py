@@ -69,12 +69,29 @@ def test_sir_has_the_reinforcing_infection_loop_and_two_balancing_loops(capsys):
     assert "SIR.mdl: 3 loops (1 reinforcing, 2 balancing, 0 of unknown polarity)" in capsys.readouterr().out
 
 
+def _short_gsc_loops(gsc, length: int = 3) -> list:
+    """The GSC model's loops of at most ``length`` links (it has far too many to list them all)."""
+    import networkx as nx
+
+    from gscsd.loops import Loop
+
+    signs = links(gsc)
+    cycles = sorted(nx.simple_cycles(nx.DiGraph(list(signs)), length_bound=length), key=lambda c: (len(c), c))
+    loops = []
+    for i, cycle in enumerate(cycles, start=1):
+        link_signs = tuple(signs[(cycle[k], cycle[(k + 1) % len(cycle)])] for k in range(len(cycle)))
+        polarity = "?" if "?" in link_signs else "R" if link_signs.count("-") % 2 == 0 else "B"
+        loops.append(Loop(f"L{i}", tuple(cycle), polarity, link_signs))
+    return loops
+
+
 def test_gsc_model_loops_are_listed(gsc):
-    loops = find_loops(gsc)
-    assert len(loops) > 100
-    named = {" -> ".join(loop.variables): loop.polarity for loop in loops}
-    assert named["Attrition -> Talent"] == "B"  # talent attrition (B2 in the model's comments) balances
-    assert all(loop.length == len(loop.signs) for loop in loops)
+    with pytest.raises(gscsd.InputError, match=r"gsc.mdl has more than 5000 feedback loops"):
+        find_loops(gsc)
+    signs = links(gsc)
+    assert signs[("Talent", "Talent Attrition")] == "+" and signs[("Talent Attrition", "Talent")] == "-"
+    named = {frozenset(loop.variables): loop.polarity for loop in _short_gsc_loops(gsc, 2)}
+    assert named[frozenset({"Talent", "Talent Attrition"})] == "B"  # staff leave in proportion to staff: balancing
 
 
 def test_too_many_loops_is_a_clear_error(gsc):
@@ -151,9 +168,12 @@ def test_gsc_loop_scores_cover_every_loop(gsc):
 def test_gsc_loop_knockouts_rank_loops(gsc):
     from gscsd.loops import loop_knockouts
 
-    loops = find_loops(gsc)[:40]
+    # A stock and its own outflow (a first-order drain) cannot be cut: held at its 2008 rate, the outflow empties
+    # the stock below zero and the run fails. Rank the others.
+    stocks = {stock.name for stock in gsc.stocks}
+    loops = [loop for loop in _short_gsc_loops(gsc, 4) if not (loop.length == 2 and stocks & set(loop.variables))][:40]
     table = loop_knockouts(gsc, ["GSC Index"], loops=loops)
-    assert len(table) == 40 and table["change_pct"].abs().is_monotonic_decreasing
+    assert len(table) == len(loops) >= 10 and table["change_pct"].abs().is_monotonic_decreasing
     assert table["change_pct"].abs().max() > 10  # some short loop matters a lot
 
 

@@ -1,7 +1,7 @@
 """Calibration: fit parameters to several historical series at once by weighted least squares.
 
->>> result = calibrate(model, ["Reference Migration Fraction", "Learning Rate"], "models/data",
-...                    weights={"Urbanization Rate Percent": 2}, holdout=(2019, 2023))
+>>> result = calibrate(model, ["Income for Half Urbanization", "Convergence Speed"], "models/data",
+...                    weights={"Urbanization Rate": 2}, holdout=(2019, 2023))
 >>> result.params.save("fit.cin")       # the fitted values as a parameter set
 
 The data are series (:mod:`gscsd.history`: CSV files or folders of them; a

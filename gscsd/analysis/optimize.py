@@ -19,7 +19,7 @@ evaluated points) and :func:`run` (= :func:`optimize`, the whole search).
 
 >>> result = optimize(model, problem, parse_output(model, "GSC Index@2060"), maximize=True,
 ...                   constraints=[parse_constraint(
-...                       model, "Talent Programme Budget + Government Research Funding <= 150")])
+...                       model, "Talent Subsidy Rate + R&D Subsidy Rate <= 0.3")])
 >>> result.scenario.save("best.json")
 """
 

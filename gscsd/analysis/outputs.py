@@ -4,7 +4,7 @@ An analysis reduces each run to a few numbers. An output spec is one of:
 
 ``GSC Index@2060``
     the variable's value at a time (interpolated between saved times);
-``integral(Total Revenue, 2026, 2060)``
+``integral(Ecosystem Revenue, 2026, 2060)``
     the time integral over a period (trapezoid rule on the saved times; units
     of the variable times the model's time unit);
 ``GSC Index``
@@ -14,8 +14,8 @@ A subscripted variable is summed over its elements (as the dashboard's
 default charts do).
 
 A constraint is ``LEFT <= NUMBER`` or ``LEFT >= NUMBER`` where ``LEFT`` is an
-output spec (``Total Revenue@2060>=100``) or a weighted sum of levers, a
-budget on lever values (``Talent Programme Budget + Government Research
+output spec (``Ecosystem Revenue@2060>=100``) or a weighted sum of levers, a
+budget on lever values (``Talent Subsidy Rate + R&D Subsidy
 Funding <= 150``, ``2*A + B <= 3``); lever constraints cost no model run.
 """
 

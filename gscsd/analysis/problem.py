@@ -8,22 +8,22 @@ Sobol') and map them through each factor's inverse CDF (``ppf``), so any
 
 From a model, the factors are its levers; each lever's bounds are its slider
 range (``Lever.min``/``Lever.max``, from the ``.mdl``). A scalar constant that
-is not a lever (a model assumption such as ``Reference Migration Fraction``)
+is not a lever (a model assumption such as ``Income for Half Urbanization``)
 may be varied or fitted too: its bounds are its declared range, or where the
 ``.mdl`` declares none, the range a lever would get (``[0, 2 x value]`` for a
 positive value); give a distribution to choose other bounds. A factor spec on the
 command line or in the API is ``NAME`` or ``NAME=DIST``:
 
-``Talent Programme Budget``
+``Talent Subsidy Rate``
     uniform over the lever's range;
-``Talent Programme Budget=triangular``
+``Talent Subsidy Rate=triangular``
     triangular over the range, peaked at the base value (the current scenario
     or the ``.mdl`` default);
-``Talent Programme Budget=uniform(10, 50)``
+``Talent Subsidy Rate=uniform(0.05, 0.2)``
     uniform over ``[10, 50]`` (inside the lever's declared range);
-``Talent Programme Budget=triangular(10, 20, 50)``
+``Talent Subsidy Rate=triangular(0, 0.05, 0.2)``
     triangular with low, mode and high;
-``Talent Programme Budget=normal(20, 5)``
+``Talent Subsidy Rate=normal(0.05, 0.02)``
     normal with mean and standard deviation, truncated to the lever's range.
 """
 

@@ -1,6 +1,6 @@
 """Uncertainty (Monte Carlo): percentile bands of outputs over time.
 
->>> problem = problem_from_model(model, ["Talent Programme Budget", "RD Intensity=triangular"])
+>>> problem = problem_from_model(model, ["Talent Subsidy Rate", "Ecosystem R&D Intensity=triangular"])
 >>> X = sample(problem, 1000, seed=0)            # Latin hypercube, through each factor's ppf
 >>> result = run(model, problem, 1000, seed=0)   # sample + run the batch + analyze
 >>> write_bands(result.bands, "bands.csv")

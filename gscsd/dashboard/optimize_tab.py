@@ -36,7 +36,7 @@ class OptimizeTab(AnalysisTab):
         return html.Div(
             [
                 html.P("Find the lever values that maximize or minimize an output, within the levers' ranges and "
-                       "the constraints (one per line, e.g. 'Total Revenue@2060 >= 100' or a budget "
+                       "the constraints (one per line, e.g. 'Ecosystem Revenue@2060 >= 1000' or a budget "
                        "'Lever A + Lever B <= 150').", className="muted"),
                 html.Div([
                     field("Objective", dcc.Dropdown(outputs, outputs[0]["value"] if outputs else None,
@@ -49,7 +49,7 @@ class OptimizeTab(AnalysisTab):
                     field("Levers to search", dcc.Dropdown(lever_options(model), [lv.name for lv in model.levers[:2]],
                                                            multi=True, id=self.id("vary")), wide=True),
                     field("Constraints", dcc.Textarea(id=self.id("constraints"), value="", rows=3, maxLength=5000,
-                                                      placeholder="Total Revenue@2060 >= 100"), wide=True),
+                                                      placeholder="Ecosystem Revenue@2060 >= 1000"), wide=True),
                     field("Population per lever", dcc.Input(id=self.id("popsize"), type="number", value=5, min=2,
                                                             step=1)),
                     field("Generations", dcc.Input(id=self.id("maxiter"), type="number", value=10, min=1, step=1)),
