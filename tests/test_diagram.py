@@ -245,7 +245,7 @@ def test_structure_tab_in_the_dashboard(browser, tmp_path):  # noqa: F811
 def test_gsc_city_view_screenshot(browser, gsc, tmp_path):  # noqa: F811
     from .conftest import GSC
 
-    view = load_sketch(GSC).view("City")
+    view = load_sketch(GSC).view("Innovation pipeline")
     figure = diagram_figure(view, gsc)
     stocks = view.of_kind(STOCK)
     assert len([s for s in figure.layout.shapes if s.type == "rect"]) == len(stocks) >= 4
@@ -255,6 +255,6 @@ def test_gsc_city_view_screenshot(browser, gsc, tmp_path):  # noqa: F811
     page.goto(page_path.as_uri())
     page.wait_for_selector(".main-svg")
     labels = page.locator("g.textpoint text").all_text_contents()
-    assert any("Urban" in label and "Population" in label for label in labels)
+    assert any("Demand" in label and "Analysis" in label for label in labels)
     page.screenshot(path=str(artifact("diagram-gsc-city.png")))
     page.close()

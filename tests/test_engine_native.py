@@ -66,7 +66,9 @@ def test_compiled_gsc_equals_python_for_random_levers_and_batches(gsc, monkeypat
     monkeypatch.setenv("GSCSD_NUMBA", "0")
     reference = gscsd.run_batch(gsc, scenarios, engine="fast", variables=list(gsc.key_outputs))
     for name in gsc.key_outputs:
-        np.testing.assert_array_equal(batch[name].to_numpy(), reference[name].to_numpy())
+        # Batches: numpy's vectorized power and numba's can differ in the last bit (gsc.mdl raises many values to
+        # fractional powers); 1e-16 relative, up to 1e-13 after a difference of close numbers (VC/PE exit gains).
+        np.testing.assert_allclose(batch[name].to_numpy(), reference[name].to_numpy(), rtol=1e-10, atol=0)
 
 
 def test_order_change_and_lever_slots(tmp_path, monkeypatch):
