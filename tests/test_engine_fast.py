@@ -307,3 +307,15 @@ stock = INTEG(total + smallest, 0) ~ Dmnl ~ |
 """)
     model = gscsd.load_model(path)
     _same(gscsd.run(model, engine="fast"), gscsd.run(model, engine="pysd"))
+
+
+def test_rk4_carries_initial_values(tmp_path):
+    """An INITIAL value read while the solver steps (RK4, SciPy) stays what it was at the start."""
+    model = gscsd.load_model(write_mdl(tmp_path, "held.mdl", """
+start = INITIAL(level * 2) ~ Widget ~ twice the initial level |
+level = INTEG(start * 0.1, 1) ~ Widget ~ grows by a fifth a year |
+"""))
+    for method in ("euler", "rk4"):
+        frame = gscsd.run(model, engine="fast", method=method)
+        assert frame["start"].to_numpy() == pytest.approx(2.0)
+        assert frame["level"].iloc[-1] == pytest.approx(3.0)  # 1 + 0.2 t, exact for both methods

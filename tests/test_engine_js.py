@@ -183,9 +183,6 @@ def _corpus_models() -> list[Path]:
 
 #: Cases gscsd.run cannot compare either (tests/test_corpus_vensim.py says why).
 NOT_LOADABLE = {"get_constants", "get_data", "data_from_other_model/test_data_from_other_model.mdl", "na"}
-#: Cases whose RK4 run fails in the Python engine (NameError: the rates() it generates do not receive an
-#: INITIAL's value), so there is nothing to compare with; remove them once it runs them.
-PYTHON_RK4_FAILS = {"arguments", "initial_function"}
 
 
 @pytest.mark.slow
@@ -216,10 +213,6 @@ def test_every_corpus_case_the_fast_engine_compiles_runs_in_javascript_with_its_
         for method in ("euler", "rk4"):
             if method == "rk4" and js.ode_unsupported:
                 continue  # discrete state: RK4 runs Euler, in Python as here
-            if method == "rk4" and path.parent.name in PYTHON_RK4_FAILS:
-                with pytest.raises(NameError):
-                    gscsd.run(model, engine="fast", method=method)
-                continue
             request = request_for(model, gscsd.Scenario(), method=method)
             frame = gscsd.run(model, engine="fast", method=method)
             result = run_js(page, model, request, js)

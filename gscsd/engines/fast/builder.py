@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 #: Bump whenever the generated source changes; it keys the code cache.
-GENERATOR_VERSION = 15
+GENERATOR_VERSION = 16
 
 CONTROL = {"initial_time": "_t_initial", "final_time": "_t_final", "time_step": "_dt", "saveper": "_saveper"}
 
@@ -877,7 +877,9 @@ class Builder:
     def _emit_ode(self, w, nodes, values, static_order, init_order, run_order, init_graph) -> None:
         """Emit ``initial`` and ``rates`` for RK4 and SciPy: states in, derivatives out."""
         discrete = [n.name for n in values if n.discrete or n.kind == "delayfixed"]
-        states = [state for n in values for state, _ in n.derivs]
+        # INITIAL values are states that never change: carried through the solver with a zero derivative.
+        held = [state for n in values if n.kind == "initial" for state, _ in n.state_init]
+        states = [state for n in values for state, _ in n.derivs] + held
         w(f"ODE_UNSUPPORTED = {sorted(set(discrete))!r}")
         w(f"STATES = {states!r}")
         prologue = []
@@ -918,6 +920,7 @@ class Builder:
             for k, (_state, expression) in enumerate(n.derivs):
                 w(f"    d{n.index}_{k} = {expression}")
                 derivs.append(f"d{n.index}_{k}")
+        derivs += ["0.0"] * len(held)
         out_names = "".join(f"v{n.index}, " for n in self._columns)
         w(f"    return ({''.join(d + ', ' for d in derivs)}), (({out_names}) if _row else None)")
 
