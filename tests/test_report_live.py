@@ -17,11 +17,12 @@ import numpy as np
 import pytest
 
 import gscsd
+from gscsd.describe import text_of, units_in_words
 from gscsd.errors import VensimDifferenceWarning
 from gscsd.figures import display_number, plain, series
 from gscsd.params import parse_cin
 from gscsd.report import build_report, prepare, render_html
-from gscsd.report.build import _number, _percent, shown
+from gscsd.report.build import BASELINE_NAME, _number, _percent, shown
 from gscsd.summary import compare
 
 from .browser import artifact, browser, offline_page  # noqa: F401
@@ -116,6 +117,23 @@ def check_drawn(page, data, scenario, *, synced: bool) -> None:
     check_summary(page, data, frame)
 
 
+def check_references(page, data) -> None:
+    """The authored scenarios' lines stay as the report was built: each is its run, whatever the reader moved."""
+    authored = {BASELINE_NAME: data.baseline, **data.runs}
+    lines = page.evaluate("""(names) => {
+        const data = JSON.parse(document.getElementById("gscsd-live-data").textContent);
+        return data.charts.map(chart => {
+            const traces = document.getElementById(chart.id)._fullData;
+            return names.map(name => Array.from(traces.find(t => t.name === name).y));
+        });
+    }""", [plain(name) for name in authored])
+    charts = json.loads(page.text_content("#gscsd-live-data"))["charts"]
+    for chart, drawn in zip(charts, lines):
+        for (name, frame), y in zip(authored.items(), drawn):
+            ((_, values),) = series(data.model, frame, chart["variable"], "sum").items()
+            np.testing.assert_array_equal(y, values.to_numpy(float), err_msg=f"{name}: {chart['variable']}")
+
+
 def check_summary(page, data, frame) -> None:
     """The "Your scenario" table reads as the report writes gscsd.run's numbers (values and % against the baseline)."""
     table = compare(data.model, frame, data.baseline, data.times)
@@ -133,6 +151,17 @@ def check_summary(page, data, frame) -> None:
 def test_a_live_report_opens_offline_and_starts_from_the_baseline(page, report):
     data, path = report
     assert page.locator("#live .lever input[type=range]").count() == len(data.model.levers)
+    # Each lever as the .mdl declares it (and the dashboard shows it): label, units in words, range and step.
+    shown_levers = page.evaluate("""() => Array.from(document.querySelectorAll("#live .lever")).map(row => {
+        const slider = row.querySelector("input[type=range]");
+        return {label: row.querySelector(".lever-name").textContent, units: row.querySelector(".units").textContent,
+                min: Number(slider.min), max: Number(slider.max), step: Number(slider.step)};
+    })""")
+    starts = [data.model.defaults()] + [s.values(data.model) for s in data.scenarios]
+    for lever, row in zip(data.model.levers, shown_levers):
+        assert row == {"label": text_of(lever.label, lever.comment).label, "units": units_in_words(lever.units),
+                       "min": min(lever.min, *(v[lever.name] for v in starts)),
+                       "max": max(lever.max, *(v[lever.name] for v in starts)), "step": lever.step}, lever.name
     # The first start is the baseline; its scenario file is empty, its lines equal the baseline's run.
     assert page.evaluate("window.gscsdLive.start()") == 0
     scenario = shown_scenario(page, data.model)
@@ -165,6 +194,7 @@ def test_keyboard_moves_redraw_every_chart_with_gscsd_run_numbers(page, report):
     # ... and Plotly's own data when the moves pause
     page.evaluate("window.gscsdLive.syncNow()")
     check_drawn(page, data, scenario, synced=True)
+    check_references(page, data)
     assert page.locator("#live .lever.changed").count() == 2
     assert page.text_content("#live-status").startswith(f"2 of {len(model.levers)} levers differ from “Baseline”")
 
