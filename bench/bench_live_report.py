@@ -5,9 +5,10 @@ Prints medians and writes them to the ``live-report`` section of docs/performanc
 
 * size: the live report and the static report of the same data (the baseline and the two scenarios of
   ``make report``), and their ratio (budget, issue 16: 1.2);
-* model run: ``GSCSDRuntime.simulate`` of gsc.mdl in the page after the page's warm-up, timed ten runs at a
-  time (the page's clock ticks in 0.1 ms); and the first runs of a fresh copy, before the browser has
-  compiled the model ("cold");
+* model run: ``GSCSDRuntime.simulate`` of gsc.mdl in the page after the page's warm-up, each of the runs
+  timed (median and p90; the mean as well, which carries the garbage collector's pauses: each run allocates
+  its results, and back to back the pauses fall inside the runs, where between a reader's moves they fall in
+  idle time); and the first runs of a fresh copy, before the browser has compiled the model ("cold");
 * moves: one key press (ArrowRight or ArrowLeft) on a lever's slider, cycling through the levers, in bursts of
   ten 60 ms apart with a pause after each (when Plotly's data catches up: "sync"). Times run from the keydown
   event (its timestamp) to the end of the page's update (every chart's line and the summary redrawn: "all
@@ -53,11 +54,11 @@ _RUNS = """(runs) => {
     const R = GSCSDRuntime, data = JSON.parse(document.getElementById("gscsd-live-data").textContent);
     const start = data.starts[0], params = Object.assign({}, start.fixed);
     data.levers.forEach((lever, k) => { params[lever.py] = start.levers[k]; });
-    const out = [];  // the mean of 10 runs per sample: the page's clock ticks in 0.1 ms
-    for (let i = 0; i < runs / 10; i++) {
+    const out = [];  // one run at a time, back to back (the page's clock ticks in 0.1 ms)
+    for (let i = 0; i < runs; i++) {
         const t = performance.now();
-        for (let j = 0; j < 10; j++) { R.simulate(GSCSD_MODEL, params, start.time, data.method); }
-        out.push((performance.now() - t) / 10);
+        R.simulate(GSCSD_MODEL, params, start.time, data.method);
+        out.push(performance.now() - t);
     }
     return out;
 }"""
@@ -156,7 +157,8 @@ def main() -> int:
     replotted = sum(1 for m in moves if m["replotted"])
     rows = [
         ("model run in the page (warm)", f"{med(runs):.3f}", f"{p90_ms([r / 1000 for r in runs]):.3f}",
-         f"{args.runs} runs, timed ten at a time (the page's clock ticks in 0.1 ms)"),
+         f"{args.runs} runs back to back, each timed (the page's clock ticks in 0.1 ms); mean "
+         f"{statistics.fmean(runs):.2f} ms with the garbage collector's pauses, which a run now and then meets"),
         ("model run, first 10 runs of a fresh copy (cold)", f"{med(cold):.2f}", f"{max(cold):.2f} (max)",
          "before the browser compiles it; the page warms it up as it opens"),
         ("model run within a move", f"{med(moved_runs):.3f}", f"{p90_ms([r / 1000 for r in moved_runs]):.3f}",
