@@ -234,14 +234,22 @@ def padded_range(lines: Iterable[Sequence[float]], pad: float = 0.05) -> list[fl
 
     Like Plotly's autorange, but computed here so that it can be pinned: the
     dashboard keeps a chart's range while a slider moves (:func:`steady_range`).
-    A flat line gets 10% of its value (or 1) either side.
+    A flat line gets 10% of its value (or 1) either side. The padding never
+    crosses zero: lines that are never negative (costs, stocks, shares) are
+    not drawn above an axis that goes below 0, and a line that stays at 0 is
+    drawn at the bottom of ``[0, 1]``, not in the middle of ``[-1, 1]``.
     """
     extent = _extent(lines)
     if extent is None:
         return [0.0, 1.0]
     low, high = extent
     margin = (high - low) * pad if high > low else (abs(high) * 0.1 or 1.0)
-    return [low - margin, high + margin]
+    bottom, top = low - margin, high + margin
+    if low >= 0:
+        bottom = max(bottom, 0.0)
+    elif high <= 0:
+        top = min(top, 0.0)
+    return [bottom, top]
 
 
 def steady_range(previous: Sequence[float] | None, lines: Iterable[Sequence[float]],

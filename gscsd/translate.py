@@ -34,7 +34,7 @@ from .xmile import SUFFIXES as XMILE_SUFFIXES
 from .xmile import is_xmile
 
 #: Bump when the layout of the cache entries or of ``meta.json`` changes.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 
 #: The exact bytes a cache entry was translated from (the fast engine compiles these, never the file on disk),
 #: whatever the model's format.
@@ -298,10 +298,11 @@ def describe(py_file: Path, original: Path, equations: dict[str, list[str]], lim
              groups: dict[str, str]) -> dict[str, Any]:
     """The metadata of a translated model (``meta.json`` without the entry's own fields).
 
-    ``equations``, ``limits`` (``(min, max[, step])``, ``None`` for an open
-    side) and ``groups`` are by canonical variable name, as the model file
-    states them; everything else is read from PySD's loaded module. Shared by
-    the Vensim and the XMILE translations.
+    ``equations`` (in the order the file writes them, which the variables
+    keep), ``limits`` (``(min, max[, step])``, ``None`` for an open side) and
+    ``groups`` are by canonical variable name, as the model file states them;
+    everything else is read from PySD's loaded module. Shared by the Vensim
+    and the XMILE translations.
     """
     import pysd
 
@@ -339,6 +340,10 @@ def describe(py_file: Path, original: Path, equations: dict[str, list[str]], lim
                 "value": value,
             }
         )
+    # PySD's doc is sorted by name, quotes included ("PM2.5 X" before "Air Y"); the model file's order is the
+    # modeller's: key outputs, charts and the documentation follow it.
+    written = {key: i for i, key in enumerate(equations)}
+    variables.sort(key=lambda v: written.get(canonical(v["name"]), len(written)))
     time = {
         "initial": _scalar(model.components.initial_time),
         "final": _scalar(model.components.final_time),

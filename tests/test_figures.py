@@ -8,22 +8,30 @@ from gscsd.figures import padded_range, steady_range
 
 
 def test_padded_range_pads_the_span_and_handles_flat_and_empty_lines():
-    assert padded_range([[0, 10], [5, 20]]) == pytest.approx([-1.0, 21.0])
+    assert padded_range([[2, 10], [5, 20]]) == pytest.approx([1.1, 20.9])
     assert padded_range([[3, 3, 3]]) == pytest.approx([2.7, 3.3])  # a flat line: 10% of its value
-    assert padded_range([[0, 0]]) == pytest.approx([-1.0, 1.0])
     assert padded_range([[float("nan"), 4.0, 6.0]]) == pytest.approx([3.9, 6.1])  # non-finite values ignored
     assert padded_range([]) == [0.0, 1.0]
 
 
+def test_padded_range_never_pads_across_zero():
+    # a cost that is 0 until a policy starts: no axis below 0 under it
+    assert padded_range([[0, 0]]) == pytest.approx([0.0, 1.0])
+    assert padded_range([[0, 10], [5, 20]]) == pytest.approx([0.0, 21.0])
+    assert padded_range([[-10, 0]]) == pytest.approx([-10.5, 0.0])
+    assert padded_range([[-10, -1]]) == pytest.approx([-10.45, -0.55])  # padding that stays below 0: kept
+    assert padded_range([[-2, 3]]) == pytest.approx([-2.25, 3.25])  # lines on both sides: padded both ways
+
+
 def test_steady_range_keeps_a_range_that_still_fits():
-    first = steady_range(None, [[0, 100]])
-    assert first == pytest.approx([-5.0, 105.0])
-    assert steady_range(first, [[0, 90]]) == first  # fits and fills most of it: kept
-    assert steady_range(first, [[10, 70]]) == first  # still fills half of it
-    assert steady_range(first, [[10, 60]]) == pytest.approx([7.5, 62.5])  # less than half: tightened
+    first = steady_range(None, [[100, 200]])
+    assert first == pytest.approx([95.0, 205.0])
+    assert steady_range(first, [[100, 190]]) == first  # fits and fills most of it: kept
+    assert steady_range(first, [[110, 170]]) == first  # still fills half of it
+    assert steady_range(first, [[110, 160]]) == pytest.approx([107.5, 162.5])  # less than half: tightened
     # lines that outgrow it: a new range with 15% headroom, so the next steps fit
-    grown = steady_range(first, [[0, 120]])
-    assert grown == pytest.approx([-18.0, 138.0])
-    assert steady_range(grown, [[0, 130]]) == grown
+    grown = steady_range(first, [[100, 220]])
+    assert grown == pytest.approx([82.0, 238.0])
+    assert steady_range(grown, [[100, 230]]) == grown
     # lines that shrink to a small part of it: a tight range again
-    assert steady_range(first, [[0, 20]]) == pytest.approx([-1.0, 21.0])
+    assert steady_range(first, [[100, 120]]) == pytest.approx([99.0, 121.0])

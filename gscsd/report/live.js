@@ -176,7 +176,9 @@
         if (extent === null) { return [0, 1]; }
         const low = extent[0], high = extent[1];
         const margin = high > low ? (high - low) * pad : (Math.abs(high) * 0.1 || 1.0);
-        return [low - margin, high + margin];
+        let bottom = low - margin, top = high + margin;
+        if (low >= 0) { bottom = Math.max(bottom, 0); } else if (high <= 0) { top = Math.min(top, 0); }
+        return [bottom, top];
     }
     function steadyRange(previous, extent) {  // gscsd.figures.steady_range (fill 0.5)
         if (!previous || extent === null) { return padded(extent, 0.05); }
