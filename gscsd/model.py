@@ -15,7 +15,9 @@ Conventions read from the ``.mdl`` (documented in ``docs/modelling.md``):
   uncertainty analysis varies; it is not a lever;
 * a **key output** is a variable whose comment starts with ``Key output:``
   (or ``Key output (higher is better):`` / ``(lower is better):``, which
-  says which way is good); models without such comments use their stocks;
+  says which way is good); the headline indicator's comment starts
+  ``Headline`` in the same way (see :mod:`gscsd.describe`) and is a key output
+  too; models without such comments use their stocks;
 * a non-lever variable with a declared range must stay inside it (checked by
   :mod:`gscsd.checks`);
 * the Vensim group a variable is defined in (``.Talent``) is its group.
@@ -35,8 +37,8 @@ from .errors import InputError, OutOfRangeError, UnknownNameError
 from .names import canonical, did_you_mean, display
 from .translate import CONTROL_VARIABLES, translate
 
-#: The start of a key output's comment: ``Key output:``, optionally saying which way is good.
-KEY_OUTPUT = re.compile(r"key output(?:\s*\((higher|lower) is better\))?\s*:", re.IGNORECASE)
+#: The start of a key output's comment: ``Key output:`` (or ``Headline:``), optionally saying which way is good.
+KEY_OUTPUT = re.compile(r"(?:key output|headline)(?:\s*\((higher|lower) is better\))?\s*:", re.IGNORECASE)
 #: A comment that starts like this marks a modelling assumption (a ranged one is not a lever).
 ASSUMPTION = re.compile(r"\s*assumption\b[^:]*:", re.IGNORECASE)
 

@@ -22,6 +22,14 @@ from .dashboard_page import assert_shows
 from .test_analysis_library import CONTROL, LOGISTIC
 
 TIMEOUT = 30_000
+#: A benefit with diminishing returns and a cost linear in the lever: Score@10 = 100 P / (P + 2) and
+#: integral(Cost, 0, 10) = 10 P, so "Score@10 - 1 x the cost" peaks at P = sqrt(20) - 2 = 2.472 (Euler is exact).
+PROGRAMME = """
+Programme = 5 ~ Million/Year [0,10,0.1] ~ Policy lever: money a year for the programme. |
+Score = INTEG(Gain, 0) ~ Points ~ Headline (higher is better): what the programme achieves. |
+Gain = 10 * Programme / (Programme + 2) ~ Points/Year ~ diminishing returns |
+Cost = Programme ~ Million/Year ~ Key output (lower is better): public money spent. |
+"""
 
 
 # -- pure parts --------------------------------------------------------------
@@ -125,6 +133,7 @@ def site(tmp_path_factory, browser):  # noqa: F811
 
     folder = tmp_path_factory.mktemp("analysis-models")
     write_mdl(folder, "logistic.mdl", LOGISTIC, CONTROL)
+    write_mdl(folder, "programme.mdl", PROGRAMME, CONTROL)
     app = create_app(folder, store_path=tmp_path_factory.mktemp("store") / "s.sqlite")
     app.gscsd.services.max_runs = 1_000_000  # a long analysis, to move sliders while it runs
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -207,6 +216,43 @@ def test_sensitivity_tab_draws_a_tornado(site):
                            ".map(t => t.name).includes('total')")
     page.screenshot(path=artifact("analysis-sobol.png"), full_page=True)
     assert not errors
+
+
+@pytest.mark.browser
+def test_optimize_tab_weighs_the_benefit_against_the_cost(site):
+    url, page, errors, _ = site
+    page.goto(url + "/?model=programme.mdl")
+    open_tab(page, "Optimize")
+    # the headline is the objective and the model's one lower-is-better output the cost, unasked
+    assert page.locator("#optimize-output").inner_text().strip() == "Score"
+    assert page.locator("#optimize-cost").inner_text().strip() == "Cost"
+    set_number(page, "#optimize-year", 10)
+    set_number(page, "#optimize-weight", 1)
+    set_number(page, "#optimize-popsize", 6)
+    set_number(page, "#optimize-maxiter", 8)
+    page.click("#optimize-run")
+    page.wait_for_selector("#optimize-terms")
+    cells = page.evaluate("() => [...document.querySelectorAll('#optimize-terms tr')]"
+                          ".map(r => [...r.children].map(c => c.innerText))")
+    assert cells[0] == ["Part of the objective", "Current", "Optimum"]
+    assert cells[1][0] == "Score@10" and cells[2][0] == "-1 x integral(Cost, 0, 10)"
+    assert [float(v.replace(",", "")) for v in cells[1][1:]] == pytest.approx([100 * 5 / 7, 100 * 2.472 / 4.472],
+                                                                               rel=0.02)
+    assert [float(v.replace(",", "")) for v in cells[2][1:]] == pytest.approx([50, 24.72], rel=0.02)
+    assert float(cells[3][2]) == pytest.approx(100 * 2.472 / 4.472 - 24.72, rel=0.01)
+    optimum = page.locator("#optimize-result table").first.locator("tr").nth(1).locator("td").nth(2).inner_text()
+    assert float(optimum) == pytest.approx(20 ** 0.5 - 2, abs=0.05)
+    # both sides over time, each against the baseline: the optimum spends less than the current scenario
+    for graph, variable in (("#optimize-graph", "Score"), ("#optimize-graph-1", "Cost")):
+        page.wait_for_selector(f"{graph} .js-plotly-plot")
+        drawn = page.evaluate(f"() => document.querySelector('{graph} .js-plotly-plot')._fullData"
+                              ".map(t => [t.name, t.y[t.y.length - 1]])")
+        assert [name for name, _ in drawn] == ["Baseline", "Current", "Optimum"], variable
+    assert drawn[2][1] == pytest.approx(2.472, abs=0.05) and drawn[1][1] == pytest.approx(5)
+    page.screenshot(path=artifact("analysis-optimize-cost.png"), full_page=True)
+    assert not errors
+    page.goto(url)  # the other tests start on the first model's page
+    page.wait_for_function("() => window.gscsd && window.gscsd.drawn()")
 
 
 @pytest.mark.browser

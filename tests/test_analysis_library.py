@@ -245,6 +245,44 @@ def test_model_optimization_respects_constraints_and_beats_baseline(logistic, tm
     assert gscsd.Scenario.load(path).levers == pytest.approx(levers)
 
 
+def test_a_benefit_weighed_against_a_cost_has_the_interior_optimum_of_the_runs(logistic):
+    # Population@10 grows with Capacity ever more slowly; a cost of 0.5 per unit of Capacity gives an
+    # interior optimum (about 86 by the logistic's closed form), found here by brute force over the runs.
+    objective = parse_output(logistic, "Population@10 - 0.5*Capacity@0")
+    assert objective.kind == "sum" and objective.variables == ("Population", "Capacity")
+    grid = np.arange(50.0, 201.0)
+    runs = [gscsd.run(logistic, gscsd.Scenario("k", {"Capacity": k})) for k in grid]
+    net = np.array([r["Population"].loc[10.0] - 0.5 * k for r, k in zip(runs, grid)])
+    best = grid[net.argmax()]
+    assert 75 < best < 95  # interior: neither bound
+    result = optimize.optimize(logistic, problem_from_model(logistic, ["Capacity"]), objective,
+                               popsize=6, maxiter=8, seed=0)
+    capacity = result.scenario.levers["Capacity"]
+    assert capacity == pytest.approx(best, abs=2)
+    rerun = gscsd.run(logistic, result.scenario)["Population"].loc[10.0]
+    assert result.objective == pytest.approx(rerun - 0.5 * capacity)
+    assert result.objective >= net.max() - 1e-6
+
+
+def test_weighted_sum_specs(logistic):
+    spec = parse_output(logistic, "2*Population@10 - integral(Growth, 0, 2) + 0.5 * Capacity@0")
+    assert spec.label == "2*Population@10 - integral(Growth, 0, 2) + 0.5*Capacity@0"
+    assert [w for w, _ in spec.terms] == [2.0, -1.0, 0.5]
+    assert spec.variable == "Population" and spec.variables == ("Population", "Growth", "Capacity")
+    times = np.arange(0.0, 31.0)
+    value = spec.value(times, {"Population": times[None, :] * 2, "Growth": np.ones((1, 31)),
+                               "Capacity": np.full((1, 31), 100.0)})
+    assert value[0] == pytest.approx(2 * 20 - 2 + 50)
+    with pytest.raises(ValueError, match="use Output.value"):
+        spec.reduce(times, times[None, :])
+    cap = parse_constraint(logistic, "integral(Growth, 0, 10) - Population@10 <= 0")
+    assert not cap.is_linear and cap.output.kind == "sum"
+    with pytest.raises(UnknownNameError):
+        parse_output(logistic, "Population@10 - 2*Nothing@5")
+    with pytest.raises(InputError, match="outside the run horizon"):
+        parse_output(logistic, "Population@10 + Capacity@99")
+
+
 # -- calibration -------------------------------------------------------------
 
 
@@ -321,7 +359,7 @@ def test_factor_specs_and_errors(logistic):
                                  base={"Rate": 0.2})
     assert problem.bounds.tolist() == [[0.1, 0.5], [50, 200]]
     assert problem.base.tolist() == [0.2, 100]
-    with pytest.raises(InputError, match=r"nothing to vary.*levers of logistic: Capacity, Rate, Spending"):
+    with pytest.raises(InputError, match=r"nothing to vary.*levers of logistic: Rate, Capacity, Spending"):
         problem_from_model(logistic, [])
     with pytest.raises(OutOfRangeError, match=r"'Rate=uniform\(0, 2\)'.*outside its range \[0.05, 1\]"):
         problem_from_model(logistic, ["Rate=uniform(0, 2)"])

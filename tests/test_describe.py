@@ -31,7 +31,8 @@ def test_without_tags_the_first_sentence_helps_without_its_citation():
     ("Dmnl", ""), ("1", ""), ("Million CNY/Year", "million CNY per year"), ("1/Year", "per year"),
     ("Person", "people"), ("Person/Year", "people per year"), ("Knowledge Unit", "knowledge units"),
     ("Million CNY/(Person*Year)", "million CNY per person-year"), ("Tonne/Year", "tonnes per year"),
-    ("ug/m3", "µg/m³"), ("Mt CO2/Year", "Mt CO2 per year"), ("TWh", "TWh"), ("Year", "years"), ("%", "%"),
+    ("ug/m3", "µg/m³"), ("Mt CO2/Year", "Mt CO2 per year"),
+    ("Billion Yuan/Year", "billion yuan per year"), ("TWh", "TWh"), ("Year", "years"), ("%", "%"),
 ])
 def test_units_in_words(units, words):
     assert units_in_words(units) == words
@@ -52,6 +53,7 @@ Jobs = Size * 0.5 ~ Jobs ~ Headline (higher is better): jobs in town. |
 """)
     model = gscsd.load_model(path)
     assert headline(model) == "Jobs"
+    assert model.key_outputs == ("Size", "Jobs") and model.variable("Jobs").better == "higher"
     text = about(model)
     assert text.summary.startswith("A town grows. It is a toy.")
     assert text.good_for == "comparing growth rates." and text.limits == "no land use."

@@ -168,7 +168,7 @@ class ModelTask:
         model = _worker_model(path, self.model_hash)
         scenarios = self.scenarios(X)
         constants = self.assumptions(X)
-        wanted = list(dict.fromkeys([*self.series, *(o.variable for o in self.outputs)]))
+        wanted = list(dict.fromkeys([*self.series, *(v for o in self.outputs for v in o.variables)]))
         variables = list(dict.fromkeys(name.split("[", 1)[0] for name in wanted))
         try:
             batches = [_run(model, scenarios, variables, constants, self.engine, self.method)]
@@ -195,7 +195,7 @@ class ModelTask:
                 rows.append(array.reshape(array.shape[0], array.shape[1], -1).sum(axis=2))
             trajectories[name] = np.concatenate(rows) if rows else np.empty((0, len(time)))
         outputs = np.column_stack(
-            [o.reduce(time, trajectories[o.variable]) for o in self.outputs]
+            [o.value(time, trajectories) for o in self.outputs]
         ) if self.outputs else np.empty((len(scenarios), 0))
         return ChunkResult(time, {name: trajectories[name] for name in self.series}, outputs, failed)
 

@@ -8,7 +8,11 @@ An analysis reduces each run to a few numbers. An output spec is one of:
     the time integral over a period (trapezoid rule on the saved times; units
     of the variable times the model's time unit);
 ``GSC Index``
-    the value at ``year`` if given, else at the final time.
+    the value at ``year`` if given, else at the final time;
+``GSC Index@2060 - 0.001*integral(Public Cost of Policies, 2025, 2060)``
+    a weighted sum of the above, to weigh a benefit against a cost (terms
+    joined by `` + `` or `` - `` with a space on each side, since Vensim
+    names may contain hyphens; each term ``[NUMBER*]SPEC``).
 
 A subscripted variable is summed over its elements (as the dashboard's
 default charts do).
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
 _AT = re.compile(r"^(?P<name>[^@]+)@\s*(?P<time>[-+0-9.eE]+)\s*$")
 _INTEGRAL = re.compile(r"^integral\s*\((?P<body>.*)\)\s*$", re.IGNORECASE)
 _OPS = ("<=", ">=")
+_JOIN = re.compile(r"\s+([+-])\s+")
+_WEIGHTED = re.compile(r"^\s*(?P<coef>[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*\*\s*(?P<spec>.+)$")
 _TERM = re.compile(r"^\s*(?:(?P<coef>[-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)\s*\*\s*)?(?P<name>[^*]+?)\s*$")
 
 
@@ -48,14 +54,18 @@ class Output:
     ----------
     variable : str
         Vensim name of the variable.
-    kind : {"at", "integral"}
-        Value at ``time``, or integral from ``start`` to ``end``.
+    kind : {"at", "integral", "sum"}
+        Value at ``time``, integral from ``start`` to ``end``, or the
+        weighted sum of ``terms``.
     time : float or None
         For ``"at"``; ``None`` means the final time of the run.
     start, end : float or None
         For ``"integral"``.
     text : str
         The spec as the user wrote it (for labels).
+    terms : tuple of (float, Output)
+        For ``"sum"``: weights and outputs; ``variable`` is then the first
+        term's (the one a chart of the objective shows).
     """
 
     variable: str
@@ -64,6 +74,20 @@ class Output:
     start: float | None = None
     end: float | None = None
     text: str = ""
+    terms: tuple[tuple[float, Output], ...] = ()
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """Every variable the output reads, in order, once."""
+        if self.kind == "sum":
+            return tuple(dict.fromkeys(v for _, term in self.terms for v in term.variables))
+        return (self.variable,)
+
+    def value(self, times: np.ndarray, trajectories: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The output of ``n`` runs, from ``trajectories`` ``{variable: (n, T)}`` at ``times`` ``(T,)``."""
+        if self.kind == "sum":
+            return sum(weight * term.value(times, trajectories) for weight, term in self.terms)
+        return self.reduce(times, trajectories[self.variable])
 
     @property
     def label(self) -> str:
@@ -71,7 +95,9 @@ class Output:
         return self.text or self.variable
 
     def reduce(self, times: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Reduce trajectories ``values`` ``(n, T)`` at ``times`` ``(T,)`` to ``(n,)``."""
+        """Reduce trajectories ``values`` ``(n, T)`` at ``times`` ``(T,)`` to ``(n,)`` (one variable's output)."""
+        if self.kind == "sum":
+            raise ValueError(f"'{self.label}' reads several variables: use Output.value")
         values = np.atleast_2d(values)
         if self.kind == "integral":
             grid = np.unique(np.concatenate([[self.start, self.end], times[(times > self.start) & (times < self.end)]]))
@@ -90,7 +116,8 @@ def parse_output(model: Model, text: str, year: float | None = None,
     model : Model
         The variable must exist in it.
     text : str
-        ``NAME``, ``NAME@TIME`` or ``integral(NAME, START, END)``.
+        ``NAME``, ``NAME@TIME``, ``integral(NAME, START, END)`` or a weighted
+        sum of those (``A@2060 - 0.5*integral(B, 2025, 2060)``).
     year : float, optional
         Time for a bare ``NAME`` (``--year``).
     horizon : (float, float), optional
@@ -104,6 +131,11 @@ def parse_output(model: Model, text: str, year: float | None = None,
         For a malformed spec or a time outside the horizon (exit code 2).
     """
     text = text.strip()
+    if len(text) > 2000:
+        raise InputError("output: at most 2000 characters")
+    parts = _JOIN.split(text)
+    if len(parts) > 1:
+        return _weighted_sum(model, parts, year, horizon)
     lo, hi = horizon or (model.time.initial, model.time.final)
     integral = _INTEGRAL.match(text)
     if integral:
@@ -128,6 +160,26 @@ def parse_output(model: Model, text: str, year: float | None = None,
         return Output(name, "at", None, text=name)
     _inside(when, lo, hi, text, model)
     return Output(name, "at", when, text=f"{name}@{when:g}")
+
+
+def _weighted_sum(model: Model, parts: list[str], year: float | None,
+                  horizon: tuple[float, float] | None) -> Output:
+    """``parts`` alternate terms and signs (``re.split`` with a group): one ``"sum"`` output."""
+    terms: list[tuple[float, Output]] = []
+    for i in range(0, len(parts), 2):
+        sign = -1.0 if i and parts[i - 1] == "-" else 1.0
+        spec = parts[i].strip()
+        weighted = _WEIGHTED.match(spec)
+        weight = float(weighted["coef"]) if weighted else 1.0
+        if not math.isfinite(weight):
+            raise InputError(f"output '{spec}': the weight must be finite")
+        term = parse_output(model, weighted["spec"] if weighted else spec, year=year, horizon=horizon)
+        terms.append((sign * weight, term))
+    text = terms[0][1].label if terms[0][0] == 1 else f"{terms[0][0]:g}*{terms[0][1].label}"
+    for weight, term in terms[1:]:
+        size = abs(weight)
+        text += f" {'-' if weight < 0 else '+'} " + (term.label if size == 1 else f"{size:g}*{term.label}")
+    return Output(terms[0][1].variable, "sum", text=text, terms=tuple(terms))
 
 
 def _time(text: str, spec: str) -> float:
@@ -193,7 +245,7 @@ def parse_constraint(model: Model, text: str, horizon: tuple[float, float] | Non
     except ValueError:
         raise InputError(f"constraint '{text}': '{right.strip()}' is not a number") from None
     left = left.strip()
-    if "@" in left or _INTEGRAL.match(left):
+    if "@" in left or "integral" in left.lower():
         output = parse_output(model, left, horizon=horizon)
         return Constraint(op, bound, output=output, text=f"{output.label} {op} {bound:g}")
     weights = _lever_sum(model, left, text)

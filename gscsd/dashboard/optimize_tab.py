@@ -1,6 +1,10 @@
 """Dashboard tab "Optimize": best lever values for an objective, within ranges and constraints.
 
-The search (differential evolution, then a local polish) runs as a
+The objective may weigh a benefit against a cost the model names (a key
+output marked ``lower is better``, such as the public cost of the policies):
+the search then maximizes ``benefit@year - weight * integral(cost, start,
+year)``, and the result shows both sides for the current scenario and the
+optimum, with the trajectories of both. The search (differential evolution, then a local polish) runs as a
 background job; the result can be loaded as the current scenario (and saved
 from there like any scenario).
 """
@@ -9,15 +13,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dash import Input, Output, State, dcc, html
+from dash import Input, State, dcc, html
+from dash import Output as DashOutput
 from dash.exceptions import PreventUpdate
 
 from ..analysis import optimize as optimization
 from ..analysis.executor import get_executor
-from ..analysis.outputs import parse_constraint, parse_output
+from ..analysis.outputs import Output, parse_constraint, parse_output
 from ..analysis.problem import problem_from_model
+from ..describe import headline
 from ..errors import InputError
-from ..figures import display_number, trajectory_figure
+from ..figures import display_number, series, trajectory_figure
 from ..scenario import Scenario
 from .analysis_common import AnalysisTab, field, lever_options, output_options
 from .tabs import STORE_IDS
@@ -28,28 +34,38 @@ class OptimizeTab(AnalysisTab):
 
     label = "Optimize"
     run_label = "Optimize"
-    fields = ("output", "year", "direction", "vary", "constraints", "popsize", "maxiter", "seed")
+    fields = ("output", "year", "direction", "cost", "weight", "vary", "constraints", "popsize", "maxiter", "seed")
 
     def layout(self, context):
         model = context.model
         outputs = output_options(model)
+        first = headline(model)
+        costs = cost_options(model)
+        time_units = model.time.units or "time unit"
         return html.Div(
             [
                 html.P("Find the lever values that maximize or minimize an output, within the levers' ranges and "
-                       "the constraints (one per line, e.g. 'Ecosystem Revenue@2060 >= 1000' or a budget "
-                       "'Lever A + Lever B <= 150').", className="muted"),
+                       "the constraints (one per line, e.g. 'Ecosystem Revenue@2060 >= 1000', a budget "
+                       "'Lever A + Lever B <= 150' or a cap on a cost over time 'integral(Cost, 2025, 2060) <= 500'). "
+                       "A cost weight above zero subtracts the weighted cost, summed from the start to the "
+                       "objective's year, from the objective.", className="muted"),
                 html.Div([
-                    field("Objective", dcc.Dropdown(outputs, outputs[0]["value"] if outputs else None,
+                    field("Objective", dcc.Dropdown(outputs, first or (outputs[0]["value"] if outputs else None),
                                                     id=self.id("output"), clearable=False)),
                     field("Year", dcc.Input(id=self.id("year"), type="number", value=model.time.final,
                                             min=model.time.initial, max=model.time.final)),
                     field("Goal", dcc.Dropdown([{"label": "Maximize", "value": "max"},
                                                 {"label": "Minimize", "value": "min"}], "max",
                                                id=self.id("direction"), clearable=False)),
+                    field("Weigh against cost", dcc.Dropdown(costs, costs[0]["value"] if costs else None,
+                                                             id=self.id("cost"), placeholder="no cost")),
+                    field(f"Cost weight (objective per cost x {time_units})",
+                          dcc.Input(id=self.id("weight"), type="number", value=0, min=0, step="any")),
                     field("Levers to search", dcc.Dropdown(lever_options(model), [lv.name for lv in model.levers[:2]],
                                                            multi=True, id=self.id("vary")), wide=True),
                     field("Constraints", dcc.Textarea(id=self.id("constraints"), value="", rows=3, maxLength=5000,
-                                                      placeholder="Ecosystem Revenue@2060 >= 1000"), wide=True),
+                                                      placeholder=constraint_example(model, first, costs)),
+                          wide=True),
                     field("Population per lever", dcc.Input(id=self.id("popsize"), type="number", value=5, min=2,
                                                             step=1)),
                     field("Generations", dcc.Input(id=self.id("maxiter"), type="number", value=10, min=1, step=1)),
@@ -63,10 +79,11 @@ class OptimizeTab(AnalysisTab):
             className="analysis-tab",
         )
 
-    def start(self, model, scenario, method, output, year, direction, vary, constraints, popsize, maxiter, seed):
+    def start(self, model, scenario, method, output, year, direction, cost, weight, vary, constraints, popsize,
+              maxiter, seed):
         if not output or year is None:
             raise InputError("pick an objective and its year")
-        objective = parse_output(model, output, year=float(year))
+        objective = weighed_objective(model, output, float(year), direction != "min", cost, weight)
         lines = [line.strip() for line in (constraints or "").splitlines() if line.strip()]
         parsed = [parse_constraint(model, line) for line in lines]
         problem = problem_from_model(model, list(vary or []), scenario.levers)
@@ -89,7 +106,7 @@ class OptimizeTab(AnalysisTab):
                 runs["Optimum"] = services.simulate(model, optimum, method)[0]
             baseline = services.simulate(model, Scenario("Baseline", params=scenario.params), method)[0]
             return {"result": result, "current": dict(zip(problem.names, problem.base)), "model": model,
-                    "variable": objective.variable, "runs": runs, "baseline": baseline}
+                    "objective": objective, "runs": runs, "baseline": baseline}
 
         return f"{'Maximize' if direction != 'min' else 'Minimize'} {objective.label}", body
 
@@ -107,23 +124,31 @@ class OptimizeTab(AnalysisTab):
         if not result.feasible:
             lines.append(html.P("No feasible point found within the lever ranges.", className="banner error"))
         parts = [html.Table(rows, className="analysis-table"), *lines]
-        if "runs" in job.result:  # the objective over time: baseline, current scenario and the optimum
-            figure = trajectory_figure(job.result["model"], job.result["variable"], job.result["runs"],
-                                       baseline=job.result["baseline"], height=360)
-            parts.append(dcc.Graph(figure=figure, id=self.id("graph"), config={"displaylogo": False}))
+        if "runs" in job.result:
+            model, objective, runs = job.result["model"], job.result["objective"], job.result["runs"]
+            if objective.kind == "sum":  # benefit and cost side by side, for the current scenario and the optimum
+                parts.append(html.Table(term_rows(model, objective, runs), className="analysis-table",
+                                        id=self.id("terms")))
+            # each variable of the objective over time: baseline, current scenario and the optimum
+            for i, variable in enumerate(objective.variables):
+                figure = trajectory_figure(model, variable, runs, baseline=job.result["baseline"],
+                                           height=320)
+                parts.append(dcc.Graph(figure=figure, id=self.id("graph") if i == 0 else self.id(f"graph-{i}"),
+                                       config={"displaylogo": False}))
         return parts
 
     def register_callbacks(self, app):
         super().register_callbacks(app)
         jobs = self.services.jobs
 
-        @app.callback(Output(self.id("load"), "disabled"), Input(self.id("result"), "children"),
+        @app.callback(DashOutput(self.id("load"), "disabled"), Input(self.id("result"), "children"),
                       State(self.id("job"), "data"))
         def _enable(_children, job_id):
             job = jobs.get(job_id)
             return not (job is not None and job.status == "done" and job.result["result"].scenario is not None)
 
-        @app.callback(Output(STORE_IDS.load, "data", allow_duplicate=True), Output(self.id("load-message"), "children"),
+        @app.callback(DashOutput(STORE_IDS.load, "data", allow_duplicate=True),
+                      DashOutput(self.id("load-message"), "children"),
                       Input(self.id("load"), "n_clicks"), State(self.id("job"), "data"), prevent_initial_call=True)
         def _load(clicks, job_id):
             job = jobs.get(job_id)
@@ -132,3 +157,57 @@ class OptimizeTab(AnalysisTab):
             scenario = job.result["result"].scenario
             return ({"levers": dict(scenario.levers), "name": scenario.name},
                     f"Loaded '{scenario.name}' as the current scenario; save it from the scenario panel.")
+
+
+def cost_options(model) -> list[dict[str, str]]:
+    """The key outputs the model marks ``lower is better``: what an objective can weigh against.
+
+    Those named a cost come first (the first is the default choice), then the
+    others (emissions, pollution) in the model's order.
+    """
+    lower = [name for name in model.key_outputs if model.variable(name).better == "lower"]
+    lower.sort(key=lambda name: "cost" not in name.lower())
+    return [{"label": name, "value": name} for name in lower]
+
+
+def constraint_example(model, objective: str | None, costs: list[dict[str, str]]) -> str:
+    """A constraint on this model's own variables, as the placeholder of the constraints box."""
+    start, final = model.time.initial, model.time.final
+    if costs:
+        return f"integral({costs[0]['value']}, {start:g}, {final:g}) <= 100"
+    return f"{objective}@{final:g} >= 100" if objective else ""
+
+
+def weighed_objective(model, output: str, year: float, maximize: bool, cost: str | None, weight) -> Output:
+    """``output@year``, less (for a maximum; plus for a minimum) ``weight`` times ``cost`` summed up to ``year``.
+
+    A missing cost or a weight of zero gives the plain output. ``weight`` is in
+    the objective's units per unit of the cost's integral (cost units x time).
+    """
+    if cost and weight:
+        weight = float(weight)
+        if not 0 <= weight < 1e12:
+            raise InputError(f"cost weight {weight:g}: give a number from 0 up")
+        start = model.time.initial
+        if year <= start:
+            raise InputError(f"year {year:g}: a cost is summed from {start:g}, pick a later year")
+        sign = "-" if maximize else "+"
+        return parse_output(model, f"{output}@{year:g} {sign} {weight:.12g}*integral({cost}, {start:g}, {year:g})")
+    return parse_output(model, output, year=year)
+
+
+def term_rows(model, objective: Output, runs) -> list:
+    """Table rows: each term of a weighted objective for each run (``{name: results frame}``), then the total."""
+    names = list(runs)
+    rows = [html.Tr([html.Th("Part of the objective"), *(html.Th(n) for n in names)])]
+    totals = dict.fromkeys(names, 0.0)
+    for weight, term in objective.terms:
+        cells = []
+        for name in names:
+            line = series(model, runs[name], term.variable, "sum")[term.variable]  # elements summed
+            value = float(term.reduce(line.index.to_numpy(dtype=float), line.to_numpy(dtype=float)[None, :])[0])
+            totals[name] += weight * value
+            cells.append(html.Td(display_number(value)))
+        rows.append(html.Tr([html.Td(term.label if weight == 1 else f"{weight:g} x {term.label}"), *cells]))
+    rows.append(html.Tr([html.Td("Objective"), *(html.Td(display_number(totals[n])) for n in names)]))
+    return rows
