@@ -165,6 +165,25 @@ def test_levers_are_instruments_with_ranges_a_cost_and_a_historical_default(gsc)
         assert historical.value == lever.default, f"{lever.name}: the default is not the historical value"
 
 
+def test_the_dashboard_leads_with_the_gsc_index_and_says_what_the_model_is(gsc, tmp_path):
+    from gscsd.dashboard.server import create_app
+    from gscsd.describe import about
+
+    board = create_app(MODELS, store_path=tmp_path / "s.sqlite").gscsd
+    answer = board.view({"view": {"model": GSC.name, "levers": {}, "method": "euler", "name": "", "overlays": [],
+                                  "charts": [], "mode": "sum", "tab": "trajectories"}})
+    cards = answer["cards"]
+    assert cards[0]["variable"] == "GSC Index" and cards[0]["headline"]
+    assert [c["variable"] for c in cards if c["headline"]] == ["GSC Index"]
+    assert {c["variable"] for c in cards} == set(gsc.key_outputs)
+    text = about(gsc)
+    assert text.summary.startswith("A stock-and-flow model of green smart urbanization")
+    for words in ("Insigma", "China's urban system", "Hangzhou", "Sources:", "calibrated"):
+        assert words in text.summary, words
+    assert "carbon price" in text.good_for and "public and private cost" in text.good_for
+    assert "not forecasts" in text.limits and "assumptions" in text.limits
+
+
 def test_loops_that_drive_behaviour_are_named_in_the_comments(gsc):
     comments = " ".join(v.comment for v in gsc.variables.values())
     for loop in LOOPS:
