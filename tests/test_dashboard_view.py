@@ -265,7 +265,7 @@ BODIES = st.one_of(
 )
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                     HealthCheck.too_slow])
 @given(body=BODIES)
 def test_fuzz_the_view_route_never_gives_a_traceback(app, body):
