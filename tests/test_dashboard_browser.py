@@ -345,8 +345,18 @@ def test_a_live_report_download_opens_offline_and_steers_with_gscsd_run_numbers(
     reader = offline.page
     reader.goto(path.as_uri())
     reader.wait_for_function("window.gscsdLive && window.gscsdLive.ready")
+    # it opens on the page's scenario: "Current" chosen, its levers on the sliders, its line drawn
     starts = reader.locator("#live-start option").all_text_contents()
-    reader.select_option("#live-start", index=starts.index("Current"))  # the page's scenario
+    assert reader.evaluate("window.gscsdLive.start()") == starts.index("Current")
+    assert reader.input_value("#live-start") == str(starts.index("Current"))
+    assert gscsd.Scenario.from_json(reader.input_value("#live-json")).levers == {"Growth": pytest.approx(0.05)}
+    opened = reader.evaluate("""() => {
+        const data = JSON.parse(document.getElementById("gscsd-live-data").textContent);
+        const chart = data.charts.find(c => c.variable === "Size");
+        return Array.from(document.getElementById(chart.id)._fullData[chart.trace].y);
+    }""")
+    np.testing.assert_allclose(opened, gscsd.run(model, gscsd.Scenario("c", {"Growth": 0.05}))["Size"].to_numpy(),
+                               rtol=1e-9, atol=0)
     reader.focus(f"#lever-{[lever.name for lever in model.levers].index('Growth')}")
     reader.keyboard.press("ArrowRight")
     reader.evaluate("window.gscsdLive.syncNow()")

@@ -138,7 +138,7 @@ class Dashboard:
         from ..report.live import prepare_live
 
         model, data = self._report_data(view, notes)
-        steer = prepare_live(data)
+        steer = prepare_live(data, start=data.scenarios[0].name if data.scenarios else None)  # opens on "Current"
         text = render_html(data, title=f"{model.name}: scenario report", live=steer)
         note = f"The report stays static: {steer}." if isinstance(steer, str) else ""
         kind = "report" if note else "live-report"

@@ -26,7 +26,7 @@
     });
     const summaryCells = Array.from(document.querySelectorAll("#live-summary td[data-live-cell]"));
     const status = byId("live-status");
-    const state = {start: 0, values: data.starts[0].levers.slice(), result: null};
+    const state = {start: data.opening, values: data.starts[data.opening].levers.slice(), result: null};
     const live = window.gscsdLive = {
         moves: 0, synced: true, syncAfter: data.syncAfter, timings: [], ready: false, error: "",
         values: function () { return state.values.slice(); },

@@ -88,6 +88,12 @@ class Live:
     method: str
     charts: list[dict] = field(default_factory=list)
     name: str = LIVE_NAME
+    opening: int = 0  #: the index in ``starts`` of the scenario the page opens on
+
+    @property
+    def first(self) -> Start:
+        """The start the page opens on: its levers, lines and summary before any move."""
+        return self.starts[self.opening]
 
     # -- parts of the page ----------------------------------------------------------------------------------
     def chart(self, figure: Any, variable: str, ident: str) -> None:
@@ -99,7 +105,7 @@ class Live:
         line leaves it.
         """
         model = self.data.model
-        first = self.starts[0]
+        first = self.first
         ((_, values),) = series(model, first.frame, variable, "sum").items()
         units = plain(model.variable(variable).units)
         figure.add_scatter(x=values.index.to_numpy(float).tolist(), y=values.to_numpy(float).tolist(),
@@ -114,8 +120,9 @@ class Live:
     def panel(self) -> str:
         """The lever panel (an ``<aside>``): start, reset, one row per lever, the scenario as JSON."""
         model = self.data.model
-        first = self.starts[0]
-        options = "".join(f'<option value="{k}">{_e(start.name)}</option>' for k, start in enumerate(self.starts))
+        first = self.first
+        options = "".join(f'<option value="{k}"{" selected" if k == self.opening else ""}>{_e(start.name)}</option>'
+                          for k, start in enumerate(self.starts))
         groups: dict[str, list[tuple[int, Any]]] = {}
         for k, lever in enumerate(model.levers):
             groups.setdefault(lever.group or "Levers", []).append((k, lever))
@@ -178,7 +185,7 @@ class Live:
         from ..summary import compare
 
         data = self.data
-        frame = self.starts[0].frame
+        frame = self.first.frame
         against = data.baseline
         table = compare(data.model, frame, frame if against is None else against, data.times)
         head = "".join(f'<th class="num">{_e(f"{t:g}")}</th>' for t in data.times)
@@ -209,6 +216,7 @@ class Live:
                         "max": lever.declared_max, "default": lever.default,
                         "label": text_of(lever.label, lever.comment).label}
                        for lever in model.levers],
+            "opening": self.opening,
             "starts": [{"name": start.name, "levers": [start.levers[lever.name] for lever in model.levers],
                         "fixed": start.fixed, "time": start.time, "base": start.base} for start in self.starts],
             "charts": self.charts,
@@ -243,8 +251,13 @@ class Live:
         return [index[column] for column in self.data.model.elements(variable)]
 
 
-def prepare_live(data: ReportData) -> Live | str:
-    """A :class:`Live` for ``data``, or one line saying why its model cannot run in the browser."""
+def prepare_live(data: ReportData, start: str | None = None) -> Live | str:
+    """A :class:`Live` for ``data``, or one line saying why its model cannot run in the browser.
+
+    ``start`` names the authored scenario the page opens on (the dashboard's
+    export opens on its "Current"); by default, and for a name the report
+    does not have, the first start (the baseline when the report has one).
+    """
     from ..engines.fast.emit_js import JS_METHODS, JavaScriptUnsupportedError, javascript
     from ..runner import request_for
 
@@ -276,7 +289,8 @@ def prepare_live(data: ReportData) -> Live | str:
         time = {"start": request.start, "final": request.final, "step": request.step, "saveper": request.saveper}
         base = {k: v for k, v in scenario.to_dict().items() if k not in ("name", "levers", "notes")}
         starts.append(Start(name, levers, fixed, time, frame, base))
-    return Live(data, js, starts, data.method)
+    opening = next((k for k, item in enumerate(starts) if item.name == start), 0)
+    return Live(data, js, starts, data.method, opening=opening)
 
 
 def _values_at(model: Model, frame: pd.DataFrame, variable: str, times) -> list[float]:
