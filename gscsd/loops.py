@@ -76,8 +76,9 @@ def links(model: Model) -> dict[tuple[str, str], str]:
     from pysd.translators.structures import abstract_expressions as ae
 
     from .engines.fast.builder import abstract_model
+    from .engines.fast.engine import model_text
 
-    text = model.path.read_text(encoding="utf-8", errors="replace")
+    text = model_text(model)  # the bytes the Model was loaded from, not the file as it is now
     section = abstract_model(text, model.path).sections[0]
     names: dict[str, str] = {}
     tables: dict[str, str] = {}
@@ -341,8 +342,9 @@ class LoopScores:
 
 def _abstract(model: Model):
     from .engines.fast.builder import abstract_model
+    from .engines.fast.engine import model_text
 
-    text = model.path.read_text(encoding="utf-8", errors="replace")
+    text = model_text(model)  # the bytes the Model was loaded from, not the file as it is now
     section = abstract_model(text, model.path).sections[0]
     names: dict[str, str] = {}
     for element in section.elements:
@@ -368,10 +370,10 @@ class _Evaluator:
 
     def __init__(self, model: Model, frame) -> None:
         from .engines.fast.builder import Builder, Unsupported, abstract_model
-        from .engines.fast.engine import _load
+        from .engines.fast.engine import _load, model_text
         from .engines.fast.runtime import VECTOR
 
-        text = model.path.read_text(encoding="utf-8", errors="replace")
+        text = model_text(model)  # the bytes the Model was loaded from, not the file as it is now
         builder = Builder(abstract_model(text, model.path), None, model.path.resolve().parent)
         try:
             source, _columns = builder.build(scalar=False)

@@ -16,6 +16,7 @@ import pytest
 
 import gscsd
 from gscsd.engines.fast import compile_model
+from gscsd.engines.fast import native as _native_module
 from gscsd.engines.fast.native import _mark
 
 from .conftest import CORPUS, GSC, needs_corpus, write_mdl
@@ -97,8 +98,11 @@ def test_background_compile_switches_runs_to_compiled_code(tmp_path, monkeypatch
     path = write_mdl(tmp_path, "bg.mdl", "rate = 0.1 ~ 1/Year [0, 1] ~ lever |\ns = INTEG(s * rate, 1) ~ Dmnl ~ |")
     monkeypatch.setenv("GSCSD_NUMBA", "background")
     model = gscsd.load_model(path)
-    first = gscsd.run(model, engine="fast")  # Python flavours, while a process compiles
+    first = gscsd.run(model, engine="fast")  # Python flavours; one run starts no compile
     native = compile_model(model).native
+    assert str(native.path) not in _native_module._started
+    first = gscsd.run(model, engine="fast")  # a second run: a child process compiles meanwhile
+    assert str(native.path) in _native_module._started
     deadline = time.monotonic() + 240
     while not (_mark(native.path, "run").is_file() and _mark(native.path, "batch").is_file()):
         assert not _mark(native.path, "failed").is_file(), _mark(native.path, "failed").read_text()
@@ -110,3 +114,33 @@ def test_background_compile_switches_runs_to_compiled_code(tmp_path, monkeypatch
     assert native._module is not None  # this one ran the compiled code
     np.testing.assert_array_equal(again.to_numpy(), first.to_numpy())
     assert again["s"].iloc[-1] == pytest.approx((1 + 0.1 * 0.25) ** 40, rel=1e-12)  # Euler, TIME STEP 0.25
+
+
+def test_background_compile_ends_with_the_process_that_started_it(tmp_path):
+    """A command that exits (or is killed) leaves no compiling process behind."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    path = write_mdl(tmp_path, "exits.mdl", "rate = 0.2 ~ 1/Year [0, 1] ~ lever |\ns = INTEG(s * rate, 1) ~ Dmnl ~ |")
+    code = ("import sys, time, warnings, gscsd; warnings.simplefilter('ignore'); m = gscsd.load_model(sys.argv[1]); "
+            "gscsd.run(m, engine='fast'); gscsd.run(m, engine='fast'); "
+            "from gscsd.engines.fast import native; print([c.pid for c in native._started.values()], flush=True); "
+            "time.sleep(float(sys.argv[2]))")
+    env = {**os.environ, "GSCSD_NUMBA": "background", "GSCSD_CACHE_DIR": str(tmp_path / "cache")}
+    for how in ("exit", "kill"):
+        parent = subprocess.Popen([sys.executable, "-c", code, str(path), "0" if how == "exit" else "60"], env=env,
+                                  stdout=subprocess.PIPE, text=True)
+        children = json.loads(parent.stdout.readline())
+        assert len(children) == 1
+        if how == "kill":
+            parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=60)
+        deadline = time.monotonic() + 10
+        while psutil.pid_exists(children[0]) and psutil.Process(children[0]).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, f"the compiling process outlived its parent ({how})"
+            time.sleep(0.2)

@@ -182,6 +182,19 @@ def test_fast_engine_compiles_the_source_the_model_was_loaded_from(tmp_path):
     assert gscsd.run(again, engine="fast")["t"].iloc[-1] == pytest.approx(20.0)
 
 
+def test_loops_read_the_source_the_model_was_loaded_from(tmp_path):
+    """Links, loops and loop scores of a Model are those of the text it was loaded from, whatever is on disk now."""
+    from gscsd.loops import find_loops, links, loop_scores
+
+    path = write_mdl(tmp_path, "loop.mdl", "rate = 0.1 ~ 1/Year ~ |\nflow = rate * s ~ 1/Year ~ |\n"
+                                           "s = INTEG(flow, 1) ~ Dmnl ~ |")
+    model = gscsd.load_model(path)
+    path.write_text(path.read_text().replace("flow = rate * s", "flow = rate"))
+    assert links(model) == {("rate", "flow"): "+", ("s", "flow"): "+", ("flow", "s"): "+"}
+    assert [set(loop.variables) for loop in find_loops(model)] == [{"s", "flow"}]
+    assert loop_scores(model).loops  # scored on the loaded equations (the edited file has no loop)
+
+
 def test_fallback_failure_keeps_the_fast_engines_reason(tmp_path):
     path = write_mdl(tmp_path, "matrix.mdl", """
 x = 3 ~ Dmnl ~ |

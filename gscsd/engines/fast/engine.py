@@ -87,6 +87,12 @@ def cache_file(model: Model):
     return model.module.parent / f"fast-g{GENERATOR_VERSION}-n{NUMBA_VERSION}.json"
 
 
+def model_text(model: Model) -> str:
+    """The text of ``model`` exactly as it was loaded: the bytes kept in its translation cache entry, never the file
+    on disk, which may have changed since :func:`gscsd.load_model` (every analysis of a ``Model`` reads this)."""
+    return decode((model.module.parent / SOURCE_COPY).read_bytes())
+
+
 def generate(model: Model, orders: dict[str, int] | None = None) -> dict[str, Any]:
     """Generate (or read from the cache) the simulator source of ``model``.
 
@@ -97,9 +103,7 @@ def generate(model: Model, orders: dict[str, int] | None = None) -> dict[str, An
     path = cache_file(model)
     if path.is_file() and not orders:
         return json.loads(path.read_text(encoding="utf-8"))
-    # The exact bytes the Model was loaded from (kept in its cache entry),
-    # never the file on disk, which may have changed since.
-    text = decode((model.module.parent / SOURCE_COPY).read_bytes())
+    text = model_text(model)
     builder = Builder(abstract_model(text, model.path), orders, model.path.resolve().parent)
     try:
         vector, columns = builder.build(scalar=False)

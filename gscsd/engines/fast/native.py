@@ -10,7 +10,11 @@ its mark, runs switch to the compiled code.
 
 ``GSCSD_NUMBA`` chooses:
 
-* ``background`` (default): as above;
+* ``background`` (default): as above, from the second run of a model in a
+  process (a one-shot command, which runs once, compiles nothing); the
+  compiling process is this process's child and ends with it (when it exits,
+  or within a second of it being killed), and after :data:`COMPILE_SECONDS`
+  in any case;
 * ``wait``: compile in the calling process on first use (benchmarks, tests of
   the compiled back-end);
 * ``0``: never use the compiled back-end.
@@ -20,6 +24,7 @@ Without numba installed the engine keeps to the Python flavours.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import importlib.util
@@ -33,7 +38,9 @@ from pathlib import Path
 from typing import Any
 
 MODES = ("background", "wait", "0")
-_started: set[str] = set()
+#: The longest a background compile may take (gsc.mdl takes about 15 s, World3-03 about 20 s, on 2 busy cores).
+COMPILE_SECONDS = 600
+_started: dict[str, subprocess.Popen] = {}
 _lock = threading.Lock()
 
 
@@ -76,6 +83,8 @@ class Native:
     columns: int
     broken: str | None = None
     _module: Any = field(default=None, repr=False)
+    _asked: int = field(default=0, repr=False)
+    _ready: set = field(default_factory=set, repr=False)
 
     def module(self) -> Any:
         """The imported module (its functions compile, or load numba's cache, on first call)."""
@@ -98,13 +107,20 @@ class Native:
             return True
         if chosen != "background":
             return False
+        if kind in self._ready:
+            return True
         if _mark(self.path, kind).is_file():
+            self._ready.add(kind)  # marks are never taken back: no file check on later runs
             return True
         failed = _mark(self.path, "failed")
         if failed.is_file():
             self.broken = failed.read_text(encoding="utf-8", errors="replace")[:500]
             return False
-        _compile_elsewhere(self)
+        # A process that runs a model once (a one-shot command) would only start a compile it cannot use;
+        # a batch, or a second run, says the process goes on (a dashboard, an analysis).
+        self._asked += 1
+        if kind == "batch" or self._asked >= 2:
+            _compile_elsewhere(self)
         return False
 
 
@@ -140,17 +156,51 @@ def _mark(path: Path, kind: str) -> Path:
 
 
 def _compile_elsewhere(native: Native) -> None:
-    """Start (once per process) a process that compiles ``native`` into numba's on-disk cache."""
+    """Start (once per process) a child process that compiles ``native`` into numba's on-disk cache.
+
+    The child ends with this process: it is terminated when this process
+    exits, and watches its parent (a parent killed outright leaves it running
+    for at most a second); it never runs longer than :data:`COMPILE_SECONDS`.
+    """
     key = str(native.path)
     with _lock:
         if key in _started:
             return
-        _started.add(key)
-    command = [sys.executable, "-m", "gscsd.engines.fast.native", str(native.path), str(len(native.slots)),
-               str(native.columns)]
-    env = {**os.environ, "GSCSD_NUMBA": "wait"}
-    subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                     env=env, start_new_session=True)
+        command = [sys.executable, "-m", "gscsd.engines.fast.native", str(native.path), str(len(native.slots)),
+                   str(native.columns), str(os.getpid())]
+        env = {**os.environ, "GSCSD_NUMBA": "wait"}
+        if not _started:
+            atexit.register(_stop_children)
+        _started[key] = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL, env=env)
+
+
+def _stop_children() -> None:
+    """Terminate the compiles still running when this process exits (numba's cache stays consistent:
+    it writes each entry to a temporary file and renames it)."""
+    for child in list(_started.values()):
+        if child.poll() is None:
+            child.terminate()
+    for child in list(_started.values()):
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def _watch(parent: int, seconds: float) -> None:
+    """End this (compiling) process when ``parent`` is gone or after ``seconds``."""
+    import time
+
+    deadline = time.monotonic() + seconds
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent or time.monotonic() > deadline:
+                os._exit(3)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, daemon=True, name="gscsd-compile-watch").start()
 
 
 def warm(path: Path, levers: int, columns: int) -> None:
@@ -173,4 +223,6 @@ def warm(path: Path, levers: int, columns: int) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover - run by _compile_elsewhere
+    if len(sys.argv) > 4:
+        _watch(int(sys.argv[4]), COMPILE_SECONDS)
     warm(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
