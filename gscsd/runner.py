@@ -46,22 +46,131 @@ def request_for(
     The one place where a run's inputs are checked, before any engine is
     called: lever values, time settings, the size of the run and the
     tolerances (see :mod:`gscsd.limits`). ``method`` ``None`` is the method
-    the ``.mdl``'s settings ask for.
+    the ``.mdl``'s settings ask for. :func:`requests_for` makes the same
+    checks for a whole batch at once.
     """
-    model_method = method is None
-    method = model.time.method if method is None else method
-    if not isinstance(method, str) or method not in METHODS:
-        raise InputError(f"unknown integration method {method!r}; choose one of: {', '.join(METHODS)}")
+    method, model_method = _method(model, method)
     check_tolerances(rtol, atol)
     scenario = scenario.validated(model)
     times = resolve_times(model, scenario)  # the save period is the model's, never shorter than the step
-    names = None
-    if variables is not None:
-        names = tuple(dict.fromkeys(model.variable(v).name for v in variables))
+    names = _names(model, variables)
     check_size(model, times, names)
     # The parameter set replaces the .mdl's constants; the levers replace the set's.
     params = {**scenario.constants(model), **scenario.levers} if scenario.params is not None else dict(scenario.levers)
     return RunRequest(params, times.start, times.final, times.step, times.saveper, names, method, model_method)
+
+
+def requests_for(
+    model: Model,
+    scenarios: Sequence[Scenario],
+    variables: Sequence[str] | None = None,
+    method: str | None = None,
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> list[RunRequest]:
+    """:func:`request_for` of every scenario of a batch, checked as a batch.
+
+    Every value is still checked (a finite number of a lever the model has,
+    within the lever's range; a parameter set the model can take) but each
+    check runs once per batch over arrays: lever names, methods, tolerances,
+    sizes and each distinct set of time settings once, values as one numpy
+    array per lever. A batch with anything wrong is checked again scenario by
+    scenario, so the error is exactly the one :func:`request_for` gives for
+    the first scenario at fault.
+    """
+    requests = _fast_requests(model, scenarios, variables, method, rtol, atol)
+    if requests is None:
+        requests = [request_for(model, s, variables, method, rtol=rtol, atol=atol) for s in scenarios]
+    return requests
+
+
+def _fast_requests(model, scenarios, variables, method, rtol, atol) -> list[RunRequest] | None:
+    """The requests of ``scenarios`` when every check passes as a batch, else ``None``."""
+    import itertools
+
+    from .params import resolve
+
+    method, model_method = _method(model, method)
+    check_tolerances(rtol, atol)
+    names = _names(model, variables)
+    if not all(type(s) is Scenario for s in scenarios):
+        return None
+    # time settings: each distinct combination once (scenario.validated's checks, then resolve_times)
+    times_of: dict[tuple, object] = {}
+    for key in {(s.start_time, s.final_time, s.time_step) for s in scenarios}:
+        if any(v is not None and (type(v) not in (float, int) or not math.isfinite(v)) for v in key):
+            return None
+        times = resolve_times(model, Scenario(start_time=key[0], final_time=key[1], time_step=key[2]))
+        check_size(model, times, names)
+        times_of[key] = times
+    # parameter sets: each distinct one resolved once
+    constants_of: dict[object, dict] = {}
+    for params in {s.params if isinstance(s.params, str) or s.params is None else id(s.params): s.params
+                   for s in scenarios}.values():
+        if params is not None:
+            resolved = resolve(model, params)
+            constants_of[params if isinstance(params, str) else id(params)] = dict(resolved.values)
+    # lever values: one array per distinct list of lever names
+    groups: dict[tuple, list[int]] = {}
+    for k, scenario in enumerate(scenarios):
+        groups.setdefault(tuple(scenario.levers), []).append(k)
+    levers: list[dict | None] = [None] * len(scenarios)
+    for written, members in groups.items():
+        index = model._lever_index
+        found = [index.get(name) for name in written]
+        if any(lever is None or lever.name != name for lever, name in zip(found, written)):
+            return None  # unknown, or spelled otherwise than the model: request_for says which, or respells it
+        def values(members=members):
+            return itertools.chain.from_iterable(scenarios[k].levers.values() for k in members)
+
+        kinds = set(map(type, values()))
+        if not kinds <= {float, int}:
+            return None  # bool, text, numpy scalars...: request_for checks and converts them one by one
+        try:
+            array = np.fromiter(values(), dtype=float, count=len(members) * len(written))
+        except OverflowError:  # an int beyond float's range
+            return None
+        array = array.reshape(len(members), len(written))
+        if not np.isfinite(array).all():
+            return None
+        for j, lever in enumerate(found):
+            low = -math.inf if lever.declared_min is None else lever.declared_min
+            high = math.inf if lever.declared_max is None else lever.declared_max
+            column = array[:, j]
+            if not ((column >= low) & (column <= high)).all():
+                return None
+        if kinds == {float}:
+            for k in members:
+                levers[k] = dict(scenarios[k].levers)
+        else:
+            for k, row in zip(members, array.tolist()):
+                levers[k] = dict(zip(written, row))
+    out = []
+    make = RunRequest.of
+    for scenario, values in zip(scenarios, levers):
+        times = times_of[(scenario.start_time, scenario.final_time, scenario.time_step)]
+        params = scenario.params
+        if params is not None:
+            values = {**constants_of[params if isinstance(params, str) else id(params)], **values}
+        out.append(make(values, times.start, times.final, times.step, times.saveper, names, method, model_method))
+    return out
+
+
+def _method(model: Model, method: str | None) -> tuple[str, bool]:
+    """The integration method of a run and whether it is the ``.mdl``'s own."""
+    model_method = method is None
+    method = model.time.method if method is None else method
+    if not isinstance(method, str) or method not in METHODS:
+        raise InputError(f"unknown integration method {method!r}; choose one of: {', '.join(METHODS)}")
+    return method, model_method
+
+
+def _names(model: Model, variables: Sequence[str] | None) -> tuple[str, ...] | None:
+    """The Vensim names of the variables asked for (``None``: all), each once."""
+    if variables is None:
+        return None
+    return tuple(dict.fromkeys(model.variable(v).name for v in variables))
 
 
 def run(
@@ -160,7 +269,11 @@ def _choose_engine(model: Model, request: RunRequest, name: str, rtol: float, at
 
 def check_finite(frame: pd.DataFrame, where: str) -> None:
     """Raise SimulationError naming the first non-finite value (by time, then column)."""
-    values = frame.to_numpy(dtype=float, na_value=np.nan)
+    values = frame.to_numpy()  # a view of a table of floats (every engine's results)
+    if values.dtype != np.float64:
+        values = frame.to_numpy(dtype=float, na_value=np.nan)
+    elif np.isfinite(values).all():
+        return
     bad = ~np.isfinite(values)
     if not bad.any():
         return
@@ -254,7 +367,7 @@ def run_batch(
 
     if not scenarios:
         raise InputError("run_batch needs at least one scenario")
-    requests = [request_for(model, s, variables, method, rtol=rtol, atol=atol) for s in scenarios]
+    requests = requests_for(model, scenarios, variables, method, rtol=rtol, atol=atol)
     if constants is not None:
         requests = _with_constants(model, requests, constants)
     first = requests[0]
@@ -286,22 +399,33 @@ def run_batch(
 
 
 def _with_constants(model: Model, requests: list[RunRequest], constants: Sequence[Mapping[str, float]]) -> list:
-    """Add per-scenario values of scalar constants (assumptions) to the requests."""
+    """Add per-scenario values of scalar constants (assumptions) to the requests.
+
+    Each name is looked up once per batch; every value is checked (a finite
+    number, not a bool).
+    """
     from dataclasses import replace
 
     if len(constants) != len(requests):
         raise InputError(f"run_batch got {len(constants)} sets of constants for {len(requests)} scenarios")
+    spelled: dict[str, str] = {}
     out = []
     for request, values in zip(requests, constants):
         extra = {}
         for name, value in values.items():
-            variable = model.variable(name)
-            if variable.type != "Constant" or variable.subscripts or variable.value is None:
-                raise InputError(f"'{variable.name}' is not a scalar constant; only those can be set for a run")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise InputError(f"constant '{variable.name}' needs a finite number, got {value!r}")
-            extra[variable.name] = float(value)
-        out.append(replace(request, params={**request.params, **extra}))
+            vensim = spelled.get(name)
+            if vensim is None:
+                variable = model.variable(name)
+                if variable.type != "Constant" or variable.subscripts or variable.value is None:
+                    raise InputError(f"'{variable.name}' is not a scalar constant; only those can be set for a run")
+                vensim = spelled[name] = variable.name
+            if type(value) is not float and (
+                    isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise InputError(f"constant '{vensim}' needs a finite number, got {value!r}")
+            if not math.isfinite(value):
+                raise InputError(f"constant '{vensim}' needs a finite number, got {value!r}")
+            extra[vensim] = float(value)
+        out.append(replace(request, params={**request.params, **extra}) if extra else request)
     return out
 
 

@@ -96,6 +96,9 @@ class Scenario:
             if value is not None:
                 _number(value, label)
         resolve_times(model, self)  # the time settings' one check (gscsd.limits)
+        if params is self.params and levers == self.levers and list(levers) == list(self.levers) and all(
+                type(v) is float for v in self.levers.values()):
+            return self  # already as validated (frozen: sharing it is safe); runs validate on every call
         return replace(self, levers=levers, params=params)
 
     def constants(self, model: Model) -> dict[str, float]:

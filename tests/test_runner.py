@@ -95,3 +95,51 @@ def test_batch_equals_single_runs(teacup):
 def test_batch_rejects_mixed_time_settings(teacup):
     with pytest.raises(gscsd.InputError, match="scenario 'b' has other time settings"):
         gscsd.run_batch(teacup, [Scenario("a"), Scenario("b", final_time=5)])
+
+
+LEVERS = """
+Rate = 0.1 ~ 1/Year [0, 1] ~ A lever. |
+Floor = 2 ~ Dmnl [1, ?] ~ A lever open above. |
+Stock = INTEG(Stock * Rate, Floor) ~ Dmnl ~ |
+"""
+
+
+def _outcome(call, *args):
+    try:
+        return call(*args)
+    except gscsd.GscsdError as exc:
+        return type(exc), str(exc)
+
+
+@pytest.mark.parametrize("bad", [
+    {"Rate": 1.5}, {"Rate": -0.1}, {"Floor": 0.5}, {"Rate": float("nan")}, {"Floor": float("inf")},
+    {"Rate": True}, {"Rate": "x"}, {"Rate": None}, {"Nope": 0.2}, {"Floor": 10**400}, {"Rate": [0.2]},
+])
+def test_batch_validation_checks_every_value_as_each_run_does(tmp_path, bad):
+    """requests_for (a batch, checked with arrays) gives exactly request_for's requests, or its first error."""
+    from gscsd.runner import _fast_requests, request_for, requests_for
+
+    model = gscsd.load_model(write_mdl(tmp_path, "levers.mdl", LEVERS))
+    good = [Scenario("a", {"Rate": 0.2, "Floor": 3}), Scenario("b", {"Floor": 1, "Rate": 1.0}),
+            Scenario("e", {}, final_time=20), Scenario("f", {"Rate": 0})]
+    respelled = [Scenario("c", {"rate": 0.5}), Scenario("d", {"Rate": np.float64(0.3), "Floor": "4"})]
+    assert _fast_requests(model, good, ["Stock"], None, 1e-6, 1e-9) is not None  # checked as a batch
+    for batch in (good, good + respelled):
+        expected = [request_for(model, s, ["Stock"]) for s in batch]
+        assert requests_for(model, batch, ["Stock"]) == expected
+        assert all(type(v) is float for r in requests_for(model, batch) for v in r.params.values())
+    for at in (0, 3, len(good)):
+        batch = [*good[:at], Scenario("bad", bad), *good[at:], Scenario("worse", {"Rate": 7})]
+        first = _outcome(request_for, model, batch[at])
+        assert isinstance(first, tuple), "the bad scenario must fail on its own"
+        assert _outcome(requests_for, model, batch) == first
+
+
+def test_batch_validation_checks_time_settings_once_per_setting(tmp_path):
+    from gscsd.runner import request_for, requests_for
+
+    model = gscsd.load_model(write_mdl(tmp_path, "levers.mdl", LEVERS))
+    for bad in ({"final_time": -1.0}, {"time_step": 0.0}, {"time_step": float("nan")}, {"start_time": True},
+                {"final_time": 1e300, "time_step": 1e-300}):
+        batch = [Scenario("a"), Scenario("bad", **bad)]
+        assert _outcome(requests_for, model, batch) == _outcome(request_for, model, batch[1])

@@ -48,6 +48,17 @@ class RunRequest:
     method: str = "euler"
     model_method: bool = False
 
+    @classmethod
+    def of(cls, params: dict[str, float], start: float, final: float, step: float, saveper: float,
+           variables: tuple[str, ...] | None, method: str, model_method: bool) -> RunRequest:
+        """A request from values already validated (every field given), without the frozen
+        dataclass's per-field ``__setattr__``: batches make ten thousand of these."""
+        request = object.__new__(cls)
+        object.__setattr__(request, "__dict__", {
+            "params": params, "start": start, "final": final, "step": step, "saveper": saveper,
+            "variables": variables, "method": method, "model_method": model_method})
+        return request
+
 
 #: Integration methods: Vensim's Euler and fixed-step RK4, and SciPy's
 #: error-controlled ``solve_ivp`` methods.

@@ -16,7 +16,7 @@ import os
 import threading
 import uuid
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -72,12 +72,13 @@ class Compiled:
     source: str  # vector flavour, for reading
     ode: dict  # vector namespace: initial(), rates(), STATES, ODE_UNSUPPORTED for RK4 and SciPy
     native: native.Native | None = None  # the compiled back-end, where numba is installed and the model compiles
+    selections: dict = field(default_factory=dict, repr=False, compare=False)  # variables -> (columns, select)
 
 
 #: A batch keeping more result columns than this runs with the vector flavour, not the compiled code.
 NATIVE_BATCH_COLUMNS = 32
 
-_compiled: dict[str, Compiled | Unsupported] = {}
+_compiled: dict[tuple, Compiled | Unsupported] = {}
 _lock = threading.Lock()
 
 
@@ -161,11 +162,11 @@ def _native(model: Model, spec: dict, orders: dict | None, columns: int):
     return native.load(model.module.parent, GENERATOR_VERSION, {**spec, "columns": columns})
 
 
-def _key(model: Model, orders: dict | None = None) -> str:
+def _key(model: Model, orders: dict | None = None) -> tuple:
     """What a compiled model is cached under in this process."""
-    key = f"{model.module}|{GENERATOR_VERSION}|{native.mode()}|{sorted((orders or {}).items())!r}"
+    key = (model.module, GENERATOR_VERSION, native.mode(), tuple(sorted(orders.items())) if orders else ())
     if model.data_files:  # the series come from these files: another set (or an edit) is another model
-        key += repr([(str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in model.data_files])
+        key += tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in model.data_files)
     return key
 
 
@@ -270,7 +271,7 @@ class FastEngine:
         index = _grid(request.start, request.final, request.step, request.saveper)[5]
         if len(index) != len(saved) or request.method != "euler":
             index = pd.Index(saved, name="time")
-        frame = pd.DataFrame(table, index=index, columns=_column_index(tuple(columns)))
+        frame = _frame(table, index, _column_index(columns))
         frame.attrs["differences"] = static_differences(model, self.name) + self.notes
         return frame
 
@@ -315,7 +316,8 @@ class FastEngine:
                 # one equation over all scenarios at a time, does better (measured in docs/performance.md).
                 wide = not single and len(select) > NATIVE_BATCH_COLUMNS
                 if compiled.native is not None and not wide and compiled.native.usable("run" if single else "batch"):
-                    values = _run_native(compiled, params, times_, save_, first, select, len(requests), single)
+                    values = _run_native(compiled, params, times_, save_, len(saved), first, select, len(requests),
+                                         single)
                     if values is not None:
                         return columns, saved, values
                 if single:
@@ -371,6 +373,29 @@ class FastEngine:
         return rows
 
 
+def _frame(table: np.ndarray, index, columns) -> pd.DataFrame:
+    """The results table as a DataFrame, without a copy: the table is this run's own (the compiled kernel's
+    ``(column, time)`` buffer, transposed, is the frame's one block as it is)."""
+    import pandas as pd
+
+    if _from_blocks is not None and table.dtype == np.float64 and table.T.flags.c_contiguous:
+        return _from_blocks([(table.T, _placement(len(columns)))], index=index, columns=columns)
+    return pd.DataFrame(table, index=index, columns=columns, copy=False)
+
+
+try:  # pandas >= 3: a DataFrame from its block as it is (the constructor inspects the array first)
+    from pandas.api.internals import create_dataframe_from_blocks as _from_blocks
+except ImportError:  # pragma: no cover - older pandas
+    _from_blocks = None
+
+
+@functools.lru_cache(maxsize=64)
+def _placement(count: int) -> np.ndarray:
+    placement = np.arange(count)
+    placement.flags.writeable = False
+    return placement
+
+
 @functools.lru_cache(maxsize=256)
 def _column_index(columns: tuple[str, ...]):
     """The results' column Index (immutable, so frames may share it)."""
@@ -379,7 +404,7 @@ def _column_index(columns: tuple[str, ...]):
     return pd.Index(columns)
 
 
-def _run_native(compiled: Compiled, params, times, save, request, select, batch: int, single: bool):
+def _run_native(compiled: Compiled, params, times, save, count: int, request, select, batch: int, single: bool):
     """Run with the compiled back-end: a ``(time, column)`` table for one run, a ``(column, scenario, time)``
     block for a batch; ``None`` when numba cannot compile this model (then the Python flavours run)."""
     back_end = compiled.native
@@ -393,8 +418,7 @@ def _run_native(compiled: Compiled, params, times, save, request, select, batch:
     for name, values in params.items():
         P[:, slots[name]] = values
     times_, save_ = times, save
-    chosen = np.asarray(select, dtype=np.int64)
-    count = int(save_.sum())
+    chosen = compiled.selections[request.variables][2]  # the positions of _selection, as an array
     controls = (request.start, request.final, request.step, request.saveper)
     try:
         if single:
@@ -411,7 +435,7 @@ def _run_native(compiled: Compiled, params, times, save, request, select, batch:
             back_end.broken = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             return None
         raise
-    if statuses[:, 0].any():
+    if statuses[0, 0] if single else statuses[:, 0].any():
         found = {int(o) for c, o in statuses if c}
         column = back_end.delays[int(statuses[statuses[:, 0] > 0][0, 0]) - 1]
         if len(found) > 1:
@@ -424,13 +448,19 @@ def _run_native(compiled: Compiled, params, times, save, request, select, batch:
     return out.T if single else out
 
 
-def _selection(compiled: Compiled, variables) -> tuple[list[str], list[int]]:
-    columns = list(compiled.columns)
-    if variables is None:
-        return columns, list(range(len(columns)))
-    wanted = set(variables)
-    select = [i for i, c in enumerate(columns) if c.split("[", 1)[0] in wanted]
-    return [columns[i] for i in select], select
+def _selection(compiled: Compiled, variables) -> tuple[tuple[str, ...], list[int]]:
+    """The results columns of ``variables`` (``None``: all) and their positions; made once per selection."""
+    found = compiled.selections.get(variables)
+    if found is None:
+        columns = compiled.columns
+        if variables is None:
+            select = list(range(len(columns)))
+        else:
+            wanted = set(variables)
+            select = [i for i, c in enumerate(columns) if c.split("[", 1)[0] in wanted]
+        found = compiled.selections[variables] = (tuple(columns[i] for i in select), select,
+                                                  np.asarray(select, dtype=np.int64))
+    return found[0], found[1]
 
 
 def _params(model: Model, compiled: Compiled, requests) -> dict[str, np.ndarray]:

@@ -45,8 +45,13 @@ _lock = threading.Lock()
 
 
 def mode() -> str:
-    """The ``GSCSD_NUMBA`` mode, ``"0"`` when numba is not installed."""
-    chosen = os.environ.get("GSCSD_NUMBA", "background").strip().lower() or "background"
+    """The ``GSCSD_NUMBA`` mode, ``"0"`` when numba is not installed (read on every call: tests change it)."""
+    return _mode(os.environ.get("GSCSD_NUMBA"))
+
+
+@functools.lru_cache(maxsize=16)
+def _mode(text: str | None) -> str:
+    chosen = (text or "background").strip().lower() or "background"
     if chosen in ("1", "true", "yes"):
         chosen = "background"
     if chosen not in MODES or chosen == "0":
