@@ -180,14 +180,16 @@ def _translate_file(original: Path, data: bytes, scratch: Path, digest: str) -> 
         warnings.simplefilter("always")
         vensim = open_vensim(raw, original)
         _parse(vensim, original, raw)
+        problem: Exception | None = None  # why PySD cannot run the model, if it cannot
         try:
             builder = ModelBuilder(vensim.get_abstract_model())
             for section in builder.sections:  # write into the cache, not beside the model
                 section.path, section.root = scratch / section.path.name, scratch
             py_file = Path(builder.build_model())
         except (RecursionError, Exception) as exc:  # PySD raises plain exceptions of many kinds
-            raise TranslationError(messages.build_failure(original, raw, exc, _line_of)) from exc
-    for warning in caught:
+            problem = TranslationError(messages.build_failure(original, raw, exc, _line_of))
+            problem.__cause__ = exc
+    for warning in caught if problem is None else ():
         match = re.search(r"translate '([^']+)' which it is not implemented", str(warning.message))
         if match:
             function = match.group(1)
@@ -195,18 +197,45 @@ def _translate_file(original: Path, data: bytes, scratch: Path, digest: str) -> 
             variable = messages.variable_at(raw, line)
             known = messages.hint(function)
             todo = known[1] if known else "rewrite the equation with supported functions (docs/engine.md lists them)"
-            raise UnsupportedFunctionError(
+            problem = UnsupportedFunctionError(
                 f"{original}:{line}: Vensim function {function} is not supported by the translator (in '{variable}'); "
                 f"{todo}"
             )
-    for module in scratch.glob("*.py"):
-        _point_data_root(module, original.resolve().parent)
-    meta = _metadata(vensim, py_file, raw, original)
+            break
+    if problem is None:
+        for module in scratch.glob("*.py"):
+            _point_data_root(module, original.resolve().parent)
+        try:
+            meta = _metadata(vensim, py_file, raw, original)
+        except ModelError as exc:  # PySD's module fails to initialise
+            problem = exc
+    if problem is not None:
+        # PySD parsed the model but cannot run it: where the fast engine, working from the same parse, runs it,
+        # its analysis gives the metadata (gscsd.engines.fast.metadata); else PySD's error stands.
+        meta, py_file = _metadata_without_pysd(vensim, raw, original, scratch, problem)
     settings = read_settings(raw)
     meta["time"].update(method=settings.method, vensim_method=settings.vensim_method)
     meta.update(module=py_file.name, source=str(original.resolve()), hash=digest,
                 differences=list(settings.differences))
     return meta
+
+
+def _metadata_without_pysd(vensim: Any, raw: str, original: Path, scratch: Path,
+                           problem: Exception) -> tuple[dict[str, Any], Path]:
+    """The metadata of a model PySD cannot run, from the fast engine's analysis; raise ``problem`` if the fast
+    engine cannot run it either."""
+    from .engines.fast import metadata as fast_metadata
+
+    section = vensim.sections[0]
+    equations, limits = _equations(section)
+    meta = fast_metadata.describe(vensim.get_abstract_model(), original.resolve().parent, equations, limits,
+                                  _groups(raw))
+    if meta is None:
+        raise problem
+    first = str(problem).split("; ")[0] or type(problem).__name__
+    reason = re.sub(r"^.*?: (?=\S)", "", first, count=1)  # without the file name: the placeholder is in the cache
+    meta["pysd"] = reason
+    return meta, fast_metadata.write_placeholder(scratch, reason)
 
 
 def _parse(vensim: Any, original: Path, raw: str) -> None:
@@ -283,7 +312,12 @@ def _point_data_root(py_file: Path, folder: Path) -> None:
 
 def _metadata(vensim: Any, py_file: Path, raw: str, original: Path) -> dict[str, Any]:
     """Collect the facts about every variable that the rest of gscsd uses."""
-    section = vensim.sections[0]
+    equations, limits = _equations(vensim.sections[0])
+    return describe(py_file, original, equations, limits, _groups(raw))
+
+
+def _equations(section: Any) -> tuple[dict[str, list[str]], dict[str, tuple]]:
+    """Each variable's equations (one per definition, with its subscripts) and its range, by canonical name."""
     equations: dict[str, list[str]] = {}
     for component in section.components:
         key = canonical(component.name)
@@ -291,7 +325,7 @@ def _metadata(vensim: Any, py_file: Path, raw: str, original: Path) -> dict[str,
         rhs = str(component.expression).strip()
         equations.setdefault(key, []).append(f"[{','.join(subs)}] {rhs}" if subs else rhs)
     limits = {canonical(c.name): c.limits for c in section.components if c.limits}
-    return describe(py_file, original, equations, limits, _groups(raw))
+    return equations, limits
 
 
 def describe(py_file: Path, original: Path, equations: dict[str, list[str]], limits: dict[str, tuple],

@@ -192,3 +192,30 @@ s = INTEG(late, 0) ~ Dmnl ~ |
         results = gscsd.run(model, engine="fast")
     assert results.attrs["method"] == "rk4"  # what was asked; the warning says what ran
     np.testing.assert_allclose(results["out"], np.interp(results.index / 5, [0, 1, 2], [10, 20, 40]))
+
+
+def test_models_pysd_cannot_run_open_with_the_fast_engines_metadata(tmp_path):
+    """A stock whose elements' initial values refer to each other: PySD initialises the stock as one object and
+    finds it circular; the fast engine initialises element by element. The model loads (metadata from the fast
+    engine's analysis), runs on the fast engine, and PySD's engine says in one line why it cannot."""
+    path = write_mdl(tmp_path, "chain.mdl", """
+Region: North, South ~ ~ |
+growth = 0.1 ~ 1/Year [0, 1] ~ A lever. |
+stock[North] = INTEG(growth * stock[North], 10) ~ People ~ The first element starts at 10. |
+stock[South] = INTEG(growth * stock[South], stock[North] * 2) ~ People ~ Twice the North's start. |
+total = SUM(stock[Region!]) ~ People ~ |
+""")
+    model = gscsd.load_model(path)
+    assert model.variable("stock").type == "Stateful" and model.variable("stock").subtype == "Integ"
+    assert model.variable("stock").subscripts == ("Region",) and model.variable("stock").units == "People"
+    assert model.variable("growth").value == 0.1 and [lever.name for lever in model.levers] == ["growth"]
+    assert (model.time.initial, model.time.final, model.time.step, model.time.saveper) == (0, 10, 0.25, 1)
+    results = gscsd.run(model, gscsd.Scenario(levers={"growth": 0.2}))
+    assert results.attrs["engine"] == "fast"
+    # Euler: each element grows by (1 + 0.2 * 0.25) per step from 10 and 20
+    assert results["stock[South]"].iloc[-1] == pytest.approx(20 * 1.05 ** 40, rel=1e-12)
+    assert results["total"].iloc[0] == 30
+    with pytest.raises(gscsd.SimulationError) as caught:
+        gscsd.run(model, engine="pysd")
+    assert "PySD cannot run this model" in str(caught.value) and "\n" not in str(caught.value)
+    assert "engine" in str(caught.value)

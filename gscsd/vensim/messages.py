@@ -30,6 +30,8 @@ HINTS: list[tuple[str, str, str]] = [
     (r"\bSSTATS\b", "SSTATS", "compute the statistic with stocks"),
     (r"GET DIRECT DATA|GET XLS DATA|GET DATA", "GET ... DATA", "check the file name, sheet and cells; the file is "
      "read relative to the .mdl"),
+    (r"Indirect reference to file: '\?", "a file alias ('?name': Vensim keeps the file it stands for in its own "
+     "settings, outside the .mdl)", "write the data file's name in the equation in place of the alias"),
     (r"_ext_(constant|lookup|data)_", "an external data reference (GET XLS/DIRECT)", "check that the file beside "
      "the .mdl exists and the sheet and cells are right"),
 ]
