@@ -228,8 +228,10 @@ def _metadata_without_pysd(vensim: Any, raw: str, original: Path, scratch: Path,
 
     section = vensim.sections[0]
     equations, limits = _equations(section)
-    meta = fast_metadata.describe(vensim.get_abstract_model(), original.resolve().parent, equations, limits,
-                                  _groups(raw))
+    from .vensim.mappings import fix as fix_mappings
+
+    abstract = fix_mappings(vensim.get_abstract_model(), raw)
+    meta = fast_metadata.describe(abstract, original.resolve().parent, equations, limits, _groups(raw))
     if meta is None:
         raise problem
     first = str(problem).split("; ")[0] or type(problem).__name__

@@ -131,11 +131,13 @@ def abstract_model(text: str, origin: Path):
         from ...xmile import abstract_model as xmile_abstract_model
 
         return xmile_abstract_model(text, origin)
+    from ...vensim.mappings import fix as fix_mappings
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         vensim = open_vensim(text, origin)
         vensim.parse()
-        return vensim.get_abstract_model()
+        return fix_mappings(vensim.get_abstract_model(), text)
 
 
 class Builder:
@@ -164,6 +166,8 @@ class Builder:
             section = SectionBuilder(model.sections[0])
         self.ranges: dict[str, list[str]] = {k: list(v) for k, v in section.subscripts.subscripts.items()}
         self.mapping: dict[str, list] = dict(section.subscripts.mapping)
+        # mappings that list what each element stands for (gscsd.vensim.mappings): (range, target) -> items
+        self.lists: dict[tuple[str, str], list[str]] = dict(getattr(model.sections[0], "gscsd_maps", {}) or {})
         self.all_elements = {e for values in self.ranges.values() for e in values}
         self.elements: list[Any] = section.elements
         self.py_names: dict[str, str] = {}
@@ -224,6 +228,17 @@ class Builder:
                 return sub
             raise _Skip(f"unknown subscript '{sub}'")
         wanted = self.ranges[sub]
+        for lhs, element in ctx.positions:  # a mapping that lists its items: `sub: ... -> (lhs: items)`
+            items = self.lists.get((sub, lhs))
+            if items is not None:
+                for k, item in enumerate(items):
+                    if element == item or element in self.ranges.get(item, ()):
+                        return wanted[k]
+            items = self.lists.get((lhs, sub))  # or `lhs: ... -> (sub: items)`
+            if items is not None and element in self.ranges.get(lhs, ()):
+                item = items[self.ranges[lhs].index(element)]
+                if item in wanted:
+                    return item
         for lhs, element in ctx.positions:  # positional mapping first (Vensim's `->`)
             if lhs in self.ranges and (sub in _names(self.mapping.get(lhs)) or lhs in _names(self.mapping.get(sub))):
                 source = self.ranges[lhs]
