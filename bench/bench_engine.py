@@ -94,11 +94,11 @@ def single(path: Path, repeat: int, pysd_repeat: int, sde_repo: Path | None) -> 
     native = compiled.native
     module = native.module()
     columns = np.arange(len(compiled.columns), dtype=np.int64)
-    buffer = np.empty((len(columns), int(grid[4].sum())))
+    buffer = np.empty((len(columns), 1, int(grid[4].sum())))
     lever_values = np.full(len(native.slots), np.nan)
     status = np.zeros(2, dtype=np.int64)
     controls = (request.start, request.final, request.step, request.saveper)
-    out["kernel"] = median_ms(timed(lambda: module.run(lever_values, grid[3], grid[4], *controls, buffer, columns,
+    out["kernel"] = median_ms(timed(lambda: module.run_one(lever_values, grid[3], grid[4], *controls, buffer, columns,
                                                       status), repeat * 5))
     os.environ["GSCSD_NUMBA"] = "0"
     gscsd.run(model, engine="fast")

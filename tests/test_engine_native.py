@@ -45,10 +45,24 @@ def _both(model, monkeypatch, **kwargs):
     return python, native
 
 
+#: Cases whose subscript ranges are cut to fewer elements here: the same equations, per-element delay times and
+#: initial values, in a fifth of the generated code (numba's compile time grows with it; the full models are
+#: compared with Vensim in test_corpus_vensim).
+SHRUNK = {
+    "subscripted_delays": ("Lemon, Lime, Orange, Clementine, Grapefruit", "Lemon"),  # delay[Apples] kept: 10, 3, 2, 4
+    "subscripted_smooth": ("Macoun, Red Spy, Grimes Golden, Roxbury Russet", "Macoun"),  # initial values [Citrus] kept
+}
+
+
 @needs_corpus
 @pytest.mark.parametrize("case", CASES)
-def test_compiled_equals_python_flavour_on_corpus(case, monkeypatch):
+def test_compiled_equals_python_flavour_on_corpus(case, monkeypatch, tmp_path):
     path = sorted((CORPUS / "tests" / case).glob("*.mdl"))[0]
+    if case in SHRUNK:
+        text = path.read_text(encoding="utf-8")
+        assert SHRUNK[case][0] in text
+        path = tmp_path / path.name
+        path.write_text(text.replace(*SHRUNK[case]), encoding="utf-8")
     model = gscsd.load_model(path)
     python, native = _both(model, monkeypatch)
     assert list(native.columns) == list(python.columns)

@@ -6,7 +6,8 @@ from) and returns the source of a Python module with two compiled functions:
 
 ``run(P, times, save, t_initial, t_final, dt, saveper, out, select, status)``
     One scenario. ``P`` holds the lever values (nan: the ``.mdl``'s own),
-    ``out`` receives one row of the selected columns per saved time. On a
+    ``out`` (selected column, saved time) receives the selected columns at
+    each saved time. On a
     DELAY/SMOOTH order other than the generated one, ``status`` gets
     ``(delay number + 1, order)`` and the run stops (see
     :class:`~.runtime.StructureChange`).
@@ -14,6 +15,15 @@ from) and returns the source of a Python module with two compiled functions:
     The same over the rows of ``P2``, in parallel threads (``prange``);
     ``out3`` is (selected column, scenario, saved time), so that each
     variable's results are one contiguous block.
+``run_one(P, ..., out3, ...)``
+    ``run`` for one scenario into ``out3`` of shape (selected column, 1,
+    saved time). Both entry points hand ``run`` a strided view, so numba
+    compiles ``run`` once (a contiguous ``out`` would be a second
+    specialisation of the whole model: twice the cold compile).
+
+Each step computes what the state updates need; a saved step then computes
+the variables only the results need (they depend on the former, never the
+other way round), so no equation is written twice.
 
 The statements are those of the scalar flavour, in the same order, so the
 arithmetic is the same; the engine writes the module into the translation
@@ -32,7 +42,7 @@ if TYPE_CHECKING:
     from .builder import Builder, Plan
 
 #: Bump whenever the compiled module's source changes (it keys its file in the cache).
-NUMBA_VERSION = 2
+NUMBA_VERSION = 3
 
 _HELPERS = ("_xidz", "_zidz", "_integer", "_quantum", "_modulo", "_and", "_or", "_not", "_ramp", "_step",
             "_pulse", "_pow", "_ln", "_lookup_interpolate", "_lookup_other", "_order")
@@ -98,6 +108,9 @@ def emit(builder: Builder, plan: Plan) -> tuple[str | None, list[str], list[str]
     except _NotCompiled as exc:
         return None, [f"an expression the compiled back-end does not handle ({str(exc)[:60]})"], []
     lines += body
+    w("@njit(**_JIT)")
+    w("def run_one(_P, _times, _save, _t_initial, _t_final, _dt, _saveper, _out3, _select, _status):")
+    w("    run(_P, _times, _save, _t_initial, _t_final, _dt, _saveper, _out3[:, 0, :], _select, _status)")
     w("@njit(parallel=True, cache=True, error_model='numpy')")
     w("def run_batch(_P2, _times, _save, _t_initial, _t_final, _dt, _saveper, _out3, _select, _status2):")
     w("    for _b in prange(_P2.shape[0]):")
@@ -143,19 +156,18 @@ def _body(builder: Builder, plan: Plan, fix, slot: dict, delays: list) -> list[s
     w("    _k = 0")
     w("    for _n in range(_n_last + 1):")
     w("        time = _times[_n]")
+    for i in plan.run:
+        if i in plan.needed:
+            w(f"        v{i} = {fix(nodes[i].run_expr)}")
     w("        if _save[_n]:")
     for i in plan.run:
-        w(f"            v{i} = {fix(nodes[i].run_expr)}")
+        if i not in plan.needed:
+            w(f"            v{i} = {fix(nodes[i].run_expr)}")
     for j, n in enumerate(plan.columns):
         w(f"            _row[{j}] = v{n.index}")
     w("            for _q in range(_select.shape[0]):")
     w("                _out[_q, _k] = _row[_select[_q]]")
     w("            _k += 1")
-    w("        else:")
-    w("            pass")
-    for i in plan.run:
-        if i in plan.needed:
-            w(f"            v{i} = {fix(nodes[i].run_expr)}")
     w("        if _n == _n_last:")
     w("            break")
     updates = []

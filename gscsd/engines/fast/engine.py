@@ -422,9 +422,9 @@ def _run_native(compiled: Compiled, params, times, save, count: int, request, se
     controls = (request.start, request.final, request.step, request.saveper)
     try:
         if single:
-            out = np.empty((len(chosen), count))
+            out = np.empty((len(chosen), 1, count))
             status = np.zeros(2, dtype=np.int64)
-            module.run(P[0], times_, save_, *controls, out, chosen, status)
+            module.run_one(P[0], times_, save_, *controls, out, chosen, status)
             statuses = status[None, :]
         else:
             out = np.empty((len(chosen), batch, count))
@@ -445,7 +445,7 @@ def _run_native(compiled: Compiled, params, times, save, count: int, request, se
         if order < 1:
             raise StructureChange(column, None, f"{column}: delay time shorter than TIME STEP")
         raise StructureChange(column, order)
-    return out.T if single else out
+    return out[:, 0, :].T if single else out
 
 
 def _selection(compiled: Compiled, variables) -> tuple[tuple[str, ...], list[int]]:

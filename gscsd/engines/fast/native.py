@@ -217,8 +217,8 @@ def warm(path: Path, levers: int, columns: int) -> None:
         times = np.array([0.0, 1.0])
         save = np.array([True, True])
         select = np.arange(columns, dtype=np.int64)
-        module.run(np.full(levers, np.nan), times, save, 0.0, 1.0, 1.0, 1.0, np.empty((columns, 2)), select,
-                   np.zeros(2, dtype=np.int64))
+        module.run_one(np.full(levers, np.nan), times, save, 0.0, 1.0, 1.0, 1.0, np.empty((columns, 1, 2)), select,
+                       np.zeros(2, dtype=np.int64))
         _mark(path, "run").write_text("ok", encoding="utf-8")
         module.run_batch(np.full((2, levers), np.nan), times, save, 0.0, 1.0, 1.0, 1.0, np.empty((columns, 2, 2)),
                          select, np.zeros((2, 2), dtype=np.int64))
