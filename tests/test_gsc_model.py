@@ -44,7 +44,7 @@ SUBSCRIPTS = {
 INTENSIVE = {
     "GSC Index", "City Greenness", "City Smartness", "Urbanization Rate", "GDP per Capita",
     "Low Carbon Share of Energy", "PM2.5 Concentration", "R&D Intensity", "Researchers per Million", "Internet Users",
-    "CO2 Peak Year", "Emissions to Sinks Ratio",
+    "CO2 Peak Year", "Emissions to Sinks Ratio", "Fixed Broadband Subscriptions",
 }
 EXTENSIVE = {
     "Primary Energy Use", "CO2 Emissions", "Patent Applications", "Ecosystem Revenue", "Value Shared with Partners",
@@ -62,6 +62,14 @@ HISTORY = {
     "Researchers per Million": ("researchers_per_million.csv", 10.0),
     "Patent Applications": ("patent_applications.csv", 15.0),
     "Internet Users": ("internet_users.csv", 7.0),
+    # Not in issue 10's table (point 4 asks for it as an output): held to the internet's limit.
+    "Fixed Broadband Subscriptions": ("fixed_broadband.csv", 7.0),
+}
+#: Fixed broadband is fitted in a second stage (its two parameters; everything else as fitted before):
+#: the report and parameter set of each sample, by series.
+STAGES = {
+    "in": {"fit-2008-2023.txt": None, "fit-broadband-2008-2023.txt": None},
+    "out": {"fit-to-2018.txt": "fit-to-2018.cin", "fit-broadband-to-2018.txt": "fit-broadband-to-2018.cin"},
 }
 CALIBRATION = MODELS / "calibration"
 
@@ -311,7 +319,7 @@ def test_history_mape_table_in_sample(gsc, baseline):
     """Point 8: every series within its limit, 2008-2023 (researchers from 2009), as the calibration recorded it."""
     files = {path.name: path for path in data_files(gsc)}
     assert set(files) == {file for file, _ in HISTORY.values()}
-    recorded = _recorded("fit-2008-2023.txt", "in")
+    recorded = {name: mape for report in STAGES["in"] for name, mape in _recorded(report, "in").items()}
     assert set(recorded) == set(HISTORY)
     for name, (file, limit) in HISTORY.items():
         observed = load_history(files[file], gsc)[name]
@@ -324,16 +332,19 @@ def test_history_mape_table_in_sample(gsc, baseline):
 
 def test_history_mape_table_out_of_sample(gsc):
     """Fitted to data up to 2018 (models/calibration/fit-to-2018.cin), against 2019-2023: the recorded table."""
-    params = gscsd.load_params(CALIBRATION / "fit-to-2018.cin", gsc)
-    fitted = run(gsc, Scenario("fit to 2018", params=params), engine="fast")
-    recorded = _recorded("fit-to-2018.txt", "out")
-    assert set(recorded) == set(HISTORY)
     files = {path.name: path for path in data_files(gsc)}
-    for name, (file, _) in HISTORY.items():
-        observed = load_history(files[file], gsc)[name]
-        held_out = observed[(observed.index >= 2019) & (observed.index <= 2023)]
-        assert len(held_out) == 5
-        assert _mape(fitted[name], held_out) == pytest.approx(recorded[name], abs=0.01), name
+    seen = set()
+    for report, cin in STAGES["out"].items():
+        params = gscsd.load_params(CALIBRATION / cin, gsc)
+        fitted = run(gsc, Scenario("fit to 2018", params=params), engine="fast")
+        recorded = _recorded(report, "out")
+        seen |= set(recorded)
+        for name, mape in recorded.items():
+            observed = load_history(files[HISTORY[name][0]], gsc)[name]
+            held_out = observed[(observed.index >= 2019) & (observed.index <= 2023)]
+            assert len(held_out) == 5
+            assert _mape(fitted[name], held_out) == pytest.approx(mape, abs=0.01), name
+    assert seen == set(HISTORY)
 
 
 def test_hangzhou_parameter_set_reproduces_the_hangzhou_series(gsc):
