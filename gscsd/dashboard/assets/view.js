@@ -361,6 +361,14 @@
         return true;
     }
 
+    function axisGrows(plot, variable) {
+        // True when the chart's new lines come with another y range than the one drawn.
+        const figure = charts.figures[variable];
+        const range = figure && figure.layout.yaxis.range;
+        const now = plot.layout && plot.layout.yaxis && plot.layout.yaxis.range;
+        return !range || !now || now[0] !== range[0] || now[1] !== range[1];
+    }
+
     function tracePaths(plot, traces, figure) {
         // Draw the 'Current' lines straight into their SVG paths, through the points Plotly draws them
         // through (its axes' data-to-pixel mapping), without its whole update pipeline (~10 ms a chart);
@@ -410,9 +418,12 @@
         const panel = document.getElementById("panel-trajectories");
         if (panel && panel.hidden) { return; }  // drawn when the tab is shown again
         Object.keys(stale).forEach(function (variable) {
-            // Lines alone are cheap to trace: every chart now; whole figures: the charts in view first.
+            // Lines alone are cheap to trace: every chart now; whole figures, and lines whose axis must grow
+            // (a Plotly update, ~10 ms a chart): the charts in view first, the others after that frame.
             const plot = plotOf(variable);
-            if (plot && (visible(plot) || (stale[variable] === "lines" && plot.data))) { draw(variable); }
+            if (plot && (visible(plot) || (stale[variable] === "lines" && plot.data && !axisGrows(plot, variable)))) {
+                draw(variable);
+            }
         });
         if (Object.keys(stale).length && !drawScheduled) {
             drawScheduled = true;
