@@ -91,7 +91,41 @@ def renamed_copy(mdl: Path, clashes: list[str], target: Path) -> None:
             last = match.end()
         out.append(equations[last:])
         equations = "".join(out)
-    target.write_text(equations + mark + rest, encoding="utf-8")
+    # A table of constants (`x[A, B] = 1, 2; 3, 4 ~`): Vensim ends each row with `;`, the last one included,
+    # and SDEverywhere's grammar requires that last `;`, which Vensim also reads without.
+    equations = _TABLE_END.sub(r"\1;\2", equations)
+    target.write_text(_lift_initials(equations) + mark + rest, encoding="utf-8")
+
+
+def _lift_initials(equations: str) -> str:
+    """Each ``INITIAL(x)`` inside a larger expression as a variable of its own (``gscsd initial 1 = INITIAL(x)``):
+    SDEverywhere accepts INITIAL only right after the ``=``. The lifted variable has the subscripts of the
+    equation's left-hand side; Vensim's meaning is the same. Comments and ACTIVE INITIAL are left alone."""
+    lifted: list[str] = []
+    chunks = equations.split("|")
+    for c, chunk in enumerate(chunks):
+        equation, tilde, notes = chunk.partition("~")
+        out, last = [], 0
+        for match in re.finditer(r"(?<!ACTIVE )\bINITIAL\s*\(", equation, re.I):
+            if equation[:match.start()].rstrip().endswith("=") or match.start() < last:
+                continue
+            depth, end = 0, match.end() - 1
+            for end in range(match.end() - 1, len(equation)):
+                depth += {"(": 1, ")": -1}.get(equation[end], 0)
+                if depth == 0:
+                    break
+            subscripts = re.search(r"\[[^\]]*\]", equation.split("=", 1)[0])  # the left-hand side's
+            name = f"gscsd initial {len(lifted) + 1}{subscripts.group(0) if subscripts else ''}"
+            lifted.append(f"{name} = {equation[match.start():end + 1]}\n\t~\t\n\t~\t\n\t|\n")
+            out += [equation[last:match.start()], name]
+            last = end + 1
+        if out:
+            chunks[c] = "".join(out) + equation[last:] + tilde + notes
+    return "|".join(chunks) + "".join("\n" + definition for definition in lifted)
+
+
+_NUMBER = r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*"
+_TABLE_END = re.compile(rf"(=(?:{_NUMBER}[,;])+?{_NUMBER}(?:;(?:{_NUMBER}[,;])*?{_NUMBER})+)(\s*~)")
 
 
 def build(mdl: Path, outputs: list[str], clashes: list[str], sde_repo: Path | None, work: Path | None = None):
