@@ -281,6 +281,37 @@ def test_levers_move_the_outputs_they_act_on(gsc, baseline):
         assert np.sign(change) == sign, f"{name} at its {at}: {output} in 2060 moved by {change:+.4g}"
 
 
+#: Random levers (bench_engine's draw 557) under which the research layers grew 74-fold and their transfers,
+#: faster than a time step, diverged to NaN in 2056 before Minimum Transfer Time bounded them.
+DIVERGED = {
+    "GSC Investment Share": 0.05920100961101067, "Policy Start Year": 2030.2169694296551,
+    "Green Share of GSC Investment": 0.0865248344895867, "Efficiency Standard": 0.014417766881324246,
+    "Carbon Price": 71.54192202316867, "Air Quality Standard": 12.448314516368967,
+    "R&D Subsidy Rate": 0.45503404568441475, "Talent Subsidy Rate": 0.38172290914600593,
+    "University Industry Collaboration": 0.060147027654065655, "International Cooperation": 0.4065652906631827,
+    "Consolidated Model Share": 0.8722418781201787, "Ecosystem R&D Intensity": 0.13525116840539766,
+    "Value Sharing Ratio": 0.3382988330097368, "VC PE Coinvestment Ratio": 1.8625720751554,
+}
+
+
+def test_levers_together_keep_the_run_finite_and_in_range(gsc):
+    """Issue 10 asks for bounds at each lever extreme; planners move several levers at once."""
+    import random
+
+    from gscsd.checks import declared_violation
+
+    draw = random.Random(10)
+    scenarios = [Scenario("diverged", DIVERGED),
+                 Scenario("all at max", {lever.name: lever.max for lever in gsc.levers}),
+                 Scenario("all at min", {lever.name: lever.min for lever in gsc.levers})]
+    scenarios += [Scenario(f"random {k}", {lever.name: draw.uniform(lever.min, lever.max) for lever in gsc.levers})
+                  for k in range(100)]
+    batch = run_batch(gsc, scenarios, engine="fast", variables=list(gsc.key_outputs))  # raises on a NaN
+    assert np.isfinite(batch["GSC Index"].to_numpy()).all()
+    for scenario in scenarios[:3]:
+        assert declared_violation(gsc, run(gsc, scenario, engine="fast")) is None, scenario.name
+
+
 def test_a_region_without_the_ecosystem_still_builds_less_well(gsc, baseline):
     without = run_batch(gsc, [Scenario("no ecosystem")], constants=[{"Initial Ecosystem Market Share": 0}],
                         engine="fast")
