@@ -71,3 +71,22 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     if not matches:
         return ""
     return "; did you mean " + ", ".join(repr(m) for m in matches) + "?"
+
+
+def split_outside(text: str, separator: str = ",") -> list[str]:
+    """``text`` split at each ``separator`` outside brackets (``()`` and ``[]``), stripped, empty items dropped.
+
+    ``"Name[a,b]=2, C=1"`` gives ``["Name[a,b]=2", "C=1"]``; ``"B1, (DimA: SubA, A3)"`` gives ``["B1",
+    "(DimA: SubA, A3)"]``.
+    """
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == separator and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    return [item.strip() for item in items if item.strip()]

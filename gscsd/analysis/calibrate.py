@@ -48,6 +48,7 @@ from scipy import stats
 
 from ..errors import InputError
 from ..history import FitStatistics, fit, load_data, series_name
+from ..names import split_outside
 from .evaluator import Evaluator
 from .executor import DaskExecutor, LocalExecutor, Progress
 from .problem import Problem, check_count, problem_from_model
@@ -407,7 +408,7 @@ def parse_weights(texts: Sequence[str]) -> dict[str, float]:
     """``["A=2", "B[x]=0.5,C=1"]`` -> ``{"A": 2.0, "B[x]": 0.5, "C": 1.0}``."""
     out: dict[str, float] = {}
     for text in texts:
-        for part in _split_top(text):
+        for part in split_outside(text):
             name, sep, value = part.rpartition("=")
             if not sep or not name.strip():
                 raise InputError(f"--weights {part!r}: write SERIES=WEIGHT, e.g. 'GDP per Capita=2'")
@@ -418,19 +419,6 @@ def parse_weights(texts: Sequence[str]) -> dict[str, float]:
     return out
 
 
-def _split_top(text: str) -> list[str]:
-    """Split on commas outside brackets (``Name[a,b]=2,C=1``)."""
-    parts, depth, current = [], 0, []
-    for char in text:
-        depth += char == "["
-        depth -= char == "]"
-        if char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return [p for p in (p.strip() for p in parts) if p]
 
 
 def _scale(series: pd.Series) -> float:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..names import split_outside
+
 _SKETCH = "\\\\\\---///"
 _DEFINITION = re.compile(r"^\s*(?P<name>[^:=~|\[\]()]+?)\s*:(?!=)(?P<rest>[^~]*)~", re.S)
 _NUMBERED = re.compile(r"\(\s*(?P<prefix>\D*?)(?P<first>\d+)\s*-\s*(?P=prefix)(?P<last>\d+)\s*\)")
@@ -38,12 +40,12 @@ def read(text: str) -> dict[str, tuple[list[str], dict[str, list[str]]]]:
             continue
         elements, _, mappings = match.group("rest").partition("->")
         lists = {}
-        for item in _top_level(mappings):
+        for item in split_outside(mappings):
             inner = re.fullmatch(r"\(\s*([^:()]+?)\s*:(.*)\)", item.strip(), re.S)
             if inner:
-                lists[_name(inner.group(1))] = [_name(e) for e in _top_level(inner.group(2))]
+                lists[_name(inner.group(1))] = [_name(e) for e in split_outside(inner.group(2))]
         if lists:
-            found[_name(match.group("name"))] = ([_name(e) for e in _top_level(elements)], lists)
+            found[_name(match.group("name"))] = ([_name(e) for e in split_outside(elements)], lists)
     return found
 
 
@@ -88,21 +90,6 @@ def _expand(items: list[str], elements_of: dict[str, list[str]], seen: set[str])
     return out
 
 
-def _top_level(text: str) -> list[str]:
-    """``text`` split at the commas outside parentheses, without empty items."""
-    items, depth, current = [], 0, []
-    for char in text:
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        if char == "," and depth == 0:
-            items.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    items.append("".join(current))
-    return [item.strip() for item in items if item.strip()]
 
 
 def _name(text: str) -> str:
