@@ -11,6 +11,7 @@ from there like any scenario).
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from dash import Input, State, dcc, html
@@ -114,8 +115,9 @@ class OptimizeTab(AnalysisTab):
         result, current = job.result["result"], job.result["current"]
         rows = [html.Tr([html.Th("Lever"), html.Th("Current"), html.Th("Optimum")])]
         for name, value in result.values.items():
-            rows.append(html.Tr([html.Td(name), html.Td(display_number(current[name])),
-                                 html.Td(display_number(value))]))
+            lever = job.result["model"].lever(name)
+            rows.append(html.Tr([html.Td(name), html.Td(lever_text(lever, current[name])),
+                                 html.Td(lever_text(lever, value))]))
         lines = [html.P(f"{result.objective_label}: {display_number(result.baseline)} → "
                         f"{display_number(result.objective)} ({result.runs} runs)", id=self.id("summary"))]
         for check in result.constraints:
@@ -157,6 +159,14 @@ class OptimizeTab(AnalysisTab):
             scenario = job.result["result"].scenario
             return ({"levers": dict(scenario.levers), "name": scenario.name},
                     f"Loaded '{scenario.name}' as the current scenario; save it from the scenario panel.")
+
+
+def lever_text(lever, value: float) -> str:
+    """A lever's value as its box shows it: to one digit finer than its step, no thousands separator (2050, 0.0525)."""
+    step = lever.step or 0
+    digits = 0 if step >= 1 else min(12, max(0, math.ceil(-math.log10(step))) + 1) if step > 0 else 4
+    text = f"{value:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def cost_options(model) -> list[dict[str, str]]:
