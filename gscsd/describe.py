@@ -114,6 +114,17 @@ def _words(unit: str, plural: bool) -> str:
     return " ".join([*words[:-1], last])
 
 
+def in_time_units(model: Model, variable: str) -> bool:
+    """True when ``variable`` is measured in the model's time unit (a year such as a peak year, or a duration).
+
+    Such a value reads as ``2024.6`` (no thousands separator, no rounding to
+    three digits) and changes by years, not by percent.
+    """
+    units = (model.variable(variable).units or "").strip().lower()
+    time = (model.time.units or "").strip().lower()
+    return bool(units) and bool(time) and units.removesuffix("s") == time.removesuffix("s")
+
+
 def headline(model: Model) -> str | None:
     """The model's headline indicator (a key output whose comment starts ``Headline``), else the first key output."""
     for variable in model.variables.values():

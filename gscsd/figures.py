@@ -78,6 +78,24 @@ def display_number(value: float) -> str:
     return f"{value:.3g}"
 
 
+def display_time(value: float) -> str:
+    """A value in the model's time unit (a year, a duration): to a tenth, no separator (``2024.6``, ``2030``)."""
+    if value != value:
+        return "n/a"
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def time_change(current: float, baseline: float, units: str) -> str:
+    """The change of a value in time units as a difference, ``+0.9 years`` (a percent of a year means nothing)."""
+    diff = current - baseline
+    if diff != diff:
+        return "n/a"
+    if abs(diff) < 0.05:
+        return "±0"
+    return f"{diff:+.1f} {units}".strip()
+
+
 def axis_title(model: Model, variable: str) -> str:
     """``Name (units in words)`` for a chart title: ``Innovation Capital (million CNY)``; no units for an index."""
     from .describe import text_of, units_in_words

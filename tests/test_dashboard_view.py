@@ -297,3 +297,35 @@ def test_fuzz_dash_callback_requests_never_give_a_traceback(app, body):
     reply = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
     assert reply.status_code in (200, 204, 400), reply.get_data(as_text=True)[:300]
     assert "Traceback" not in reply.get_data(as_text=True)
+
+
+PEAK = """
+Price = 0 ~ Yuan/t [0,100,10] ~ Policy lever: a carbon price. |
+Emissions = INTEG(Growth, 100) ~ Mt ~ Key output (lower is better): emissions. |
+Growth = 10 - 0.5 * (Time - 2008) - Price / 10 ~ Mt/Year ~ rises, then falls the sooner the higher the price |
+Peak Year = INTEG(IF THEN ELSE(Growth > 0, 1, 0), 2008) ~ Year ~ Key output (lower is better): when emissions
+  stop rising (the last year they grew). |
+"""
+PEAK_TIME = ("INITIAL TIME = 2008 ~ Year ~ |\nFINAL TIME = 2060 ~ Year ~ |\nTIME STEP = 0.25 ~ Year ~ |\n"
+             "SAVEPER = 1 ~ Year ~ |\n")
+
+
+def test_a_value_in_years_reads_as_a_year_and_changes_by_years(tmp_path):
+    """A peak year is 2026, not '2,030 years', and moves by '-5.0 years', not by a percent of a year."""
+    from gscsd.dashboard.compare_tab import render
+    from gscsd.dashboard.view import cards
+    from gscsd.summary import compare, comparison
+
+    from .conftest import write_mdl
+
+    model = gscsd.load_model(write_mdl(tmp_path, "peak.mdl", PEAK, PEAK_TIME))
+    baseline, priced = gscsd.run(model), gscsd.run(model, gscsd.Scenario("Priced", {"Price": 10}))
+    assert baseline["Peak Year"].iloc[-1] == pytest.approx(2028) and priced["Peak Year"].iloc[-1] == pytest.approx(2026)
+    peak = next(c for c in cards(model, compare(model, priced, baseline, [2060])) if c["variable"] == "Peak Year")
+    assert (peak["value"], peak["baseline"], peak["units"]) == ("2026", "2028", "")
+    assert (peak["change"], peak["tone"]) == ("▼ -2.0 years", "good")
+    emissions = next(c for c in cards(model, compare(model, priced, baseline, [2060])) if c["variable"] == "Emissions")
+    assert emissions["change"].endswith("%")  # other outputs keep their percent
+    outputs, levers = comparison(model, {"Baseline": baseline, "Priced": priced}, {"Priced": {"Price": 10}}, [2060])
+    table = str(render(model, outputs, levers)[0])
+    assert "2026 (-2.0 years)" in table and "2,0" not in table

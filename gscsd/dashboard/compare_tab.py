@@ -17,9 +17,9 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from ..describe import text_of, units_in_words
+from ..describe import in_time_units, text_of, units_in_words
 from ..errors import GscsdError, InputError
-from ..figures import BASELINE_COLOUR, PALETTE, display_number
+from ..figures import BASELINE_COLOUR, PALETTE, display_number, display_time, time_change
 from ..model import Model
 from ..report.build import summary_times
 from ..scenario import Scenario
@@ -197,10 +197,13 @@ def render(model: Model, outputs: pd.DataFrame, levers: pd.DataFrame) -> list:
         units = units_in_words(row["units"])
         label = text_of(variable.label, variable.comment).label + (f" ({units})" if units else "")
         cells = []
+        in_time = in_time_units(model, row["variable"])  # a peak year: 2024.6, changes in years
         for name in names:
             change = row.get(f"{name} change %")
-            text = display_number(row[name])
-            if change is not None and change == change and name != "Baseline":
+            text = display_time(row[name]) if in_time else display_number(row[name])
+            if in_time and name != "Baseline" and "Baseline" in row:
+                text += f" ({time_change(row[name], row['Baseline'], units)})"
+            elif change is not None and change == change and name != "Baseline":
                 text += f" ({change:+.1f}%)"
             cells.append(html.Td(text, className="num"))
         rows.append(html.Tr([html.Th(label, scope="row"), html.Td(format_value(row["time"])), *cells]))

@@ -169,7 +169,8 @@ def about_parts(model: Model) -> list:
     if text.limits:
         parts += [html.H3("Limits"), html.P(text.limits)]
     parts += [html.H3("How to use this page"), html.Ul([
-        html.Li("Move the levers on the left (or type a value in a lever's box): every chart and card follows at "
+        html.Li("Move the levers (on the left; on a phone behind the Levers button), or type a value in a lever's "
+                "box: every chart and card follows at "
                 "once. The dashed grey line is the baseline, the model's own values."),
         html.Li(f"The cards give each key output in {format_value(model.time.final)} and its change against the "
                 "baseline; green and red say whether the model counts the change as good or bad."),
@@ -190,8 +191,8 @@ def about_intro(model: Model) -> html.Section:
                                             className="about-buttons")],
                                   className="about-head"),
                          html.P(text.summary or f"{model.name}: a system-dynamics model.", className="about-summary"),
-                         html.P("Move the levers on the left: the charts and cards follow at once, the baseline "
-                                "dashed grey behind.", className="muted")],
+                         html.P("Move the levers (on the left; on a phone behind the Levers button): the charts "
+                                "and cards follow at once, the baseline dashed grey behind.", className="muted")],
                         id="about-intro", className="about-intro", hidden=True, **{"aria-label": "About this model"})
 
 

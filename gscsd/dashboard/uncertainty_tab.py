@@ -15,7 +15,7 @@ from dash import dcc, html
 from ..analysis import uncertainty
 from ..analysis.executor import get_executor
 from ..analysis.problem import problem_from_model
-from ..describe import text_of
+from ..describe import headline, text_of
 from ..errors import InputError
 from ..figures import trajectory_figure
 from .analysis_common import AnalysisTab, field
@@ -60,7 +60,7 @@ class UncertaintyTab(AnalysisTab):
                 ], className="analysis-form"),
                 self.controls(),
                 field("Show", dcc.Dropdown([{"label": o, "value": o} for o in outputs],
-                                           outputs[0] if outputs else None, id=self.id("variable"), clearable=False)),
+                                           headline(model), id=self.id("variable"), clearable=False)),
                 html.Div(id=self.id("result")),
             ],
             className="analysis-tab",

@@ -28,10 +28,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from ..describe import headline, text_of, units_in_words
+from ..describe import headline, in_time_units, text_of, units_in_words
 from ..engines import METHODS
 from ..errors import GscsdError, InputError
-from ..figures import display_number, padded_range, series, steady_range, trajectory_spec
+from ..figures import (
+    display_number,
+    display_time,
+    padded_range,
+    series,
+    steady_range,
+    time_change,
+    trajectory_spec,
+)
 from ..scenario import Scenario
 from ..share import (
     DEFAULT_TAB,
@@ -529,16 +537,25 @@ def cards(model: Model, table: pd.DataFrame) -> list[dict[str, str]]:
     for row in sorted(table.itertuples(), key=lambda r: r.variable != first):
         change = row.change_pct
         colour = tone(change, getattr(row, "better", None))
-        if change != change:  # NaN: a zero baseline has no relative change
+        variable = model.variable(row.variable)
+        units = units_in_words(row.units)
+        shown = display_number
+        if in_time_units(model, row.variable):  # a peak year: 2024.6, and a change in years
+            shown, diff = display_time, row.current - row.baseline
+            if model.time.initial >= 1000 and model.time.initial <= row.current <= model.time.final:
+                units = ""  # a calendar year, not a number of years (the change below stays in years)
+            colour = tone(diff, getattr(row, "better", None))
+            badge = time_change(row.current, row.baseline, units_in_words(row.units))
+            badge = badge if colour == "flat" or badge == "n/a" else f"{'▲' if diff > 0 else '▼'} {badge}"
+        elif change != change:  # NaN: a zero baseline has no relative change
             badge = "n/a"
         elif colour == "flat":
             badge = "±0.0%"
         else:
             badge = f"{'▲' if change > 0 else '▼'} {change:+.1f}%"
-        variable = model.variable(row.variable)
         out.append({"variable": row.variable, "label": text_of(variable.label, variable.comment).label,
-                    "units": units_in_words(row.units), "value": display_number(row.current),
-                    "baseline": display_number(row.baseline), "change": badge, "tone": colour,
+                    "units": units, "value": shown(row.current),
+                    "baseline": shown(row.baseline), "change": badge, "tone": colour,
                     "headline": row.variable == first})
     return out
 
