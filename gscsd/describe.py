@@ -35,6 +35,8 @@ _WORDS = {"dmnl": "", "1": "", "dimensionless": "", "%": "%", "percent": "%", "u
           "ugm3": "µg/m³", "µg/m3": "µg/m³"}
 #: Words with their own plural, and the singular they read as in a denominator ("per person").
 _PLURALS = {"person": "people", "people": "people", "yuan": "yuan", "renminbi": "renminbi", "yen": "yen"}
+#: Number words after which a denominator stays plural ("per million people").
+_COUNTS = {"hundred", "thousand", "million", "billion"}
 _SINGULAR = {"people": "person", "persons": "person", "years": "year"}
 
 
@@ -109,6 +111,8 @@ def _words(unit: str, plural: bool) -> str:
             last = _PLURALS[last]
         elif last.isalpha() and last.islower() and not last.endswith("s"):
             last += "s"
+    elif len(words) > 1 and words[-2].lower() in _COUNTS:
+        last = _PLURALS.get(last, last)  # per million people, per thousand people
     else:
         last = _SINGULAR.get(last, last)
     return " ".join([*words[:-1], last])

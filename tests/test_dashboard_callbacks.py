@@ -404,6 +404,11 @@ def test_the_compare_tab_puts_scenarios_side_by_side(board):
     csv_text = as_csv(outputs, levers)
     assert csv_text.startswith("variable,units,time,Baseline,Current,Greener,Slow")
     assert "\nlever,units,default" in csv_text
+    # the page's scenario just saved under its name is one column; another one of that name gets "(2)"
+    named = view_of(board, "?green_investment=0.6&name=Greener")
+    assert list(tab.scenarios(model, named, ["current", f"id:{saved}"], mine)) == ["Greener"]
+    other = view_of(board, "?green_investment=0.5&name=Greener")
+    assert list(tab.scenarios(model, other, ["current", f"id:{saved}"], mine)) == ["Greener", "Greener (2)"]
     with pytest.raises(InputError, match="'soon' is not a year"):
         parse_years("2030, soon", model)
     with pytest.raises(InputError, match="2100 is outside the model's years 2020 to 2060"):

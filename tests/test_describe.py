@@ -32,7 +32,8 @@ def test_without_tags_the_first_sentence_helps_without_its_citation():
     ("Person", "people"), ("Person/Year", "people per year"), ("Knowledge Unit", "knowledge units"),
     ("Million CNY/(Person*Year)", "million CNY per person-year"), ("Tonne/Year", "tonnes per year"),
     ("ug/m3", "µg/m³"), ("Mt CO2/Year", "Mt CO2 per year"),
-    ("Billion Yuan/Year", "billion yuan per year"), ("TWh", "TWh"), ("Year", "years"), ("%", "%"),
+    ("Billion Yuan/Year", "billion yuan per year"), ("Person/Million Person", "people per million people"),
+    ("TWh", "TWh"), ("Year", "years"), ("%", "%"),
 ])
 def test_units_in_words(units, words):
     assert units_in_words(units) == words

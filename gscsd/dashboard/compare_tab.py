@@ -97,6 +97,9 @@ class CompareTab(Tab):
                 scenario = self.services.scenario(model, {**overlay, "params": params}, overlay.get("name"))
             else:
                 continue
+            same = out.get(scenario.name)
+            if same is not None and (same.levers, same.params) == (scenario.levers, scenario.params):
+                continue  # the page's scenario just saved under its name: one column, not two alike
             name, n = scenario.name, 1
             while name in out or name == "Baseline":
                 n += 1
