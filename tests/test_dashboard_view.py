@@ -329,3 +329,7 @@ def test_a_value_in_years_reads_as_a_year_and_changes_by_years(tmp_path):
     outputs, levers = comparison(model, {"Baseline": baseline, "Priced": priced}, {"Priced": {"Price": 10}}, [2060])
     table = str(render(model, outputs, levers)[0])
     assert "2026 (-2.0 years)" in table and "2,0" not in table
+    from gscsd.report import build_report
+
+    page = build_report(model, [gscsd.Scenario("Priced", {"Price": 10})])
+    assert '<td class="num">2026<br><span class="good">▼ -2.0 years</span></td>' in page and "2,02" not in page

@@ -30,8 +30,9 @@ import pandas as pd
 import plotly.io as pio
 
 from .. import __version__
+from ..describe import in_time_units, units_in_words
 from ..diagram import diagram_figure
-from ..figures import display_number, trajectory_figure
+from ..figures import display_number, display_time, time_change, trajectory_figure
 from ..names import display
 from ..runner import run
 from ..scenario import Scenario
@@ -226,6 +227,15 @@ def _percent(value: float, better: str | None = None) -> str:
     return f'<span class="{colour}">{"▲" if value > 0 else "▼"} {value:+.1f}%</span>'
 
 
+def _years(diff: float, better: str | None, units: str) -> str:
+    """A change of a value in time units (a peak year) in those units, with an arrow: ``▼ -2.0 years``."""
+    text = time_change(diff, 0.0, units)
+    colour = tone(diff, better) if text != "n/a" else "flat"
+    if colour == "flat" or text in ("n/a", "±0"):
+        return f'<span class="flat">{_e(text)}</span>'
+    return f'<span class="{colour}">{"▲" if diff > 0 else "▼"} {_e(text)}</span>'
+
+
 shown = display
 
 
@@ -362,11 +372,19 @@ def _summary(data: ReportData, live: Live | None = None) -> str:
         table = compare(model, frame, frame if against is None else against, times)
         rows = []
         for variable, group in table.groupby("variable", sort=False):
-            cells = "".join(
-                f'<td class="num">{_number(r.current)}'
-                + (f"<br>{_percent(r.change_pct, r.better)}" if against is not None else "") + "</td>"
-                for r in group.itertuples()
-            )
+            if in_time_units(model, variable):  # a peak year: 2024.6, and a change in years
+                cells = "".join(
+                    f'<td class="num">{_e(display_time(r.current))}'
+                    + (f"<br>{_years(r.current - r.baseline, r.better, units_in_words(r.units))}"
+                       if against is not None else "") + "</td>"
+                    for r in group.itertuples()
+                )
+            else:
+                cells = "".join(
+                    f'<td class="num">{_number(r.current)}'
+                    + (f"<br>{_percent(r.change_pct, r.better)}" if against is not None else "") + "</td>"
+                    for r in group.itertuples()
+                )
             rows.append(f"<tr><td>{_e(shown(variable))}</td><td>{_e(group['units'].iloc[0])}</td>{cells}</tr>")
         parts.append(f"<h3>{_e(name)}</h3>\n<table><thead><tr><th>Key output</th><th>Units</th>{head}</tr></thead>"
                      f"<tbody>{''.join(rows)}</tbody></table>")
