@@ -192,6 +192,7 @@ def trajectory_figure(
     mode: Mode = "sum",
     bands: pd.DataFrame | None = None,
     height: int = 320,
+    history: pd.Series | None = None,
 ) -> go.Figure:
     """Trajectories of one variable for several scenarios over time.
 
@@ -213,11 +214,13 @@ def trajectory_figure(
         uncertainty bands (5-95 light, 25-75 darker) with the median dotted.
     height : int
         Figure height in pixels.
+    history : Series, optional
+        Observed values indexed by time, drawn as dots (see :func:`trajectory_spec`).
 
     Every name and title is shown as written (see :func:`plain`).
     """
     return go.Figure(trajectory_spec(model, variable, runs, baseline=baseline, baseline_name=baseline_name,
-                                     mode=mode, bands=bands, height=height))
+                                     mode=mode, bands=bands, height=height, history=history))
 
 
 def _line(values: pd.Series, name: str, hover: str, line: dict, group: str) -> dict:

@@ -328,3 +328,22 @@ def test_sobol_indices_too_rough_to_trust_are_said_to_be():
         rough = clean.copy()
         rough.loc[0, column] = value
         assert "too small to trust" in too_small(rough), column
+
+
+def test_uncertainty_bands_are_drawn_over_the_history_they_should_cover(gsc):
+    """The calibrated series' data points on the Uncertainty chart, as on the Trajectories tab."""
+    from types import SimpleNamespace
+
+    from gscsd.dashboard.uncertainty_tab import UncertaintyTab
+    from gscsd.history import load_history
+
+    current = gscsd.run(gsc)
+    rows = [{"variable": "CO2 Emissions", "time": t, **dict.fromkeys(("p5", "p25", "p50", "p75", "p95"), v)}
+            for t, v in current["CO2 Emissions"].items()]
+    job = SimpleNamespace(result={"model": gsc, "bands": pd.DataFrame(rows), "current": current, "failed": 0,
+                                  "runs": 200, "params": None})
+    tab = UncertaintyTab.__new__(UncertaintyTab)  # render is pure: no services needed
+    graph = tab.render(job, "CO2 Emissions")[-1]
+    dots = next(t for t in graph.figure.data if t.name == "History")
+    observed = load_history(gsc.path.parent / "data" / "co2_emissions.csv", gsc)["CO2 Emissions"].dropna()
+    assert list(dots.x) == observed.index.tolist() and list(dots.y) == observed.tolist()

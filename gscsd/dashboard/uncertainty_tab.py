@@ -19,6 +19,7 @@ from ..describe import headline, text_of
 from ..errors import InputError
 from ..figures import trajectory_figure
 from .analysis_common import AnalysisTab, field
+from .view import observed_history
 
 #: Fewer runs than this give rough percentiles: the result says so.
 ROUGH_BELOW = 100
@@ -82,7 +83,7 @@ class UncertaintyTab(AnalysisTab):
                                          base=scenario, executor=executor, progress=progress, cancel=cancel)
             current, _ = services.simulate(model, scenario, method)
             return {"model": model, "bands": result.bands, "current": current, "failed": result.failed,
-                    "runs": int(samples)}
+                    "runs": int(samples), "params": scenario.params}
 
         return f"Uncertainty ({int(samples)} runs)", body
 
@@ -91,8 +92,10 @@ class UncertaintyTab(AnalysisTab):
         model, bands = result["model"], result["bands"]
         if variable not in set(bands["variable"]):
             return html.P(f"'{variable}' was not part of this run; run the analysis again.", className="muted")
+        # the history the bands should cover, as on the Trajectories tab
+        history = observed_history(model, result.get("params")).get(variable)
         figure = trajectory_figure(model, variable, {"Current scenario": result["current"]},
-                                   bands=uncertainty.bands_for(bands, variable), height=420)
+                                   bands=uncertainty.bands_for(bands, variable), height=420, history=history)
         notes = []
         if result.get("runs", ROUGH_BELOW) < ROUGH_BELOW:
             notes.append(html.P(f"Only {result['runs']} runs: percentiles from fewer than {ROUGH_BELOW} runs are "
