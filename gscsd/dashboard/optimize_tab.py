@@ -164,7 +164,12 @@ class OptimizeTab(AnalysisTab):
 def lever_text(lever, value: float) -> str:
     """A lever's value as its box shows it: to one digit finer than its step, no thousands separator (2050, 0.0525)."""
     step = lever.step or 0
-    digits = 0 if step >= 1 else min(12, max(0, math.ceil(-math.log10(step))) + 1) if step > 0 else 4
+    if step >= 1:
+        digits = 0
+    elif step > 0:
+        digits = min(12, math.ceil(-math.log10(step)) + 1)
+    else:  # no grid: four decimals
+        digits = 4
     text = f"{value:.{digits}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
