@@ -184,6 +184,8 @@ def test_the_dashboard_leads_with_the_gsc_index_and_says_what_the_model_is(gsc, 
     assert cards[0]["variable"] == "GSC Index" and cards[0]["headline"]
     assert [c["variable"] for c in cards if c["headline"]] == ["GSC Index"]
     assert {c["variable"] for c in cards} == set(gsc.key_outputs)
+    # the first chart too; the others in the model file's order
+    assert answer["charts"]["order"] == ["GSC Index", *(n for n in gsc.key_outputs if n != "GSC Index")]
     text = about(gsc)
     assert text.summary.startswith("A stock-and-flow model of green smart urbanization")
     for words in ("Insigma", "China's urban system", "Hangzhou", "Sources:", "calibrated"):

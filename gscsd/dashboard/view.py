@@ -434,8 +434,9 @@ def _runs(services: Services, model: Model, view: View) -> tuple[dict[str, pd.Da
 
 
 def chart_variables(model: Model, picked: Sequence[str]) -> list[str]:
-    """The key outputs, then the picked variables, without repeats."""
-    names = list(model.key_outputs)
+    """The headline, the other key outputs in the model's order, then the picked variables, without repeats."""
+    first = headline(model)
+    names = sorted(model.key_outputs, key=lambda name: name != first)
     names += [name for name in picked if name not in names]
     return names
 
