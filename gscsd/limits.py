@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 #: Most time steps of one run (``(FINAL TIME - INITIAL TIME) / TIME STEP``).
 #: About 10 s for models/gsc.mdl on the fast engine; PySD is far slower.
 MAX_STEPS = 1_000_000
+#: Smallest TIME STEP (model time units): reported times are rounded to a hundred-thousandth of the step
+#: (as PySD does), which beyond this has more decimals than a float carries (a step of 1e-308 gave NaN times).
+MIN_TIME_STEP = 1e-12
 #: Most numbers one run keeps: saved times x result columns (80 MB as float64).
 MAX_SAVED_VALUES = 10_000_000
 #: Relative tolerance of rk45/lsoda/radau: below this SciPy cannot deliver it, at 1 it means nothing.
@@ -126,7 +129,7 @@ def resolve_times(model: Model, scenario: Scenario) -> Times:
     step = own.step if scenario.time_step is None else scenario.time_step
     saveper = own.saveper
     if (type(start) is type(final) is type(step) is type(saveper) is float
-            and -math.inf < start < final < math.inf and 0 < step <= final - start and saveper > 0
+            and -math.inf < start < final < math.inf and MIN_TIME_STEP <= step <= final - start and saveper > 0
             and saveper < math.inf and max(-start, final) + step > max(-start, final)
             and (final - start) / step <= limit(STEPS_ENV, MAX_STEPS)):
         return Times(start, final, step, max(saveper, step))
@@ -158,6 +161,9 @@ def _checked_times(model: Model, scenario: Scenario) -> Times:
     if not t + step.value > t:
         step.fail(f"{step.name} {step.value:g} is too small for times near {t:g} ({t:g} + {step.value:g} "
                   f"rounds back to {t:g}); use at least {4 * math.ulp(t):.3g}", end)
+    if step.value < MIN_TIME_STEP:
+        step.fail(f"{step.name} {step.value:g} is below the smallest time step gscsd runs ({MIN_TIME_STEP:g}); "
+                  "use a larger one")
     times = Times(start.value, final.value, step.value, max(saveper.value, step.value))
     most = limit(STEPS_ENV, MAX_STEPS)
     if not times.steps <= most:

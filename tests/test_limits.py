@@ -78,6 +78,8 @@ def test_model_settings_without_a_finite_value(tmp_path, step):
                               r"\(or raise GSCSD_MAX_STEPS\)"),
     (["--final-time", "1e6"], r"TIME STEP 0.25 makes 4,000,000 steps"),
     (["--final-time", "1e300"], r"TIME STEP 0.25 is too small for times near 1e\+300"),
+    (["--final-time", "1e-308", "--time-step", "1e-308"],  # t + dt > t, but times of 1e-308 cannot be reported
+     r"time step 1e-308 is below the smallest time step gscsd runs \(1e-12\); use a larger one"),
     (["--final-time", "inf"], r"final time needs a finite number"),
     (["--time-step", "nan"], r"time step needs a finite number"),
     (["--final-time", "-5"], r"final time -5 must be later than INITIAL TIME 0"),
