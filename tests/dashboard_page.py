@@ -124,3 +124,27 @@ def assert_shows(page, model, levers: Mapping[str, float], *, mode: str = "sum",
         value = float(slider(page, lever.name).get_attribute("aria-valuenow"))
         assert value == levers.get(lever.name, defaults[lever.name]), lever.name
         assert float(box(page, lever.name).input_value()) == value, lever.name
+
+
+
+def walk(node):
+    """Every Dash component under ``node`` (a layout, lists of them, their children), depth first."""
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            yield from walk(item)
+        return
+    if node is None or isinstance(node, (str, int, float)):
+        return
+    yield node
+    yield from walk(getattr(node, "children", None))
+
+
+def text_in(node) -> str:
+    """All the text under a Dash component (or a list of them), joined by spaces."""
+    if isinstance(node, (list, tuple)):
+        return " ".join(text_in(n) for n in node)
+    if isinstance(node, str):
+        return node
+    if node is None or isinstance(node, (int, float)):
+        return ""
+    return text_in(getattr(node, "children", None))

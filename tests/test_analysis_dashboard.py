@@ -18,7 +18,7 @@ from gscsd.errors import InputError
 
 from .browser import artifact, browser, serve  # noqa: F401
 from .conftest import write_mdl
-from .dashboard_page import assert_shows
+from .dashboard_page import assert_shows, walk
 from .test_analysis_library import CONTROL, LOGISTIC
 
 TIMEOUT = 30_000
@@ -299,23 +299,13 @@ def test_uncertainty_varies_the_model_s_assumptions_by_default(tmp_path):
     tab = next(t for t in app.gscsd.tabs if isinstance(t, UncertaintyTab))
     model = app.gscsd.services.model("town.mdl")
     content = tab.layout(TabContext(model, View(model="town.mdl")))
-    vary = next(c for c in _walk(content) if getattr(c, "id", None) == "uncertainty-vary")
+    vary = next(c for c in walk(content) if getattr(c, "id", None) == "uncertainty-vary")
     assert vary.value == ["Crowding"]  # "how sure": the assumptions, not the levers
     labels = [o["label"] for o in vary.options]
     assert labels[0] == "Assumption: Crowding [0.5, 2]" and "Lever: Rate [0.05, 1]" in labels
     with pytest.raises(InputError, match="pick at least one assumption or lever"):
         tab.start(model, gscsd.Scenario(), "euler", [], 50, 0)
 
-
-def _walk(node):
-    if isinstance(node, (list, tuple)):
-        for item in node:
-            yield from _walk(item)
-        return
-    if node is None or isinstance(node, (str, int, float)):
-        return
-    yield node
-    yield from _walk(getattr(node, "children", None))
 
 
 def test_sobol_indices_too_rough_to_trust_are_said_to_be():

@@ -17,6 +17,7 @@ from gscsd.errors import InputError, VensimDifferenceWarning
 from gscsd.figures import display_number
 
 from .conftest import write_mdl
+from .dashboard_page import text_in, walk
 
 #: A small model with groups, a subscript, key outputs and an open-ended lever range.
 CITY = """
@@ -77,12 +78,12 @@ def view_of(board, query=""):
 def test_page_has_one_slider_and_box_per_lever_grouped(board):
     children, init = board.build_page("?growth=0.05")
     model = board.services.model("city.mdl")
-    sliders = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever"]
-    boxes = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever-box"]
+    sliders = [c for c in walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever"]
+    boxes = [c for c in walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever-box"]
     assert [s.id["name"] for s in sliders] == [lever.name for lever in model.levers] == [b.id["name"] for b in boxes]
     assert {s.id["name"]: s.value for s in sliders}["Growth"] == 0.05
     assert all(s.allow_direct_input is False for s in sliders)  # our own box says when a typed value is corrected
-    groups = [c.children[0].children for c in _walk(children) if getattr(c, "className", "") == "lever-group"]
+    groups = [c.children[0].children for c in walk(children) if getattr(c, "className", "") == "lever-group"]
     assert groups == ["City (2)", "Knowledge (1)"]
     page, answer = init["page"], init["answer"]
     assert page["model"] == {"file": "city.mdl", "hash": model.hash}
@@ -91,7 +92,7 @@ def test_page_has_one_slider_and_box_per_lever_grouped(board):
                             "documentation"]
     assert answer["view"]["levers"] == {"Green Investment": 0.2, "Growth": 0.05, "Learning Time": 4.0}
     assert answer["query"] == "?model=city.mdl&growth=0.05" and "figures" in answer["charts"]
-    tab_buttons = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "tab"]
+    tab_buttons = [c for c in walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "tab"]
     assert [b.role for b in tab_buttons] == ["tab"] * 7
 
 
@@ -109,21 +110,21 @@ def test_a_url_with_bad_values_builds_the_page_with_messages(board):
 
 def test_assumptions_are_listed_beside_the_levers_with_their_ranges(board):
     children, init = board.build_page("")
-    panel = next(c for c in _walk(children) if "assumptions" in str(getattr(c, "className", "")))
-    assert "Assumptions (1)" in _text(panel) and "Plausible range 0.5 to 1.5" in _text(panel)
+    panel = next(c for c in walk(children) if "assumptions" in str(getattr(c, "className", "")))
+    assert "Assumptions (1)" in text_in(panel) and "Plausible range 0.5 to 1.5" in text_in(panel)
     assert init["answer"]["assumptions"] == {"Dirtiness": 1.0}
-    sliders = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever"]
+    sliders = [c for c in walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever"]
     assert "Dirtiness" not in [s.id["name"] for s in sliders]  # an assumption is not a policy slider
 
 
 def test_tab_panels_are_built_when_first_opened(board):
     view = view_of(board)
     docs = board.panel("documentation", view)
-    assert "13 variables" in _text(docs)
+    assert "13 variables" in text_in(docs)
     structure = board.panel("structure", view)
-    assert "no sketch" in _text(structure).lower() or "Draw the model in Vensim" in _text(structure)
+    assert "no sketch" in text_in(structure).lower() or "Draw the model in Vensim" in text_in(structure)
     uncertainty = board.panel("uncertainty", view)
-    assert [c.id for c in _walk(uncertainty) if getattr(c, "id", None) == "uncertainty-run"]
+    assert [c.id for c in walk(uncertainty) if getattr(c, "id", None) == "uncertainty-run"]
 
 
 def test_saving_asks_before_replacing_and_keeps_versions(board):
@@ -186,12 +187,12 @@ def test_workspaces_publish_and_overlays_by_value(board):
 
 def test_the_documentation_tab_carries_every_variable_as_rows(board):
     panel = board.panel("documentation", view_of(board))
-    rows = next(c for c in _walk(panel) if getattr(c, "id", None) == "doc-rows").data
+    rows = next(c for c in walk(panel) if getattr(c, "id", None) == "doc-rows").data
     learning = next(r for r in rows if r["name"] == "Learning")
     assert learning["units"] == "Ideas/Year" and "Green Investment" in learning["equation"]
     assert learning["type"] == "auxiliary" and learning["comment"] == "Flow of ideas."
     assert len(rows) >= 9
-    assert next(c for c in _walk(panel) if getattr(c, "id", None) == "doc-count").children == f"{len(rows)} variables"
+    assert next(c for c in walk(panel) if getattr(c, "id", None) == "doc-count").children == f"{len(rows)} variables"
 
 
 def test_csv_and_report_exports_show_the_page_s_scenario(board):
@@ -309,10 +310,10 @@ def test_extra_tabs_plug_in_with_services_injected(tmp_path, monkeypatch):
     assert [label for _, label in board.tab_names()] == ["Trajectories", "Fake Tab", "Broken", "NotATab", "Tab",
                                                          "Documentation"]
     view = view_of(board, "?growth=0.05")
-    assert _text(board.panel("fake-tab", view)) == "model city" and seen["context"].model.name == "city"
-    assert "This tab failed for city.mdl: ZeroDivisionError" in _text(board.panel("broken", view))
-    assert "is not a gscsd.dashboard.tabs.Tab" in _text(board.panel("notatab", view))
-    assert "This tab could not load: ModuleNotFoundError" in _text(board.panel("tab", view))
+    assert text_in(board.panel("fake-tab", view)) == "model city" and seen["context"].model.name == "city"
+    assert "This tab failed for city.mdl: ZeroDivisionError" in text_in(board.panel("broken", view))
+    assert "is not a gscsd.dashboard.tabs.Tab" in text_in(board.panel("notatab", view))
+    assert "This tab could not load: ModuleNotFoundError" in text_in(board.panel("tab", view))
 
 
 def test_numbers_read_well():
@@ -326,7 +327,7 @@ def test_numbers_read_well():
 def test_no_models_is_a_clear_page(tmp_path):
     board = create_app(tmp_path, store_path=tmp_path / "s.sqlite").gscsd
     children, init = board.build_page("")
-    assert init is None and f"No model file (.mdl, .xmile, .stmx, .itmx) found in {tmp_path}" in _text(children)
+    assert init is None and f"No model file (.mdl, .xmile, .stmx, .itmx) found in {tmp_path}" in text_in(children)
 
 
 def test_sliders_update_while_dragging_only_when_runs_are_fast(tmp_path):
@@ -349,35 +350,13 @@ def test_a_corpus_model_gets_its_sliders_and_trajectories(teacup, tmp_path):
     board = create_app(teacup.path, store_path=tmp_path / "s.sqlite").gscsd
     children, init = board.build_page("?characteristic_time=5")
     assert init["answer"]["view"]["levers"] == {"Characteristic Time": 5.0, "Room Temperature": 70.0}
-    sliders = [c for c in _walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever"]
+    sliders = [c for c in walk(children) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == "lever"]
     assert [(s.id["name"], s.min, s.max) for s in sliders] == [(lever.name, lever.min, lever.max)
                                                                for lever in teacup.levers]
     assert init["answer"]["charts"]["order"] == ["Teacup Temperature"]
     assert init["answer"]["when"] == "30"
 
 
-# -- helpers -------------------------------------------------------------------
-def _walk(node):
-    """Every component under ``node`` (lists and children)."""
-    if isinstance(node, (list, tuple)):
-        for item in node:
-            yield from _walk(item)
-        return
-    if node is None or isinstance(node, (str, int, float)):
-        return
-    yield node
-    yield from _walk(getattr(node, "children", None))
-
-
-def _text(node) -> str:
-    """All text under ``node``."""
-    if isinstance(node, (list, tuple)):
-        return " ".join(_text(n) for n in node)
-    if isinstance(node, str):
-        return node
-    if node is None or isinstance(node, (int, float)):
-        return ""
-    return _text(getattr(node, "children", None))
 
 
 def test_the_compare_tab_puts_scenarios_side_by_side(board):

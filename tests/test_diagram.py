@@ -13,6 +13,7 @@ from gscsd.sketch import STOCK, VALVE, Element, View, load_sketch
 
 from .browser import artifact, browser  # noqa: F401
 from .conftest import SAMPLES, needs_corpus
+from .dashboard_page import text_in, walk
 
 pytestmark = needs_corpus
 SIR = SAMPLES / "SIR" / "SIR.mdl"
@@ -146,8 +147,8 @@ def test_structure_tab_layout_and_view_switch(tmp_path):
     model = gscsd.load_model(_two_view_teacup(folder))
     tab = StructureTab(create_app(folder, store_path=tmp_path / "s.sqlite").gscsd.services)
     content = tab.layout(TabContext(model, View(model="tea.mdl")))
-    dropdown = next(c for c in _walk(content) if getattr(c, "id", None) == "structure-view")
-    graph = next(c for c in _walk(content) if getattr(c, "id", None) == "structure-graph")
+    dropdown = next(c for c in walk(content) if getattr(c, "id", None) == "structure-view")
+    graph = next(c for c in walk(content) if getattr(c, "id", None) == "structure-graph")
     assert dropdown.options == ["View 1", "Room"] and dropdown.value == "View 1"
     assert "Teacup<br>Temperature" in graph.figure.data[0].text  # wrapped inside its box
     assert graph.figure.data[0].textfont.size >= 11  # readable at the browser's default zoom
@@ -160,32 +161,15 @@ def test_structure_tab_layout_and_view_switch(tmp_path):
     warm = tab.view_figure("Room", {"model": "tea.mdl", "levers": {"Room Temperature": 80}})
     assert f"In 30: {expected:g} (baseline 70)" in warm.data[0].hovertext[0]
     # the loops section lists the loops (teacup: one balancing loop)
-    assert "1 feedback loops in the equations (1 balancing)" in _text(content)
+    assert "1 feedback loops in the equations (1 balancing)" in text_in(content)
 
     from .conftest import write_mdl
 
     plain = gscsd.load_model(write_mdl(tmp_path, "plain.mdl", "x = 1 ~ Person ~ a constant |"))
     note = tab.layout(TabContext(plain, View()))
-    assert "No diagram in this file: plain.mdl" in _text(note)
+    assert "No diagram in this file: plain.mdl" in text_in(note)
 
 
-def _walk(node):
-    if isinstance(node, (list, tuple)):
-        for item in node:
-            yield from _walk(item)
-        return
-    if node is None or isinstance(node, (str, int, float)):
-        return
-    yield node
-    yield from _walk(getattr(node, "children", None))
-
-
-def _text(node) -> str:
-    if isinstance(node, (list, tuple)):
-        return " ".join(_text(n) for n in node)
-    if isinstance(node, str):
-        return node
-    return "" if node is None or isinstance(node, (int, float)) else _text(getattr(node, "children", None))
 
 
 @pytest.mark.browser

@@ -15,7 +15,7 @@ from gscsd.xmile.views import _handle, read_views
 
 from .browser import artifact, browser  # noqa: F401
 from .conftest import SAMPLES, needs_corpus
-from .dashboard_page import TIMEOUT, assert_shows, open_page, slider
+from .dashboard_page import TIMEOUT, assert_shows, open_page, slider, walk
 from .xmile_models import write_xmile
 
 TEACUP = SAMPLES / "teacup" / "teacup.stmx"
@@ -132,8 +132,8 @@ def test_structure_tab_and_report_draw_xmile_views(tmp_path):
     model = gscsd.load_model(folder / "SIR.stmx")
     tab = StructureTab(create_app(folder, store_path=tmp_path / "s.sqlite").gscsd.services)
     content = tab.layout(TabContext(model, View(model="SIR.stmx")))
-    dropdown = next(c for c in _walk(content) if getattr(c, "id", None) == "structure-view")
-    graph = next(c for c in _walk(content) if getattr(c, "id", None) == "structure-graph")
+    dropdown = next(c for c in walk(content) if getattr(c, "id", None) == "structure-view")
+    graph = next(c for c in walk(content) if getattr(c, "id", None) == "structure-graph")
     assert dropdown.options == ["View 1"]
     assert {"susceptible", "infectious", "recovered", "succumbing", "contact<br>infectivity"} <= set(
         graph.figure.data[0].text)
@@ -189,14 +189,3 @@ def test_dashboard_runs_and_draws_stella_models(browser, tmp_path):  # noqa: F81
     page.close()
     assert not errors
 
-
-def _walk(node):
-    """Every component under ``node`` (lists and children)."""
-    if isinstance(node, (list, tuple)):
-        for item in node:
-            yield from _walk(item)
-        return
-    if node is None or isinstance(node, (str, int, float)):
-        return
-    yield node
-    yield from _walk(getattr(node, "children", None))
