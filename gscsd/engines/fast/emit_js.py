@@ -48,7 +48,8 @@ from ...errors import ModelError
 if TYPE_CHECKING:
     from ...model import Model
     from .. import RunRequest
-    from .builder import Builder, Plan
+    from .builder import Builder
+    from .plan import Plan
 
 #: Bump whenever the emitted module changes (it keys the cache file).
 JS_VERSION = 1
@@ -249,7 +250,7 @@ def emit(builder: Builder, plan: Plan, tables: list, externals: list[float]) -> 
         For what JavaScript cannot run (random functions), naming it.
     """
     from ...names import column_name
-    from .builder import _init_value
+    from .plan import init_value
 
     if builder.streams:
         names = sorted({n.name for n in plan.values if n.random})
@@ -278,7 +279,7 @@ def emit(builder: Builder, plan: Plan, tables: list, externals: list[float]) -> 
             if n.state_init:
                 for target, expression in n.state_init:
                     initial.append(f"{target} = {js(expression)};")
-                initial.append(f"i{i} = {js(_init_value(n))};")
+                initial.append(f"i{i} = {js(init_value(n))};")
             else:
                 initial.append(f"i{i} = {js(n.init_expr)};")
         run_all = [f"v{i} = {js(nodes[i].run_expr)};" for i in plan.run]

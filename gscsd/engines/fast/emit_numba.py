@@ -39,7 +39,8 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .builder import Builder, Plan
+    from .builder import Builder
+    from .plan import Plan
 
 #: Bump whenever the compiled module's source changes (it keys its file in the cache).
 NUMBA_VERSION = 3
@@ -124,7 +125,7 @@ class _NotCompiled(Exception):
 
 
 def _body(builder: Builder, plan: Plan, fix, slot: dict, delays: list) -> list[str]:
-    from .builder import _init_value
+    from .plan import init_value
 
     nodes = builder.nodes
     lines: list[str] = []
@@ -149,7 +150,7 @@ def _body(builder: Builder, plan: Plan, fix, slot: dict, delays: list) -> list[s
                     w(_order_check(target, expression, fix, delays))
                 else:
                     w(f"    {target} = {fix(expression)}")
-            w(f"    i{i} = {fix(_init_value(n))}")
+            w(f"    i{i} = {fix(init_value(n))}")
         else:
             w(f"    i{i} = {fix(n.init_expr)}")
     w("    _n_last = _times.shape[0] - 1")

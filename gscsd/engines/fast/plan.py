@@ -1,0 +1,142 @@
+"""The dependency graph of an analysed model, ordered once for every emitter (:class:`Plan`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .nodes import CONTROL, Node, Unsupported
+
+if TYPE_CHECKING:
+    from .builder import Builder
+
+
+@dataclass
+class Plan:
+    """The analysed model in the order an emitter writes it.
+
+    Attributes
+    ----------
+    values : list of Node
+        Every element with a value (not the lookups).
+    static, init, run : list of int
+        Node indices: constants computed once before the loop; initial values
+        of the stateful elements and what they need; equations of each step.
+    init_graph : dict
+        Dependencies of the initial phase.
+    needed : set of int
+        What a step that saves nothing must still compute (what the state updates read).
+    columns : list of Node
+        The results columns, in order.
+    """
+
+    values: list
+    static: list
+    init: list
+    run: list
+    init_graph: dict
+    needed: set
+    columns: list
+
+
+#: Families whose value is one expression (not a state): candidates for computing once before the loop.
+_PLAIN = ("const", "aux", "extconst", "extdata", "datafile")
+
+
+def make_plan(b: Builder) -> Plan:
+    """Order the analysed equations: constants, initial values, each step (see :class:`Plan`).
+
+    Also marks as levers (``Node.lever``) the scalar elements computed before the loop: any scalar constant
+    expression may be set for a run, as PySD allows.
+    """
+    nodes = b.nodes
+    values = [n for n in nodes if n.kind != "lookup"]
+    # static: constants and what depends only on them (not on time or state)
+    static: set[int] = set()
+    changed = True
+    plain = [n for n in values if n.kind in _PLAIN]
+    while changed:
+        changed = False
+        for n in plain:
+            if n.index in static or n.uses_time or "active_initial" in n.init_expr:
+                continue
+            if n.init_expr != n.run_expr:
+                continue
+            if n.run_deps <= static:
+                static.add(n.index)
+                changed = True
+    run_order = toposort({n.index: n.run_deps for n in values if n.index not in static}, "equations", nodes)
+    static_order = toposort({i: nodes[i].run_deps for i in static}, "constants", nodes)
+    for i in static_order:
+        n = nodes[i]
+        if not n.positions and not n.hidden and b.py_names[n.name] not in CONTROL:
+            n.lever = b.py_names[n.name]
+
+    # initial phase: what stateful initial values need, in dependency order
+    init_graph: dict[int, set] = {}
+    pending = [n.index for n in values if n.state_init]
+    while pending:
+        i = pending.pop()
+        if i in init_graph or i in static:
+            continue
+        node = nodes[i]
+        deps = set(node.state_init_deps) if node.state_init else set(node.init_deps)
+        if node.state_init:
+            deps |= set(node.run_deps)  # its initial value reads these
+        init_graph[i] = deps - static
+        pending.extend(deps)
+    init_order = toposort(init_graph, "initial values", nodes)
+    # Steps that save compute every variable; the others only what the
+    # state updates need (most steps, when SAVEPER > TIME STEP).
+    needed = _closure(
+        {d for n in values for d in n.deriv_deps}
+        | {n.index for n in values if n.discrete or n.kind == "delayfixed" or n.random},
+        {n.index: n.run_deps for n in values},
+    )
+    return Plan(values, static_order, init_order, run_order, init_graph, needed, list(b.columns))
+
+
+def init_value(node: Node) -> str:
+    """The value a stateful element reports during initialization (PySD's ``__call__``)."""
+    expression = node.run_expr
+    # the output formula, reading initial-phase values of what it names
+    return re.sub(r"\bv(\d+)\b", r"i\1", expression)
+
+
+def _closure(start: set, graph: dict[int, set]) -> set:
+    """``start`` and everything it depends on."""
+    seen: set = set()
+    pending = list(start)
+    while pending:
+        i = pending.pop()
+        if i in seen:
+            continue
+        seen.add(i)
+        pending.extend(graph.get(i, ()))
+    return seen
+
+
+def toposort(graph: dict[int, set], what: str, nodes: list[Node]) -> list[int]:
+    order: list[int] = []
+    state: dict[int, int] = {}
+    for start in graph:
+        if state.get(start):
+            continue
+        stack = [(start, iter(sorted(graph[start] & graph.keys())))]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if state.get(child) == 1:
+                    cycle = nodes[child].name
+                    raise Unsupported([f"{cycle}: circular dependency among {what} (a loop without a stock)"])
+                if not state.get(child):
+                    state[child] = 1
+                    stack.append((child, iter(sorted(graph[child] & graph.keys()))))
+                    break
+            else:
+                stack.pop()
+                state[node] = 2
+                order.append(node)
+    return order
