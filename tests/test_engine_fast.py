@@ -319,3 +319,22 @@ level = INTEG(start * 0.1, 1) ~ Widget ~ grows by a fifth a year |
         frame = gscsd.run(model, engine="fast", method=method)
         assert frame["start"].to_numpy() == pytest.approx(2.0)
         assert frame["level"].iloc[-1] == pytest.approx(3.0)  # 1 + 0.2 t, exact for both methods
+
+
+def test_a_loop_without_a_stock_is_refused_naming_the_loop(tmp_path):
+    """The plan's graph (networkx) names every element of the loop, in the order each reads the next."""
+    path = write_mdl(tmp_path, "loop.mdl", """
+a = b + 1 ~ Dmnl ~ |
+b = c[B1] * 2 ~ Dmnl ~ |
+B: B1, B2 ~~|
+c[B] = a ~ Dmnl ~ |
+s = INTEG(a, 0) ~ Dmnl ~ |
+""")
+    reasons = unsupported_reasons(gscsd.load_model(path))
+    assert len(reasons) == 1
+    element, loop = re.fullmatch(r"(\w+): circular dependency among equations \(a loop without a stock: (.*)\)",
+                                 reasons[0]).groups()
+    names = loop.split(" -> ")
+    assert names[0] == names[-1] == element
+    cycle = names[:-1]  # a reads b, b reads c[B1], c[B1] reads a: the loop, from wherever it starts
+    assert any(cycle[k:] + cycle[:k] == ["a", "b", "c[B1]"] for k in range(3))

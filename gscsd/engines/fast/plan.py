@@ -118,25 +118,26 @@ def _closure(start: set, graph: dict[int, set]) -> set:
 
 
 def toposort(graph: dict[int, set], what: str, nodes: list[Node]) -> list[int]:
-    order: list[int] = []
-    state: dict[int, int] = {}
-    for start in graph:
-        if state.get(start):
-            continue
-        stack = [(start, iter(sorted(graph[start] & graph.keys())))]
-        state[start] = 1
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if state.get(child) == 1:
-                    cycle = nodes[child].name
-                    raise Unsupported([f"{cycle}: circular dependency among {what} (a loop without a stock)"])
-                if not state.get(child):
-                    state[child] = 1
-                    stack.append((child, iter(sorted(graph[child] & graph.keys()))))
-                    break
-            else:
-                stack.pop()
-                state[node] = 2
-                order.append(node)
-    return order
+    """Node indices of ``graph`` (index -> what it reads) in an order where each comes after what it reads.
+
+    The order is networkx's depth-first postorder, starting from the nodes in
+    ``graph``'s order and visiting what each reads in increasing index, so the
+    generated code is the same from run to run. Dependencies outside
+    ``graph`` are computed elsewhere (an earlier phase) and ignored.
+
+    Raises
+    ------
+    Unsupported
+        Naming the elements of a loop of equations that no stock breaks.
+    """
+    import networkx as nx
+
+    reads = nx.DiGraph()
+    reads.add_nodes_from(graph)  # first, so that the search starts in graph's order
+    reads.add_edges_from((i, j) for i in graph for j in sorted(graph[i] & graph.keys()))
+    if nx.is_directed_acyclic_graph(reads):
+        return list(nx.dfs_postorder_nodes(reads))
+    cycle = nx.find_cycle(reads)
+    loop = " -> ".join(nodes[i].column for i, _ in cycle) + f" -> {nodes[cycle[0][0]].column}"
+    raise Unsupported([f"{nodes[cycle[0][0]].name}: circular dependency among {what} "
+                       f"(a loop without a stock: {loop})"])
