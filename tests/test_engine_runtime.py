@@ -101,9 +101,58 @@ def test_pulse_with_magnitude_is_magnitude_over_dt():
     assert sum(values) * DT == pytest.approx(3.0)
 
 
-def test_logic_helpers():
-    assert runtime._s_and(1.0, 0.0) is False and runtime._s_or(1.0, 0.0) is True and runtime._s_not(0.0) is True
-    np.testing.assert_array_equal(runtime._v_and(np.array([1.0, 1.0]), np.array([0.0, 2.0])), [False, True])
+def test_logic_helpers_agree_with_vensims_truth_tables():
+    # Vensim: :AND:, :OR:, :NOT: treat any nonzero value as true (PySD: numpy's logical_and/or/not)
+    a = np.array([0.0, 0.0, 1.0, 1.0, -2.0, 0.5])
+    b = np.array([0.0, 3.0, 0.0, 1.0, 0.0, 1e-9])
+    for scalar, vector, expected in ((runtime._s_and, runtime._v_and, np.logical_and(a, b)),
+                                     (runtime._s_or, runtime._v_or, np.logical_or(a, b))):
+        values = [scalar(x, y) for x, y in zip(a, b)]
+        assert values == list(expected) and all(type(v) is bool for v in values)
+        np.testing.assert_array_equal(vector(a, b), expected)
+    np.testing.assert_array_equal([runtime._s_not(x) for x in a], [True, True, False, False, False, False])
+    np.testing.assert_array_equal(runtime._v_not(a), [runtime._s_not(x) for x in a])
+
+
+def test_if_then_else_equals_pysd_per_scenario():
+    condition = np.array([1.0, 0.0, -3.0, 0.0])
+    yes, no = np.array([10.0, 20.0, 30.0, 40.0]), np.array([-1.0, -2.0, -3.0, -4.0])
+    expected = [pysd_functions.if_then_else(c, lambda y=y: y, lambda n=n: n) for c, y, n in zip(condition, yes, no)]
+    np.testing.assert_array_equal(runtime._v_if(condition, yes, no), expected)  # one value per scenario
+    assert [runtime._s_if(c, y, n) for c, y, n in zip(condition, yes, no)] == expected
+    assert runtime._v_if(0.0, 1.0, 2.0) == 2.0  # a scalar condition picks one side whole
+
+
+def test_min_max_and_power_agree_with_the_scalar_flavour():
+    # Vensim's MIN/MAX of two values and '^' (PySD: numpy's minimum/maximum and '**' over arrays)
+    a, b = np.array([1.0, -2.0, 3.5, 0.0]), np.array([2.0, -3.0, 3.5, -0.0])
+    np.testing.assert_array_equal(runtime._v_min(a, b), [runtime.SCALAR["_min"](x, y) for x, y in zip(a, b)])
+    np.testing.assert_array_equal(runtime._v_max(a, b), [runtime.SCALAR["_max"](x, y) for x, y in zip(a, b)])
+    base, exponent = np.array([2.0, 9.0, 0.5, 10.0]), np.array([10.0, 0.5, -1.0, 0.0])
+    np.testing.assert_array_equal(runtime._v_pow(base, exponent),
+                                  [runtime._s_pow(x, y) for x, y in zip(base, exponent)])
+    assert runtime._v_pow(2.0, 3.0) == 8.0
+
+
+def test_scalar_failures_are_where_numpy_gives_nan_or_inf():
+    # A negative base to a fractional power, LN(0): numpy (and so PySD) gives nan and -inf; the scalar
+    # helpers raise, and the engine reruns that scenario with the vector helpers (runtime.SCALAR_FAILURES).
+    with pytest.raises(runtime.SCALAR_FAILURES):
+        runtime._s_pow(-8.0, 1 / 3)
+    with pytest.raises(runtime.SCALAR_FAILURES):
+        runtime._s_log(0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        assert math.isnan(runtime._v_pow(np.array([-8.0]), 1 / 3)[0])
+        assert runtime.VECTOR["_ln"](np.array([0.0]))[0] == -math.inf
+        assert math.isnan(np.power(-8.0, 1 / 3))  # what PySD's numpy computes
+    assert runtime._s_log(math.e) == 1.0 == runtime.VECTOR["_ln"](math.e)
+
+
+def test_zidz_vector_equals_scalar():
+    # Vensim: ZIDZ(a, b) is 0 where |b| is below 1e-6, else a / b
+    numerator, denominator = np.array([3.0, 3.0, -1.0, 2.0]), np.array([2.0, 0.0, 1e-7, -4.0])
+    np.testing.assert_array_equal(runtime._v_zidz(numerator, denominator),
+                                  [runtime._s_zidz(x, y) for x, y in zip(numerator, denominator)])
 
 
 @pytest.mark.parametrize("kind", ["interpolate", "extrapolate", "hold_backward", "look_forward"])
