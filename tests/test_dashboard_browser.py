@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 
 import numpy as np
@@ -19,12 +20,23 @@ import pytest
 
 import gscsd
 from gscsd.dashboard.server import create_app
-from gscsd.figures import display_number
+from gscsd.figures import display_number, series, steady_range
 from gscsd.share import decode
 
 from .browser import artifact, browser, offline_page, serve  # noqa: F401
 from .conftest import write_mdl
-from .dashboard_page import TIMEOUT, assert_shows, box, lever_id, open_page, search, settle, slider, trace
+from .dashboard_page import (
+    TIMEOUT,
+    assert_shows,
+    box,
+    cards,
+    lever_id,
+    open_page,
+    search,
+    settle,
+    slider,
+    trace,
+)
 from .test_dashboard_callbacks import make_models_dir
 
 pytestmark = pytest.mark.browser
@@ -252,6 +264,77 @@ def test_quick_moves_on_a_slow_server_end_in_step(browser, tmp_path):  # noqa: F
         press(page, "Growth", "ArrowLeft", 1)
         page.wait_for_function("() => window.location.search.includes('learning_time=6')", timeout=TIMEOUT)
         assert_shows(page, model, {"Growth": 0.055, "Green Investment": 0.05, "Learning Time": 6})
+        context.close()
+
+
+def test_a_move_is_drawn_from_a_run_in_the_page_before_the_server_answers(browser, tmp_path):  # noqa: F811
+    """The model runs in the page (the JavaScript back-end): with the server's answers held back, two key
+    presses draw gscsd.run's numbers on every chart, on the axis the server would choose, while the cards,
+    dimmed, and the URL wait; the held answers then make everything agree."""
+    folder = make_models_dir(tmp_path / "models")
+    app = create_app(folder, store_path=tmp_path / "s.sqlite")
+    board = app.gscsd
+    answer = board.view
+    gate = threading.Event()
+    gate.set()
+
+    def held(body):
+        assert gate.wait(60), "the test never released the server"
+        return answer(body)
+
+    board.view = held
+    model = board.services.model("city.mdl")
+    growth = model.lever("Growth")
+    moved = round(growth.default + 2 * growth.step, 12)
+    with serve(app.server) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        open_page(page, url + "/?model=city.mdl")
+        page.wait_for_function("() => window.gscsdModels && Object.keys(window.gscsdModels).length === 1")
+        variables = page.evaluate("() => [...document.querySelectorAll('#charts .chart-cell')]"
+                                  ".map(c => c.dataset.variable)")
+        ranges = {v: page.evaluate("(v) => [...document.querySelectorAll('#charts .chart-cell')].find("
+                                   "c => c.dataset.variable === v).querySelector('.js-plotly-plot')"
+                                   "._fullLayout.yaxis.range.slice()", v) for v in variables}
+        shown_before, search_before = cards(page), search(page)
+        gate.clear()
+        try:
+            press(page, "Growth", "ArrowRight", 2)
+            page.wait_for_function("() => window.gscsd.ranHere().length === 2")
+            expected = gscsd.run(model, gscsd.Scenario("x", {"Growth": moved}))
+            baseline = gscsd.run(model, gscsd.Scenario("Baseline"))
+            for variable in variables:
+                ((_, want),) = series(model, expected, variable, "sum").items()
+                # Plotly's own data catches up when the moves pause; the SVG path was drawn at once.
+                page.wait_for_function("([v, y]) => { const c = [...document.querySelectorAll('#charts "
+                                       ".chart-cell')].find(c => c.dataset.variable === v); const t = c.querySelector("
+                                       "'.js-plotly-plot')._fullData.find(t => t.name === 'Current'); return "
+                                       "Math.abs(t.y[t.y.length - 1] - y) <= 1e-9 * Math.abs(y); }",
+                                       arg=[variable, float(want.iloc[-1])])
+                drawn = trace(page, variable)
+                np.testing.assert_allclose(drawn["y"], want.to_numpy(float), rtol=1e-9, err_msg=variable)
+                assert drawn["off"] == 0 and drawn["ends"] and drawn["outside"] == 0, (variable, drawn["off"])
+                lines = [line.to_numpy(float) for frame in (baseline, expected)
+                         for line in series(model, frame, variable, "sum").values()]
+                # Two moves: the range after the first, then the second's, as the server keeps them.
+                first = gscsd.run(model, gscsd.Scenario("x", {"Growth": round(growth.default + growth.step, 12)}))
+                after_one = steady_range(ranges[variable], [line.to_numpy(float) for frame in (baseline, first)
+                                                            for line in series(model, frame, variable, "sum").values()])
+                want_range = steady_range(after_one, lines)
+                got_range = page.evaluate("(v) => [...document.querySelectorAll('#charts .chart-cell')].find("
+                                          "c => c.dataset.variable === v).querySelector('.js-plotly-plot')"
+                                          "._fullLayout.yaxis.range.slice()", variable)
+                np.testing.assert_allclose(got_range, want_range, rtol=1e-9, err_msg=variable)
+            assert cards(page) == shown_before and search(page) == search_before  # the server's, still to come
+            assert "pending" in page.locator("#summary").get_attribute("class")
+        finally:
+            gate.set()
+        assert_shows(page, model, {"Growth": moved})
+        assert "pending" not in page.locator("#summary").get_attribute("class")
+        assert not errors
         context.close()
 
 

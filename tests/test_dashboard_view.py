@@ -333,3 +333,62 @@ def test_a_value_in_years_reads_as_a_year_and_changes_by_years(tmp_path):
 
     page = build_report(model, [gscsd.Scenario("Priced", {"Price": 10})])
     assert '<td class="num">2026<br><span class="good">▼ -2.0 years</span></td>' in page and "2,02" not in page
+
+
+def test_an_answer_with_new_charts_says_how_the_page_runs_the_model_itself(app, board, model, tmp_path):
+    """charts.preview: the module's script, time grid, lever slots and, per chart, the module columns each
+    'Current' line sums (all elements in 'sum' mode, one each per element); none for what the browser
+    cannot run."""
+    from gscsd.engines.fast.emit_js import javascript
+
+    columns = javascript(model).columns
+    answer = board.view({"view": view(charts=["Learning"], mode="elements")})
+    spec = answer["charts"]["preview"]
+    assert spec["hash"] == model.hash and spec["method"] == "euler" and spec["fixed"] == {}
+    assert spec["time"] == {"start": model.time.initial, "final": model.time.final, "step": model.time.step,
+                            "saveper": model.time.saveper}
+    assert spec["levers"] == {lever.name: lever.py_name for lever in model.levers}
+    assert [[columns[k] for k in line] for line in spec["columns"]["Learning"]] == [[c] for c in
+                                                                                   model.elements("Learning")]
+    assert len(spec["columns"]["Learning"]) == len(answer["charts"]["current"]["Learning"])
+    summed = board.view({"view": view(charts=["Learning"])})["charts"]["preview"]["columns"]["Learning"]
+    assert [[columns[k] for k in line] for line in summed] == [model.elements("Learning")]
+    # lines only (same charts): nothing new to say
+    again = board.view({"view": view(charts=["Learning"], mode="elements", levers={"Growth": 0.05}),
+                        "have": {"revision": answer["charts"]["revision"]}})
+    assert "preview" not in again["charts"] or again["charts"]["preview"] is None
+    assert "lines" in again["charts"] and "figures" not in again["charts"]
+    # a parameter set's constants travel with it, as the module's slots
+    folder = make_models_dir(tmp_path / "models")
+    (folder / "city.fast.cin").write_text("Growth = 0.05\nDirtiness = 1.2\n")
+    fast = create_app(folder, store_path=tmp_path / "s.sqlite").gscsd.view(
+        {"view": view(params="fast")})["charts"]["preview"]
+    assert fast["fixed"] == {model.variable("Dirtiness").py_name: 1.2}
+    assert fast["levers"]["Growth"] == model.lever("Growth").py_name
+    # the browser runs Euler and RK4 only; SciPy's methods are the server's
+    assert board.view({"view": view(method="rk45")})["charts"]["preview"] is None
+
+    client = app.server.test_client()
+    script = client.get("/" + spec["script"])
+    assert script.status_code == 200 and script.mimetype == "text/javascript"
+    assert "immutable" in script.headers["Cache-Control"]
+    assert f'window.gscsdModels["{model.hash}"] = (function' in script.get_data(as_text=True)
+    for name in ("0" * 64 + ".js", "..city.mdl.js", "CITY.js", "a" * 200 + ".js", model.hash):
+        missing = client.get("/_gscsd/model/" + name)
+        assert missing.status_code == 404 and missing.get_data(as_text=True).startswith("no model script"), name
+
+
+@pytest.mark.filterwarnings("ignore::gscsd.errors.VensimDifferenceWarning")  # random streams: said elsewhere
+def test_models_the_browser_cannot_run_are_drawn_by_the_server_alone(tmp_path):
+    from .conftest import write_mdl
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    write_mdl(folder, "noise.mdl", "Noise = 1 ~ Dmnl [0,2,0.1] ~ Spread. |\n"
+                                   "u = RANDOM UNIFORM(0, Noise, 3) ~ Dmnl ~ Key output: a draw. |\n")
+    board = create_app(folder, store_path=tmp_path / "s.sqlite").gscsd
+    answer = board.view({"view": {"model": "noise.mdl", "levers": {}}})
+    assert answer["charts"]["figures"] and answer["charts"]["preview"] is None
+    noise = board.services.model("noise.mdl")
+    assert create_app(folder, store_path=tmp_path / "t.sqlite").server.test_client().get(
+        f"/_gscsd/model/{noise.hash}.js").status_code == 404

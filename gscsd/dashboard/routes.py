@@ -4,6 +4,9 @@
   JSON in and out. A request that is not a view request, names a model that
   is not offered, or is too large gets a 4xx with one line saying what is
   wrong; never a traceback.
+* ``GET <prefix>_gscsd/model/<hash>.js``: the model of a page as a script
+  the page runs itself (:mod:`.preview`); 404 for a hash the server has not
+  served.
 * Every request: a body of at most :data:`MAX_BODY` bytes; a ``Host`` that
   the server answers to (so that a web page elsewhere cannot reach a
   dashboard on this machine through DNS rebinding); security headers on
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, Response, request
 
 from ..errors import GscsdError, InputError
+from .preview import SCRIPT_NAME, SCRIPT_ROUTE, script
 
 if TYPE_CHECKING:
     from .callbacks import Dashboard
@@ -111,6 +115,22 @@ def register_routes(server: Flask, board: Dashboard, prefix: str = "/") -> None:
         return Response(text, mimetype="application/json")
 
     server.add_url_rule(f"{prefix.rstrip('/')}/{ROUTE}", "gscsd_view", view, methods=["POST"])
+
+    def model_script(name: str) -> Response:
+        # The name is a model hash the library served, never a path.
+        digest = name.removesuffix(".js")
+        wanted = name.endswith(".js") and SCRIPT_NAME.match(digest)
+        text = script(board.services.library.version(digest)) if wanted else None
+        if text is None:
+            return Response(f"no model script '{name[:80]}' here; reload the page\n", status=404,
+                            mimetype="text/plain")
+        response = Response(text, mimetype="text/javascript")
+        # The URL names the model version and the code version: its content never changes.
+        response.headers["Cache-Control"] = "private, max-age=86400, immutable"
+        return response
+
+    server.add_url_rule(f"{prefix.rstrip('/')}/{SCRIPT_ROUTE}<name>", "gscsd_model_script", model_script,
+                        methods=["GET"])
     callbacks = f"{prefix.rstrip('/')}/_dash-update-component"
 
     @server.before_request

@@ -58,6 +58,7 @@ from ..share import (
     shown,
 )
 from ..summary import compare, tone
+from .preview import spec as preview_spec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -398,6 +399,10 @@ def answer(services: Services, body: Any, tabs: Sequence[str] | None = None) -> 
                                                                                             else "")
     reply["drag"] = seconds < DRAG_BELOW
     reply["charts"] = charts(model, view, runs, baseline, request.revision, request.ranges)
+    if "figures" in reply["charts"]:  # new charts: how the page may draw their next lines itself
+        # (not when the app was told to run PySD: its numbers are then the ones asked for)
+        reply["charts"]["preview"] = (None if services.engine == "pysd"
+                                      else preview_spec(model, view, reply["charts"]["order"]))
     final = float(baseline.index[-1])
     reply["when"] = format_value(final)
     reply["cards"] = cards(model, compare(model, current, baseline, [final], model.key_outputs))

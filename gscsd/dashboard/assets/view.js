@@ -48,15 +48,20 @@
     let syncTimer = null;
     const SYNC_AFTER = 150;  // ms without new lines before Plotly's own data catches up
     let dragMode = null;
+    let here = null;      // how this page runs its charts' scenario itself (the answer's charts.preview), or null
+    let drawnHere = false; // the lines drawn are the view's, run in this page (its answer has not come yet)
     let opened = {};      // tabs whose content was asked for
 
     function setProps(id, props) { window.dash_clientside.set_props(id, props); }
 
-    function viewUrl() {
+    function prefix() {
+        // The app's path below the host ("/" unless served under a path), with its closing slash.
         const config = document.getElementById("_dash-config");
-        const prefix = (config && JSON.parse(config.textContent).requests_pathname_prefix) || "/";
-        return prefix.replace(/\/?$/, "/") + "_gscsd/view";
+        const path = (config && JSON.parse(config.textContent).requests_pathname_prefix) || "/";
+        return path.replace(/\/?$/, "/");
     }
+
+    function viewUrl() { return prefix() + "_gscsd/view"; }
 
     function sameJSON(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 
@@ -83,7 +88,12 @@
         pendingHistory = how.history || (pendingHistory === "none" ? "none" : "auto");
         if (patch && patch.tab !== undefined) { showTab(patch.tab); }
         dirty = true;
+        drawnHere = !how.typed && how.query === undefined && onlyLevers(patch) && runHere();
         if (!inflight) { send(); }
+    }
+
+    function onlyLevers(patch) {
+        return Boolean(patch) && Object.keys(patch).every(function (key) { return key === "levers" || key === "name"; });
     }
 
     function send() {
@@ -147,9 +157,13 @@
                 if (value !== undefined) { cell.textContent = String(value); }
             });
         }
-        if (answer.charts) { takeCharts(answer.charts); }
+        // An answer to an older request, while the page already draws a newer scenario run here: its lines
+        // and cards would step back for a moment; the newer answer, asked for below, brings both.
+        const behind = dirty && drawnHere;
+        if (answer.charts && !(behind && answer.charts.lines)) { takeCharts(answer.charts); }
+        if (here && answer.charts && answer.charts.figures && answer.view) { here.view = chartsOf(answer.view); }
         if (answer.charts && answer.charts.figures) { showLegend(); }
-        showCards(answer);
+        if (!behind) { showCards(answer); }
         showText("run-info", answer.info);
         showBanner(answer.banner);
         showMessages(answer.messages);
@@ -278,6 +292,8 @@
         if (update.figures) {
             charts = {revision: update.revision, order: update.order, ranges: update.ranges, figures: update.figures,
                       current: update.current};
+            here = update.preview ? Object.assign({}, update.preview, {revision: update.revision, view: null}) : null;
+            loadModel(here);
             cells(update.order);
             update.order.forEach(function (variable) { stale[variable] = "full"; });
         } else if (update.revision === charts.revision) {
@@ -443,12 +459,10 @@
     // uses the same file (window._dashPlotlyJSURL) and does not load it again once window.Plotly is there.
     (function loadPlotly() {
         if (window.Plotly || document.getElementById("gscsd-plotly")) { return; }
-        const config = document.getElementById("_dash-config");
-        const prefix = (config && JSON.parse(config.textContent).requests_pathname_prefix) || "/";
         const script = document.createElement("script");
         script.id = "gscsd-plotly";
         script.async = true;
-        script.src = prefix.replace(/\/?$/, "/") + "_dash-component-suites/plotly/package_data/plotly.min.js";
+        script.src = prefix() + "_dash-component-suites/plotly/package_data/plotly.min.js";
         document.head.appendChild(script);
     })();
 
@@ -464,6 +478,128 @@
         })();
     }
 
+    // -- the model in the page (gscsd/dashboard/preview.py) -----------------------------------
+    // A lever move runs the scenario here with the fast engine's JavaScript back-end (about 1 ms for
+    // models/gsc.mdl) and draws the 'Current' lines at once; the server's answer, already on its way,
+    // then replaces them (the same numbers to a relative 1e-9) and the cards, which are dimmed meanwhile.
+    function loadModel(spec) {
+        if (!spec || (window.gscsdModels && window.gscsdModels[spec.hash])) { return; }
+        const id = "gscsd-model-" + spec.hash;
+        if (document.getElementById(id)) { return; }
+        const script = document.createElement("script");
+        script.id = id;
+        script.async = true;
+        script.src = prefix() + spec.script;
+        script.onload = function () { warm(spec, 24); };
+        document.head.appendChild(script);
+    }
+
+    function warm(spec, runs) {
+        // The browser compiles a function well only after it has run a few times: run the model while the
+        // page is idle, so that the first moves take the ~1 ms a run takes later rather than 5-25 ms.
+        const model = window.gscsdModels && window.gscsdModels[spec.hash];
+        if (!model || runs <= 0) { return; }
+        const later = window.requestIdleCallback || function (f) { return window.setTimeout(f, 50); };
+        later(function () {
+            try { window.GSCSDRuntime.simulate(model, spec.fixed, spec.time, spec.method); } catch (error) { return; }
+            warm(spec, runs - 1);
+        });
+    }
+
+    function chartsOf(view) {
+        // What the drawn charts depend on besides the levers: another value needs whole new figures.
+        return JSON.stringify([view.method, view.params || null, view.mode, view.charts, view.overlays]);
+    }
+
+    function runHere() {
+        const model = here && window.gscsdModels && window.gscsdModels[here.hash];
+        if (!model || !window.GSCSDRuntime || here.revision !== charts.revision || here.view !== chartsOf(state)) {
+            return false;
+        }
+        const started = performance.now();
+        const params = Object.assign({}, here.fixed);
+        Object.keys(here.levers).forEach(function (name) {
+            if (typeof state.levers[name] === "number") { params[here.levers[name]] = state.levers[name]; }
+        });
+        let result;
+        try {
+            result = window.GSCSDRuntime.simulate(model, params, here.time, here.method);
+        } catch (error) {
+            return false;  // e.g. a DELAY whose order must change: the server's answer draws it
+        }
+        const lines = {};
+        const count = result.count, values = result.values;
+        for (let c = 0; c < charts.order.length; c++) {
+            const variable = charts.order[c];
+            const columns = here.columns[variable], traces = charts.current[variable];
+            const figure = charts.figures[variable];
+            if (!columns || !traces || !figure || columns.length !== traces.length) { return false; }
+            const ys = [];
+            for (let j = 0; j < columns.length; j++) {
+                if (figure.data[traces[j]].x.length !== count) { return false; }
+                const y = new Array(count);
+                for (let k = 0; k < count; k++) {
+                    let sum = 0;
+                    columns[j].forEach(function (column) { sum += values[column * count + k]; });
+                    if (!Number.isFinite(sum)) { return false; }  // the server says what went wrong
+                    y[k] = sum;
+                }
+                ys.push(y);
+            }
+            lines[variable] = ys;
+        }
+        const ran = performance.now();
+        charts.order.forEach(function (variable) {
+            const figure = charts.figures[variable];
+            charts.current[variable].forEach(function (trace, j) { figure.data[trace].y = lines[variable][j]; });
+            const range = steadyRange(charts.ranges[variable], figure.data.filter(function (trace) {
+                return trace.mode !== "markers";  // the runs' lines, not the history dots (as view.charts)
+            }).map(function (trace) { return trace.y; }));
+            figure.layout.yaxis.range = range;
+            charts.ranges[variable] = range;
+            if (!stale[variable]) { stale[variable] = "lines"; }
+        });
+        const box = document.getElementById("summary");
+        if (box) { box.classList.add("pending"); box.setAttribute("aria-busy", "true"); }
+        drawSoon();
+        ranHere.push({at: started, run: ran - started, total: performance.now() - started});
+        if (ranHere.length > 1000) { ranHere.shift(); }
+        return true;
+    }
+    const ranHere = [];
+
+    // Twins of gscsd.figures.padded_range and steady_range: the page keeps a chart's axis as the server
+    // would (tests compare the two), so that the server's answer rarely moves an axis the page has drawn.
+    function extentOf(lines) {
+        let low = Infinity, high = -Infinity;
+        lines.forEach(function (line) {
+            for (let i = 0; i < line.length; i++) {
+                const v = line[i];
+                if (Number.isFinite(v)) { if (v < low) { low = v; } if (v > high) { high = v; } }
+            }
+        });
+        return low <= high ? [low, high] : null;
+    }
+
+    function paddedRange(extent, pad) {
+        if (!extent) { return [0, 1]; }
+        const low = extent[0], high = extent[1];
+        const margin = high > low ? (high - low) * pad : (Math.abs(high) * 0.1 || 1);
+        let bottom = low - margin, top = high + margin;
+        if (low >= 0) { bottom = Math.max(bottom, 0); } else if (high <= 0) { top = Math.min(top, 0); }
+        return [bottom, top];
+    }
+
+    function steadyRange(previous, lines) {
+        const extent = extentOf(lines);
+        if (!previous || previous.length !== 2 || !extent) { return paddedRange(extent, 0.05); }
+        const low = previous[0], high = previous[1];
+        if (low <= extent[0] && extent[1] <= high && extent[1] - extent[0] >= 0.5 * (high - low)) {
+            return [low, high];
+        }
+        return paddedRange(extent, extent[0] < low || extent[1] > high ? 0.15 : 0.05);
+    }
+
     // -- cards and text --------------------------------------------------------------------
     function element(tag, className, text) {
         const node = document.createElement(tag);
@@ -475,6 +611,8 @@
     function showCards(answer) {
         const box = document.getElementById("summary");
         if (!box) { return; }
+        box.classList.remove("pending");
+        box.removeAttribute("aria-busy");
         const nodes = [];
         if (answer.cards && answer.cards.length) {
             const when = element("div", "card when");
@@ -542,6 +680,27 @@
             });
         box.replaceChildren.apply(box, items);
     }
+
+    // A slider's thumb shows its new value (aria-valuenow) as soon as the slider has drawn it, some 15 ms
+    // before Dash hands the value to the page's callback (sliders, below): the move starts from here, and
+    // the callback then finds it made. Values the page gives the sliders are the view's already: no change.
+    new MutationObserver(function (records) {
+        if (!state) { return; }
+        records.forEach(function (record) {
+            const holder = record.target.closest && record.target.closest(".lever-control [id]");
+            let id = null;
+            try { id = holder && JSON.parse(holder.id); } catch (error) { id = null; }
+            const meta = id && id.type === LEVER && page.levers[id.name];
+            const value = Number(record.target.getAttribute("aria-valuenow"));
+            if (!meta || !Number.isFinite(value) || value === meta.value) { return; }
+            meta.value = value;
+            if (value !== state.levers[id.name]) {
+                const patch = {};
+                patch[id.name] = value;
+                change({levers: patch}, {key: "lever:" + id.name});
+            }
+        });
+    }).observe(document.documentElement, {subtree: true, attributes: true, attributeFilter: ["aria-valuenow"]});
 
     // -- accessibility and small page behaviours -------------------------------------
     function name() {
@@ -667,6 +826,7 @@
             shown = null;
             opened = {};
             charts = {revision: "", order: [], ranges: {}, figures: {}, current: {}};
+            here = null;
             stale = {};
             unsynced = {};
             typed = {};
@@ -804,6 +964,8 @@
         change: change,
         state: function () { return state; },
         idle: function () { return Boolean(state) && !inflight && !dirty; },
+        ranHere: function () { return ranHere.slice(); },  // moves drawn from a run in the page: {run, total} ms
+        here: function () { return here; },
         drawn: function () {
             return Boolean(state) && !inflight && !dirty && Object.keys(stale).length === 0 &&
                 Object.keys(unsynced).length === 0;
