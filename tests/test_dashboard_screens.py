@@ -93,13 +93,19 @@ def test_every_size_is_accessible_and_shows_its_charts(browser, url, size):  # n
         context.close()
 
 
-def test_a_first_visit_says_what_the_model_is_and_about_says_it_again(browser, url):  # noqa: F811
-    context, page = visit(browser, url, SIZES["wide"], seen=False)
+@pytest.mark.parametrize("size", ["laptop", "wide"])
+def test_a_first_visit_says_what_the_model_is_and_about_says_it_again(browser, url, size):  # noqa: F811
+    width, height = SIZES[size]
+    context, page = visit(browser, url, (width, height), seen=False)
     try:
         intro = page.locator("#about-intro")
         intro.wait_for(state="visible")
         assert "About this model: city" in intro.inner_text()
-        page.screenshot(path=artifact("dashboard-first-visit.png"))
+        # beside the charts, over the foot of the lever panel: the first chart stays whole above the fold
+        card, cell = intro.bounding_box(), page.locator(".chart-cell").first.bounding_box()
+        assert card["x"] + card["width"] <= cell["x"] and card["y"] + card["height"] <= height
+        assert cell["y"] + cell["height"] <= height, "a whole chart above the fold"
+        page.screenshot(path=artifact(f"dashboard-first-visit-{size}.png"))
         page.click("#about-dismiss")
         assert not intro.is_visible()
         page.reload()
