@@ -241,7 +241,8 @@ def main() -> int:
                       f"{a50:.0f} | {a90:.0f} | {srv:.0f} | {here} |"
                       for label, ran, lever, n, shown, v50, v90, f50, a50, a90, srv, here in rows)
     header = ("| engine asked | engine that ran | lever moved | moves | charts in view | in view p50 (ms) | in view p90"
-              " | next frame p50 | all charts p50 | all charts p90 | server (ms) | drawn from a run in the page (its p50) |")
+              " | next frame p50 | all charts p50 | all charts p90 | server (ms) "
+              "| drawn from a run in the page (its p50) |")
     markdown = f"""
 ## Dashboard: slider move to charts redrawn
 

@@ -122,7 +122,7 @@ def script(model: Model | None) -> str | None:
         js = javascript(model)
     except (JavaScriptUnsupportedError, GscsdError):
         return None
-    text = (f"/* {model.path.name}, run in the page by gscsd's JavaScript back-end (see gscsd/dashboard/preview.py) */\n"
+    text = (f"/* {model.path.name}, run in the page by gscsd's JavaScript back-end (gscsd/dashboard/preview.py) */\n"
             f"{runtime_source()}\n"
             f"window.gscsdModels = window.gscsdModels || {{}};\n"
             f"window.gscsdModels[{json.dumps(model.hash)}] = {js.source.strip()}(GSCSDRuntime);\n")
