@@ -63,7 +63,7 @@ def spec(model: Model, view: View, variables: list[str]) -> dict[str, Any] | Non
         does not run in the browser (the server's answers alone then draw).
     """
     from ..engines.fast.builder import GENERATOR_VERSION
-    from ..engines.fast.emit_js import JS_METHODS, JS_VERSION, javascript, settled_orders
+    from ..engines.fast.emit_js import JS_METHODS, JS_VERSION, fixed_constants, javascript, settled_orders
     from ..runner import request_for
     from ..scenario import Scenario
 
@@ -74,19 +74,11 @@ def spec(model: Model, view: View, variables: list[str]) -> dict[str, Any] | Non
         if settled_orders(model, request):
             return None  # DELAY orders of its own (rare): the page's script has the model's nominal ones
         js = javascript(model)
-    except GscsdError:
+        fixed = fixed_constants(model, js, request)
+    except GscsdError:  # e.g. a parameter set value the module cannot take: the server's answers draw
         return None
-    slots = set(js.levers)
     levers = {lever.name: lever.py_name for lever in model.levers}
-    fixed = {}
-    for constant, value in request.params.items():
-        variable = model.variable(constant)
-        if variable.name in levers:
-            continue
-        if variable.py_name not in slots:
-            return None  # a parameter set value the module cannot take: the server draws
-        fixed[variable.py_name] = float(value)
-    if not set(levers.values()) <= slots:
+    if not set(levers.values()) <= set(js.levers):
         return None
     index = {name: k for k, name in enumerate(js.columns)}
     columns: dict[str, list[list[int]]] = {}
@@ -111,7 +103,8 @@ def script(model: Model | None) -> str | None:
     (no such version) or a model that does not run in the browser give
     ``None`` (the route answers 404).
     """
-    from ..engines.fast.emit_js import JavaScriptUnsupportedError, javascript, runtime_source
+    from ..engines.fast.emit_js import javascript, runtime_source
+    from ..report.live import ranges_source
 
     if model is None:
         return None
@@ -120,10 +113,10 @@ def script(model: Model | None) -> str | None:
             return _SCRIPTS[model.hash]
     try:
         js = javascript(model)
-    except (JavaScriptUnsupportedError, GscsdError):
+    except GscsdError:
         return None
     text = (f"/* {model.path.name}, run in the page by gscsd's JavaScript back-end (gscsd/dashboard/preview.py) */\n"
-            f"{runtime_source()}\n"
+            f"{runtime_source()}\n{ranges_source()}\n"
             f"window.gscsdModels = window.gscsdModels || {{}};\n"
             f"window.gscsdModels[{json.dumps(model.hash)}] = {js.source.strip()}(GSCSDRuntime);\n")
     with _GUARD:

@@ -162,38 +162,13 @@
     }
 
     // -- the charts ---------------------------------------------------------------------------------------
-    function extentOf(lines) {
-        let low = Infinity, high = -Infinity;
-        lines.forEach(function (values) {
-            for (let i = 0; i < values.length; i++) {
-                const v = values[i];
-                if (Number.isFinite(v)) { if (v < low) { low = v; } if (v > high) { high = v; } }
-            }
-        });
-        return low <= high ? [low, high] : null;
-    }
-    function padded(extent, pad) {  // gscsd.figures.padded_range
-        if (extent === null) { return [0, 1]; }
-        const low = extent[0], high = extent[1];
-        const margin = high > low ? (high - low) * pad : (Math.abs(high) * 0.1 || 1.0);
-        let bottom = low - margin, top = high + margin;
-        if (low >= 0) { bottom = Math.max(bottom, 0); } else if (high <= 0) { top = Math.min(top, 0); }
-        return [bottom, top];
-    }
-    function steadyRange(previous, extent) {  // gscsd.figures.steady_range (fill 0.5)
-        if (!previous || extent === null) { return padded(extent, 0.05); }
-        const low = previous[0], high = previous[1];
-        if (low <= extent[0] && extent[1] <= high && extent[1] - extent[0] >= 0.5 * (high - low)) { return previous; }
-        const outgrew = extent[0] < low || extent[1] > high;
-        return padded(extent, outgrew ? 0.15 : 0.05);
-    }
     function draw(result) {  // returns how many charts Plotly redrew (their axes changed)
         const x = Array.from(result.times);
         let replotted = 0;
         charts.forEach(function (chart) {
             const y = line(result, chart.columns);
-            const extent = extentOf([chart.extent ? [chart.extent[0], chart.extent[1]] : [], y]);
-            const range = steadyRange(chart.range, extent);
+            const extent = GSCSDRanges.extent([chart.extent ? [chart.extent[0], chart.extent[1]] : [], y]);
+            const range = GSCSDRanges.steady(chart.range, extent);
             const sameX = chart.x !== null && chart.x.length === x.length && chart.x.every(function (v, i) {
                 return v === x[i];
             });
@@ -344,7 +319,7 @@
             const lines = chart.gd.data.filter(function (t, i) { return i !== chart.trace; }).map(function (t) {
                 return t.y || [];
             });
-            chart.extent = extentOf(lines);
+            chart.extent = GSCSDRanges.extent(lines);
             chart.range = chart.gd.layout.yaxis.range.slice();
             chart.x = chart.gd.data[chart.trace].x.slice();
             chart.y = chart.gd.data[chart.trace].y.slice();

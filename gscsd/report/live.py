@@ -232,13 +232,15 @@ class Live:
         if missing:  # every lever is a scalar constant, so a slot of the module
             raise RuntimeError(f"levers without a slot in the JavaScript module: {missing}")
         live_js = resources.files(__package__).joinpath("live.js").read_text(encoding="utf-8")
-        for text in (runtime_source(), self.js.source, live_js):
+        ranges_js = ranges_source()
+        for text in (runtime_source(), self.js.source, ranges_js, live_js):
             if "</script" in text.lower():  # would end the script element early
                 raise RuntimeError("a live report script contains '</script'; cannot inline it safely")
         return (f"<script>{runtime_source()}</script>\n"
                 f"<script id=\"gscsd-model\">var GSCSD_MODEL = {self.js.source.strip()}(GSCSDRuntime);</script>\n"
                 f'<script type="application/json" id="gscsd-live-data">{_script_json(json.dumps(payload))}'
                 "</script>\n"
+                f"<script>{ranges_js}</script>\n"
                 f"<script>{live_js}</script>")
 
     def provenance(self) -> str:
@@ -251,6 +253,11 @@ class Live:
         return [index[column] for column in self.data.model.elements(variable)]
 
 
+def ranges_source() -> str:
+    """``ranges.js``: the browser's twins of :func:`gscsd.figures.steady_range` and its helpers (``GSCSDRanges``)."""
+    return resources.files(__package__).joinpath("ranges.js").read_text(encoding="utf-8")
+
+
 def prepare_live(data: ReportData, start: str | None = None) -> Live | str:
     """A :class:`Live` for ``data``, or one line saying why its model cannot run in the browser.
 
@@ -258,7 +265,7 @@ def prepare_live(data: ReportData, start: str | None = None) -> Live | str:
     export opens on its "Current"); by default, and for a name the report
     does not have, the first start (the baseline when the report has one).
     """
-    from ..engines.fast.emit_js import JS_METHODS, JavaScriptUnsupportedError, javascript
+    from ..engines.fast.emit_js import JS_METHODS, JavaScriptUnsupportedError, fixed_constants, javascript
     from ..runner import request_for
 
     model = data.model
@@ -274,18 +281,13 @@ def prepare_live(data: ReportData, start: str | None = None) -> Live | str:
         js = javascript(model, requests[0])
     except JavaScriptUnsupportedError as exc:
         return str(exc).removeprefix(f"{model.path.name}: ")
-    slots = set(js.levers)
     starts = []
     for (name, scenario, frame), request in zip(authored, requests):
         levers = scenario.values(model)
-        fixed = {}
-        for constant, value in request.params.items():
-            variable = model.variable(constant)
-            if variable.name in levers:
-                continue
-            if variable.py_name not in slots:
-                return f"'{variable.name}' of the parameter set is not a constant the browser's model can set"
-            fixed[variable.py_name] = float(value)
+        try:
+            fixed = fixed_constants(model, js, request)
+        except JavaScriptUnsupportedError as exc:
+            return str(exc)
         time = {"start": request.start, "final": request.final, "step": request.step, "saveper": request.saveper}
         base = {k: v for k, v in scenario.to_dict().items() if k not in ("name", "levers", "notes")}
         starts.append(Start(name, levers, fixed, time, frame, base))

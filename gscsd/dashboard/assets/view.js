@@ -515,7 +515,7 @@
 
     function runHere() {
         const model = here && window.gscsdModels && window.gscsdModels[here.hash];
-        if (!model || !window.GSCSDRuntime || here.revision !== charts.revision || here.view !== chartsOf(state)) {
+        if (!model || !window.GSCSDRuntime || !window.GSCSDRanges || here.revision !== charts.revision || here.view !== chartsOf(state)) {
             return false;
         }
         const started = performance.now();
@@ -554,11 +554,13 @@
         charts.order.forEach(function (variable) {
             const figure = charts.figures[variable];
             charts.current[variable].forEach(function (trace, j) { figure.data[trace].y = lines[variable][j]; });
-            const range = steadyRange(charts.ranges[variable], figure.data.filter(function (trace) {
-                return trace.mode !== "markers";  // the runs' lines, not the history dots (as view.charts)
-            }).map(function (trace) { return trace.y; }));
-            figure.layout.yaxis.range = range;
-            charts.ranges[variable] = range;
+            // The axis the server would keep (GSCSDRanges, from the model's script: gscsd/report/ranges.js),
+            // over the runs' lines, not the history dots (as view.charts).
+            const range = window.GSCSDRanges.steady(charts.ranges[variable], window.GSCSDRanges.extent(
+                figure.data.filter(function (trace) { return trace.mode !== "markers"; })
+                    .map(function (trace) { return trace.y; })));
+            figure.layout.yaxis.range = range.slice();
+            charts.ranges[variable] = range.slice();
             if (!stale[variable]) { stale[variable] = "lines"; }
         });
         const box = document.getElementById("summary");
@@ -569,38 +571,6 @@
         return true;
     }
     const ranHere = [];
-
-    // Twins of gscsd.figures.padded_range and steady_range: the page keeps a chart's axis as the server
-    // would (tests compare the two), so that the server's answer rarely moves an axis the page has drawn.
-    function extentOf(lines) {
-        let low = Infinity, high = -Infinity;
-        lines.forEach(function (line) {
-            for (let i = 0; i < line.length; i++) {
-                const v = line[i];
-                if (Number.isFinite(v)) { if (v < low) { low = v; } if (v > high) { high = v; } }
-            }
-        });
-        return low <= high ? [low, high] : null;
-    }
-
-    function paddedRange(extent, pad) {
-        if (!extent) { return [0, 1]; }
-        const low = extent[0], high = extent[1];
-        const margin = high > low ? (high - low) * pad : (Math.abs(high) * 0.1 || 1);
-        let bottom = low - margin, top = high + margin;
-        if (low >= 0) { bottom = Math.max(bottom, 0); } else if (high <= 0) { top = Math.min(top, 0); }
-        return [bottom, top];
-    }
-
-    function steadyRange(previous, lines) {
-        const extent = extentOf(lines);
-        if (!previous || previous.length !== 2 || !extent) { return paddedRange(extent, 0.05); }
-        const low = previous[0], high = previous[1];
-        if (low <= extent[0] && extent[1] <= high && extent[1] - extent[0] >= 0.5 * (high - low)) {
-            return [low, high];
-        }
-        return paddedRange(extent, extent[0] < low || extent[1] > high ? 0.15 : 0.05);
-    }
 
     // -- cards and text --------------------------------------------------------------------
     function element(tag, className, text) {

@@ -168,6 +168,30 @@ def javascript(model: Model, request: RunRequest | None = None) -> JsModel:
                    tuple(entry["ode_unsupported"]))
 
 
+def fixed_constants(model: Model, js: JsModel, request: RunRequest) -> dict[str, float]:
+    """The constants ``request``'s parameter set gives that are not levers, by PySD name (slots of ``js``).
+
+    A page that runs ``js`` passes them with the lever values on every run.
+
+    Raises
+    ------
+    JavaScriptUnsupportedError
+        Naming the first such constant the module cannot set (a subscripted one, say).
+    """
+    levers = {lever.name for lever in model.levers}
+    slots = set(js.levers)
+    fixed: dict[str, float] = {}
+    for constant, value in request.params.items():
+        variable = model.variable(constant)
+        if variable.name in levers:
+            continue
+        if variable.py_name not in slots:
+            raise JavaScriptUnsupportedError(f"'{variable.name}' of the parameter set is not a constant the "
+                                             "browser's model can set")
+        fixed[variable.py_name] = float(value)
+    return fixed
+
+
 def settled_orders(model: Model, request: RunRequest | None = None) -> dict[str, int]:
     """The DELAY/SMOOTH orders ``request`` needs where they differ from the generated ones ({} mostly).
 
