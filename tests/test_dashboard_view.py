@@ -392,3 +392,13 @@ def test_models_the_browser_cannot_run_are_drawn_by_the_server_alone(tmp_path):
     noise = board.services.model("noise.mdl")
     assert create_app(folder, store_path=tmp_path / "t.sqlite").server.test_client().get(
         f"/_gscsd/model/{noise.hash}.js").status_code == 404
+
+
+def test_a_model_script_is_served_by_a_process_that_did_not_build_the_page(tmp_path):
+    """gunicorn's workers: the page's first answer from one process, its model script from another."""
+    folder = make_models_dir(tmp_path / "models")
+    built = create_app(folder, store_path=tmp_path / "s.sqlite")
+    spec = built.gscsd.view({"view": view()})["charts"]["preview"]
+    other = create_app(folder, store_path=tmp_path / "s.sqlite")
+    assert other.gscsd.services.library.version(spec["hash"]) is None  # never served it
+    assert other.server.test_client().get("/" + spec["script"]).status_code == 200

@@ -125,6 +125,25 @@ class ModelLibrary:
         """A model version this library served, by content hash (``None`` if never)."""
         return self._versions.get(digest)
 
+    def current(self, digest: str) -> Model | None:
+        """The model whose file has content hash ``digest`` now, loading the files it does not know yet.
+
+        Another server process may have built the page: this one then has not served that version, but
+        finds the file by its content hash and loads that one only.
+        """
+        found = self.version(digest)
+        if found is not None:
+            return found
+        for file in self.files():
+            try:
+                same = content_hash(self.path(file).read_bytes()) == digest
+            except OSError:
+                continue
+            if same:
+                loaded = self.get(file)
+                return loaded.model if loaded.model is not None and loaded.model.hash == digest else None
+        return None
+
     def _public(self, message: str) -> str:
         """``message`` without the server's folders: a page shows file names, never where they live."""
         for folder in {str(self.folder.resolve()), str(self.folder)}:

@@ -120,7 +120,7 @@ def register_routes(server: Flask, board: Dashboard, prefix: str = "/") -> None:
         # The name is a model hash the library served, never a path.
         digest = name.removesuffix(".js")
         wanted = name.endswith(".js") and SCRIPT_NAME.match(digest)
-        text = script(board.services.library.version(digest)) if wanted else None
+        text = script(board.services.library.current(digest)) if wanted else None
         if text is None:
             return Response(f"no model script '{name[:80]}' here; reload the page\n", status=404,
                             mimetype="text/plain")
