@@ -45,6 +45,7 @@ CHART_KEY = "chart"
 MODE_KEY = "mode"
 TAB_KEY = "tab"
 SET_KEY = "set"
+YEAR_KEY = "year"
 RESERVED = (MODEL_KEY, METHOD_KEY, NAME_KEY, OVERLAY_KEY, CHART_KEY, MODE_KEY, TAB_KEY, SET_KEY)
 
 #: Limits of what a view may hold (a link or a request beyond them is cut, with a message).
@@ -92,6 +93,9 @@ class View:
     params : str or None
         The parameter set beside the model the page runs with (``hangzhou``),
         or ``None`` for the model's own values.
+    year : float or None
+        The time the summary cards show (one of the saved times), or
+        ``None`` for the final time.
     """
 
     model: str | None = None
@@ -103,6 +107,7 @@ class View:
     mode: str = "sum"
     tab: str = DEFAULT_TAB
     params: str | None = None
+    year: float | None = None
 
     def with_levers(self, levers: Mapping[str, float]) -> View:
         """This view with ``levers`` (all of them, or only the changed ones)."""
@@ -112,7 +117,8 @@ class View:
         """Plain JSON-ready data (the browser keeps the view in this form)."""
         return {"model": self.model, "levers": dict(self.levers), "method": self.method, "name": self.name,
                 "overlays": [{"name": o.name, "levers": dict(o.levers)} for o in self.overlays],
-                "charts": list(self.charts), "mode": self.mode, "tab": self.tab, "params": self.params}
+                "charts": list(self.charts), "mode": self.mode, "tab": self.tab, "params": self.params,
+                "year": self.year}
 
 
 @dataclass(frozen=True)
@@ -241,6 +247,8 @@ def encode(
         pairs.append((MODE_KEY, view.mode))
     if view.tab and view.tab != DEFAULT_TAB:
         pairs.append((TAB_KEY, view.tab))
+    if view.year is not None:
+        pairs.append((YEAR_KEY, format_value(view.year)))
     return "?" + urlencode(pairs) if pairs else ""
 
 
@@ -280,7 +288,7 @@ def decode(
     charts: list[str] = []
     fields: dict[str, str] = {}
     for key, text in parse_qsl(query, keep_blank_values=True):
-        if key in (MODEL_KEY, METHOD_KEY, NAME_KEY, MODE_KEY, TAB_KEY):
+        if key in (MODEL_KEY, METHOD_KEY, NAME_KEY, MODE_KEY, TAB_KEY, YEAR_KEY):
             fields[key] = text
         elif key == SET_KEY:
             continue  # read above: the set gives the defaults the levers are read against
@@ -319,12 +327,41 @@ def decode(
     if tabs is not None and tab not in tabs:
         messages.append(f"URL: no tab '{shown(tab)}' on this page; showing {DEFAULT_TAB}")
         tab = DEFAULT_TAB
+    year = card_year(model, fields[YEAR_KEY], messages, "URL: year") if YEAR_KEY in fields else None
     levers = {**defaults, **changed}
     changed = {k: v for k, v in changed.items() if v != defaults.get(k)}
     view = View(model=fields.get(MODEL_KEY) or None, levers=changed,
                 method=fields.get(METHOD_KEY) or model_method(model),
-                name=name, overlays=tuple(overlays), charts=tuple(charts), mode=mode, tab=tab, params=params)
+                name=name, overlays=tuple(overlays), charts=tuple(charts), mode=mode, tab=tab, params=params,
+                year=year)
     return Decoded(view, levers, changed, messages, fields.get(MODEL_KEY), fields.get(METHOD_KEY))
+
+
+def card_year(model: Model, raw: object, messages: list[str], what: str = "year") -> float | None:
+    """The time the summary cards show, as a view asks for it: a saved time of the model's runs.
+
+    ``None`` (the final time) for no value, for the final time itself and,
+    with a message, for text that is not a number or a time outside the run;
+    a time between two saved ones is moved to the nearest, with a message.
+    """
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw) if not isinstance(raw, bool) and (not isinstance(raw, str) or len(raw) <= 32) else math.nan
+    except (TypeError, ValueError):
+        value = math.nan
+    time = model.time
+    if not math.isfinite(value) or not time.initial <= value <= time.final:
+        messages.append(f"{what} '{shown(str(raw), 32)}' is not a time from {format_value(time.initial)} to "
+                        f"{format_value(time.final)}; the cards show {format_value(time.final)}")
+        return None
+    saveper = time.saveper or time.step
+    nearest = min(time.final, time.initial + round((value - time.initial) / saveper) * saveper)
+    nearest = float(f"{nearest:.12g}")
+    if abs(nearest - value) > 1e-9 * max(1.0, abs(value)):
+        messages.append(f"{what} {format_value(value)} is not a saved time (every {format_value(saveper)}); "
+                        f"the cards show {format_value(nearest)}")
+    return None if nearest == time.final else nearest
 
 
 def known_params(model: Model, name: str | None, messages: list[str], where: str = "URL") -> str | None:

@@ -237,6 +237,29 @@ def test_back_and_forward_move_everything_to_that_entry(site):
     assert_shows(page, model, {"Growth": 0.035})
 
 
+def test_the_cards_show_the_year_picked_and_keep_it_while_levers_move(site):
+    url, page, _, model = site
+    open_page(page, url + "/?model=city.mdl")
+    page.select_option("#card-year", "2030")
+    page.wait_for_function("() => window.location.search.includes('year=2030')")
+    press(page, "Growth", "ArrowRight", 2)
+    page.wait_for_function("() => window.location.search.includes('growth=0.04')")
+    settle(page)
+    expected = gscsd.run(model, gscsd.Scenario("x", {"Growth": 0.04}))
+    shown = cards(page)
+    for variable in model.key_outputs:
+        total = sum(expected[c].loc[2030] for c in model.elements(variable))
+        assert shown[variable] == display_number(total), variable
+    assert page.locator("#card-year").input_value() == "2030"
+    assert "year=2030" in search(page)
+    page.go_back()  # before the moves: still 2030; once more: the final year
+    page.wait_for_function("() => !window.location.search.includes('growth')")
+    page.go_back()
+    page.wait_for_function("() => !window.location.search.includes('year')")
+    settle(page)
+    assert page.locator("#card-year").input_value() == str(int(model.time.final))
+
+
 def test_quick_moves_on_a_slow_server_end_in_step(browser, tmp_path):  # noqa: F811
     """Replies delayed at random never leave the charts, cards, sliders and URL at different scenarios."""
     folder = make_models_dir(tmp_path / "models")

@@ -14,6 +14,7 @@ import gscsd
 from gscsd.dashboard.server import create_app
 from gscsd.dashboard.view import typed_value
 from gscsd.figures import display_number
+from gscsd.share import format_value
 
 from .test_dashboard_callbacks import make_models_dir
 
@@ -402,3 +403,26 @@ def test_a_model_script_is_served_by_a_process_that_did_not_build_the_page(tmp_p
     other = create_app(folder, store_path=tmp_path / "s.sqlite")
     assert other.gscsd.services.library.version(spec["hash"]) is None  # never served it
     assert other.server.test_client().get("/" + spec["script"]).status_code == 200
+
+
+def test_the_cards_show_the_year_the_view_asks_for(board, model):
+    """Cards at a chosen saved time (the final one by default), from the same runs as the charts."""
+    answer = board.view({"view": view(levers={"Growth": 0.05}, year=2030)})
+    expected = gscsd.run(model, gscsd.Scenario("x", {"Growth": 0.05}))
+    baseline = gscsd.run(model)
+    assert answer["when"] == "2030" and answer["view"]["year"] == 2030
+    assert answer["years"] == [format_value(t) for t in expected.index]
+    assert "year=2030" in answer["query"]
+    size = next(c for c in answer["cards"] if c["variable"] == "Size")
+    assert size["value"] == display_number(expected["Size"].loc[2030])
+    assert size["baseline"] == display_number(baseline["Size"].loc[2030])
+    final = board.view({"view": view(levers={"Growth": 0.05})})
+    assert final["when"] == format_value(model.time.final) and "year" not in final["query"]
+    # a time the run does not save: the nearest, said; outside the run: the final time, said
+    near = board.view({"view": view(year=2030.4)})
+    assert near["when"] == "2030" and any("not a saved time" in m for m in near["messages"])
+    far = board.view({"view": view(year=1900)})
+    assert far["when"] == format_value(model.time.final) and any("is not a time from" in m for m in far["messages"])
+    # a link says it too
+    linked = board.view({"query": "?model=city.mdl&year=2040"})
+    assert linked["when"] == "2040" and linked["view"]["year"] == 2040

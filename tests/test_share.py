@@ -74,9 +74,10 @@ def test_encode_rejects_unknown_levers(model):
 def test_the_whole_view_round_trips(model):
     view = View(model="share.mdl", levers={"Growth Rate": 0.07}, method="rk4", name="Green; push & more",
                 overlays=(Overlay("Other; one=2", {"Efficiency": 0.25}), Overlay("Defaults")),
-                charts=("Flow",), mode="elements", tab="uncertainty")
+                charts=("Flow",), mode="elements", tab="uncertainty", year=4.0)
     query = encode(model, view)
     assert "chart=flow" in query and "tab=uncertainty" in query and "mode=elements" in query
+    assert query.endswith("&year=4")
     decoded = decode(model, query, tabs=["trajectories", "uncertainty"])
     assert decoded.view == view and decoded.messages == []
     # a default view is an empty query, and decodes to the defaults
@@ -124,3 +125,19 @@ def test_any_link_decodes_to_a_valid_view_or_messages(model, raw):
         model.lever(name).check(value)
     again = decode(model, encode(model, view), tabs=["trajectories", "documentation"])
     assert again.view == view and again.messages == []
+
+
+@pytest.mark.parametrize(("raw", "year", "said"), [
+    ("4", 4.0, ""),  # a saved time (the model saves every year from 0 to 10)
+    ("10", None, ""),  # the final time is the default: no year in the view
+    ("4.4", 4.0, "year 4.4 is not a saved time (every 1); the cards show 4"),
+    ("9.6", None, "year 9.6 is not a saved time (every 1); the cards show 10"),
+    ("11", None, "year '11' is not a time from 0 to 10; the cards show 10"),
+    ("nan", None, "year 'nan' is not a time from 0 to 10"),
+    ("soon", None, "year 'soon' is not a time from 0 to 10"),
+    ("", None, ""),
+])
+def test_the_cards_year_is_a_saved_time_of_the_run(model, raw, year, said):
+    decoded = decode(model, f"year={raw}")
+    assert decoded.view.year == year
+    assert ("\n".join(decoded.messages) == "") if not said else (said in "\n".join(decoded.messages))

@@ -48,6 +48,7 @@ from ..share import (
     MODES,
     Overlay,
     View,
+    card_year,
     clean_name,
     decode,
     encode,
@@ -243,8 +244,9 @@ def _view_from_dict(model: Model, data: Mapping[str, Any], tabs: Sequence[str] |
     tab = data.get("tab") or DEFAULT_TAB
     if not isinstance(tab, str) or (tabs is not None and tab not in tabs):
         tab = DEFAULT_TAB
+    year = card_year(model, data.get("year"), messages)
     return View(model=None, levers=levers, method=method, name=name, overlays=tuple(overlays),
-                charts=tuple(charts), mode=mode, tab=tab, params=params), messages
+                charts=tuple(charts), mode=mode, tab=tab, params=params, year=year), messages
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -343,7 +345,8 @@ def answer(services: Services, body: Any, tabs: Sequence[str] | None = None) -> 
     -------
     dict
         JSON-ready: ``model``, ``view`` (its ``levers`` hold every lever),
-        ``query``, ``messages``, ``notes``, ``charts``, ``cards``, ``info``,
+        ``query``, ``messages``, ``notes``, ``charts``, ``cards``, ``when``
+        (the cards' time) and ``years`` (the times they may show), ``info``,
         ``banner``, ``drag`` and ``failed`` (see docs/dashboard.md).
 
     Raises
@@ -384,7 +387,7 @@ def answer(services: Services, body: Any, tabs: Sequence[str] | None = None) -> 
     reply = {"model": {"file": file, "hash": model.hash}, "view": _view_data(model, view),
              "defaults": lever_defaults(model, view.params), "assumptions": assumption_values(model, view.params),
              "query": encode(model, view), "messages": messages, "notes": notes, "banner": banner,
-             "charts": None, "cards": [], "when": "", "info": "", "drag": False, "failed": None}
+             "charts": None, "cards": [], "when": "", "years": [], "info": "", "drag": False, "failed": None}
     try:
         runs, baseline, cached = _runs(services, model, view)
     except GscsdError as exc:
@@ -403,9 +406,12 @@ def answer(services: Services, body: Any, tabs: Sequence[str] | None = None) -> 
         # (not when the app was told to run PySD: its numbers are then the ones asked for)
         reply["charts"]["preview"] = (None if services.engine == "pysd"
                                       else preview_spec(model, view, reply["charts"]["order"]))
-    final = float(baseline.index[-1])
-    reply["when"] = format_value(final)
-    reply["cards"] = cards(model, compare(model, current, baseline, [final], model.key_outputs))
+    times = baseline.index.to_numpy(float)
+    # The cards' time: the view's (a saved time, see share.card_year), else the final one.
+    when = float(times[-1] if view.year is None else times[int(abs(times - view.year).argmin())])
+    reply["when"] = format_value(when)
+    reply["years"] = [format_value(t) for t in times]
+    reply["cards"] = cards(model, compare(model, current, baseline, [when], model.key_outputs))
     return reply
 
 

@@ -586,11 +586,6 @@
         box.classList.remove("pending");
         box.removeAttribute("aria-busy");
         const nodes = [];
-        if (answer.cards && answer.cards.length) {
-            const when = element("div", "card when");
-            when.append(element("span", "muted", "In"), element("strong", "", answer.when));
-            nodes.push(when);
-        }
         (answer.cards || []).forEach(function (card) {
             const node = element("div", card.headline ? "card headline" : "card");
             node.dataset.variable = card.variable;
@@ -604,7 +599,36 @@
             node.append(name, value, change);
             nodes.push(node);
         });
-        box.replaceChildren.apply(box, nodes);
+        // The year picker stays in place (a keyboard user changing the year keeps the focus); the cards follow.
+        const when = yearCard(box, answer);
+        Array.from(box.children).forEach(function (child) { if (child !== when) { child.remove(); } });
+        when.hidden = !nodes.length;
+        box.append.apply(box, nodes);
+    }
+
+    function yearCard(box, answer) {
+        // "In <year>": the time the cards show, any saved time of the run (the view's year; the final by default).
+        let card = box.querySelector(".card.when");
+        if (!card) {
+            card = element("label", "card when");
+            const select = element("select", "card-year");
+            select.id = "card-year";
+            select.setAttribute("aria-label", "Year the cards show");
+            select.addEventListener("change", function () {
+                const last = select.options.length ? select.options[select.options.length - 1].value : "";
+                change({year: select.value === last ? null : Number(select.value)}, {key: "year"});
+            });
+            card.append(element("span", "muted", "In"), select);
+            box.prepend(card);
+        }
+        const select = card.querySelector("select");
+        const years = answer.years || [];
+        if (select.dataset.years !== years.join(",")) {
+            select.replaceChildren.apply(select, years.map(function (year) { return new Option(year, year); }));
+            select.dataset.years = years.join(",");
+        }
+        if (answer.when && select.value !== answer.when) { select.value = answer.when; }
+        return card;
     }
 
     function showLegend() {
