@@ -47,6 +47,10 @@ class Node:
     ast: Any = None
     bind: dict = field(default_factory=dict)
     positions: list = field(default_factory=list)
+    sets: list = field(default_factory=list)  # the elements of each left-hand-side range
+    keyword: str | None = None  # a data variable's interpolation keyword (:INTERPOLATE: ...)
+    table: int = -1  # a lookup's index in Builder.tables
+    fixed_input: str = ""  # DELAY FIXED: what enters the pipe after each step
     # filled by the generator
     run_expr: str = ""
     run_deps: set = field(default_factory=set)
