@@ -233,6 +233,9 @@ def _metadata_without_pysd(vensim: Any, raw: str, original: Path, scratch: Path,
     abstract = fix_mappings(vensim.get_abstract_model(), raw)
     meta = fast_metadata.describe(abstract, original.resolve().parent, equations, limits, _groups(raw))
     if meta is None:
+        refusal = fast_metadata.refusal(abstract, original.resolve().parent)
+        if refusal and isinstance(problem, UnsupportedFunctionError):  # the fast engine's reason names what to change
+            raise UnsupportedFunctionError(f"{problem}; the fast engine cannot run it either: {refusal}") from problem
         raise problem
     first = str(problem).split("; ")[0] or type(problem).__name__
     reason = re.sub(r"^.*?: (?=\S)", "", first, count=1)  # without the file name: the placeholder is in the cache

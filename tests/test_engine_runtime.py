@@ -202,3 +202,101 @@ def test_compiled_helpers_are_the_scalar_ones():
     table = Table([0.0, 1.0, 3.0], [10.0, 20.0, 0.0], "interpolate")
     for x in (-1.0, 0.5, 2.0, 9.0):
         assert numba_runtime._lookup_interpolate.py_func(table.x, table.y, x) == _lookup_scalar(table, x)
+
+
+# -- functions PySD lacks (gscsd/engines/fast/functions.py): Vensim's reference manual is the reference ----------
+
+
+def test_lookup_forward_takes_the_next_points_y():
+    # Vensim's reference manual, LOOKUP FORWARD: LOOK((0,1),(1,1),(2,2)); LOOKUP FORWARD(LOOK, -1) = 1,
+    # (LOOK, 1.5) = 2, (LOOK, 2.5) = 2; at a point, that point's y.
+    table = Table([0.0, 1.0, 2.0], [1.0, 1.0, 2.0], "forward")
+    xs = np.array([-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5])
+    scalar = np.array([_lookup_scalar(table, x) for x in xs])
+    np.testing.assert_array_equal(scalar, [1, 1, 1, 1, 2, 2, 2])
+    np.testing.assert_array_equal(_lookup_vector(table, xs), scalar)
+    np.testing.assert_array_equal([scalar_lookup(table)(x) for x in xs], scalar)
+    assert math.isnan(_lookup_scalar(table, math.nan)) and math.isnan(_lookup_vector(table, np.array([math.nan]))[0])
+
+
+def test_vector_elm_map_counts_the_offset_from_the_first_element_in_flat_order():
+    # Vensim's reference manual, VECTOR ELM MAP: VECTOR ELM MAP(var1[s1], sub - 1) is var1[sub] (a 0-based
+    # offset); an offset outside the variable gives :NA: (nan here, as PySD's :NA:).
+    values = (10.0, 20.0, 30.0)
+    assert [runtime._s_elm_map(0 + offset, values) for offset in (0, 1, 2)] == [10.0, 20.0, 30.0]
+    assert runtime._s_elm_map(1 + 1, values) == 30.0  # from the second element
+    assert all(math.isnan(runtime._s_elm_map(p, values)) for p in (-1.0, 3.0, math.nan))
+    assert runtime._s_elm_map(2 - 1e-9, values) == 30.0  # the offset's rounding errors do not move it back
+    assert runtime._s_elm_map(1.5, values) == 20.0  # a fraction is truncated
+    offsets = np.array([0.0, 2.0, 5.0, -1.0, 1.0])
+    picked = runtime._v_elm_map(offsets, (10.0, np.array([20.0, 21.0, 22.0, 23.0, 24.0]), 30.0))
+    np.testing.assert_array_equal(picked, [10.0, 30.0, np.nan, np.nan, 24.0])
+
+
+@pytest.mark.parametrize(("mode", "expected"), [
+    # ys 0, 10, 40 at x = 1, 2, 3 (VECTOR LOOKUP: len(ys) equal steps from xmin to xmax)
+    (0, [0, 0, 5, 10, 25, 40, 40]),     # a normal lookup: linear, ends held
+    (2, [0, 0, 0, 10, 10, 40, 40]),     # LOOKUP BACKWARD
+    (3, [-5, 0, 5, 10, 25, 40, 55]),    # LOOKUP EXTRAPOLATE: end segments continued
+    (4, [0, 0, 10, 10, 40, 40, 40]),    # LOOKUP FORWARD
+])
+def test_vector_lookup_modes_read_the_vector_as_a_lookup(mode, expected):
+    # Vensim's reference manual, VECTOR LOOKUP(vec, x, xmin, xmax, mode), modes 0, 2, 3 and 4.
+    xs = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
+    ys = (0.0, 10.0, 40.0)
+    found = [runtime._s_vector_lookup(x, 1.0, 3.0, mode, ys) for x in xs]
+    np.testing.assert_allclose(found, expected)
+    np.testing.assert_array_equal(runtime._v_vector_lookup(np.array(xs), 1.0, 3.0, mode, ys), found)
+    # the same as a lookup of those points with the matching kind
+    kind = {0: "interpolate", 2: "hold_backward", 3: "extrapolate", 4: "forward"}[mode]
+    np.testing.assert_allclose(found, [_lookup_scalar(Table([1.0, 2.0, 3.0], ys, kind), x) for x in xs])
+
+
+def test_vector_lookup_mode_5_inverts():
+    # Vensim's reference manual: mode 5 is LOOKUP INVERT, the x at which the lookup reaches the value
+    ys = (0.0, 10.0, 40.0)
+    found = [runtime._s_vector_lookup(y, 1.0, 3.0, 5, ys) for y in (-5.0, 0.0, 5.0, 10.0, 25.0, 40.0, 50.0)]
+    np.testing.assert_allclose(found, [1.0, 1.0, 1.5, 2.0, 2.5, 3.0, 3.0])
+    assert math.isnan(runtime._s_vector_lookup(math.nan, 1.0, 3.0, 0, ys))
+
+
+def test_gamma_ln_is_the_log_of_the_gamma_function():
+    # Vensim's GAMMA LN(x) = ln(GAMMA(x)); Vensim's own output (SDEverywhere's gamma_ln.dat): 12.8018 at 10,
+    # 0.572365 at 0.5, 0 at 1
+    assert runtime._s_gamma_ln(10.0) == pytest.approx(math.log(362880.0), rel=1e-15)
+    assert runtime._s_gamma_ln(0.5) == pytest.approx(math.log(math.sqrt(math.pi)), rel=1e-15)
+    assert runtime._s_gamma_ln(1.0) == 0.0
+    xs = np.array([0.5, 1.0, 2.5, 10.0, 171.5, -0.5])
+    np.testing.assert_array_equal(runtime._v_gamma_ln(xs), [runtime._s_gamma_ln(x) for x in xs])
+    assert runtime._v_gamma_ln(np.array([0.0, -2.0])).tolist() == [math.inf, math.inf]  # poles: inf, as numpy
+    with pytest.raises(runtime.SCALAR_FAILURES):
+        runtime._s_gamma_ln(0.0)  # the scalar flavour raises; the engine reruns with the vector one
+
+
+def test_compiled_function_helpers_are_the_scalar_ones():
+    numba_runtime = pytest.importorskip("gscsd.engines.fast.numba_runtime")
+    for name in ("_elm_map", "_vector_lookup"):
+        assert getattr(numba_runtime, name).py_func is getattr(runtime, "_s" + name)
+    assert numba_runtime._elm_map(2.0, (1.0, 2.0, 3.0)) == 3.0 and math.isnan(numba_runtime._elm_map(3.0, (1.0, 2.0)))
+    for mode in (0, 2, 3, 4, 5):
+        for x in (0.5, 1.25, 2.0, 3.5):
+            assert numba_runtime._vector_lookup(x, 1.0, 3.0, mode, (0.0, 10.0, 40.0)) == \
+                runtime._s_vector_lookup(x, 1.0, 3.0, mode, (0.0, 10.0, 40.0))
+    table = Table([0.0, 1.0, 3.0], [10.0, 20.0, 0.0], "forward")
+    for x in (-1.0, 0.5, 1.0, 2.0, 9.0):
+        assert numba_runtime._lookup_other(table.x, table.y, x, 6) == _lookup_scalar(table, x)
+
+
+def test_get_data_between_times_reads_the_series_as_vensim_does():
+    # Vensim's output (SDEverywhere's getdata.dat) for the series (0,0),(1,10),(2,20),(9,70),(10,80):
+    # mode 1 (forward) at time + 0.5 for times 0..3 gives 0, 10, 20, 70 (the time rounded down, then the first
+    # point at or after it); mode -1 (backward) at time + 1 for times 0, 1, 2, 8, 9 gives 0, 10, 20, 20, 70 (the
+    # last point strictly before it).
+    xs, ys = [0.0, 1.0, 2.0, 9.0, 10.0], [0.0, 10.0, 20.0, 70.0, 80.0]
+    forward, backward = Table(xs, ys, "between_forward"), Table(xs, ys, "between_backward")
+    assert [_lookup_scalar(forward, t + 0.5) for t in (0, 1, 2, 3)] == [0, 10, 20, 70]
+    assert [_lookup_scalar(backward, t + 1.0) for t in (0, 1, 2, 8, 9)] == [0, 10, 20, 20, 70]
+    assert _lookup_scalar(backward, 0.0) == 0 and _lookup_scalar(forward, 12.0) == 80
+    times = np.array([0.5, 1.5, 2.5, 3.5, 10.0])
+    for table in (forward, backward):
+        np.testing.assert_array_equal(_lookup_vector(table, times), [_lookup_scalar(table, t) for t in times])

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from .plan import Plan
 
 #: Bump whenever the emitted module changes (it keys the cache file).
-JS_VERSION = 1
+JS_VERSION = 2
 #: The integration methods the JavaScript back-end runs.
 JS_METHODS = ("euler", "rk4")
 
@@ -63,7 +63,8 @@ _HELPERS = {
     "_min": "R.min", "_max": "R.max", "_pow": "Math.pow", "_abs": "Math.abs", "_exp": "Math.exp", "_ln": "Math.log",
     "_sqrt": "Math.sqrt", "_sin": "Math.sin", "_cos": "Math.cos", "_tan": "Math.tan", "_arcsin": "Math.asin",
     "_arccos": "Math.acos", "_arctan": "Math.atan", "_sinh": "Math.sinh", "_cosh": "Math.cosh",
-    "_tanh": "Math.tanh", "_run_order": "R.runOrder", "_vector_select": "R.vectorSelect",
+    "_tanh": "Math.tanh", "_run_order": "R.runOrder", "_vector_select": "R.vectorSelect", "_elm_map": "R.elmMap",
+    "_vector_lookup": "R.vectorLookup", "_gamma_ln": "R.gammaLn",
 }
 _CONSTANTS = {"_nan": "NaN", "_inf": "Infinity", "_pi": "Math.PI"}
 #: Parameters of the Python helpers that take keywords, in the order of their JavaScript twins, with defaults.

@@ -28,7 +28,7 @@ other way round), so no equation is written twice.
 The statements are those of the scalar flavour, in the same order, so the
 arithmetic is the same; the engine writes the module into the translation
 cache and numba caches its machine code beside it (``cache=True``).
-Random functions, DELAY FIXED, VECTOR SELECT and external data are not
+Random functions, DELAY FIXED, VECTOR SELECT, GAMMA LN and external data are not
 compiled: such models run with the Python flavours.
 """
 
@@ -43,15 +43,16 @@ if TYPE_CHECKING:
     from .plan import Plan
 
 #: Bump whenever the compiled module's source changes (it keys its file in the cache).
-NUMBA_VERSION = 3
+NUMBA_VERSION = 4
 
 _HELPERS = ("_xidz", "_zidz", "_integer", "_quantum", "_modulo", "_and", "_or", "_not", "_ramp", "_step",
-            "_pulse", "_pow", "_ln", "_lookup_interpolate", "_lookup_other", "_order")
+            "_pulse", "_pow", "_ln", "_lookup_interpolate", "_lookup_other", "_order", "_elm_map", "_vector_lookup")
 _MATH = {"_abs": "abs", "_exp": "math.exp", "_sqrt": "math.sqrt", "_sin": "math.sin", "_cos": "math.cos",
          "_tan": "math.tan", "_arcsin": "math.asin", "_arccos": "math.acos", "_arctan": "math.atan",
          "_sinh": "math.sinh", "_cosh": "math.cosh", "_tanh": "math.tanh", "_min": "min", "_max": "max"}
-_KINDS = {"extrapolate": 1, "hold_backward": 2, "data_look_forward": 3, "data_raw": 4}
-_UNSUPPORTED = re.compile(r"\b(_R\d+|_f\d+|_FixedDelay|_vector_select|_random_\w+|_external|X\d+)\b")
+_KINDS = {"extrapolate": 1, "hold_backward": 2, "data_look_forward": 3, "data_raw": 4, "forward": 6}
+# GAMMA LN: numba's lgamma is the C library's, which differs from Python's math.lgamma in the last bit.
+_UNSUPPORTED = re.compile(r"\b(_R\d+|_f\d+|_FixedDelay|_vector_select|_random_\w+|_external|X\d+|_gamma_ln)\b")
 
 
 def emit(builder: Builder, plan: Plan) -> tuple[str | None, list[str], list[str]]:

@@ -213,7 +213,8 @@ def _table(spec, model: Model | None) -> Table:
     from ...vensim.data import series_for
 
     times, values = series_for(model.data_files if model else (), spec["column"], model.path.name if model else "")
-    kind = {"look_forward": "data_look_forward", "raw": "data_raw", "hold_backward": "hold_backward"}
+    kind = {"look_forward": "data_look_forward", "raw": "data_raw", "hold_backward": "hold_backward",
+            "between_forward": "between_forward", "between_backward": "between_backward"}
     return Table(times, values, kind.get(spec["interp"], "interpolate"))
 
 

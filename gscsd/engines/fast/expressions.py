@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .functions import CALLS as _FUNCTIONS_PYSD_LACKS
 from .nodes import CONTROL, Ctx, Node, Skip
 from .subscripts import bangs, subscripts_used
 
@@ -440,4 +441,5 @@ CALLS: dict[str, Callable[[Builder, str, tuple, Ctx], str]] = {
     **dict.fromkeys(_RANDOM, _random),
     **dict.fromkeys(_DIRECT, _direct),
     **dict.fromkeys((*_FORMULAS, *_OF_TIME), _formula),
+    **_FUNCTIONS_PYSD_LACKS,  # functions.py: VECTOR ELM MAP, LOOKUP FORWARD, ...
 }

@@ -106,6 +106,21 @@ def describe(abstract: Any, root: Path, equations: dict[str, list[str]], limits:
     }
 
 
+def refusal(abstract: Any, root: Path) -> str | None:
+    """Why the fast engine cannot compile ``abstract`` (its first reasons, one line), or None if it can."""
+    from .builder import Builder, Unsupported
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            Builder(abstract, None, root).build(scalar=True)
+        except Unsupported as exc:
+            return str(exc)
+        except Exception:
+            return None
+    return None
+
+
 def write_placeholder(folder: Path, reason: str) -> Path:
     """Write, in place of PySD's module, one that stops with ``reason`` when PySD loads it."""
     message = (f"PySD cannot run this model ({reason}); gscsd runs it with its fast engine: "

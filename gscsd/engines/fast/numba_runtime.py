@@ -35,6 +35,8 @@ _ramp = njit(**_JIT)(runtime._s_ramp)
 _step = njit(**_JIT)(runtime._s_step)
 _pulse = njit(**_JIT)(runtime._s_pulse)
 _ln = njit(**_JIT)(runtime._s_log)
+_elm_map = njit(**_JIT)(runtime._s_elm_map)
+_vector_lookup = njit(**_JIT)(runtime._s_vector_lookup)
 
 
 @njit(**_JIT)
@@ -67,8 +69,12 @@ def _lookup_interpolate(xs, ys, x):
 @njit(**_JIT)
 def _lookup_other(xs, ys, x, kind):
     """The other kinds of ``runtime._lookup_scalar``: 1 extrapolate, 2 hold_backward,
-    3 data look forward, 4 data raw, 5 data interpolate."""
+    3 data look forward, 4 data raw, 5 data interpolate, 6 forward (LOOKUP FORWARD)."""
     n = xs.shape[0]
+    if kind == 6:
+        if x != x:
+            return x
+        return ys[min(np.searchsorted(xs, x), n - 1)]
     if kind >= 3:  # PySD's Data: exact points, else raw -> nan, look_forward -> next
         i = np.searchsorted(xs, x)
         if i < n and xs[i] == x:

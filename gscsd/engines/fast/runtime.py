@@ -36,8 +36,10 @@ class Table:
         The points (sorted by ``x`` here, as PySD does).
     kind : str
         ``interpolate`` (hold the end values), ``extrapolate`` (continue the
-        end segments), ``hold_backward`` (step function); PySD treats every
-        other keyword (``look_forward``) as ``interpolate``.
+        end segments), ``hold_backward`` (step function: Vensim's LOOKUP
+        BACKWARD), ``forward`` (the next point's y: Vensim's LOOKUP FORWARD),
+        ``between_forward`` and ``between_backward`` (GET DATA BETWEEN TIMES's modes 1 and -1: :func:`_between`);
+        PySD treats every other keyword (``look_forward``) as ``interpolate``.
     """
 
     __slots__ = ("x", "y", "kind", "xs", "ys")
@@ -61,6 +63,11 @@ def _lookup_vector(table: Table, x):
     if table.kind == "hold_backward":
         index = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 1)
         out = fp[index]
+    elif table.kind == "forward":
+        out = np.where(np.isnan(x), np.nan, fp[np.clip(np.searchsorted(xp, x, side="left"), 0, len(xp) - 1)])
+    elif table.kind.startswith("between_"):
+        return np.vectorize(lambda v: _lookup_scalar(table, v), otypes=[float])(x) if x.ndim else \
+            _lookup_scalar(table, float(x))
     else:
         out = np.interp(x, xp, fp)
     if table.kind == "extrapolate" and len(xp) > 1:
@@ -85,6 +92,10 @@ def _lookup_scalar(table: Table, x: float) -> float:
         if i == 0:
             return ys[0]
         return ys[i]
+    if table.kind == "forward":  # Vensim's LOOKUP FORWARD: the y of the first point at or after x
+        return x if x != x else ys[min(bisect_left(xs, x), n - 1)]
+    if table.kind.startswith("between_"):
+        return _between(xs, ys, x, table.kind == "between_forward")
     if x <= xs[0] or x >= xs[-1] or n == 1:
         if x == xs[0]:
             return ys[0]
@@ -104,6 +115,20 @@ def _lookup_scalar(table: Table, x: float) -> float:
     # numpy.interp's formula, so both flavours agree to the last bit.
     slope = (y1 - y0) / (x1 - x0)
     return slope * (x - x0) + y0
+
+
+def _between(xs, ys, x: float, forward: bool) -> float:
+    """GET DATA BETWEEN TIMES in mode 1 (``forward``) or -1, as Vensim's output shows it (SDEverywhere's
+    ``getdata`` model: Vensim's ``.dat`` beside it): the time is rounded down to a whole number; forward gives
+    the first point at or after it (the last point after the end), backward the last point strictly before it
+    (the first point at or before the start)."""
+    if x != x:
+        return x
+    x = math.floor(x)
+    i = bisect_left(xs, x)  # the first point at or after x
+    if forward:
+        return ys[min(i, len(xs) - 1)]
+    return ys[max(i - 1, 0)]
 
 
 def scalar_lookup(table: Table):
@@ -222,6 +247,47 @@ def _v_pow(a, b):
     return np.power(a, b) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else a**b
 
 
+def _v_elm_map(position, values):
+    """VECTOR ELM MAP over scenarios: :func:`_s_elm_map` where ``position`` or a value is an array."""
+    if not isinstance(position, np.ndarray) and not any(isinstance(v, np.ndarray) for v in values):
+        return _s_elm_map(position, values)
+    arrays = np.broadcast_arrays(np.asarray(position, float), *(np.asarray(v, float) for v in values))
+    position, stacked = arrays[0], np.array(arrays[1:])
+    with np.errstate(invalid="ignore"):
+        index = np.floor(position + SMALL_VENSIM)
+    inside = (index >= 0) & (index < len(values))  # nan is outside
+    picked = np.take_along_axis(stacked, np.where(inside, index, 0).astype(np.intp)[None, ...], axis=0)[0]
+    return np.where(inside, picked, np.nan)
+
+
+def _v_vector_lookup(x, xmin, xmax, mode, ys):
+    """VECTOR LOOKUP over scenarios: :func:`_s_vector_lookup` on each (the same formula, the same bits)."""
+    arguments = (x, xmin, xmax, mode, *ys)
+    if not any(isinstance(v, np.ndarray) for v in arguments):
+        return _s_vector_lookup(x, xmin, xmax, mode, ys)
+    arrays = np.broadcast_arrays(*(np.asarray(v, float) for v in arguments))
+    out = np.empty(arrays[0].shape)
+    for k in np.ndindex(out.shape):
+        values = [float(a[k]) for a in arrays]
+        out[k] = _s_vector_lookup(values[0], values[1], values[2], values[3], tuple(values[4:]))
+    return out
+
+
+def _v_gamma_ln(x):
+    """GAMMA LN over scenarios: :func:`math.lgamma` on each (the scalar flavour's bits), inf at the poles
+    (0 and the negative integers) as scipy's ``gammaln``."""
+    if not isinstance(x, np.ndarray):
+        return _lgamma_or_inf(x)
+    return np.array([_lgamma_or_inf(float(v)) for v in np.ravel(x)]).reshape(x.shape)
+
+
+def _lgamma_or_inf(x):
+    try:
+        return math.lgamma(x)
+    except ValueError:
+        return math.inf
+
+
 # --- scalar flavour -------------------------------------------------------
 
 
@@ -294,6 +360,73 @@ def _s_log(x):
     return math.log(x)
 
 
+def _s_elm_map(position, values):
+    """Vensim's VECTOR ELM MAP(vec[first], offset): ``values`` are the elements of vec's variable in
+    row-major order (Vensim's flat order), ``position`` the flat position of ``first`` plus the offset.
+
+    Vensim's reference manual (VECTOR ELM MAP): the offset is 0-based, counted across all the
+    variable's subscripts (``(sub-1)*ELMCOUNT(tub) + (tub-1)`` for two); an offset outside the
+    variable gives :NA:, which is nan here, as PySD's :NA:. A fractional position is truncated (within
+    SMALL_VENSIM of the next integer counts as that integer, against rounding in the offset's arithmetic).
+    """
+    if position != position:
+        return math.nan
+    index = math.floor(position + SMALL_VENSIM)
+    if index < 0 or index >= len(values):
+        return math.nan
+    return values[index]
+
+
+def _s_vector_lookup(x, xmin, xmax, mode, ys):
+    """Vensim's VECTOR LOOKUP(vec, x, xmin, xmax, mode): ``ys`` (the elements of vec along its last
+    subscript) at ``len(ys)`` equally spaced points from ``xmin`` to ``xmax``.
+
+    Modes (Vensim's reference manual, VECTOR LOOKUP): 0 a normal lookup (linear, holding the end
+    values), 2 LOOKUP BACKWARD (the previous point's y), 3 LOOKUP EXTRAPOLATE (the end segments
+    continued), 4 LOOKUP FORWARD (the next point's y), 5 LOOKUP INVERT (the x at which the lookup
+    reaches ``x``; ys increasing). The area and slope modes (1, 6-9) are refused when the code is
+    generated. Loops, not bisection, so numba compiles this same function.
+    """
+    n = len(ys)
+    if x != x:
+        return x
+    if n == 1:
+        return xmin if mode == 5 else ys[0]
+    step = (xmax - xmin) / (n - 1)
+    if mode == 5:
+        if x <= ys[0]:
+            return xmin
+        for k in range(1, n):
+            if ys[k] >= x:
+                if ys[k] == x:
+                    return xmin + k * step
+                return xmin + (k - 1) * step + (x - ys[k - 1]) * step / (ys[k] - ys[k - 1])
+        return xmax
+    if x <= xmin or x >= xmax:
+        if mode == 3 and x != xmin and x != xmax:
+            if x < xmin:
+                return ys[0] + (ys[1] - ys[0]) / step * (x - xmin)
+            return ys[n - 1] + (ys[n - 1] - ys[n - 2]) / step * (x - xmax)
+        return ys[0] if x <= xmin else ys[n - 1]
+    position = (x - xmin) / step
+    k = int(position)
+    if k >= n - 1:
+        return ys[n - 1]
+    if position == k:
+        return ys[k]
+    if mode == 2:
+        return ys[k]
+    if mode == 4:
+        return ys[k + 1]
+    return ys[k] + (ys[k + 1] - ys[k]) * (position - k)
+
+
+def _s_gamma_ln(x):
+    """Vensim's GAMMA LN: ``log(|gamma(x)|)`` (:func:`math.lgamma`; it raises at 0 and the negative integers,
+    where the vector flavour gives inf)."""
+    return math.lgamma(x)
+
+
 def _np_min(a, b):
     return np.minimum(a, b)
 
@@ -329,6 +462,9 @@ VECTOR = {
     "_tanh": np.tanh,
     "_lookup": _lookup_vector,
     "_pi": np.pi,
+    "_elm_map": _v_elm_map,
+    "_vector_lookup": _v_vector_lookup,
+    "_gamma_ln": _v_gamma_ln,
 }
 
 SCALAR = {
@@ -362,6 +498,9 @@ SCALAR = {
     "_tanh": math.tanh,
     "_lookup": _lookup_scalar,
     "_pi": math.pi,
+    "_elm_map": _s_elm_map,
+    "_vector_lookup": _s_vector_lookup,
+    "_gamma_ln": _s_gamma_ln,
 }
 
 #: Exceptions a scalar run raises where numpy would give inf or nan; the
