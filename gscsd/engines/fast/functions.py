@@ -15,11 +15,14 @@ numpy twin ``_v_*``; ``runtime.js`` for the browser):
 * ``VECTOR LOOKUP(vec[first], x, xmin, xmax, mode)``: the elements along vec's
   last subscript as y values over equal steps from xmin to xmax;
 * ``GAMMA LN(x)``;
-* ``GET DATA BETWEEN TIMES(data, time, mode)``: the data variable's series as a table of the mode's kind.
+* ``GET DATA BETWEEN TIMES(data, time, mode)``: the data variable's series as a table of the mode's kind;
+* the stateful ``SINTEG`` (a restricted level) and ``DEPRECIATE STRAIGHTLINE`` (a pipe spreading each step's
+  stream): Vensim allows them only as an element's whole equation, so each is a family of elements of its own
+  (:data:`STATEFUL`, registered in :data:`.stateful.FAMILIES`).
 
 Semantics are Vensim's reference manual's (see each helper in :mod:`.runtime`),
 checked against Vensim's own output where it exists
-(``tests/data/sdeverywhere``: ``vector_elm_map``, ``lookup``, ``gamma_ln``).
+(``tests/data/sdeverywhere``: ``vector_elm_map``, ``lookup``, ``gamma_ln``, ``getdata``, ``depreciate``).
 """
 
 from __future__ import annotations
@@ -40,17 +43,23 @@ def _translate(builder: Builder, ast: Any, ctx: Ctx) -> str:
     return translate(builder, ast, ctx)
 
 
-def _referenced(builder: Builder, ast: Any, ctx: Ctx, function: str) -> tuple[str, tuple]:
-    """(PySD name, element key) of a subscripted variable reference: the first argument of a vector function."""
+def _vector_argument(builder: Builder, args: tuple, count: int, ctx: Ctx, function: str) -> tuple[str, tuple, list]:
+    """(PySD name, element key, dimensions) of the subscripted variable a vector function's first argument names."""
     from pysd.translators.structures import abstract_expressions as ae
 
+    if len(args) != count:
+        raise Skip(f"{function} needs {count} arguments")
+    ast = args[0]
     if not isinstance(ast, ae.ReferenceStructure):
         raise Skip(f"{function}: its first argument must be a variable, not an expression")
     py = builder.clean.get(ast.reference, ast.reference)
     if py not in builder.by_var:
         raise Skip(f"{function}: unknown variable '{ast.reference}'")
+    dims = builder.dims.get(py, [])
+    if not dims:
+        raise Skip(f"{function}: its first argument must be subscripted")
     subs = list(ast.subscripts.subscripts) if ast.subscripts else None
-    return py, builder.subscripts.reference(py, subs, ctx)
+    return py, builder.subscripts.reference(py, subs, ctx), dims
 
 
 def _value(builder: Builder, py: str, key: tuple, ctx: Ctx) -> str:
@@ -73,7 +82,7 @@ def _constant(builder: Builder, ast: Any, ctx: Ctx) -> float | None:
     if probe.deps or probe.uses_time:
         return None
     try:
-        value = eval(text, {"__builtins__": {}}, {"_nan": math.nan, "_inf": math.inf})  # noqa: S307 - numbers only
+        value = eval(text, {"__builtins__": {}}, {"_nan": math.nan, "_inf": math.inf})
     except Exception:
         return None
     return float(value) if isinstance(value, (int, float)) else None
@@ -81,12 +90,7 @@ def _constant(builder: Builder, ast: Any, ctx: Ctx) -> float | None:
 
 def vector_elm_map(builder: Builder, name: str, args: tuple, ctx: Ctx) -> str:
     """VECTOR ELM MAP(vec[first], offset)."""
-    if len(args) != 2:
-        raise Skip("VECTOR ELM MAP needs 2 arguments")
-    py, key = _referenced(builder, args[0], ctx, "VECTOR ELM MAP")
-    dims = builder.dims.get(py, [])
-    if not dims:
-        raise Skip("VECTOR ELM MAP: its first argument must be subscripted")
+    py, key, dims = _vector_argument(builder, args, 2, ctx, "VECTOR ELM MAP")
     flat = list(itertools.product(*[builder.ranges.get(d, [d]) for d in dims]))
     try:
         first = flat.index(key)
@@ -107,12 +111,7 @@ def vector_elm_map(builder: Builder, name: str, args: tuple, ctx: Ctx) -> str:
 
 def vector_lookup(builder: Builder, name: str, args: tuple, ctx: Ctx) -> str:
     """VECTOR LOOKUP(vec[first], x, xmin, xmax, mode): modes 0, 2, 3, 4 and 5 (see ``runtime._s_vector_lookup``)."""
-    if len(args) != 5:
-        raise Skip("VECTOR LOOKUP needs 5 arguments")
-    py, key = _referenced(builder, args[0], ctx, "VECTOR LOOKUP")
-    dims = builder.dims.get(py, [])
-    if not dims:
-        raise Skip("VECTOR LOOKUP: its first argument must be subscripted")
+    py, key, dims = _vector_argument(builder, args, 5, ctx, "VECTOR LOOKUP")
     mode = _constant(builder, args[4], ctx)
     names = {1: "LOOKUP AREA", 6: "LOOKUP SLOPE", 7: "LOOKUP AREA with extrapolation",
              8: "LOOKUP INVERT with extrapolation", 9: "LOOKUP SLOPE with extrapolation"}
@@ -210,6 +209,77 @@ def gamma_ln(builder: Builder, name: str, args: tuple, ctx: Ctx) -> str:
     return f"_gamma_ln({_translate(builder, args[0], ctx)})"
 
 
+# -- stateful functions: Vensim allows them only right after the equals sign, so each is an element's whole
+# equation, built as a family of its own (stateful.FAMILIES; the element's kind is set by stateful.kind_of).
+
+
+def _numbers(b: Builder, args: tuple, ctx: Ctx, function: str, what: str) -> list[float]:
+    """Arguments that must be numbers (or :NA:, nan) when the code is generated."""
+    values = [_constant(b, arg, ctx) for arg in args]
+    if any(value is None for value in values):
+        raise Skip(f"{function}: {what} must be numbers or :NA:")
+    return values
+
+
+def _finish(node: Any, run: Ctx, init: Ctx, reads: set) -> None:
+    """Dependencies of a stateful element: its initial states, its updates, and its value (``reads``)."""
+    node.state_init_deps = init.deps
+    node.deriv_deps = set(run.deps)
+    node.run_deps = reads
+    node.uses_time = run.uses_time
+
+
+def _sinteg_family(b: Builder, node: Any, run: Ctx, init: Ctx) -> None:
+    """SINTEG(rate, initial, min, max, quant, spec, thresh): a level whose value each step is restricted
+    (``runtime._s_sinteg``), its initial value too; Euler (a discrete update), as Vensim's levels."""
+    args = node.ast.arguments
+    if len(args) != 7:
+        raise Skip("SINTEG needs 7 arguments (rate, initial, min, max, quant, spec, thresh)")
+    limits = ", ".join(_number(v) for v in _numbers(b, args[2:], init, "SINTEG", "min, max, quant, spec and thresh"))
+    i = node.index
+    node.state_init = [(f"s{i}_0", f"_sinteg({_translate(b, args[1], init)}, {limits})")]
+    node.run_expr = f"s{i}_0"
+    node.discrete = [(f"s{i}_0", f"_sinteg(s{i}_0 + ({_translate(b, args[0], run)}) * _dt, {limits})")]
+    _finish(node, run, init, set())
+
+
+def _depreciate_family(b: Builder, node: Any, run: Ctx, init: Ctx) -> None:
+    """DEPRECIATE STRAIGHTLINE(stream, dtime, fisc, init): ``runtime.Depreciation``, fed after each step."""
+    args = node.ast.arguments
+    if len(args) != 4:
+        raise Skip("DEPRECIATE STRAIGHTLINE needs 4 arguments (stream, dtime, fisc, init)")
+    fisc, first = _numbers(b, args[2:], init, "DEPRECIATE STRAIGHTLINE", "fisc and init")
+    if (fisc, first) != (1.0, 0.0):
+        raise Skip("DEPRECIATE STRAIGHTLINE with fisc other than 1 or init other than 0 is not supported by the fast "
+                   "engine (only those are checked against Vensim's output)")
+    i = node.index
+    node.state_init = [(f"_f{i}", f"_Depreciation({_translate(b, args[1], init)}, _dt, {node.name!r})")]
+    out = Ctx(node.bind, node.positions, node.sets, "run", run.scalar, owner=node)
+    node.run_expr = f"_f{i}.value({_translate(b, args[0], out)})"
+    node.discrete = [(f"_f{i}", f"_f{i}.advance({_translate(b, args[0], run)})")]
+    _finish(node, run, init, out.deps)
+
+
+def _number(value: float) -> str:
+    from .expressions import num
+
+    return num(value)
+
+
+def _not_nested(function: str):
+    def write(builder: Builder, name: str, args: tuple, ctx: Ctx) -> str:
+        raise Skip(f"{function} must come right after the equals sign (as Vensim requires), not inside an expression")
+
+    return write
+
+
+#: PySD's name of a stateful function -> (its family in stateful.FAMILIES, its build).
+STATEFUL = {
+    "sinteg": ("sinteg", _sinteg_family),
+    "depreciate_straightline": ("depreciate", _depreciate_family),
+}
+
+
 #: PySD's name of the function -> writer(builder, name, arguments, context) -> expression (expressions.CALLS).
 CALLS = {
     "vector_elm_map": vector_elm_map,
@@ -220,4 +290,6 @@ CALLS = {
     "lookup_invert": _lookup_kind("interpolate", "LOOKUP INVERT", invert=True),
     "gamma_ln": gamma_ln,
     "get_data_between_times": get_data_between_times,
+    "sinteg": _not_nested("SINTEG"),
+    "depreciate_straightline": _not_nested("DEPRECIATE STRAIGHTLINE"),
 }

@@ -37,6 +37,7 @@ _pulse = njit(**_JIT)(runtime._s_pulse)
 _ln = njit(**_JIT)(runtime._s_log)
 _elm_map = njit(**_JIT)(runtime._s_elm_map)
 _vector_lookup = njit(**_JIT)(runtime._s_vector_lookup)
+_sinteg = njit(**_JIT)(runtime._s_sinteg)
 
 
 @njit(**_JIT)

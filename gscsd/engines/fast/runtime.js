@@ -218,6 +218,36 @@ var GSCSDRuntime = (function () {
         }
     }
 
+    /** DEPRECIATE STRAIGHTLINE (runtime.py's Depreciation): each step's stream spread over round(dtime / dt) steps. */
+    class Depreciation {
+        constructor(dtime, dt, name) {
+            this.dtime = dtime;
+            this.dt = dt;
+            const steps = max(pyround(dtime / dt + SMALL_VENSIM), 1);
+            this.pending = new Array(steps - 1).fill(0.0);
+            this.name = name;
+        }
+        value(stream) {
+            const share = stream * this.dt / this.dtime;
+            return this.pending.length ? this.pending[0] + share : share;
+        }
+        advance(stream) {
+            const share = stream * this.dt / this.dtime;
+            const pending = this.pending.length ? this.pending.slice(1).concat([0.0]) : [];
+            this.pending = pending.map(amount => amount + share);
+            return this;
+        }
+    }
+
+    /** SINTEG's restrictions (runtime.py's _s_sinteg): a multiple of quant, spec within thresh, min, max. */
+    function sinteg(value, low, high, quant, spec, thresh) {
+        if (quant === quant && quant > 0) { value = Math.floor(value / quant + 0.5) * quant; }
+        if (spec === spec && thresh === thresh && Math.abs(value - spec) < thresh) { value = spec; }
+        if (low === low && value < low) { value = low; }
+        if (high === high && value > high) { value = high; }
+        return value;
+    }
+
     /** VECTOR SELECT over flattened [selection, expression] pairs (runtime.py's vector_select). */
     function vectorSelect(missing, action, error, pairs) {
         action = Math.trunc(action);
@@ -335,6 +365,7 @@ var GSCSDRuntime = (function () {
         SMALL_VENSIM: SMALL_VENSIM, min: min, max: max, pymod: pymod, xidz: xidz, zidz: zidz, integer: integer,
         quantum: quantum, modulo: modulo, and: and, or: or, not: not, ramp: ramp, step: step, pulse: pulse,
         table: table, runOrder: runOrder, StructureChange: StructureChange, FixedDelay: FixedDelay,
+        Depreciation: Depreciation, sinteg: sinteg,
         vectorSelect: vectorSelect, elmMap: elmMap, vectorLookup: vectorLookup, gammaLn: gammaLn, timeGrid: timeGrid,
         simulate: simulate,
     };

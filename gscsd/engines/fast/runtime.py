@@ -273,6 +273,21 @@ def _v_vector_lookup(x, xmin, xmax, mode, ys):
     return out
 
 
+def _v_sinteg(value, low, high, quant, spec, thresh):
+    """SINTEG's restrictions over scenarios (:func:`_s_sinteg`; the limits are numbers, the same for all)."""
+    if not isinstance(value, np.ndarray):
+        return _s_sinteg(value, low, high, quant, spec, thresh)
+    if quant == quant and quant > 0:
+        value = np.floor(value / quant + 0.5) * quant
+    if spec == spec and thresh == thresh:
+        value = np.where(np.abs(value - spec) < thresh, spec, value)
+    if low == low:
+        value = np.where(value < low, low, value)
+    if high == high:
+        value = np.where(value > high, high, value)
+    return value
+
+
 def _v_gamma_ln(x):
     """GAMMA LN over scenarios: :func:`math.lgamma` on each (the scalar flavour's bits), inf at the poles
     (0 and the negative integers) as scipy's ``gammaln``."""
@@ -421,6 +436,24 @@ def _s_vector_lookup(x, xmin, xmax, mode, ys):
     return ys[k] + (ys[k + 1] - ys[k]) * (position - k)
 
 
+def _s_sinteg(value, low, high, quant, spec, thresh):
+    """The restrictions of Vensim's SINTEG(rate, initial, min, max, quant, spec, thresh) on a level's value.
+
+    Vensim's reference manual (SINTEG): never below ``min`` or above ``max``, always a multiple of ``quant``,
+    ``spec`` when within ``thresh`` of it; :NA: (nan) leaves a restriction out. Applied here in that
+    order reversed (the multiple, nearest, then ``spec``, then the bounds), so the bounds always hold.
+    """
+    if quant == quant and quant > 0:
+        value = math.floor(value / quant + 0.5) * quant
+    if spec == spec and thresh == thresh and abs(value - spec) < thresh:
+        value = spec
+    if low == low and value < low:
+        value = low
+    if high == high and value > high:
+        value = high
+    return value
+
+
 def _s_gamma_ln(x):
     """Vensim's GAMMA LN: ``log(|gamma(x)|)`` (:func:`math.lgamma`; it raises at 0 and the negative integers,
     where the vector flavour gives inf)."""
@@ -465,6 +498,7 @@ VECTOR = {
     "_elm_map": _v_elm_map,
     "_vector_lookup": _v_vector_lookup,
     "_gamma_ln": _v_gamma_ln,
+    "_sinteg": _v_sinteg,
 }
 
 SCALAR = {
@@ -501,6 +535,7 @@ SCALAR = {
     "_elm_map": _s_elm_map,
     "_vector_lookup": _s_vector_lookup,
     "_gamma_ln": _s_gamma_ln,
+    "_sinteg": _s_sinteg,
 }
 
 #: Exceptions a scalar run raises where numpy would give inf or nan; the
@@ -579,6 +614,38 @@ class FixedDelay:
         self.pipe[self.pointer] = value
         self.pointer = (self.pointer + 1) % self.order
         self.state = self.pipe[self.pointer]
+
+
+class Depreciation:
+    """DEPRECIATE STRAIGHTLINE(stream, dtime, 1, 0): each step's stream spread evenly over ``dtime``.
+
+    As Vensim's output shows it (SDEverywhere's ``depreciate`` model): what flows in at a step is depreciated
+    from that step on, ``stream * dt / dtime`` a step for ``round(dtime / dt)`` steps (at least one); the
+    value is the depreciation of the step. ``dtime`` is read when the run starts.
+    """
+
+    __slots__ = ("pending", "dtime", "dt")
+
+    def __init__(self, dtime, dt: float, name: str) -> None:
+        if np.ndim(dtime) and np.ptp(dtime) != 0:
+            raise StructureChange(name, None, f"{name}: DEPRECIATE STRAIGHTLINE time differs between scenarios of "
+                                  "one batch; run these scenarios separately")
+        self.dtime = float(np.max(dtime))
+        self.dt = dt
+        steps = max(round(self.dtime / dt + SMALL_VENSIM), 1)
+        self.pending = [0.0] * (steps - 1)  # what earlier steps left for this step and the next ones
+
+    def value(self, stream):
+        """The depreciation of this step."""
+        share = stream * self.dt / self.dtime
+        return self.pending[0] + share if self.pending else share
+
+    def advance(self, stream):
+        """Spread this step's stream over the next steps and move on one step; returns itself."""
+        share = stream * self.dt / self.dtime
+        pending = self.pending[1:] + [0.0] if self.pending else []
+        self.pending = [amount + share for amount in pending]
+        return self
 
 
 class RandomStream:

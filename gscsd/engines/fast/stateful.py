@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .expressions import translate
+from .functions import STATEFUL as _STATEFUL_CALLS
 from .nodes import CONTROL, Ctx, Node, Skip
 
 if TYPE_CHECKING:
@@ -260,6 +261,8 @@ FAMILIES: dict[str, Family] = {
     "forecast": Family(_forecast, reads=("input", "average_time", "horizon")),
     "sample": Family(_sample, reads=("condition", "input")),
     "delayfixed": Family(_delay_fixed),
+    # the stateful functions PySD's parser leaves as calls (functions.py); each build sets its own dependencies
+    **{kind: Family(build, stateful=False) for kind, build in _STATEFUL_CALLS.values()},
 }
 
 
@@ -295,6 +298,8 @@ def kind_of(ast: Any) -> str | None:
     from pysd.translators.structures import abstract_expressions as ae
 
     kind = _kinds().get(type(ast))
+    if isinstance(ast, ae.CallStructure) and ast.function.reference in _STATEFUL_CALLS:
+        return _STATEFUL_CALLS[ast.function.reference][0]
     if kind is not None:
         if kind == "stock" and getattr(ast, "non_negative", False):
             return "stock+"
