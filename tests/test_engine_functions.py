@@ -40,10 +40,11 @@ MODELS = {
     DATA / "sdeverywhere" / "getdata" / "getdata.mdl": "GET DATA BETWEEN TIMES",
     DATA / "sdeverywhere" / "depreciate" / "depreciate.mdl": "DEPRECIATE STRAIGHTLINE",
     DATA / "functions" / "sinteg" / "sinteg.mdl": "SINTEG",
+    DATA / "functions" / "delay_material" / "delay_material.mdl": "DELAY MATERIAL",
 }
 #: Models the compiled back-end leaves to the Python flavours, and why.
 NOT_COMPILED = {"gamma_ln.mdl": "_gamma_ln", "vector_elm_map.mdl": "_vector_select", "getdata.mdl": "data files",
-                "depreciate.mdl": "DEPRECIATE STRAIGHTLINE's pipe"}
+                "depreciate.mdl": "DEPRECIATE STRAIGHTLINE's pipe", "delay_material.mdl": "DELAY MATERIAL's pipe"}
 
 
 def _ids(path: Path) -> str:
@@ -86,6 +87,20 @@ def test_a_batch_equals_its_single_runs(tmp_path):
     for name in ("vector invert", "forward"):
         np.testing.assert_array_equal(again[name].to_numpy(), single[name].to_numpy())
     np.testing.assert_array_equal(again["rotated"].sel(DimX="x2").to_numpy(), single["rotated[x2]"].to_numpy())
+
+
+def test_a_batch_whose_delay_material_times_differ_equals_its_single_runs(tmp_path):
+    from .conftest import write_mdl
+
+    path = write_mdl(tmp_path, "pipe.mdl", "late = 3 ~ Month [1, 6] ~ |\ninput = Time ~ Widget/Month ~ |\n"
+                     "out = DELAY MATERIAL(input, IF THEN ELSE(Time < 4, 2, late), 0, -1) ~ Widget/Month ~ |")
+    model = gscsd.load_model(path)
+    scenarios = [gscsd.Scenario(f"late {v}", {"late": v}) for v in (1.0, 3.0, 5.0)]
+    batch = gscsd.run_batch(model, scenarios, engine="fast")
+    for k, scenario in enumerate(scenarios):
+        single = gscsd.run(model, scenario, engine="fast")["out"].to_numpy()
+        np.testing.assert_array_equal(batch["out"].isel(scenario=k).to_numpy(), single)
+    assert len({tuple(batch["out"].isel(scenario=k).to_numpy()) for k in range(3)}) == 3  # the lever matters
 
 
 def test_what_the_fast_engine_cannot_compile_is_one_clear_reason(tmp_path):

@@ -335,3 +335,27 @@ def test_depreciation_spreads_each_steps_stream_over_dtime():
     assert values == [25.0] * 4 + [0.0] * 2 and sum(values) * 0.5 == 100.0 * 0.5
     with pytest.raises(runtime.StructureChange):
         runtime.Depreciation(np.array([2.0, 3.0]), 0.5, "d")  # one pipe length per batch
+
+
+def test_material_delay_keeps_the_order_material_came_in():
+    # Vensim's reference manual, DELAY MATERIAL: DELAY FIXED with a variable delay time; material added to more
+    # recent inputs when the delay time shortens, the missing value when it lengthens and nothing is due.
+    pipe = runtime.MaterialDelay(3.0, 1.0, 100.0, -1.0)
+    out = [pipe.state]
+    for step in range(10):
+        out.append(pipe.advance(step + 1.0, 3.0 if step < 4 else 1.0).state)
+    assert out == [100, 100, 100, 1, 2, 12, 6, 7, 8, 9, 10]
+    fixed, pipe = runtime.FixedDelay(2.0, 0.5, 7.0, "d"), runtime.MaterialDelay(2.0, 0.5, 7.0, -1.0)
+    for value in range(12):  # a constant delay time: DELAY FIXED
+        assert pipe.state == fixed.state
+        fixed.update(float(value))
+        pipe.advance(float(value), 2.0)
+    # scenarios whose delay times differ: one pipe each, the same numbers as run one by one
+    batch = runtime.MaterialDelay(np.array([1.0, 2.0]), 1.0, 0.0, -1.0)
+    alone = [runtime.MaterialDelay(d, 1.0, 0.0, -1.0) for d in (1.0, 2.0)]
+    for step in range(6):
+        delays = np.array([1.0, 2.0]) + (step > 2) * np.array([2.0, -1.0])
+        batch.advance(np.array([step, 10.0 * step]), delays)
+        for k, part in enumerate(alone):
+            part.advance([step, 10.0 * step][k], delays[k])
+        assert batch.state.tolist() == [part.state for part in alone]

@@ -526,8 +526,8 @@ class _Writer:
             return f"{name}({args[0]})"
         if name == "_FixedDelay":
             return f"new R.FixedDelay({', '.join(args)})"
-        if name == "_Depreciation":
-            return f"new R.Depreciation({', '.join(args)})"
+        if name in ("_Depreciation", "_MaterialDelay"):
+            return f"new R.{name[1:]}({', '.join(args)})"
         if name not in _HELPERS:
             raise _NotWritten("random functions" if name.startswith("_random") else f"function {name}")
         if node.keywords:

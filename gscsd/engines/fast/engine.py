@@ -36,6 +36,7 @@ from .runtime import (
     VECTOR,
     Depreciation,
     FixedDelay,
+    MaterialDelay,
     RandomStream,
     StructureChange,
     Table,
@@ -183,7 +184,7 @@ def unsupported_reasons(model: Model) -> list[str]:
 def _load(source: str, helpers: dict, model: Model | None = None) -> Any:
     namespace: dict[str, Any] = dict(helpers)
     namespace.update(_nan=float("nan"), _inf=float("inf"), _FixedDelay=FixedDelay, _run_order=run_order,
-                     _Depreciation=Depreciation,
+                     _Depreciation=Depreciation, _MaterialDelay=MaterialDelay,
                      _F=np.float64, _RandomStream=RandomStream, _random_normal=random_normal,
                      _random_exponential=random_exponential, _external=external, _vector_select=vector_select)
     code = compile(source, "<gscsd fast engine>", "exec")

@@ -16,13 +16,15 @@ numpy twin ``_v_*``; ``runtime.js`` for the browser):
   last subscript as y values over equal steps from xmin to xmax;
 * ``GAMMA LN(x)``;
 * ``GET DATA BETWEEN TIMES(data, time, mode)``: the data variable's series as a table of the mode's kind;
-* the stateful ``SINTEG`` (a restricted level) and ``DEPRECIATE STRAIGHTLINE`` (a pipe spreading each step's
-  stream): Vensim allows them only as an element's whole equation, so each is a family of elements of its own
-  (:data:`STATEFUL`, registered in :data:`.stateful.FAMILIES`).
+* the stateful ``SINTEG`` (a restricted level), ``DEPRECIATE STRAIGHTLINE`` (a pipe spreading each step's
+  stream) and ``DELAY MATERIAL`` (a pipe whose delay time may change): Vensim allows them only as an
+  element's whole equation, so each is a family of elements of its own (:data:`STATEFUL`, registered in
+  :data:`.stateful.FAMILIES`).
 
 Semantics are Vensim's reference manual's (see each helper in :mod:`.runtime`),
 checked against Vensim's own output where it exists
-(``tests/data/sdeverywhere``: ``vector_elm_map``, ``lookup``, ``gamma_ln``, ``getdata``, ``depreciate``).
+(``tests/data/sdeverywhere``: ``vector_elm_map``, ``lookup``, ``gamma_ln``, ``getdata``, ``depreciate``),
+else against values worked out from the manual (``tests/data/functions``).
 """
 
 from __future__ import annotations
@@ -260,6 +262,20 @@ def _depreciate_family(b: Builder, node: Any, run: Ctx, init: Ctx) -> None:
     _finish(node, run, init, out.deps)
 
 
+def _delay_material_family(b: Builder, node: Any, run: Ctx, init: Ctx) -> None:
+    """DELAY MATERIAL(input, delay time, initial value, missing value): ``runtime.MaterialDelay``, fed after each
+    step with the step's input and delay time."""
+    args = node.ast.arguments
+    if len(args) != 4:
+        raise Skip("DELAY MATERIAL needs 4 arguments (input, delay time, initial value, missing value)")
+    i = node.index
+    delay, first, missing = (_translate(b, arg, init) for arg in (args[1], args[2], args[3]))
+    node.state_init = [(f"_f{i}", f"_MaterialDelay({delay}, _dt, {first}, {missing}, {node.name!r})")]
+    node.run_expr = f"_f{i}.state"
+    node.discrete = [(f"_f{i}", f"_f{i}.advance({_translate(b, args[0], run)}, {_translate(b, args[1], run)})")]
+    _finish(node, run, init, set())
+
+
 def _number(value: float) -> str:
     from .expressions import num
 
@@ -277,6 +293,7 @@ def _not_nested(function: str):
 STATEFUL = {
     "sinteg": ("sinteg", _sinteg_family),
     "depreciate_straightline": ("depreciate", _depreciate_family),
+    "delay_material": ("delaymaterial", _delay_material_family),
 }
 
 
@@ -292,4 +309,5 @@ CALLS = {
     "get_data_between_times": get_data_between_times,
     "sinteg": _not_nested("SINTEG"),
     "depreciate_straightline": _not_nested("DEPRECIATE STRAIGHTLINE"),
+    "delay_material": _not_nested("DELAY MATERIAL"),
 }

@@ -239,6 +239,38 @@ var GSCSDRuntime = (function () {
         }
     }
 
+    /** DELAY MATERIAL (runtime.py's MaterialDelay, one scenario): material leaves in the order it came,
+     *  round(delay / dt) steps (at least one) after it came in; the initial value before the first arrives,
+     *  the missing value at a later step with nothing to give out. */
+    class MaterialDelay {
+        constructor(delay, dt, initial, missing, name) {
+            this.dt = dt;
+            this.queue = [];
+            this.step = 0;
+            this.first = this.steps(delay);
+            this.initial = initial;
+            this.missing = missing;
+            this.state = initial;
+            this.name = name;
+        }
+        steps(delay) { return max(pyround(delay / this.dt + SMALL_VENSIM), 1); }
+        advance(value, delay) {
+            this.queue.push([this.step + this.steps(delay), value]);
+            this.step += 1;
+            let last = -1;
+            for (let k = 0; k < this.queue.length; k++) { if (this.queue[k][0] <= this.step) { last = k; } }
+            if (last >= 0) {
+                let out = this.queue[0][1];
+                for (let k = 1; k <= last; k++) { out = out + this.queue[k][1]; }
+                this.queue.splice(0, last + 1);
+                this.state = out;
+            } else {
+                this.state = this.step < this.first ? this.initial : this.missing;
+            }
+            return this;
+        }
+    }
+
     /** SINTEG's restrictions (runtime.py's _s_sinteg): a multiple of quant, spec within thresh, min, max. */
     function sinteg(value, low, high, quant, spec, thresh) {
         if (quant === quant && quant > 0) { value = Math.floor(value / quant + 0.5) * quant; }
@@ -365,7 +397,7 @@ var GSCSDRuntime = (function () {
         SMALL_VENSIM: SMALL_VENSIM, min: min, max: max, pymod: pymod, xidz: xidz, zidz: zidz, integer: integer,
         quantum: quantum, modulo: modulo, and: and, or: or, not: not, ramp: ramp, step: step, pulse: pulse,
         table: table, runOrder: runOrder, StructureChange: StructureChange, FixedDelay: FixedDelay,
-        Depreciation: Depreciation, sinteg: sinteg,
+        Depreciation: Depreciation, MaterialDelay: MaterialDelay, sinteg: sinteg,
         vectorSelect: vectorSelect, elmMap: elmMap, vectorLookup: vectorLookup, gammaLn: gammaLn, timeGrid: timeGrid,
         simulate: simulate,
     };

@@ -648,6 +648,74 @@ class Depreciation:
         return self
 
 
+class MaterialDelay:
+    """DELAY MATERIAL(input, delay time, initial value, missing value), as Vensim's reference manual describes it.
+
+    "The same as DELAY FIXED except that delay time can be a variable": what flows in at a step leaves
+    ``round(delay / dt)`` steps later (at least one), with the delay time of the step it came in. Material
+    leaves in the order it came: when the delay time shortens, what came in earlier leaves together with
+    the newer material that overtakes it ("added to more recent inputs"); when it lengthens, a step with
+    nothing to give out gives the missing value. Until the first material arrives the value is the initial
+    value. A batch whose scenarios differ keeps one such pipe per scenario.
+    """
+
+    __slots__ = ("queue", "step", "first", "initial", "missing", "dt", "state", "parts")
+
+    def __init__(self, delay, dt: float, initial, missing, name: str = "") -> None:
+        self.dt = dt
+        self.queue: list = []  # [arrival step, amount], in the order they came in
+        self.step = 0
+        self.first = self._steps(delay)
+        self.initial, self.missing = initial, missing
+        self.state = initial
+        self.parts = None  # one scalar pipe per scenario, once the scenarios differ
+
+    def _steps(self, delay):
+        if np.ndim(delay):
+            return np.maximum(np.rint(np.asarray(delay, float) / self.dt + SMALL_VENSIM), 1).astype(int)
+        return max(round(delay / self.dt + SMALL_VENSIM), 1)
+
+    def advance(self, value, delay):
+        """Take in this step's input (leaving after ``delay``), move on one step; returns itself."""
+        if self.parts is None and not any(np.ndim(v) for v in (value, delay, self.first, self.initial, self.missing)):
+            self.queue.append([self.step + self._steps(delay), value])
+            self.step += 1
+            last = -1
+            for k, (arrival, _amount) in enumerate(self.queue):
+                if arrival <= self.step:
+                    last = k
+            if last >= 0:
+                out = self.queue[0][1]
+                for _arrival, amount in self.queue[1:last + 1]:
+                    out = out + amount
+                del self.queue[:last + 1]
+                self.state = out
+            else:
+                self.state = self.initial if self.step < self.first else self.missing
+            return self
+        if self.parts is None:
+            self._split(np.broadcast(value, delay, self.first, self.initial, self.missing).shape)
+        values, delays = np.broadcast_arrays(np.asarray(value, float), np.asarray(delay, float))
+        for k, part in enumerate(self.parts):
+            part.advance(float(values.flat[k]), float(delays.flat[k]))
+        self.state = np.array([part.state for part in self.parts]).reshape(values.shape)
+        return self
+
+    def _split(self, shape) -> None:
+        """One scalar pipe per scenario, each with its share of what is on the way."""
+        def pick(v, k):
+            return float(np.broadcast_to(v, shape).flat[k]) if np.ndim(v) else v
+
+        self.parts = []
+        for k in range(int(np.prod(shape))):
+            part = MaterialDelay.__new__(MaterialDelay)
+            part.dt, part.step, part.parts = self.dt, self.step, None
+            part.first, part.initial, part.missing = pick(self.first, k), pick(self.initial, k), pick(self.missing, k)
+            part.state = pick(self.state, k)
+            part.queue = [[arrival, pick(amount, k)] for arrival, amount in self.queue]
+            self.parts.append(part)
+
+
 class RandomStream:
     """One seeded stream of uniform numbers for one RANDOM call in the model.
 
