@@ -107,7 +107,7 @@ def test_what_the_fast_engine_cannot_compile_is_one_clear_reason(tmp_path):
     from .conftest import write_mdl
 
     cases = {
-        "VECTOR LOOKUP(v[A1], Time, 0, 1, 1)": "VECTOR LOOKUP with LOOKUP AREA is not supported",
+        "VECTOR LOOKUP(v[A1], Time, 0, 1, 12)": "VECTOR LOOKUP: mode 12 is not one of Vensim's modes 0-9",
         "VECTOR ELM MAP(v[A2], 5)": "offset 5 from 'v[A2]' is outside the variable",
         "LOOKUP INVERT(down, 0.5)": "y values must not decrease",
         "1 + SINTEG(1, 0, 0, 1, 1, 0, 0)": "SINTEG must come right after the equals sign",
@@ -151,8 +151,8 @@ def test_javascript_back_end_gives_the_python_numbers(page, path):  # noqa: F811
 def test_javascript_helpers_give_the_python_helpers_answers(page):  # noqa: F811
     ys = [0.0, 10.0, 40.0]
     calls, expected = [], []
-    for mode in (0, 2, 3, 4, 5):
-        for x in (-1.0, 0.5, 1.0, 1.25, 2.0, 2.5, 3.0, 4.0, 5.0, 25.0, math.nan):
+    for mode in (*range(10), 10, math.nan):
+        for x in (-1.0, 0.5, 1.0, 1.25, 2.0, 2.5, 3.0, 4.0, 5.0, 25.0, 50.0, -5.0, math.nan):
             calls.append(["vectorLookup", [x, 1.0, 3.0, mode, ys]])
             expected.append(py._s_vector_lookup(x, 1.0, 3.0, mode, tuple(ys)))
     for position in (-1.0, 0.0, 1.0, 1.9999999, 2.0, 2.5, 3.0, math.nan):

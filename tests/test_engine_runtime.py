@@ -252,6 +252,30 @@ def test_vector_lookup_modes_read_the_vector_as_a_lookup(mode, expected):
     np.testing.assert_allclose(found, [_lookup_scalar(Table([1.0, 2.0, 3.0], ys, kind), x) for x in xs])
 
 
+@pytest.mark.parametrize(("mode", "expected"), [
+    # ys 0, 10, 40 at x = 1, 2, 3; x = 0.5, 1, 1.5, 2, 2.5, 3, 3.5
+    (1, [0, 0, 1.25, 5, 13.75, 30, 50]),            # LOOKUP AREA from xmin: trapezoids, end value held beyond
+    (7, [1.25, 0, 1.25, 5, 13.75, 30, 53.75]),      # ... with the end segments continued (-5 at 0.5, 55 at 3.5)
+    (6, [0, 10, 10, 30, 30, 30, 0]),                # LOOKUP SLOPE: the segment's slope, 0 beyond the ends
+    (9, [10, 10, 10, 30, 30, 30, 30]),              # ... the end segments' slopes beyond them
+])
+def test_vector_lookup_area_and_slope_modes(mode, expected):
+    # Vensim's reference manual, VECTOR LOOKUP: modes 1 and 7 (area from xmin, which is negative below xmin for
+    # positive values in mode 7), 6 and 9 (slope); at a point the slope is that of the segment starting there.
+    xs = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
+    found = [runtime._s_vector_lookup(x, 1.0, 3.0, mode, (0.0, 10.0, 40.0)) for x in xs]
+    np.testing.assert_allclose(found, expected)
+    np.testing.assert_array_equal(runtime._v_vector_lookup(np.array(xs), 1.0, 3.0, float(mode), (0.0, 10.0, 40.0)),
+                                  found)
+
+
+def test_vector_lookup_mode_8_inverts_with_the_end_segments_continued_and_a_wrong_mode_is_nan():
+    assert runtime._s_vector_lookup(-5.0, 1.0, 3.0, 8, (0.0, 10.0, 40.0)) == 0.5
+    assert runtime._s_vector_lookup(50.0, 1.0, 3.0, 8, (0.0, 10.0, 40.0)) == pytest.approx(3 + 1 / 3)
+    assert runtime._s_vector_lookup(2.5, 1.0, 3.0, 5.0, (0.0, 10.0, 40.0)) == 1.25  # a mode read from a lever
+    assert all(math.isnan(runtime._s_vector_lookup(2.0, 1.0, 3.0, m, (0.0, 10.0, 40.0))) for m in (-1, 10, math.nan))
+
+
 def test_vector_lookup_mode_5_inverts():
     # Vensim's reference manual: mode 5 is LOOKUP INVERT, the x at which the lookup reaches the value
     ys = (0.0, 10.0, 40.0)
@@ -278,7 +302,7 @@ def test_compiled_function_helpers_are_the_scalar_ones():
     for name in ("_elm_map", "_vector_lookup"):
         assert getattr(numba_runtime, name).py_func is getattr(runtime, "_s" + name)
     assert numba_runtime._elm_map(2.0, (1.0, 2.0, 3.0)) == 3.0 and math.isnan(numba_runtime._elm_map(3.0, (1.0, 2.0)))
-    for mode in (0, 2, 3, 4, 5):
+    for mode in range(10):
         for x in (0.5, 1.25, 2.0, 3.5):
             assert numba_runtime._vector_lookup(x, 1.0, 3.0, mode, (0.0, 10.0, 40.0)) == \
                 runtime._s_vector_lookup(x, 1.0, 3.0, mode, (0.0, 10.0, 40.0))

@@ -112,19 +112,17 @@ def vector_elm_map(builder: Builder, name: str, args: tuple, ctx: Ctx) -> str:
 
 
 def vector_lookup(builder: Builder, name: str, args: tuple, ctx: Ctx) -> str:
-    """VECTOR LOOKUP(vec[first], x, xmin, xmax, mode): modes 0, 2, 3, 4 and 5 (see ``runtime._s_vector_lookup``)."""
+    """VECTOR LOOKUP(vec[first], x, xmin, xmax, mode): Vensim's modes 0-9 (``runtime._s_vector_lookup``)."""
     py, key, dims = _vector_argument(builder, args, 5, ctx, "VECTOR LOOKUP")
     mode = _constant(builder, args[4], ctx)
-    names = {1: "LOOKUP AREA", 6: "LOOKUP SLOPE", 7: "LOOKUP AREA with extrapolation",
-             8: "LOOKUP INVERT with extrapolation", 9: "LOOKUP SLOPE with extrapolation"}
-    if mode is None or mode not in (0, 2, 3, 4, 5):
-        what = names.get(mode, "a mode that is not a number 0-9") if mode is not None else "a mode that changes"
-        raise Skip(f"VECTOR LOOKUP with {what} is not supported by the fast engine")
+    if mode is not None and mode not in range(10):
+        raise Skip(f"VECTOR LOOKUP: mode {mode:g} is not one of Vensim's modes 0-9")
     last = builder.ranges.get(dims[-1], [dims[-1]])
     start = last.index(key[-1])
     values = ", ".join(_value(builder, py, key[:-1] + (element,), ctx) for element in last[start:])
     x, xmin, xmax = (_translate(builder, a, ctx) for a in args[1:4])
-    return f"_vector_lookup({x}, {xmin}, {xmax}, {int(mode)}, ({values},))"
+    chosen = str(int(mode)) if mode is not None else _translate(builder, args[4], ctx)  # a lever may set it
+    return f"_vector_lookup({x}, {xmin}, {xmax}, {chosen}, ({values},))"
 
 
 def _lookup_table(builder: Builder, ast: Any, ctx: Ctx, function: str) -> tuple:

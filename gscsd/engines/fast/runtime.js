@@ -130,24 +130,55 @@ var GSCSDRuntime = (function () {
         return index >= 0 && index < values.length ? values[index] : NaN;
     }
 
-    /** VECTOR LOOKUP (runtime.py's _s_vector_lookup): modes 0, 2 backward, 3 extrapolate, 4 forward, 5 invert. */
+    /** VECTOR LOOKUP (runtime.py's _s_vector_lookup): modes 0 lookup, 1 area, 2 backward, 3 extrapolate,
+     *  4 forward, 5 invert, 6 slope, 7-9 area, invert and slope with the end segments continued. */
     function vectorLookup(x, xmin, xmax, mode, ys) {
         const n = ys.length;
-        if (x !== x) { return x; }
-        if (n === 1) { return mode === 5 ? xmin : ys[0]; }
+        if (x !== x || mode !== mode || mode < 0 || mode > 9) { return NaN; }
+        const m = Math.trunc(mode);
+        if (n === 1) {
+            if (m === 5 || m === 8) { return xmin; }
+            if (m === 6 || m === 9) { return 0.0; }
+            return (m === 1 || m === 7) ? ys[0] * (x - xmin) : ys[0];
+        }
         const step = (xmax - xmin) / (n - 1);
-        if (mode === 5) {
-            if (x <= ys[0]) { return xmin; }
+        const extend = m === 3 || m === 7 || m === 8 || m === 9;
+        if (m === 5 || m === 8) {
+            if (x <= ys[0]) { return extend && x < ys[0] ? xmin + (x - ys[0]) * step / (ys[1] - ys[0]) : xmin; }
             for (let k = 1; k < n; k++) {
                 if (ys[k] >= x) {
                     if (ys[k] === x) { return xmin + k * step; }
                     return xmin + (k - 1) * step + (x - ys[k - 1]) * step / (ys[k] - ys[k - 1]);
                 }
             }
-            return xmax;
+            return extend ? xmax + (x - ys[n - 1]) * step / (ys[n - 1] - ys[n - 2]) : xmax;
+        }
+        if (m === 6 || m === 9) {
+            if (x < xmin) { return extend ? (ys[1] - ys[0]) / step : 0.0; }
+            if (x > xmax) { return extend ? (ys[n - 1] - ys[n - 2]) / step : 0.0; }
+            const k = Math.min(Math.trunc((x - xmin) / step), n - 2);
+            return (ys[k + 1] - ys[k]) / step;
+        }
+        if (m === 1 || m === 7) {
+            if (x <= xmin) {
+                const edge = extend ? ys[0] + (ys[1] - ys[0]) / step * (x - xmin) : ys[0];
+                return (x - xmin) * (ys[0] + edge) / 2;
+            }
+            let area = 0.0;
+            for (let k = 0; k < n - 1; k++) {
+                const start = xmin + k * step;
+                if (x >= start + step) {
+                    area += step * (ys[k] + ys[k + 1]) / 2;
+                } else {
+                    const there = ys[k] + (ys[k + 1] - ys[k]) * (x - start) / step;
+                    return area + (x - start) * (ys[k] + there) / 2;
+                }
+            }
+            const edge = extend ? ys[n - 1] + (ys[n - 1] - ys[n - 2]) / step * (x - xmax) : ys[n - 1];
+            return area + (x - xmax) * (ys[n - 1] + edge) / 2;
         }
         if (x <= xmin || x >= xmax) {
-            if (mode === 3 && x !== xmin && x !== xmax) {
+            if (m === 3 && x !== xmin && x !== xmax) {
                 if (x < xmin) { return ys[0] + (ys[1] - ys[0]) / step * (x - xmin); }
                 return ys[n - 1] + (ys[n - 1] - ys[n - 2]) / step * (x - xmax);
             }
@@ -157,8 +188,8 @@ var GSCSDRuntime = (function () {
         const k = Math.trunc(position);
         if (k >= n - 1) { return ys[n - 1]; }
         if (position === k) { return ys[k]; }
-        if (mode === 2) { return ys[k]; }
-        if (mode === 4) { return ys[k + 1]; }
+        if (m === 2) { return ys[k]; }
+        if (m === 4) { return ys[k + 1]; }
         return ys[k] + (ys[k + 1] - ys[k]) * (position - k);
     }
 

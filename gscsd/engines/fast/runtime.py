@@ -394,31 +394,56 @@ def _s_elm_map(position, values):
 
 def _s_vector_lookup(x, xmin, xmax, mode, ys):
     """Vensim's VECTOR LOOKUP(vec, x, xmin, xmax, mode): ``ys`` (the elements of vec along its last
-    subscript) at ``len(ys)`` equally spaced points from ``xmin`` to ``xmax``.
+    subscript) at ``len(ys)`` equally spaced points from ``xmin`` to ``xmax``, read as a lookup.
 
-    Modes (Vensim's reference manual, VECTOR LOOKUP): 0 a normal lookup (linear, holding the end
-    values), 2 LOOKUP BACKWARD (the previous point's y), 3 LOOKUP EXTRAPOLATE (the end segments
-    continued), 4 LOOKUP FORWARD (the next point's y), 5 LOOKUP INVERT (the x at which the lookup
-    reaches ``x``; ys increasing). The area and slope modes (1, 6-9) are refused when the code is
-    generated. Loops, not bisection, so numba compiles this same function.
+    Modes (Vensim's reference manual, VECTOR LOOKUP): 0 a normal lookup (linear, holding the end values),
+    1 LOOKUP AREA (the area under it from ``xmin`` to ``x``), 2 LOOKUP BACKWARD (the previous point's y),
+    3 LOOKUP EXTRAPOLATE (the end segments continued), 4 LOOKUP FORWARD (the next point's y), 5 LOOKUP
+    INVERT (the x at which it reaches ``x``; ys increasing), 6 LOOKUP SLOPE (the slope of the segment at
+    ``x``, the one starting there at a point, 0 beyond the ends), and 7, 8, 9: area, invert and slope with
+    the end segments continued. Any other mode gives nan. Loops, not bisection, so numba compiles this
+    same function.
     """
     n = len(ys)
-    if x != x:
-        return x
+    if x != x or mode != mode or mode < 0 or mode > 9:
+        return math.nan
+    m = int(mode)
     if n == 1:
-        return xmin if mode == 5 else ys[0]
+        return xmin if m in (5, 8) else (0.0 if m in (6, 9) else (ys[0] * (x - xmin) if m in (1, 7) else ys[0]))
     step = (xmax - xmin) / (n - 1)
-    if mode == 5:
+    extend = m in (3, 7, 8, 9)
+    if m == 5 or m == 8:
         if x <= ys[0]:
-            return xmin
+            return xmin + (x - ys[0]) * step / (ys[1] - ys[0]) if extend and x < ys[0] else xmin
         for k in range(1, n):
             if ys[k] >= x:
                 if ys[k] == x:
                     return xmin + k * step
                 return xmin + (k - 1) * step + (x - ys[k - 1]) * step / (ys[k] - ys[k - 1])
-        return xmax
+        return xmax + (x - ys[n - 1]) * step / (ys[n - 1] - ys[n - 2]) if extend else xmax
+    if m == 6 or m == 9:
+        if x < xmin:
+            return (ys[1] - ys[0]) / step if extend else 0.0
+        if x > xmax:
+            return (ys[n - 1] - ys[n - 2]) / step if extend else 0.0
+        k = min(int((x - xmin) / step), n - 2)
+        return (ys[k + 1] - ys[k]) / step
+    if m == 1 or m == 7:
+        if x <= xmin:
+            edge = ys[0] + (ys[1] - ys[0]) / step * (x - xmin) if extend else ys[0]
+            return (x - xmin) * (ys[0] + edge) / 2
+        area = 0.0
+        for k in range(n - 1):
+            start = xmin + k * step
+            if x >= start + step:
+                area += step * (ys[k] + ys[k + 1]) / 2
+            else:
+                there = ys[k] + (ys[k + 1] - ys[k]) * (x - start) / step
+                return area + (x - start) * (ys[k] + there) / 2
+        edge = ys[n - 1] + (ys[n - 1] - ys[n - 2]) / step * (x - xmax) if extend else ys[n - 1]
+        return area + (x - xmax) * (ys[n - 1] + edge) / 2
     if x <= xmin or x >= xmax:
-        if mode == 3 and x != xmin and x != xmax:
+        if m == 3 and x != xmin and x != xmax:
             if x < xmin:
                 return ys[0] + (ys[1] - ys[0]) / step * (x - xmin)
             return ys[n - 1] + (ys[n - 1] - ys[n - 2]) / step * (x - xmax)
@@ -429,9 +454,9 @@ def _s_vector_lookup(x, xmin, xmax, mode, ys):
         return ys[n - 1]
     if position == k:
         return ys[k]
-    if mode == 2:
+    if m == 2:
         return ys[k]
-    if mode == 4:
+    if m == 4:
         return ys[k + 1]
     return ys[k] + (ys[k + 1] - ys[k]) * (position - k)
 
