@@ -234,8 +234,11 @@ def _metadata_without_pysd(vensim: Any, raw: str, original: Path, scratch: Path,
     meta = fast_metadata.describe(abstract, original.resolve().parent, equations, limits, _groups(raw))
     if meta is None:
         refusal = fast_metadata.refusal(abstract, original.resolve().parent)
-        if refusal and isinstance(problem, UnsupportedFunctionError):  # the fast engine's reason names what to change
-            raise UnsupportedFunctionError(f"{problem}; the fast engine cannot run it either: {refusal}") from problem
+        lacks = re.match(r"(.*?): Vensim function (.+?) is not supported by the translator", str(problem))
+        # unless the fast engine lacks the same function, its reason says what to change
+        if refusal and lacks and f"function {lacks.group(2)} is not supported by the fast engine" not in refusal:
+            raise UnsupportedFunctionError(f"{lacks.group(1)}: the fast engine cannot run this model: {refusal} "
+                                           f"(and PySD's translator lacks Vensim's {lacks.group(2)})") from problem
         raise problem
     first = str(problem).split("; ")[0] or type(problem).__name__
     reason = re.sub(r"^.*?: (?=\S)", "", first, count=1)  # without the file name: the placeholder is in the cache
