@@ -260,6 +260,26 @@ def test_the_cards_show_the_year_picked_and_keep_it_while_levers_move(site):
     assert page.locator("#card-year").input_value() == str(int(model.time.final))
 
 
+def test_charts_keep_their_height_when_the_window_resizes_after_a_redraw(site):
+    """Overlays redraw every chart whole; a resize afterwards used to collapse them all to 2 px."""
+    url, page, _, _ = site
+    open_page(page, url + "/?model=city.mdl")
+    heights = "() => [...document.querySelectorAll('#charts .js-plotly-plot')].map(p => p.getBoundingClientRect().height)"
+    try:
+        for width in (1300, 1400):
+            page.evaluate("(n) => window.gscsd.change({overlays: [{name: 'Fast' + n, levers: {Growth: 0.05}}]})", width)
+            settle(page)
+            page.set_viewport_size({"width": width - 100, "height": 1000})
+            time.sleep(1.0)  # Plotly resizes 100 ms after the window's resize event
+            assert min(page.evaluate(heights)) >= 250, page.evaluate(heights)
+            drawn = trace(page, "Size")
+            assert drawn["off"] == 0 and drawn["ends"]
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        page.evaluate("() => window.gscsd.change({overlays: []})")
+        settle(page)
+
+
 def test_quick_moves_on_a_slow_server_end_in_step(browser, tmp_path):  # noqa: F811
     """Replies delayed at random never leave the charts, cards, sliders and URL at different scenarios."""
     folder = make_models_dir(tmp_path / "models")

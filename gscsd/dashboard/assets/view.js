@@ -370,6 +370,10 @@
             // A copy: Plotly keeps the objects it is given as the plot's own, and the next answer's lines
             // must not change them behind its back (it would then see no change of range to redraw).
             const copy = JSON.parse(JSON.stringify(figure));
+            // The container keeps the figure's height: on a window resize Plotly (responsive) drops the
+            // layout's height and sizes the plot to its container, which without a height of its own
+            // collapsed to 2 px once a chart had been redrawn whole.
+            if (copy.layout.height) { plot.style.height = copy.layout.height + "px"; }
             Plotly.react(plot, copy.data, copy.layout, CONFIG);
             plot.dataset.revision = charts.revision;
             delete unsynced[variable];
