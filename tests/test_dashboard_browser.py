@@ -165,6 +165,22 @@ def test_typed_values_are_used_exactly_or_corrected_with_a_note(site):
     assert_shows(page, model, {"Growth": 0.095})
 
 
+def test_a_box_left_focused_after_enter_follows_back(site):
+    """Typed, Enter, then Back with the focus still in the box: the box shows the value Back restored."""
+    url, page, _, model = site
+    open_page(page, url + "/?model=city.mdl")
+    field = box(page, "Growth")
+    field.fill("0.045")
+    field.press("Enter")
+    page.wait_for_function("() => window.location.search.includes('growth=0.045')")
+    settle(page)
+    assert page.evaluate("() => document.activeElement.id.includes('lever-box')")
+    page.go_back()
+    page.wait_for_function("() => !window.location.search.includes('growth')")
+    assert_shows(page, model, {})  # the box among the rest
+    assert field.input_value() == "0.03"
+
+
 def test_reset_and_reset_all(site):
     url, page, _, model = site
     open_page(page, url + "/?model=city.mdl&growth=0.05&green_investment=0.6&name=Plan")

@@ -207,7 +207,10 @@
                 meta.value = value;
             }
             const box = document.getElementById(JSON.stringify({name: name, type: BOX}));
-            const typing = box && box.contains(document.activeElement) && typedNames.indexOf(name) < 0;
+            // Being typed into: focused, with text other than the value it was last given or sent (a box
+            // left focused after Enter still follows Back, Forward and resets).
+            const typing = box && box.contains(document.activeElement) && typedNames.indexOf(name) < 0 &&
+                String(box.value) !== String(meta.box);
             if ((meta.box !== value || typedNames.indexOf(name) >= 0) && !typing) {
                 setProps({type: BOX, name: name}, {value: value});
                 meta.box = value;
