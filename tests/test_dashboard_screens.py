@@ -73,9 +73,22 @@ def test_every_size_is_accessible_and_shows_its_charts(browser, url, size):  # n
             settle(page)
             assert serious(page) == []  # the open drawer too
             page.screenshot(path=artifact(f"dashboard-{size}-levers.png"))
-            page.click("#levers-close")
+            slider(page, "Growth").focus()
+            page.keyboard.press("Escape")  # closes the drawer from a slider in it, back to its button
+            page.wait_for_function("() => document.getElementById('levers').getBoundingClientRect().right <= 0")
+            assert page.evaluate("() => document.activeElement.id") == "levers-toggle"
+            assert page.locator("#levers-toggle").get_attribute("aria-expanded") == "false"
         elif size == "laptop":
             assert cell["y"] + cell["height"] <= height, "a whole chart above the fold"
+            # the page does not jump with the length of the run's text or a scenario message
+            tops = "() => [document.querySelector('header').offsetHeight, document.querySelector('.chart-cell')" \
+                   ".getBoundingClientRect().top]"
+            before = page.evaluate(tops)
+            for text in ("last run 3 ms · fast · euler", "last run 1.23 s · fast · rk45 · cached and more words"):
+                page.evaluate("(t) => { document.getElementById('run-info').textContent = t; "
+                              "document.getElementById('scenario-message').textContent = t; }", text)
+                assert page.evaluate(tops) == before, text
+            page.evaluate("() => { document.getElementById('scenario-message').textContent = ''; }")
         else:
             boxes = page.locator(".lever-box")
             assert all(boxes.nth(i).is_visible() and boxes.nth(i).bounding_box()["width"] >= 50

@@ -270,6 +270,18 @@
     }
 
     document.addEventListener("keydown", function (event) {
+        // Escape closes the levers' drawer on a phone, wherever the focus is in it, and returns to its button.
+        const levers = document.getElementById("levers");
+        const popup = event.target.closest && event.target.closest("[aria-expanded='true']");  // a list open in it
+        if (event.key === "Escape" && levers && levers.classList.contains("open") && !popup) {
+            levers.classList.remove("open");
+            const toggle = document.getElementById("levers-toggle");
+            toggle.setAttribute("aria-expanded", "false");
+            toggle.focus();
+        }
+    }, true);
+
+    document.addEventListener("keydown", function (event) {
         // Tabs as WAI-ARIA describes them: arrows, Home and End move between tabs.
         const tab = event.target.closest && event.target.closest("[role=tab]");
         if (!tab || !page) { return; }
