@@ -14,7 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 
 import gscsd
-from gscsd.figures import display_number
+from gscsd.describe import in_time_units
+from gscsd.figures import display_number, display_time
 from gscsd.share import decode, lever_defaults
 
 TIMEOUT = 20_000
@@ -117,7 +118,9 @@ def assert_shows(page, model, levers: Mapping[str, float], *, mode: str = "sum",
     shown = cards(page)
     for variable in model.key_outputs:
         total = sum(expected[c].loc[final] for c in model.elements(variable))
-        assert shown[variable] == display_number(total), variable
+        # a time (a peak year) reads as a year, 2024.6; everything else to three digits
+        written = display_time(total) if in_time_units(model, variable) else display_number(total)
+        assert shown[variable] == written, variable
     url = decode(model, search(page)).view
     assert url.params == params and url.levers == {k: v for k, v in levers.items() if v != defaults[k]}
     for lever in model.levers:

@@ -280,7 +280,8 @@ def test_charts_keep_their_height_when_the_window_resizes_after_a_redraw(site):
     """Overlays redraw every chart whole; a resize afterwards used to collapse them all to 2 px."""
     url, page, _, _ = site
     open_page(page, url + "/?model=city.mdl")
-    heights = "() => [...document.querySelectorAll('#charts .js-plotly-plot')].map(p => p.getBoundingClientRect().height)"
+    heights = ("() => [...document.querySelectorAll('#charts .js-plotly-plot')]"
+               ".map(p => p.getBoundingClientRect().height)")
     try:
         for width in (1300, 1400):
             page.evaluate("(n) => window.gscsd.change({overlays: [{name: 'Fast' + n, levers: {Growth: 0.05}}]})", width)
@@ -394,6 +395,25 @@ def test_a_move_is_drawn_from_a_run_in_the_page_before_the_server_answers(browse
         assert_shows(page, model, {"Growth": moved})
         assert "pending" not in page.locator("#summary").get_attribute("class")
         assert not errors
+        context.close()
+
+
+def test_the_gsc_model_on_screen_is_gscsd_run(browser, gsc, tmp_path):  # noqa: F811
+    """models/gsc.mdl itself: every chart (drawn first from the run in the page, then the server's) and every
+    card, a peak year among them, show gscsd.run of the levers moved."""
+    app = create_app(gsc.path, store_path=tmp_path / "s.sqlite")
+    lever = gsc.lever("Carbon Price")
+    with serve(app.server) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        open_page(page, url + "/")
+        page.wait_for_function("() => Object.keys(window.gscsdModels || {}).length === 1")
+        press(page, lever.name, "ArrowRight", 3)
+        moved = round(lever.default + 3 * lever.step, 12)
+        page.wait_for_function(f"() => window.location.search.includes('{lever.py_name}=')")
+        assert page.evaluate("() => window.gscsd.ranHere().length") == 3
+        assert_shows(page, gsc, {lever.name: moved})
         context.close()
 
 
