@@ -256,6 +256,30 @@ def test_optimize_tab_weighs_the_benefit_against_the_cost(site):
 
 
 @pytest.mark.browser
+def test_optimize_tab_keeps_a_budget(site):
+    """Most Score for at most 30 spent over 10 years: Score rises with spending, so the optimum spends the
+    whole budget, Programme = 3 (10 x 3 = 30), Score@10 = 100 x 3 / 5 = 60."""
+    url, page, errors, _ = site
+    page.goto(url + "/?model=programme.mdl")
+    open_tab(page, "Optimize")
+    set_number(page, "#optimize-year", 10)
+    set_number(page, "#optimize-budget", 30)
+    set_number(page, "#optimize-popsize", 8)
+    set_number(page, "#optimize-maxiter", 12)
+    page.click("#optimize-run")
+    page.wait_for_selector("#optimize-summary")
+    result = page.locator("#optimize-result").inner_text()
+    assert "integral(Cost, 0, 10) <= 30" in result and "(ok)" in result, result
+    optimum = page.locator("#optimize-result table").first.locator("tr").nth(1).locator("td").nth(2).inner_text()
+    assert float(optimum) == pytest.approx(3, abs=0.02)
+    summary = page.locator("#optimize-summary").inner_text()
+    assert float(summary.split("→")[1].split("(")[0].replace(",", "")) == pytest.approx(60, rel=0.005)
+    assert not errors
+    page.goto(url)
+    page.wait_for_function("() => window.gscsd && window.gscsd.drawn()")
+
+
+@pytest.mark.browser
 def test_optimize_tab_loads_the_result_into_the_sliders(site):
     url, page, errors, model = site
     open_tab(page, "Optimize")
@@ -337,3 +361,17 @@ def test_uncertainty_bands_are_drawn_over_the_history_they_should_cover(gsc):
     dots = next(t for t in graph.figure.data if t.name == "History")
     observed = load_history(gsc.path.parent / "data" / "co2_emissions.csv", gsc)["CO2 Emissions"].dropna()
     assert list(dots.x) == observed.index.tolist() and list(dots.y) == observed.tolist()
+
+
+def test_the_optimizer_searches_amounts_by_default_and_a_budget_needs_a_cost(gsc):
+    from gscsd.dashboard.optimize_tab import budget_constraint, default_levers
+
+    # the start year changes when the others act: searched on request only
+    assert default_levers(gsc) == ["GSC Investment Share", "Green Share of GSC Investment"]
+    assert budget_constraint(gsc, "Public Cost of Policies", 1000, 2060) == [
+        "integral(Public Cost of Policies, 2008, 2060) <= 1000"]
+    assert budget_constraint(gsc, "Public Cost of Policies", None, 2060) == []
+    with pytest.raises(InputError, match="a budget needs a cost"):
+        budget_constraint(gsc, None, 5, 2060)
+    with pytest.raises(InputError, match="finite"):
+        budget_constraint(gsc, "Public Cost of Policies", float("inf"), 2060)

@@ -35,7 +35,8 @@ class OptimizeTab(AnalysisTab):
 
     label = "Optimize"
     run_label = "Optimize"
-    fields = ("output", "year", "direction", "cost", "weight", "vary", "constraints", "popsize", "maxiter", "seed")
+    fields = ("output", "year", "direction", "cost", "budget", "weight", "vary", "constraints", "popsize", "maxiter",
+              "seed")
 
     def layout(self, context):
         model = context.model
@@ -48,8 +49,9 @@ class OptimizeTab(AnalysisTab):
                 html.P("Find the lever values that maximize or minimize an output, within the levers' ranges and "
                        "the constraints (one per line, e.g. 'Ecosystem Revenue@2060 >= 1000', a budget "
                        "'Lever A + Lever B <= 150' or a cap on a cost over time 'integral(Cost, 2025, 2060) <= 500'). "
-                       "A cost weight above zero subtracts the weighted cost, summed from the start to the "
-                       "objective's year, from the objective.", className="muted"),
+                       "A cost can bound the search (a budget: the cost summed from the start to the objective's "
+                       "year may not exceed it) or be weighed against the objective (a weight above zero subtracts "
+                       "the weighted summed cost from it).", className="muted"),
                 html.Div([
                     field("Objective", dcc.Dropdown(outputs, first or (outputs[0]["value"] if outputs else None),
                                                     id=self.id("output"), clearable=False)),
@@ -60,9 +62,12 @@ class OptimizeTab(AnalysisTab):
                                                id=self.id("direction"), clearable=False)),
                     field("Weigh against cost", dcc.Dropdown(costs, costs[0]["value"] if costs else None,
                                                              id=self.id("cost"), placeholder="no cost")),
+                    field(f"Budget: summed cost at most ({time_units} x cost)",
+                          dcc.Input(id=self.id("budget"), type="number", value=None, step="any",
+                                    placeholder="no budget")),
                     field(f"Cost weight (objective per cost x {time_units})",
                           dcc.Input(id=self.id("weight"), type="number", value=0, min=0, step="any")),
-                    field("Levers to search", dcc.Dropdown(lever_options(model), [lv.name for lv in model.levers[:2]],
+                    field("Levers to search", dcc.Dropdown(lever_options(model), default_levers(model),
                                                            multi=True, id=self.id("vary")), wide=True),
                     field("Constraints", dcc.Textarea(id=self.id("constraints"), value="", rows=3, maxLength=5000,
                                                       placeholder=constraint_example(model, first, costs)),
@@ -80,12 +85,13 @@ class OptimizeTab(AnalysisTab):
             className="analysis-tab",
         )
 
-    def start(self, model, scenario, method, output, year, direction, cost, weight, vary, constraints, popsize,
-              maxiter, seed):
+    def start(self, model, scenario, method, output, year, direction, cost, budget, weight, vary, constraints,
+              popsize, maxiter, seed):
         if not output or year is None:
             raise InputError("pick an objective and its year")
         objective = weighed_objective(model, output, float(year), direction != "min", cost, weight)
         lines = [line.strip() for line in (constraints or "").splitlines() if line.strip()]
+        lines += budget_constraint(model, cost, budget, float(year))
         parsed = [parse_constraint(model, line) for line in lines]
         problem = problem_from_model(model, list(vary or []), scenario.levers)
         if not popsize or popsize < 2 or not maxiter or maxiter < 1:
@@ -191,6 +197,37 @@ def constraint_example(model, objective: str | None, costs: list[dict[str, str]]
     if costs:
         return f"integral({costs[0]['value']}, {start:g}, {final:g}) <= 100"
     return f"{objective}@{final:g} >= 100" if objective else ""
+
+
+def default_levers(model) -> list[str]:
+    """The levers searched unless the planner picks others: the first two that set an amount, not a time.
+
+    A start year (a lever in the model's time units) changes when the others act, which a planner searches
+    on purpose rather than by default.
+    """
+    amounts = [lever.name for lever in model.levers
+               if not (model.time.units and lever.units.strip().lower() in _time_words(model.time.units))]
+    return (amounts or [lever.name for lever in model.levers])[:2]
+
+
+def _time_words(units: str) -> set[str]:
+    word = units.strip().lower()
+    return {word, word.rstrip("s"), word.rstrip("s") + "s"}
+
+
+def budget_constraint(model, cost: str | None, budget, year: float) -> list[str]:
+    """``integral(cost, start, year) <= budget`` as a constraint line, or none when no budget is given."""
+    if budget is None or budget == "":
+        return []
+    if not cost:
+        raise InputError("a budget needs a cost: pick one under 'Weigh against cost'")
+    budget = float(budget)
+    if not math.isfinite(budget) or abs(budget) >= 1e15:
+        raise InputError(f"budget {budget:g}: give a finite number")
+    start = model.time.initial
+    if year <= start:
+        raise InputError(f"year {year:g}: a cost is summed from {start:g}, pick a later year")
+    return [f"integral({cost}, {start:g}, {year:g}) <= {budget:.12g}"]
 
 
 def weighed_objective(model, output: str, year: float, maximize: bool, cost: str | None, weight) -> Output:
