@@ -60,13 +60,18 @@ def test_every_size_is_accessible_and_shows_its_charts(browser, url, size):  # n
         assert names == ["Green Investment", "Growth", "Learning Time"]
         cell = page.locator(".chart-cell").first.bounding_box()
         if size == "phone":
-            # the levers wait in a drawer; the charts take the whole width
+            # the levers wait in a sheet below the screen; the charts take the whole width
             levers = page.locator("#levers").bounding_box()
-            assert levers["x"] + levers["width"] <= 0
+            assert levers["y"] >= height
             assert cell["width"] >= width - 40
             page.click("#levers-toggle")
-            page.wait_for_function("() => document.getElementById('levers').getBoundingClientRect().left >= 0")
+            page.wait_for_function(f"() => document.getElementById('levers').getBoundingClientRect().bottom <= {height}")
             assert page.locator("#levers-toggle").get_attribute("aria-expanded") == "true"
+            # the sheet takes the lower half; the cards and the chart's lines stay in view above it
+            sheet = page.locator("#levers").bounding_box()
+            plot = page.locator(".chart-cell .cartesianlayer").first.bounding_box()
+            assert height * 0.4 <= sheet["y"] and 0 <= plot["y"] and plot["y"] + plot["height"] <= sheet["y"] + 1
+            assert 0 <= page.locator("#summary").bounding_box()["y"]
             slider(page, "Growth").focus()
             slider(page, "Growth").press("ArrowRight")
             page.wait_for_function("() => window.location.search.includes('growth=0.035')")
@@ -75,7 +80,7 @@ def test_every_size_is_accessible_and_shows_its_charts(browser, url, size):  # n
             page.screenshot(path=artifact(f"dashboard-{size}-levers.png"))
             slider(page, "Growth").focus()
             page.keyboard.press("Escape")  # closes the drawer from a slider in it, back to its button
-            page.wait_for_function("() => document.getElementById('levers').getBoundingClientRect().right <= 0")
+            page.wait_for_function(f"() => document.getElementById('levers').getBoundingClientRect().top >= {height}")
             assert page.evaluate("() => document.activeElement.id") == "levers-toggle"
             assert page.locator("#levers-toggle").get_attribute("aria-expanded") == "false"
         elif size == "laptop":

@@ -270,14 +270,14 @@
     }
 
     document.addEventListener("keydown", function (event) {
-        // Escape closes the levers' drawer on a phone, wherever the focus is in it, and returns to its button.
+        // Escape closes the levers' sheet on a phone, wherever the focus is in it, and returns to its button.
         const levers = document.getElementById("levers");
         const popup = event.target.closest && event.target.closest("[aria-expanded='true']");  // a list open in it
         if (event.key === "Escape" && levers && levers.classList.contains("open") && !popup) {
             levers.classList.remove("open");
             const toggle = document.getElementById("levers-toggle");
             toggle.setAttribute("aria-expanded", "false");
-            toggle.focus();
+            toggle.focus({preventScroll: true});
         }
     }, true);
 
@@ -751,10 +751,16 @@
         const target = event.target.closest && event.target.closest("button");
         if (!target) { return; }
         const levers = document.getElementById("levers");
-        if (target.id === "levers-toggle" || target.id === "levers-close") {  // the drawer on phones
+        if (target.id === "levers-toggle" || target.id === "levers-close") {  // the levers' sheet on phones
             const open = target.id === "levers-toggle" && !levers.classList.contains("open");
             levers.classList.toggle("open", open);
             document.getElementById("levers-toggle").setAttribute("aria-expanded", open ? "true" : "false");
+            // The sheet takes the lower half: the cards and the first chart come to the upper half, in view
+            // while the levers move them.
+            const summary = document.getElementById("summary");
+            if (open && summary && !document.getElementById("panel-trajectories").hidden) {
+                summary.scrollIntoView({block: "start"});
+            }
         } else if (target.id === "about-open" || target.id === "about-more") {
             document.getElementById("about-dialog").showModal();
         } else if (target.id === "about-close") {
