@@ -65,7 +65,8 @@ def test_every_size_is_accessible_and_shows_its_charts(browser, url, size):  # n
             assert levers["y"] >= height
             assert cell["width"] >= width - 40
             page.click("#levers-toggle")
-            page.wait_for_function(f"() => document.getElementById('levers').getBoundingClientRect().bottom <= {height}")
+            page.wait_for_function(
+                f"() => document.getElementById('levers').getBoundingClientRect().bottom <= {height}")
             assert page.locator("#levers-toggle").get_attribute("aria-expanded") == "true"
             # the sheet takes the lower half; the cards and the chart's lines stay in view above it
             sheet = page.locator("#levers").bounding_box()
