@@ -15,6 +15,7 @@ from gscsd.analysis.executor import Cancelled
 from gscsd.analysis.figures import sobol_figure, tornado_figure
 from gscsd.analysis.jobs import JobRunner
 from gscsd.errors import InputError
+from gscsd.figures import display_number
 
 from .browser import artifact, browser, serve  # noqa: F401
 from .conftest import write_mdl
@@ -192,6 +193,13 @@ def test_uncertainty_tab_draws_bands_and_sliders_stay_live(site):
     assert "Only 20 runs: percentiles from fewer than 100 runs are rough" in page.locator(
         "#uncertainty-result").inner_text()
     assert page.locator("#uncertainty-progress").get_attribute("value") == "20"
+    # the last year in words, with the numbers the chart draws
+    drawn = page.evaluate("() => Object.fromEntries(document.querySelector('#uncertainty-graph .js-plotly-plot')"
+                          "._fullData.map(t => [t.name, t.y[t.y.length - 1]]))")
+    spread = page.locator("#uncertainty-spread").inner_text()
+    current = display_number(drawn["Current scenario"])
+    assert spread.startswith(f"In {model.time.final:g}: the current scenario {current}")
+    assert f"the median run {display_number(drawn['median'])}," in spread
     page.screenshot(path=artifact("analysis-uncertainty.png"), full_page=True)
     assert not errors
 

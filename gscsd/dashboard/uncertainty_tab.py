@@ -15,9 +15,10 @@ from dash import dcc, html
 from ..analysis import uncertainty
 from ..analysis.executor import get_executor
 from ..analysis.problem import problem_from_model
-from ..describe import headline, text_of
+from ..describe import headline, in_time_units, text_of, units_in_words
 from ..errors import InputError
-from ..figures import trajectory_figure
+from ..figures import display_number, display_time, series, trajectory_figure
+from ..share import format_value
 from .analysis_common import AnalysisTab, field
 from .view import observed_history
 
@@ -94,8 +95,9 @@ class UncertaintyTab(AnalysisTab):
             return html.P(f"'{variable}' was not part of this run; run the analysis again.", className="muted")
         # the history the bands should cover, as on the Trajectories tab
         history = observed_history(model, result.get("params")).get(variable)
+        table = uncertainty.bands_for(bands, variable)
         figure = trajectory_figure(model, variable, {"Current scenario": result["current"]},
-                                   bands=uncertainty.bands_for(bands, variable), height=420, history=history)
+                                   bands=table, height=420, history=history)
         notes = []
         if result.get("runs", ROUGH_BELOW) < ROUGH_BELOW:
             notes.append(html.P(f"Only {result['runs']} runs: percentiles from fewer than {ROUGH_BELOW} runs are "
@@ -103,4 +105,24 @@ class UncertaintyTab(AnalysisTab):
                                 className="banner info", role="status"))
         if result["failed"]:
             notes.append(html.P(f"{result['failed']} runs failed and are left out.", className="muted"))
-        return [*notes, dcc.Graph(figure=figure, id=self.id("graph"), config={"displaylogo": False})]
+        return [*notes, dcc.Graph(figure=figure, id=self.id("graph"), config={"displaylogo": False}),
+                html.P(spread_text(model, variable, table, result["current"]), id=self.id("spread"))]
+
+
+def spread_text(model, variable: str, table, current) -> str:
+    """The bands' last year in words: the current scenario, the median and the 50% and 90% ranges.
+
+    ``table`` is one variable's ``p5 ... p95`` by time (:func:`gscsd.analysis.uncertainty.bands_for`),
+    ``current`` the current scenario's results.
+    """
+    last = table.index[-1]
+    row = table.loc[last]
+    ((_, line),) = series(model, current, variable, "sum").items()
+    timed = in_time_units(model, variable)
+    shown = display_time if timed else display_number
+    units = "" if timed and model.time.initial >= 1000 else " " + units_in_words(model.variable(variable).units)
+    units = units.rstrip()
+    return (f"In {format_value(last)}: the current scenario {shown(float(line.loc[last]))}{units}; over the "
+            f"assumptions' ranges the median run {shown(row['p50'])}, half of the runs between "
+            f"{shown(row['p25'])} and {shown(row['p75'])}, nine in ten between {shown(row['p5'])} and "
+            f"{shown(row['p95'])}.")
