@@ -53,7 +53,6 @@ UNSUPPORTED = {
     "allocate_by_priority": "ALLOCATE BY PRIORITY",
     "get_time_value/test_get_time_value_simple.mdl": "GET TIME VALUE",
     "invert_matrix": "INVERT MATRIX",
-    "vector_order": "VECTOR SORT ORDER, VECTOR RANK, VECTOR REORDER",
     "vector_select": "VECTOR SELECT with a range both with and without '!' (PySD broadcasts those by name)",
 }
 

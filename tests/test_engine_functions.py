@@ -1,7 +1,8 @@
 """The Vensim functions PySD's builder lacks, on every back-end of the fast engine (gscsd/engines/fast/functions.py).
 
-Models: SDEverywhere's test models with Vensim's own output (tests/data/sdeverywhere: ``vector_elm_map``,
-``lookup``, ``gamma_ln``; compared with Vensim by tests/test_corpus_sde.py) and small models whose expected
+Models: SDEverywhere's test models with Vensim's own output (tests/data/sdeverywhere: ``vector``, ``lookup``,
+``gamma_ln``, ``getdata``, ``depreciate``; compared with Vensim by tests/test_corpus_sde.py; the SDXorg corpus's
+``vector_order`` by tests/test_corpus_vensim.py) and small models whose expected
 values are worked out by hand from Vensim's reference manual (tests/data/functions, each variable's comment says
 how), compared here. Each runs with ``auto`` on the fast engine, ``engine="pysd"`` says in one line why PySD
 cannot, the compiled back-end (numba) gives the Python flavour's numbers bit for bit, and the JavaScript back-end
@@ -33,7 +34,7 @@ DATA = Path(__file__).resolve().parent / "data"
 BY_HAND = sorted((DATA / "functions").glob("*/*.mdl"))
 #: Every model of these functions, with what PySD says it lacks.
 MODELS = {
-    DATA / "sdeverywhere" / "vector_elm_map" / "vector_elm_map.mdl": "VECTOR ELM MAP",
+    DATA / "sdeverywhere" / "vector" / "vector.mdl": "VECTOR ELM MAP",
     DATA / "sdeverywhere" / "lookup" / "lookup.mdl": "LOOKUP FORWARD",
     DATA / "sdeverywhere" / "gamma_ln" / "gamma_ln.mdl": "GAMMA LN",
     DATA / "functions" / "lookup_functions" / "lookup_functions.mdl": "VECTOR LOOKUP",
@@ -43,7 +44,7 @@ MODELS = {
     DATA / "functions" / "delay_material" / "delay_material.mdl": "DELAY MATERIAL",
 }
 #: Models the compiled back-end leaves to the Python flavours, and why.
-NOT_COMPILED = {"gamma_ln.mdl": "_gamma_ln", "vector_elm_map.mdl": "_vector_select", "getdata.mdl": "data files",
+NOT_COMPILED = {"gamma_ln.mdl": "_gamma_ln", "vector.mdl": "_vector_select", "getdata.mdl": "data files",
                 "depreciate.mdl": "DEPRECIATE STRAIGHTLINE's pipe", "delay_material.mdl": "DELAY MATERIAL's pipe"}
 
 
@@ -103,6 +104,25 @@ def test_a_batch_whose_delay_material_times_differ_equals_its_single_runs(tmp_pa
     assert len({tuple(batch["out"].isel(scenario=k).to_numpy()) for k in range(3)}) == 3  # the lever matters
 
 
+def test_sorting_a_vector_a_lever_changes_in_a_batch(tmp_path):
+    from .conftest import write_mdl
+
+    path = write_mdl(tmp_path, "sort.mdl", "DimA: A1, A2, A3 ~~|\nw = 2 ~ Dmnl [0, 5] ~ |\n"
+                     "v[A1] = w ~~|\nv[A2] = 3 ~~|\nv[A3] = 1 ~~|\n"
+                     "o[DimA] = VECTOR SORT ORDER(v[DimA], 1) ~~|\nr[DimA] = VECTOR RANK(v[DimA], 0) ~~|\n"
+                     "s[DimA] = VECTOR REORDER(v[DimA], o[DimA]) ~~|")
+    model = gscsd.load_model(path)
+    scenarios = [gscsd.Scenario(f"w {w}", {"w": w}) for w in (0.0, 2.0, 4.0)]
+    batch = gscsd.run_batch(model, scenarios, engine="fast")
+    sorted_values = batch["s"].isel(time=0).to_numpy()
+    # sorted ascending: (0, 1, 3), (1, 2, 3), (1, 3, 4); ranks descending of (4, 3, 1): 1, 2, 3
+    np.testing.assert_array_equal(sorted_values, [[0, 1, 3], [1, 2, 3], [1, 3, 4]])
+    np.testing.assert_array_equal(batch["r"].isel(time=0, scenario=2).to_numpy(), [1, 2, 3])
+    for k, scenario in enumerate(scenarios):
+        single = gscsd.run(model, scenario, engine="fast")
+        np.testing.assert_array_equal(batch["o"].isel(scenario=k).to_numpy(), single[["o[A1]", "o[A2]", "o[A3]"]])
+
+
 def test_what_the_fast_engine_cannot_compile_is_one_clear_reason(tmp_path):
     from .conftest import write_mdl
 
@@ -158,6 +178,13 @@ def test_javascript_helpers_give_the_python_helpers_answers(page):  # noqa: F811
     for position in (-1.0, 0.0, 1.0, 1.9999999, 2.0, 2.5, 3.0, math.nan):
         calls.append(["elmMap", [position, ys]])
         expected.append(py._s_elm_map(position, tuple(ys)))
+    for values in ([3.0, 1.0, 3.0, 2.0], [5.0, 5.0]):
+        for k in range(len(values)):
+            for direction in (1.0, 0.0):
+                calls.append(["sortOrder", [k, direction, values]])
+                expected.append(py._s_sort_order(k, direction, tuple(values)))
+                calls.append(["rank", [k, direction, values]])
+                expected.append(py._s_rank(k, direction, tuple(values)))
     found = page.evaluate("calls => calls.map(([name, args]) => GSCSDRuntime[name](...args))", calls)
     np.testing.assert_array_equal(np.array(found, dtype=float), np.array(expected, dtype=float))
     xs = [-1.0, 0.0, 0.5, 1.0, 2.0, 2.5, 3.0, 4.0, math.nan]

@@ -299,8 +299,9 @@ def test_gamma_ln_is_the_log_of_the_gamma_function():
 
 def test_compiled_function_helpers_are_the_scalar_ones():
     numba_runtime = pytest.importorskip("gscsd.engines.fast.numba_runtime")
-    for name in ("_elm_map", "_vector_lookup"):
+    for name in ("_elm_map", "_vector_lookup", "_sinteg", "_sort_order", "_rank"):
         assert getattr(numba_runtime, name).py_func is getattr(runtime, "_s" + name)
+    assert numba_runtime._sort_order(1, 0.0, (3.0, 1.0, 3.0)) == runtime._s_sort_order(1, 0.0, (3.0, 1.0, 3.0))
     assert numba_runtime._elm_map(2.0, (1.0, 2.0, 3.0)) == 3.0 and math.isnan(numba_runtime._elm_map(3.0, (1.0, 2.0)))
     for mode in range(10):
         for x in (0.5, 1.25, 2.0, 3.5):
@@ -383,3 +384,21 @@ def test_material_delay_keeps_the_order_material_came_in():
         for k, part in enumerate(alone):
             part.advance([step, 10.0 * step][k], delays[k])
         assert batch.state.tolist() == [part.state for part in alone]
+
+
+@pytest.mark.parametrize("values", [(2100.0, 2010.0, 2020.0), (1.0, 2.0), (4.0, 3.0), (5.0, 5.0), (3.0, 1.0, 3.0, 2.0)])
+@pytest.mark.parametrize("direction", [1.0, 0.0, -1.0])
+def test_vector_sort_order_and_rank_equal_pysd(values, direction):
+    # PySD's vector_sort_order / vector_rank along the last subscript, which match Vensim's output (SDEverywhere's
+    # vector.dat: h = 2100, 2010, 2020 sorts ascending to 1, 2, 0 and descending to 0, 2, 1; the SDXorg corpus's
+    # vector_order)
+    import xarray as xr
+
+    vector = xr.DataArray(list(values), {"d": [f"e{k}" for k in range(len(values))]}, ["d"])
+    order = [runtime._s_sort_order(k, direction, values) for k in range(len(values))]
+    rank = [runtime._s_rank(k, direction, values) for k in range(len(values))]
+    assert order == pysd_functions.vector_sort_order(vector, direction).values.tolist()
+    assert rank == pysd_functions.vector_rank(vector, direction).values.tolist()
+    arrays = tuple(np.array([v, v]) for v in values)
+    assert runtime._v_sort_order(0, direction, arrays).tolist() == [order[0]] * 2
+    assert runtime._v_rank(1, direction, arrays).tolist() == [rank[1]] * 2

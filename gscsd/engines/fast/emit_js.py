@@ -65,6 +65,7 @@ _HELPERS = {
     "_arccos": "Math.acos", "_arctan": "Math.atan", "_sinh": "Math.sinh", "_cosh": "Math.cosh",
     "_tanh": "Math.tanh", "_run_order": "R.runOrder", "_vector_select": "R.vectorSelect", "_elm_map": "R.elmMap",
     "_vector_lookup": "R.vectorLookup", "_gamma_ln": "R.gammaLn", "_sinteg": "R.sinteg",
+    "_sort_order": "R.sortOrder", "_rank": "R.rank",
 }
 _CONSTANTS = {"_nan": "NaN", "_inf": "Infinity", "_pi": "Math.PI"}
 #: Parameters of the Python helpers that take keywords, in the order of their JavaScript twins, with defaults.

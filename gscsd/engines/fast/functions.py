@@ -14,6 +14,7 @@ numpy twin ``_v_*``; ``runtime.js`` for the browser):
   points as a table of another kind (inverted: x and y swapped);
 * ``VECTOR LOOKUP(vec[first], x, xmin, xmax, mode)``: the elements along vec's
   last subscript as y values over equal steps from xmin to xmax;
+* ``VECTOR SORT ORDER``, ``VECTOR RANK``, ``VECTOR REORDER`` along the argument's last subscript (as PySD);
 * ``GAMMA LN(x)``;
 * ``GET DATA BETWEEN TIMES(data, time, mode)``: the data variable's series as a table of the mode's kind;
 * the stateful ``SINTEG`` (a restricted level), ``DEPRECIATE STRAIGHTLINE`` (a pipe spreading each step's
@@ -23,7 +24,7 @@ numpy twin ``_v_*``; ``runtime.js`` for the browser):
 
 Semantics are Vensim's reference manual's (see each helper in :mod:`.runtime`),
 checked against Vensim's own output where it exists
-(``tests/data/sdeverywhere``: ``vector_elm_map``, ``lookup``, ``gamma_ln``, ``getdata``, ``depreciate``),
+(``tests/data/sdeverywhere``: ``vector``, ``lookup``, ``gamma_ln``, ``getdata``, ``depreciate``),
 else against values worked out from the manual (``tests/data/functions``).
 """
 
@@ -123,6 +124,51 @@ def vector_lookup(builder: Builder, name: str, args: tuple, ctx: Ctx) -> str:
     x, xmin, xmax = (_translate(builder, a, ctx) for a in args[1:4])
     chosen = str(int(mode)) if mode is not None else _translate(builder, args[4], ctx)  # a lever may set it
     return f"_vector_lookup({x}, {xmin}, {xmax}, {chosen}, ({values},))"
+
+
+def _last_row(builder: Builder, ast: Any, ctx: Ctx, function: str) -> tuple[list[str], int]:
+    """The elements along the last subscript of a vector function's argument (PySD sorts along it), as
+    expressions, and the place in that row of the element this equation computes."""
+    from pysd.translators.structures import abstract_expressions as ae
+
+    if not isinstance(ast, ae.ReferenceStructure) or not ast.subscripts:
+        raise Skip(f"{function}: its first argument must be a subscripted variable")
+    py = builder.clean.get(ast.reference, ast.reference)
+    subs = list(ast.subscripts.subscripts)
+    if py not in builder.by_var or len(subs) != len(builder.dims.get(py, [])):
+        raise Skip(f"{function}: '{ast.reference}' is not a subscripted variable of the model")
+    last = subs[-1]
+    if last not in builder.ranges:
+        raise Skip(f"{function}: the last subscript of its argument must be a subscript range")
+    row = builder.ranges[last]
+    others = tuple(builder.subscripts.resolve(s, ctx) for s in subs[:-1])
+    try:
+        place = row.index(builder.subscripts.resolve(last, ctx))
+    except (Skip, ValueError):  # the left-hand side's own last range (a copy or mapping of it)
+        if not ctx.positions or len(builder.ranges.get(ctx.positions[-1][0], ())) != len(row):
+            raise Skip(f"{function}: the place in '{last}' this equation computes is not clear") from None
+        name, element = ctx.positions[-1]
+        place = builder.ranges[name].index(element)
+    return [_value(builder, py, others + (element,), ctx) for element in row], place
+
+
+def _sorting(helper: str, function: str):
+    def write(builder: Builder, name: str, args: tuple, ctx: Ctx) -> str:
+        if len(args) != 2:
+            raise Skip(f"{function} needs 2 arguments")
+        row, place = _last_row(builder, args[0], ctx, function)
+        return f"{helper}({place}, {_translate(builder, args[1], ctx)}, ({', '.join(row)},))"
+
+    return write
+
+
+def vector_reorder(builder: Builder, name: str, args: tuple, ctx: Ctx) -> str:
+    """VECTOR REORDER(vec, svec): the element of vec's row (its last subscript) at the place svec gives, as
+    PySD's ``vector_reorder`` (``runtime._s_elm_map`` picks it; out of the row: nan)."""
+    if len(args) != 2:
+        raise Skip("VECTOR REORDER needs 2 arguments")
+    row, _place = _last_row(builder, args[0], ctx, "VECTOR REORDER")
+    return f"_elm_map({_translate(builder, args[1], ctx)}, ({', '.join(row)},))"
 
 
 def _lookup_table(builder: Builder, ast: Any, ctx: Ctx, function: str) -> tuple:
@@ -305,6 +351,9 @@ CALLS = {
     "lookup_invert": _lookup_kind("interpolate", "LOOKUP INVERT", invert=True),
     "gamma_ln": gamma_ln,
     "get_data_between_times": get_data_between_times,
+    "vector_sort_order": _sorting("_sort_order", "VECTOR SORT ORDER"),
+    "vector_rank": _sorting("_rank", "VECTOR RANK"),
+    "vector_reorder": vector_reorder,
     "sinteg": _not_nested("SINTEG"),
     "depreciate_straightline": _not_nested("DEPRECIATE STRAIGHTLINE"),
     "delay_material": _not_nested("DELAY MATERIAL"),

@@ -38,6 +38,8 @@ _ln = njit(**_JIT)(runtime._s_log)
 _elm_map = njit(**_JIT)(runtime._s_elm_map)
 _vector_lookup = njit(**_JIT)(runtime._s_vector_lookup)
 _sinteg = njit(**_JIT)(runtime._s_sinteg)
+_rank = njit(**_JIT)(runtime._s_rank)
+_sort_order = njit(**_JIT)(runtime._s_sort_order)
 
 
 @njit(**_JIT)
@@ -115,3 +117,4 @@ def _order(order, dt, delay_time):
         while value * dt > delay_time and value > 0:
             value -= 1
     return value
+

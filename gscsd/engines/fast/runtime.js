@@ -193,6 +193,27 @@ var GSCSDRuntime = (function () {
         return ys[k] + (ys[k + 1] - ys[k]) * (position - k);
     }
 
+    /** VECTOR SORT ORDER at place k (runtime.py's _s_sort_order): the position of the element sorting there. */
+    function sortOrder(k, direction, values) {
+        const n = values.length;
+        const target = direction > 0 ? k : n - 1 - k;
+        for (let j = 0; j < n; j++) {
+            let below = 0;
+            for (let i = 0; i < n; i++) { if (values[i] < values[j] || (values[i] === values[j] && i < j)) { below++; } }
+            if (below === target) { return j; }
+        }
+        return NaN;
+    }
+
+    /** VECTOR RANK of element k (runtime.py's _s_rank): 1-based, ascending for a direction > 0. */
+    function rank(k, direction, values) {
+        let below = 0;
+        for (let i = 0; i < values.length; i++) {
+            if (values[i] < values[k] || (values[i] === values[k] && i < k)) { below++; }
+        }
+        return direction > 0 ? below + 1 : values.length - below;
+    }
+
     /** GAMMA LN: log|gamma(x)|, Infinity at 0 and the negative integers (as runtime.py's _v_gamma_ln).
      *  Stirling's series from x >= 15 (terms B2k / (2k (2k - 1) x^(2k-1)) up to x^-13), shifted down by
      *  log(x (x + 1) ... ), reflected below 0.5; relative error about 1e-15 (absolute near the zeros at 1, 2). */
@@ -429,7 +450,8 @@ var GSCSDRuntime = (function () {
         quantum: quantum, modulo: modulo, and: and, or: or, not: not, ramp: ramp, step: step, pulse: pulse,
         table: table, runOrder: runOrder, StructureChange: StructureChange, FixedDelay: FixedDelay,
         Depreciation: Depreciation, MaterialDelay: MaterialDelay, sinteg: sinteg,
-        vectorSelect: vectorSelect, elmMap: elmMap, vectorLookup: vectorLookup, gammaLn: gammaLn, timeGrid: timeGrid,
+        vectorSelect: vectorSelect, elmMap: elmMap, vectorLookup: vectorLookup, gammaLn: gammaLn,
+        sortOrder: sortOrder, rank: rank, timeGrid: timeGrid,
         simulate: simulate,
     };
 })();

@@ -262,14 +262,29 @@ def _v_elm_map(position, values):
 
 def _v_vector_lookup(x, xmin, xmax, mode, ys):
     """VECTOR LOOKUP over scenarios: :func:`_s_vector_lookup` on each (the same formula, the same bits)."""
-    arguments = (x, xmin, xmax, mode, *ys)
-    if not any(isinstance(v, np.ndarray) for v in arguments):
-        return _s_vector_lookup(x, xmin, xmax, mode, ys)
-    arrays = np.broadcast_arrays(*(np.asarray(v, float) for v in arguments))
+    return _each(_s_vector_lookup, (x, xmin, xmax, mode), ys)
+
+
+def _v_sort_order(k, direction, values):
+    """VECTOR SORT ORDER over scenarios (:func:`_s_sort_order` on each; ``k`` is a place, the same for all)."""
+    return _each(lambda d, row: _s_sort_order(k, d, row), (direction,), values)
+
+
+def _v_rank(k, direction, values):
+    """VECTOR RANK over scenarios (:func:`_s_rank` on each; ``k`` is a place, the same for all)."""
+    return _each(lambda d, row: _s_rank(k, d, row), (direction,), values)
+
+
+def _each(function, arguments: tuple, values: tuple):
+    """``function(*arguments, values)`` for each scenario where an argument or value is an array over them."""
+    if not any(isinstance(v, np.ndarray) for v in (*arguments, *values)):
+        return function(*arguments, values)
+    arrays = np.broadcast_arrays(*(np.asarray(v, float) for v in (*arguments, *values)))
+    count = len(arguments)
     out = np.empty(arrays[0].shape)
     for k in np.ndindex(out.shape):
-        values = [float(a[k]) for a in arrays]
-        out[k] = _s_vector_lookup(values[0], values[1], values[2], values[3], tuple(values[4:]))
+        scenario = [float(a[k]) for a in arrays]
+        out[k] = function(*scenario[:count], tuple(scenario[count:]))
     return out
 
 
@@ -461,6 +476,32 @@ def _s_vector_lookup(x, xmin, xmax, mode, ys):
     return ys[k] + (ys[k + 1] - ys[k]) * (position - k)
 
 
+def _s_sort_order(k, direction, values):
+    """Vensim's VECTOR SORT ORDER(vec, direction) at place ``k`` of vec's last subscript: the 0-based position
+    of the element that sorts to place ``k`` (ascending for a direction > 0, else descending), as PySD's
+    ``vector_sort_order`` (numpy's argsort, ties in their order, flipped when descending), which matches
+    Vensim's output in the SDXorg corpus (``vector_order``) and SDEverywhere's ``vector.dat``."""
+    n = len(values)
+    target = k if direction > 0 else n - 1 - k
+    for j in range(n):  # the element whose ascending rank is the target (the rank as in _s_rank, inline for numba)
+        below = 0
+        for i in range(n):
+            below += values[i] < values[j] or (values[i] == values[j] and i < j)
+        if below == target:
+            return float(j)
+    return math.nan
+
+
+def _s_rank(k, direction, values):
+    """Vensim's VECTOR RANK(vec, direction) of element ``k``: its 1-based rank (ascending for a direction > 0,
+    else descending; ties in their order), as PySD's ``vector_rank`` (the argsort of VECTOR SORT ORDER, + 1)."""
+    rank = 0
+    for i in range(len(values)):
+        if values[i] < values[k] or (values[i] == values[k] and i < k):
+            rank += 1
+    return float(rank + 1) if direction > 0 else float(len(values) - rank)
+
+
 def _s_sinteg(value, low, high, quant, spec, thresh):
     """The restrictions of Vensim's SINTEG(rate, initial, min, max, quant, spec, thresh) on a level's value.
 
@@ -524,6 +565,8 @@ VECTOR = {
     "_vector_lookup": _v_vector_lookup,
     "_gamma_ln": _v_gamma_ln,
     "_sinteg": _v_sinteg,
+    "_sort_order": _v_sort_order,
+    "_rank": _v_rank,
 }
 
 SCALAR = {
@@ -561,6 +604,8 @@ SCALAR = {
     "_vector_lookup": _s_vector_lookup,
     "_gamma_ln": _s_gamma_ln,
     "_sinteg": _s_sinteg,
+    "_sort_order": _s_sort_order,
+    "_rank": _s_rank,
 }
 
 #: Exceptions a scalar run raises where numpy would give inf or nan; the
