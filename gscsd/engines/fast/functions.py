@@ -1,7 +1,8 @@
 """Vensim functions that PySD's builder lacks, compiled by the fast engine.
 
 PySD parses these calls (as plain :class:`CallStructure` nodes) but cannot
-build them, so ``auto`` runs such models on the fast engine (PySD's module is
+build them (VECTOR SORT ORDER, VECTOR RANK and VECTOR REORDER it can; they are here so that a model
+using them beside one PySD lacks runs), so ``auto`` runs such models on the fast engine (PySD's module is
 then a placeholder that says why: :mod:`.metadata`). Each entry of
 :data:`CALLS` writes one call as an expression over the runtime's helpers
 (:mod:`.runtime`: a scalar ``_s_*`` helper, compiled by numba too, and its
