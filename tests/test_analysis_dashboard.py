@@ -365,7 +365,7 @@ def test_uncertainty_bands_are_drawn_over_the_history_they_should_cover(gsc):
     job = SimpleNamespace(result={"model": gsc, "bands": pd.DataFrame(rows), "current": current, "failed": 0,
                                   "runs": 200, "params": None})
     tab = UncertaintyTab.__new__(UncertaintyTab)  # render is pure: no services needed
-    graph = tab.render(job, "CO2 Emissions")[-1]
+    graph = next(part for part in tab.render(job, "CO2 Emissions") if hasattr(part, "figure"))
     dots = next(t for t in graph.figure.data if t.name == "History")
     observed = load_history(gsc.path.parent / "data" / "co2_emissions.csv", gsc)["CO2 Emissions"].dropna()
     assert list(dots.x) == observed.index.tolist() and list(dots.y) == observed.tolist()
