@@ -250,8 +250,15 @@ def _extent(lines: Iterable[Sequence[float]]) -> tuple[float, float] | None:
     return (float(values.min()), float(values.max())) if values.size else None
 
 
-def padded_range(lines: Iterable[Sequence[float]], pad: float = 0.05) -> list[float]:
+#: Headroom a chart's axis gets on a side the lines outgrew (share of their span), see :func:`steady_range`.
+HEADROOM = 0.4
+
+
+def padded_range(lines: Iterable[Sequence[float]], pad: float = 0.05,
+                 pad_above: float | None = None) -> list[float]:
     """A y-axis range ``[low, high]`` showing every line with ``pad`` of their span either side.
+
+    ``pad_above`` (default ``pad``) pads the top differently from the bottom.
 
     Like Plotly's autorange, but computed here so that it can be pinned: the
     dashboard keeps a chart's range while a slider moves (:func:`steady_range`).
@@ -264,8 +271,10 @@ def padded_range(lines: Iterable[Sequence[float]], pad: float = 0.05) -> list[fl
     if extent is None:
         return [0.0, 1.0]
     low, high = extent
-    margin = (high - low) * pad if high > low else (abs(high) * 0.1 or 1.0)
-    bottom, top = low - margin, high + margin
+    flat = abs(high) * 0.1 or 1.0
+    above = pad if pad_above is None else pad_above
+    bottom = low - ((high - low) * pad if high > low else flat)
+    top = high + ((high - low) * above if high > low else flat)
     if low >= 0:
         bottom = max(bottom, 0.0)
     elif high <= 0:
@@ -290,11 +299,12 @@ def steady_range(previous: Sequence[float] | None, lines: Iterable[Sequence[floa
     -------
     list of float
         ``previous`` when every line fits inside it and fills at least
-        ``fill`` of it. Otherwise a new :func:`padded_range`, with more
-        headroom (15%) when the lines outgrew the old range, so that a slider
-        moved on in the same direction does not change the axis at every
-        step. A steady axis shows a change as the line moving, and a chart
-        whose axes stay is redrawn several times faster.
+        ``fill`` of it. Otherwise a new :func:`padded_range`, with
+        :data:`HEADROOM` (40% of the lines' span) on each side the lines
+        outgrew, so that a slider moved on in the same direction does not
+        change the axis at every step (a cost rising from zero used to grow
+        its axis at every move). A steady axis shows a change as the line
+        moving, and a chart whose axes stay is redrawn several times faster.
     """
     lines = [np.asarray(line, dtype=float) for line in lines]
     extent = _extent(lines)
@@ -303,5 +313,5 @@ def steady_range(previous: Sequence[float] | None, lines: Iterable[Sequence[floa
     low, high = float(previous[0]), float(previous[1])
     if low <= extent[0] and extent[1] <= high and extent[1] - extent[0] >= fill * (high - low):
         return [low, high]
-    outgrew = extent[0] < low or extent[1] > high
-    return padded_range(lines, pad=0.15 if outgrew else 0.05)
+    return padded_range(lines, pad=HEADROOM if extent[0] < low else 0.05,
+                        pad_above=HEADROOM if extent[1] > high else 0.05)

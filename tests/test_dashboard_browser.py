@@ -379,11 +379,13 @@ def test_a_move_is_drawn_from_a_run_in_the_page_before_the_server_answers(browse
                 assert drawn["off"] == 0 and drawn["ends"] and drawn["outside"] == 0, (variable, drawn["off"])
                 lines = [line.to_numpy(float) for frame in (baseline, expected)
                          for line in series(model, frame, variable, "sum").values()]
-                # Two moves: the range after the first, then the second's, as the server keeps them.
+                # Two moves: the range after the first, then the second's, grown as the server would grow them
+                # but not narrowed (fill 0): the server's answer narrows them.
                 first = gscsd.run(model, gscsd.Scenario("x", {"Growth": round(growth.default + growth.step, 12)}))
                 after_one = steady_range(ranges[variable], [line.to_numpy(float) for frame in (baseline, first)
-                                                            for line in series(model, frame, variable, "sum").values()])
-                want_range = steady_range(after_one, lines)
+                                                            for line in series(model, frame, variable, "sum").values()],
+                                         fill=0)
+                want_range = steady_range(after_one, lines, fill=0)
                 got_range = page.evaluate("(v) => [...document.querySelectorAll('#charts .chart-cell')].find("
                                           "c => c.dataset.variable === v).querySelector('.js-plotly-plot')"
                                           "._fullLayout.yaxis.range.slice()", variable)

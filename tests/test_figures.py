@@ -29,9 +29,11 @@ def test_steady_range_keeps_a_range_that_still_fits():
     assert steady_range(first, [[100, 190]]) == first  # fits and fills most of it: kept
     assert steady_range(first, [[110, 170]]) == first  # still fills half of it
     assert steady_range(first, [[110, 160]]) == pytest.approx([107.5, 162.5])  # less than half: tightened
-    # lines that outgrow it: a new range with 15% headroom, so the next steps fit
+    # lines that outgrow it: a new range with 40% headroom on the side they outgrew, so the next steps fit
     grown = steady_range(first, [[100, 220]])
-    assert grown == pytest.approx([82.0, 238.0])
-    assert steady_range(grown, [[100, 230]]) == grown
+    assert grown == pytest.approx([94.0, 268.0])
+    assert steady_range(grown, [[100, 230]]) == grown and steady_range(grown, [[100, 260]]) == grown
+    assert steady_range(first, [[60, 200]]) == pytest.approx([4.0, 207.0])  # outgrown below: room below
+    assert steady_range(first, [[60, 250]]) == pytest.approx([0.0, 326.0])  # both ways, never below zero
     # lines that shrink to a small part of it: a tight range again
     assert steady_range(first, [[100, 120]]) == pytest.approx([99.0, 121.0])

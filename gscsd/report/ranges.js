@@ -21,22 +21,30 @@ var GSCSDRanges = (function () {
         return low <= high ? [low, high] : null;
     }
 
-    /** padded_range: [low, high] with `pad` of the span either side, never padded across zero. */
-    function padded(span, pad) {
+    /** padded_range: [low, high] with `pad` of the span below and `padAbove` (default `pad`) above, never
+     *  padded across zero. */
+    function padded(span, pad, padAbove) {
         if (span === null) { return [0, 1]; }
         const low = span[0], high = span[1];
-        const margin = high > low ? (high - low) * pad : (Math.abs(high) * 0.1 || 1.0);
-        let bottom = low - margin, top = high + margin;
+        const flat = Math.abs(high) * 0.1 || 1.0;
+        const above = padAbove === undefined ? pad : padAbove;
+        let bottom = low - (high > low ? (high - low) * pad : flat);
+        let top = high + (high > low ? (high - low) * above : flat);
         if (low >= 0) { bottom = Math.max(bottom, 0); } else if (high <= 0) { top = Math.min(top, 0); }
         return [bottom, top];
     }
 
-    /** steady_range (fill 0.5): `previous` itself while the lines fit it and fill half of it, else a new range. */
-    function steady(previous, span) {
+    /**
+     * steady_range: `previous` itself while the lines fit it and fill at least `fill` of it (default 0.5, as
+     * in Python), else a new range.
+     */
+    function steady(previous, span, fill) {
+        if (fill === undefined) { fill = 0.5; }
         if (!previous || previous.length !== 2 || span === null) { return padded(span, 0.05); }
         const low = previous[0], high = previous[1];
-        if (low <= span[0] && span[1] <= high && span[1] - span[0] >= 0.5 * (high - low)) { return previous; }
-        return padded(span, span[0] < low || span[1] > high ? 0.15 : 0.05);
+        if (low <= span[0] && span[1] <= high && span[1] - span[0] >= fill * (high - low)) { return previous; }
+        // HEADROOM of gscsd.figures (0.4) on each side the lines outgrew
+        return padded(span, span[0] < low ? 0.4 : 0.05, span[1] > high ? 0.4 : 0.05);
     }
 
     return {extent: extent, padded: padded, steady: steady};

@@ -573,11 +573,12 @@
         charts.order.forEach(function (variable) {
             const figure = charts.figures[variable];
             charts.current[variable].forEach(function (trace, j) { figure.data[trace].y = lines[variable][j]; });
-            // The axis the server would keep (GSCSDRanges, from the model's script: gscsd/report/ranges.js),
-            // over the runs' lines, not the history dots (as view.charts).
+            // The axis grows as the server's would (GSCSDRanges, from the model's script: gscsd/report/ranges.js;
+            // over the runs' lines, not the history dots, as view.charts) when a line leaves it, but is not
+            // narrowed here: a narrower axis is a Plotly redraw (~10 ms a chart), left to the server's answer.
             const range = window.GSCSDRanges.steady(charts.ranges[variable], window.GSCSDRanges.extent(
                 figure.data.filter(function (trace) { return trace.mode !== "markers"; })
-                    .map(function (trace) { return trace.y; })));
+                    .map(function (trace) { return trace.y; })), 0);
             figure.layout.yaxis.range = range.slice();
             charts.ranges[variable] = range.slice();
             if (!stale[variable]) { stale[variable] = "lines"; }
