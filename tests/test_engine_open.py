@@ -249,3 +249,14 @@ total = SUM(stock[DimA!]) ~ Widget ~ |
     final = results.iloc[-1]
     assert [final["stock[A1]"], final["stock[A2]"], final["stock[A3]"]] == pytest.approx([3, 3, 5])
     assert final["total"] == pytest.approx(11)
+
+
+def test_hints_for_functions_pysd_lacks_point_to_the_fast_engine():
+    from gscsd.vensim.messages import hint
+
+    for equation in ("VECTOR ELM MAP(a[A1], 1)", "LOOKUP FORWARD(t, 2)", "x + SINTEG(a, b, c, d)",
+                     "DELAY MATERIAL(i, d, 0, 0, e)", "GET DATA BETWEEN TIMES(d, t, 0)"):
+        feature, todo = hint(equation)
+        assert feature in equation and "the fast engine runs it" in todo, equation
+    assert hint("s = SSTATS(x, 1)")[1].startswith("include the macro's :MACRO: definition")
+    assert hint("GET DIRECT DATA('f.csv', ',', 'A', 'B2')")[0] == "GET ... DATA"

@@ -22,12 +22,13 @@ HINTS: list[tuple[str, str, str]] = [
     (r"Circular initialization", "initial values that PySD finds circular (often a subscripted stock whose "
      "elements' initial values refer to each other, which PySD initialises as one)", "give those initial values "
      "without the other elements of the same stock, or split the stock"),
-    (r"VECTOR ELM MAP", "VECTOR ELM MAP", "use an explicit element reference or a lookup"),
-    (r"VECTOR LOOKUP", "VECTOR LOOKUP", "use a lookup variable"),
-    (r"LOOKUP FORWARD", "LOOKUP FORWARD", "use a lookup with :HOLD BACKWARD: steps, or WITH LOOKUP"),
-    (r"DELAY MATERIAL", "DELAY MATERIAL", "use DELAY FIXED or DELAY N"),
-    (r"\bSINTEG\b", "SINTEG", "use INTEG"),
-    (r"\bSSTATS\b", "SSTATS", "compute the statistic with stocks"),
+    # PySD lacks these; the fast engine runs them (docs/engine.md), so the way out is that engine.
+    *((rf"\b{name}\b", name, "the fast engine runs it: use the engine 'auto' (the default) or 'fast', not 'pysd'")
+      for name in ("VECTOR ELM MAP", "VECTOR LOOKUP", "VECTOR SORT ORDER", "VECTOR RANK", "VECTOR REORDER",
+                   "LOOKUP FORWARD", "LOOKUP BACKWARD", "LOOKUP INVERT", "LOOKUP EXTRAPOLATE", "DELAY MATERIAL",
+                   "SINTEG", "DEPRECIATE STRAIGHTLINE", "GAMMA LN", "GET DATA BETWEEN TIMES")),
+    (r"\bSSTATS\b", "SSTATS (not a Vensim function: a macro in the models that use it)", "include the macro's "
+     ":MACRO: definition in the .mdl, or compute the statistic with stocks"),
     (r"GET DIRECT DATA|GET XLS DATA|GET DATA", "GET ... DATA", "check the file name, sheet and cells; the file is "
      "read relative to the .mdl"),
     (r"Indirect reference to file: '\?", "a file alias ('?name': Vensim keeps the file it stands for in its own "
