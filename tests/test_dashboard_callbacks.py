@@ -199,7 +199,9 @@ def test_csv_and_report_exports_show_the_page_s_scenario(board):
     view = view_of(board, "?growth=0.05&ov=Saved%3Bgrowth%3D0.02")
     download = board.export_csv(view)
     assert download["filename"].startswith("city-") and download["filename"].endswith(".csv")
-    table = list(csv.DictReader(io.StringIO(download["content"])))
+    lines = download["content"].splitlines(keepends=True)
+    assert lines[0] == "# scenario: Current\n"  # what produced it, in comment lines (docs/dashboard.md)
+    table = list(csv.DictReader(io.StringIO("".join(line for line in lines if not line.startswith("#")))))
     assert float(table[0]["time"]) == 2020 and float(table[-1]["time"]) == 2060
     expected = gscsd.run(board.services.model("city.mdl"), gscsd.Scenario("x", {"Growth": 0.05}))
     assert float(table[-1]["Size"]) == pytest.approx(expected["Size"].iloc[-1], rel=1e-9)

@@ -26,7 +26,7 @@ from ..params import param_sets
 from ..report import ReportData, prepare, render_html
 from ..share import DEFAULT_METHOD, Overlay, View
 from . import layout
-from .export import results_csv
+from .export import file_part, results_csv
 from .scenarios import Outcome, ScenarioPanel
 from .services import Services
 from .tabs import STORE_IDS, Broken, Tab, TabContext
@@ -118,9 +118,11 @@ class Dashboard:
     def export_csv(self, view: Mapping[str, Any] | None) -> dict[str, Any]:
         """The download of the current results as CSV."""
         model = self.services.model((view or {}).get("model"))
-        frame, _ = self.services.simulate(model, self.services.scenario(model, view or {}),
-                                          self.services.method(view, model))
-        return dcc.send_string(results_csv(frame), f"{model.name}-{_stamp()}.csv", type="text/csv")
+        scenario, method = self.services.scenario(model, view or {}), self.services.method(view, model)
+        frame, _ = self.services.simulate(model, scenario, method)
+        named = file_part((view or {}).get("name") or "")  # "Current" (unnamed) adds nothing to the file name
+        return dcc.send_string(results_csv(frame, model, scenario, method),
+                               f"{model.name}-{named + '-' if named else ''}{_stamp()}.csv", type="text/csv")
 
     def export_report(self, view: Mapping[str, Any] | None, notes: str | None = None) -> dict[str, Any]:
         """The download of the HTML report of the current scenario (with its notes) and the overlays.
@@ -138,7 +140,7 @@ class Dashboard:
         from ..report.live import prepare_live
 
         model, data = self._report_data(view, notes)
-        steer = prepare_live(data, start=data.scenarios[0].name if data.scenarios else None)  # opens on "Current"
+        steer = prepare_live(data, start=data.scenarios[0].name if data.scenarios else None)  # opens on the page's scenario
         text = render_html(data, title=f"{model.name}: scenario report", live=steer)
         note = f"The report stays static: {steer}." if isinstance(steer, str) else ""
         kind = "report" if note else "live-report"
@@ -146,7 +148,7 @@ class Dashboard:
 
     def _report_data(self, view: Mapping[str, Any] | None, notes: str | None) -> tuple[Model, ReportData]:
         model = self.services.model((view or {}).get("model"))
-        scenario = self.services.scenario(model, view or {}, "Current")
+        scenario = self.services.scenario(model, view or {})  # the page's name, "Current" when unnamed
         scenarios = [replace(scenario, notes=(notes or "")[:20000])]
         scenarios += [self.services.scenario(model, {**overlay, "params": scenario.params},
                                              overlay.get("name") or "Overlay")
