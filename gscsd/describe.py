@@ -11,6 +11,11 @@ falls back to sensible text where the modeller wrote none:
   stop); the rest of the comment is the modeller's detail;
 * a key output whose comment starts ``Headline`` (``Headline (higher is
   better): ...``) is the model's headline indicator, shown first and largest;
+* a comment names a feedback loop the variable is part of as ``Loop R1
+  (innovation value): how it closes.`` or ``Part of loops R1 (innovation
+  value) and R2.``: ``R`` reinforcing, ``B`` balancing, a number, the loop's
+  name in brackets (once is enough) and, after a colon, how it works
+  (:func:`named_loops`);
 * the ``.mdl``'s first group whose name is ``About`` carries the model's
   description in its header comment: what the model is, then paragraphs that
   start ``Good for:`` and ``Limits:``.
@@ -135,6 +140,73 @@ def headline(model: Model) -> str | None:
         if re.match(r"\s*headline\b", variable.comment or "", re.IGNORECASE):
             return variable.name
     return model.key_outputs[0] if model.key_outputs else None
+
+
+def headline_first(model: Model) -> tuple[str, ...]:
+    """The key outputs with the headline first, the others in the model's order: the order a planner reads them."""
+    first = headline(model)
+    return tuple(sorted(model.key_outputs, key=lambda name: name != first))
+
+
+@dataclass(frozen=True)
+class NamedLoop:
+    """A feedback loop the modeller named in the comments (``Loop R1 (innovation value): ...``).
+
+    Attributes
+    ----------
+    id : str
+        ``R1``, ``B10``: ``R`` reinforcing, ``B`` balancing.
+    name : str
+        Its name ("" when no comment gives one).
+    how : str
+        How it closes, from the comment that defines it ("" when none says).
+    variables : tuple of str
+        The variables whose comments mention it, in the model's order.
+    """
+
+    id: str
+    name: str
+    how: str
+    variables: tuple[str, ...]
+
+    @property
+    def kind(self) -> str:
+        """``reinforcing`` or ``balancing``."""
+        return "reinforcing" if self.id.startswith("R") else "balancing"
+
+
+# "Loop R1 (name): how", "loops R1 (name) and R2", "loop B7": an id after "loop(s)", then more after "and" or ",".
+_LOOPS = re.compile(r"\bloops?\s+(?P<list>[RB]\d+\b(?:\s*\([^)]*\))?(?:\s*(?:,|and)\s*(?:loops?\s+)?[RB]\d+\b"
+                    r"(?:\s*\([^)]*\))?)*)(?P<colon>\s*:)?", re.IGNORECASE)
+_ONE_LOOP = re.compile(r"(?P<id>[RB]\d+)\b(?:\s*\((?P<name>[^)]*)\))?")
+
+
+def named_loops(model: Model) -> list[NamedLoop]:
+    """The feedback loops the model's comments name, reinforcing first, then by number (R1, R2, ..., B1, ...).
+
+    A loop's name and how it works come from the comment that defines it (``Loop R1 (name): how it
+    closes.``), else from the first comment that names it.
+    """
+    found: dict[str, dict] = {}
+    for variable in model.variables.values():
+        comment = re.sub(r"\s+", " ", variable.comment or "")
+        for match in _LOOPS.finditer(comment):
+            ids = list(_ONE_LOOP.finditer(match.group("list")))
+            for k, one in enumerate(ids):
+                key = one.group("id").upper()
+                entry = found.setdefault(key, {"name": "", "how": "", "variables": []})
+                if variable.name not in entry["variables"]:
+                    entry["variables"].append(variable.name)
+                name = (one.group("name") or "").strip()
+                defines = match.group("colon") is not None and k == len(ids) - 1
+                if name and (not entry["name"] or defines and not entry["how"]):
+                    entry["name"] = name
+                if defines and not entry["how"]:
+                    rest = comment[match.end():]
+                    end = re.search(r"\.(\s|$)", rest)
+                    entry["how"] = (rest[:end.start()] if end else rest).strip()
+    loops = [NamedLoop(key, e["name"], e["how"], tuple(e["variables"])) for key, e in found.items()]
+    return sorted(loops, key=lambda loop: (loop.id[0] != "R", int(loop.id[1:])))
 
 
 @dataclass(frozen=True)

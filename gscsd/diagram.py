@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
+from .describe import units_in_words
 from .errors import UnknownNameError
 from .sketch import CLOUD, COMMENT, FLOW, IO, SHADOW, STOCK, VALVE, VARIABLE, Connector, Element, View
 
@@ -141,8 +142,9 @@ def hover_text(element: Element, variable: Variable | None) -> str:
         kind = {SHADOW: "shadow variable", FLOW: "flow", VALVE: "flow", STOCK: "stock"}.get(element.kind, "variable")
         return f"<b>{name}</b><br><i>{kind}</i>"
     lines = [f"<b>{name}</b>  <i>{_escape(variable.kind)}</i>"]
-    if variable.units:
-        lines.append(f"Units: {_escape(variable.units)}")
+    units = units_in_words(variable.units)  # as a planner reads them; a ratio (Dmnl) has none
+    if units:
+        lines.append(f"Units: {_escape(units)}")
     if variable.equation:
         lines += _wrap(f"= {variable.equation}", 90)[:12]
     if variable.comment:

@@ -39,6 +39,14 @@ if TYPE_CHECKING:
 MAX_LOOPS = 5000
 
 
+class TooManyLoops(InputError):
+    """The model has more elementary cycles than asked to list (``limit``)."""
+
+    def __init__(self, message: str, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 @dataclass(frozen=True)
 class Loop:
     """One feedback loop.
@@ -225,8 +233,8 @@ def find_loops(model: Model, max_loops: int = MAX_LOOPS, *, numeric: bool = Fals
 
     Raises
     ------
-    InputError
-        If the model has more than ``max_loops`` elementary cycles.
+    TooManyLoops
+        (an InputError) If the model has more than ``max_loops`` elementary cycles.
     """
     import networkx as nx
 
@@ -239,7 +247,8 @@ def find_loops(model: Model, max_loops: int = MAX_LOOPS, *, numeric: bool = Fals
     for cycle in nx.simple_cycles(graph):
         cycles.append(_rotate(cycle))
         if len(cycles) > max_loops:
-            raise InputError(f"{model.path.name} has more than {max_loops} feedback loops; pass a larger max_loops")
+            raise TooManyLoops(f"{model.path.name} has more than {max_loops} feedback loops; pass a larger max_loops",
+                               max_loops)
     cycles.sort(key=lambda c: (len(c), [v.lower() for v in c]))
     loops = []
     for i, cycle in enumerate(cycles, start=1):

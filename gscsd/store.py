@@ -37,7 +37,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import InputError
+from .errors import GscsdError, InputError
 from .scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,10 @@ def default_store_path() -> Path:
         return Path(explicit).expanduser()
     data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(data_home) / "gscsd" / "scenarios.sqlite"
+
+
+class StoreError(GscsdError):
+    """SQLite failed under the store (a damaged or unreadable file, a full disk): nothing was written."""
 
 
 class NameTaken(InputError):
@@ -163,39 +167,64 @@ class ScenarioStore:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_store_path()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as db:
-                # WAL must be switched on outside a transaction; it then sticks to the file.
-                db.execute("PRAGMA busy_timeout=10000")
-                db.execute("PRAGMA journal_mode=WAL")
-            with self._connect() as db:
-                version = db.execute("PRAGMA user_version").fetchone()[0]
-                if version > SCHEMA_VERSION:
-                    raise InputError(f"the scenario store {self.path} was written by a newer gscsd (schema "
-                                     f"{version}); upgrade gscsd or pass another --store")
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                if version == 1:
-                    _migrate_v1(db)
-                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        except (sqlite3.Error, OSError) as exc:
+            self._create()
+        except (sqlite3.Error, OSError, StoreError) as exc:
             raise InputError(f"cannot open the scenario store {self.path}: {exc}; pass another path") from None
 
+    def _create(self) -> None:
+        """Create the file and its tables, or bring an older schema up to date (idempotent)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as db:
+            # WAL must be switched on outside a transaction; it then sticks to the file.
+            db.execute("PRAGMA busy_timeout=10000")
+            db.execute("PRAGMA journal_mode=WAL")
+        with self._connect(create=False) as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise InputError(f"the scenario store {self.path} was written by a newer gscsd (schema "
+                                 f"{version}); upgrade gscsd or pass another --store")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            if version == 1:
+                _migrate_v1(db)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _recreate(self) -> None:
+        """The file vanished while the server ran (deleted, a disk cleaned): start a new, empty store there.
+
+        A write-ahead log left beside it belongs to the vanished file; replayed into the new one it
+        would mix pages of two databases, so it is moved aside (``<name>-wal.orphan-<time>``), not deleted.
+        """
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for suffix in ("-wal", "-shm"):
+            leftover = self.path.with_name(self.path.name + suffix)
+            if leftover.exists():
+                leftover.replace(leftover.with_name(f"{leftover.name}.orphan-{stamp}"))
+        log.warning("the scenario store %s had vanished; a new, empty one was created", self.path)
+        self._create()
+
     @contextmanager
-    def _connect(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+    def _connect(self, write: bool = True, create: bool = True) -> Iterator[sqlite3.Connection]:
         # One connection per call: sqlite3 connections must not cross threads.
         # Writers take the write lock up front (IMMEDIATE) so that a check and
         # the write that depends on it (a name clash, say) see the same data.
-        with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as db:
-            db.execute("PRAGMA busy_timeout=10000")
-            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        # A failure of SQLite itself (a damaged file, a full disk) is a StoreError: one line, nothing written.
+        try:
+            if create and not self.path.exists():
+                self._recreate()
+            with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as db:
+                db.execute("PRAGMA busy_timeout=10000")
+                db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"the scenario store {self.path.name} cannot be {'written' if write else 'read'} "
+                             f"({exc})") from exc
 
     # -- reading ------------------------------------------------------------
     def list(self, model: str, workspace: str, *, shared: bool = True) -> list[SavedScenario]:

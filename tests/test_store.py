@@ -10,7 +10,7 @@ import pytest
 
 from gscsd.errors import InputError
 from gscsd.scenario import Scenario
-from gscsd.store import LEGACY_WORKSPACE, NameTaken, ScenarioStore, default_store_path
+from gscsd.store import LEGACY_WORKSPACE, NameTaken, ScenarioStore, StoreError, default_store_path
 
 ME, YOU = "a" * 32, "b" * 32
 
@@ -135,11 +135,34 @@ def test_a_failed_write_keeps_saved_scenarios(tmp_path):
     # Make every later insert fail half-way (after the row is written, before commit).
     with sqlite3.connect(path) as db:
         db.execute("CREATE TRIGGER boom AFTER INSERT ON versions BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+    with pytest.raises(StoreError, match=r"^the scenario store s.sqlite cannot be written \(disk full\)$"):
         store.save("m", Scenario("two", {"x": 2}), ME)
-    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+    with pytest.raises(StoreError, match="disk full"):
         store.save("m", Scenario("one", {"x": 3}), ME, replace=True)
     assert [(s.name, s.scenario.levers, s.version) for s in store.list("m", ME)] == [("one", {"x": 1.0}, 1)]
+
+
+def test_a_store_file_that_vanished_is_created_again_and_a_damaged_one_is_left_alone(tmp_path):
+    path = tmp_path / "s.sqlite"
+    store = ScenarioStore(path)
+    store.save("m", Scenario("one", {"x": 1}), ME)
+    for leftover in path.parent.glob("s.sqlite*"):
+        leftover.unlink()  # deleted while the server runs (with its write-ahead log, if any)
+    assert store.list("m", ME) == []  # a new, empty store: no "no such table"
+    saved = store.save("m", Scenario("two", {"x": 2}), ME)
+    assert store.get(saved, ME).scenario.levers == {"x": 2.0}
+    # a stale write-ahead log beside a vanished file is moved aside, never replayed into the new store
+    path.unlink()
+    (tmp_path / "s.sqlite-wal").write_bytes(b"stale log")
+    assert store.list("m", ME) == []
+    assert [p.name.split(".orphan-")[0] for p in tmp_path.glob("*.orphan-*")] == ["s.sqlite-wal"]
+    # a file that is not a database: one line, and the file stays as it was
+    path.write_bytes(b"not a database, someone's notes" * 100)
+    with pytest.raises(StoreError, match=r"^the scenario store s.sqlite cannot be written \(file is not a database\)$"):
+        store.save("m", Scenario("three", {"x": 3}), ME)
+    with pytest.raises(StoreError, match="cannot be read"):
+        store.list("m", ME)
+    assert path.read_bytes() == b"not a database, someone's notes" * 100
 
 
 def test_scenarios_of_schema_1_move_to_the_shared_library(tmp_path):

@@ -40,12 +40,14 @@ def lever_options(model: Model) -> list[dict[str, str]]:
 
 
 def output_options(model: Model) -> list[dict[str, str]]:
-    """Key outputs first, then the other time-varying variables."""
+    """The headline, the other key outputs, then the other time-varying variables."""
+    from ..describe import headline_first
+
     lever_names = {lever.name for lever in model.levers}
     others = sorted(v.name for v in model.variables.values()
                     if v.name not in model.key_outputs and v.name not in lever_names
                     and v.type not in ("Constant", "Lookup") and v.name.upper() not in ("TIME", "FINAL TIME"))
-    return [{"label": n, "value": n} for n in [*model.key_outputs, *others]]
+    return [{"label": n, "value": n} for n in [*headline_first(model), *others]]
 
 
 class AnalysisTab(Tab):

@@ -25,6 +25,7 @@ from ..model import Model
 from ..params import param_sets
 from ..report import ReportData, prepare, render_html
 from ..share import DEFAULT_METHOD, Overlay, View
+from ..store import StoreError
 from . import layout
 from .export import file_part, results_csv
 from .scenarios import Outcome, ScenarioPanel
@@ -140,7 +141,8 @@ class Dashboard:
         from ..report.live import prepare_live
 
         model, data = self._report_data(view, notes)
-        steer = prepare_live(data, start=data.scenarios[0].name if data.scenarios else None)  # opens on the page's scenario
+        # opens on the page's scenario
+        steer = prepare_live(data, start=data.scenarios[0].name if data.scenarios else None)
         text = render_html(data, title=f"{model.name}: scenario report", live=steer)
         note = f"The report stays static: {steer}." if isinstance(steer, str) else ""
         kind = "report" if note else "live-report"
@@ -271,13 +273,19 @@ def _register_scenarios(app: dash.Dash, board: Dashboard) -> None:
                Output(layout.VIEW_OVERLAYS, "data", allow_duplicate=True)]
     context = [State(STORE_IDS.view, "data"), State(layout.WORKSPACE, "data")]
 
-    def respond(view: Mapping[str, Any] | None, workspace: Any, action: Callable[[str], Outcome]) -> tuple:
-        """Run an action and refresh the bar; a user's mistake is a message, never an error page."""
+    def respond(view: Mapping[str, Any] | None, workspace: Any, action: Callable[[str], Outcome],
+                failed: str = "Not done") -> tuple:
+        """Run an action and refresh the bar; a user's mistake or a failing store is a message, never an error."""
         try:
             key = services.workspace(workspace, _headers())
             outcome = action(key)
             model = services.model((view or {}).get("model"))
             options, trash = panel.options(model, key), panel.trash_options(model, key)
+        except StoreError as exc:
+            message = (f"{failed}: {exc}. Try again in a moment; if it fails again, whoever runs this dashboard "
+                       "should check its scenario store file (--store).")
+            return (*[dash.no_update] * 3, message, True, "", True, None, dash.no_update, dash.no_update,
+                    dash.no_update)
         except InputError as exc:
             return (*[dash.no_update] * 3, str(exc), True, "", True, None, dash.no_update, dash.no_update,
                     dash.no_update)
@@ -289,19 +297,22 @@ def _register_scenarios(app: dash.Dash, board: Dashboard) -> None:
                 (view or {}).get("overlays", []) if outcome.selected is not None or outcome.undo is not None
                 else dash.no_update)
 
-    def button(trigger: str, *states: State, clicked: Callable[..., Callable[[str], Outcome]]) -> None:
+    def button(trigger: str, *states: State, clicked: Callable[..., Callable[[str], Outcome]],
+               failed: str = "Not done") -> None:
         @app.callback(*outputs, Input(trigger, "n_clicks"), *context, *states, prevent_initial_call=True)
         def _clicked(clicks, view, workspace, *values):
             if not clicks:
                 raise PreventUpdate
-            return respond(view, workspace, clicked(view, *values))
+            return respond(view, workspace, clicked(view, *values), failed)
 
     name, notes, selected = State("scenario-name", "value"), State("scenario-notes", "value"), State("saved-select",
                                                                                                       "value")
-    button("save-scenario", name, notes, clicked=lambda view, n, t: lambda key: panel.save(view, key, n, t))
-    button("save-replace", name, notes, clicked=lambda view, n, t: lambda key: panel.save(view, key, n, t, True))
+    button("save-scenario", name, notes, clicked=lambda view, n, t: lambda key: panel.save(view, key, n, t),
+           failed="Not saved")
+    button("save-replace", name, notes, clicked=lambda view, n, t: lambda key: panel.save(view, key, n, t, True),
+           failed="Not saved")
     button("save-cancel", clicked=lambda view: lambda key: Outcome("Not saved."))
-    button("load-scenario", selected, clicked=lambda view, s: lambda key: panel.load(s, key))
+    button("load-scenario", selected, clicked=lambda view, s: lambda key: panel.load(s, key), failed="Not loaded")
     button("rename-scenario", selected, name, clicked=lambda view, s, n: lambda key: panel.rename(s, key, n))
     button("delete-scenario", selected, clicked=lambda view, s: lambda key: panel.delete(s, key))
     button("undo-delete", State("undo-delete", "value"), clicked=lambda view, s: lambda key: panel.restore(s, key))
@@ -321,7 +332,7 @@ def _register_scenarios(app: dash.Dash, board: Dashboard) -> None:
         try:
             key, model = services.workspace(workspace, _headers()), services.model(page_model)
             return panel.options(model, key), panel.trash_options(model, key)
-        except InputError:
+        except (InputError, StoreError):
             return [], []
 
     @app.callback(Output("version-select", "options"), Output("version-select", "value"),
@@ -331,7 +342,7 @@ def _register_scenarios(app: dash.Dash, board: Dashboard) -> None:
     def _versions(selected, _message, workspace):
         try:
             return panel.version_options(selected, services.workspace(workspace, _headers())), None
-        except InputError:
+        except (InputError, StoreError):
             return [], None
 
     # Overlays: the picker's values become overlays by value (for view.js); the view's overlays set the picker.
@@ -340,7 +351,7 @@ def _register_scenarios(app: dash.Dash, board: Dashboard) -> None:
     def _overlays(values, view_overlays, workspace):
         try:
             return panel.overlays(values, view_overlays, services.workspace(workspace, _headers()))
-        except InputError:
+        except (InputError, StoreError):
             raise PreventUpdate from None
 
     @app.callback(Output("overlay-select", "options"), Output("overlay-select", "value"),
@@ -350,7 +361,7 @@ def _register_scenarios(app: dash.Dash, board: Dashboard) -> None:
         try:
             model = services.model((view or {}).get("model"))
             return panel.overlay_picker(model, view_overlays, services.workspace(workspace, _headers()))
-        except InputError:
+        except (InputError, StoreError):
             raise PreventUpdate from None
 
 

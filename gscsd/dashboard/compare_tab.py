@@ -17,7 +17,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from ..describe import in_time_units, text_of, units_in_words
+from ..describe import headline_first, in_time_units, text_of, units_in_words
 from ..errors import GscsdError, InputError
 from ..figures import BASELINE_COLOUR, PALETTE, display_number, display_time, time_change
 from ..model import Model
@@ -65,20 +65,46 @@ class CompareTab(Tab):
 
     # -- plain methods (tested directly) -------------------------------------------
     def options(self, view: Mapping[str, Any] | None, workspace: str) -> list[dict[str, Any]]:
-        """The current scenario, the saved ones the workspace sees, and the page's link overlays."""
-        model = self.services.model((view or {}).get("model"))
+        """The current scenario, the saved ones the workspace sees, and the page's link overlays.
+
+        A link overlay that is a saved scenario (the same levers; every option runs with the page's
+        parameter set) is offered once, under the saved name.
+        """
+        view = view or {}
+        model = self.services.model(view.get("model"))
         options = [CURRENT_OPTION]
+        saved = self.services.store.list(model.name, workspace)
         options += [{"label": s.name + ("" if s.mine(workspace) else " · shared library"), "value": f"{SAVED}{s.id}"}
-                    for s in self.services.store.list(model.name, workspace)]
-        options += [{"label": f"{o.get('name')} (from the link)", "value": f"{LINK}{i}"}
-                    for i, o in enumerate((view or {}).get("overlays") or [])]
+                    for s in saved]
+        params = view.get("params") or None
+        seen = set()
+        for s in saved:
+            try:
+                seen.add(_same(model, Scenario(s.name, dict(s.scenario.levers), params=params)))
+            except GscsdError:
+                continue  # a saved scenario this model version cannot take: its own option says so when picked
+        for i, overlay in enumerate(view.get("overlays") or []):
+            try:
+                key = _same(model, self.services.scenario(model, {**overlay, "params": params}, overlay.get("name")))
+            except GscsdError:
+                key = None
+            if key is None or key not in seen:
+                options.append({"label": f"{overlay.get('name')} (from the link)", "value": f"{LINK}{i}"})
+                seen.add(key)
         return options
 
     def scenarios(self, model: Model, view: Mapping[str, Any], chosen: Sequence[str], workspace: str,
-                  ) -> dict[str, Scenario]:
-        """The scenarios picked, by display name (unique), with the page's parameter set."""
+                  notes: list[str] | None = None) -> dict[str, Scenario]:
+        """The scenarios picked, by display name (unique), with the page's parameter set.
+
+        Scenarios with the same levers and parameter set are one column, under a saved scenario's name
+        when one of them is saved; the current scenario is no column when it is the baseline. ``notes``
+        gets a line for each (what the table's message says).
+        """
         params = view.get("params") or None
-        out: dict[str, Scenario] = {}
+        notes = notes if notes is not None else []
+        baseline = _same(model, Scenario("Baseline", params=params))
+        picked: list[tuple[str, Scenario]] = []
         for value in list(chosen or [])[:MAX_SCENARIOS]:
             if value == CURRENT:
                 scenario = self.services.scenario(model, view, view.get("name") or "Current")
@@ -97,9 +123,20 @@ class CompareTab(Tab):
                 scenario = self.services.scenario(model, {**overlay, "params": params}, overlay.get("name"))
             else:
                 continue
-            same = out.get(scenario.name)
-            if same is not None and (same.levers, same.params) == (scenario.levers, scenario.params):
-                continue  # the page's scenario just saved under its name: one column, not two alike
+            picked.append((value, scenario))
+        groups: dict[tuple, list[tuple[str, Scenario]]] = {}
+        for value, scenario in picked:
+            groups.setdefault(_same(model, scenario), []).append((value, scenario))
+        out: dict[str, Scenario] = {}
+        for key, group in groups.items():
+            names = " and ".join(f"'{n}'" for n in dict.fromkeys(s.name for _, s in group))
+            if key == baseline:
+                notes.append(f"{names}: the same as the baseline (no lever differs from its default), so no "
+                             "column of its own.")
+                continue
+            value, scenario = next(((v, s) for v, s in group if v.startswith(SAVED)), group[0])
+            if len(group) > 1 and " and " in names:
+                notes.append(f"{names} set the same levers: one column, '{scenario.name}'.")
             name, n = scenario.name, 1
             while name in out or name == "Baseline":
                 n += 1
@@ -108,19 +145,19 @@ class CompareTab(Tab):
         return out
 
     def tables(self, view: Mapping[str, Any] | None, chosen: Sequence[str], years: str | None,
-               workspace: str) -> tuple[pd.DataFrame, pd.DataFrame, Model]:
+               workspace: str, notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, Model]:
         """The outputs and levers tables for the picked scenarios (see :func:`gscsd.summary.comparison`)."""
         view = view or {}
         model = self.services.model(view.get("model"))
         times = parse_years(years, model)
         method = self.services.method(view, model)
-        scenarios = self.scenarios(model, view, chosen, workspace)
+        scenarios = self.scenarios(model, view, chosen, workspace, notes)
         runs = {"Baseline": self.services.simulate(model, Scenario("Baseline", params=view.get("params") or None),
                                                    method)[0]}
         for name, scenario in scenarios.items():
             runs[name] = self.services.simulate(model, scenario, method)[0]
         levers = {name: dict(s.levers) for name, s in scenarios.items()}
-        outputs, lever_table = comparison(model, runs, levers, times)
+        outputs, lever_table = comparison(model, runs, levers, times, headline_first(model))
         return outputs, lever_table, model
 
     def register_callbacks(self, app) -> None:
@@ -134,19 +171,20 @@ class CompareTab(Tab):
         def _options(view, _id, workspace):
             try:
                 return self.options(view, services.workspace(workspace, _headers()))
-            except InputError:
+            except GscsdError:
                 raise PreventUpdate from None
 
         @app.callback(Output("compare-table", "children"), Output("compare-message", "children"),
                       Input("compare-scenarios", "value"), Input("compare-years", "value"),
                       Input(STORE_IDS.view, "data"), State(WORKSPACE, "data"))
         def _table(chosen, years, view, workspace):
+            notes: list[str] = []
             try:
                 outputs, levers, model = self.tables(view, chosen, years,
-                                                     services.workspace(workspace, _headers()))
+                                                     services.workspace(workspace, _headers()), notes)
             except GscsdError as exc:
                 return None, str(exc)
-            return render(model, outputs, levers), ""
+            return render(model, outputs, levers), " ".join(notes)
 
         @app.callback(Output("compare-download", "data"), Output("compare-message", "children", allow_duplicate=True),
                       Input("compare-export", "n_clicks"), State("compare-scenarios", "value"),
@@ -161,6 +199,13 @@ class CompareTab(Tab):
             except GscsdError as exc:
                 return None, str(exc)
             return dcc.send_string(as_csv(outputs, levers), f"{model.name}-comparison.csv", type="text/csv"), ""
+
+
+def _same(model: Model, scenario: Scenario) -> tuple:
+    """What makes two scenarios run alike: every lever's value and the parameter set (not the name)."""
+    params = scenario.params if scenario.params is None or isinstance(scenario.params, str) else scenario.params.key()
+    return (tuple(sorted(scenario.values(model).items())), params, scenario.start_time, scenario.final_time,
+            scenario.time_step)
 
 
 def parse_years(text: str | None, model: Model) -> list[float]:

@@ -9,6 +9,7 @@ from ..analysis.executor import get_executor
 from ..analysis.figures import sobol_figure, tornado_figure
 from ..analysis.outputs import parse_output
 from ..analysis.problem import problem_from_model
+from ..describe import units_in_words
 from ..errors import InputError
 from .analysis_common import AnalysisTab, field, lever_options, output_options
 
@@ -68,7 +69,7 @@ class SensitivityTab(AnalysisTab):
                 else:
                     result = sensitivity.tornado(model, problem, spec, base=scenario, executor=executor,
                                                  progress=progress, cancel=cancel)
-            return {"result": result, "units": model.variable(spec.variable).units}
+            return {"result": result, "units": units_in_words(model.variable(spec.variable).units)}
 
         label = "Sobol' indices" if kind == "sobol" else "Tornado"
         return f"{label} of {spec.label}", body
@@ -81,16 +82,72 @@ class SensitivityTab(AnalysisTab):
         figure = sobol_figure(result.table, result.output)
         warning = too_small(result.table)
         graph = dcc.Graph(figure=figure, id=self.id("graph"), config={"displaylogo": False})
-        return [html.P(warning, className="banner info", role="status"), graph] if warning else graph
+        return [html.P(warning, className="banner info", role="status", id=self.id("warning")) if warning else None,
+                graph, sobol_table(result.table)]
+
+
+#: Widest 95% interval half-width (in variance shares) an index may have and be read to one decimal.
+MAX_HALF_WIDTH = 0.1
+#: A share of variance cannot be negative; an index or interval end below this is more than the sampling
+#: noise around a lever that explains next to nothing (which stays within ±0.01 from a few hundred samples).
+NEGATIVE = -0.01
+
+
+def doubts(table) -> dict[str, list[str]]:
+    """Per lever, why its Sobol' indices cannot be trusted yet (empty when they can).
+
+    Variance shares lie in [0, 1] and a lever's first-order share is part of its total, so an index (or
+    its 95% interval) below 0 or above 1, a first-order index above the total, or an interval wider than
+    ±0.1 says the estimate is noise of the sample, not a property of the model.
+    """
+    found: dict[str, list[str]] = {}
+    for row in table.to_dict("records"):
+        why = []
+        for key, name in (("S1", "first order"), ("ST", "total")):
+            value, low, high = row[key], row[f"{key}_low"], row[f"{key}_high"]
+            parts = []
+            if min(value, low) < NEGATIVE:
+                parts.append("is below 0" if value < NEGATIVE else f"could be below 0 (to {low:.3f})")
+            if max(value, high) > 1 - NEGATIVE:
+                parts.append("is above 1" if value > 1 - NEGATIVE else f"could be above 1 (to {high:.3f})")
+            if (high - low) / 2 > MAX_HALF_WIDTH:
+                parts.append(f"is only known to ±{(high - low) / 2:.2f}")
+            if parts:
+                why.append(f"{name} {value:.3f} {' and '.join(parts)}")
+        if row["S1"] > row["ST"] and row["ST"] >= 0.01:
+            why.append(f"first order {row['S1']:.3f} exceeds total {row['ST']:.3f}, which cannot be")
+        if why:
+            found[str(row["factor"])] = why
+    return found
 
 
 def too_small(table) -> str:
-    """A plain warning when Sobol' indices cannot be trusted (negative, above 1, or with wide intervals)."""
-    import numpy as np
+    """A plain warning when Sobol' indices cannot be trusted (see :func:`doubts`), naming the levers and why."""
+    found = doubts(table)
+    if not found:
+        return ""
+    reasons = "; ".join(f"{lever}: {', '.join(why)}" for lever, why in list(found.items())[:4])
+    more = f"; and {len(found) - 4} more levers (marked in the table)" if len(found) > 4 else ""
+    return (f"The sample is too small to trust these indices ({reasons}{more}). Double the samples and run "
+            "again: the intervals narrow as the samples grow.")
 
-    values = table[["S1", "ST"]].to_numpy(float)
-    width = (table[["S1_high", "ST_high"]].to_numpy(float) - table[["S1_low", "ST_low"]].to_numpy(float))
-    if (values < -0.05).any() or (values > 1.05).any() or np.nanmax(width, initial=0) > 0.3:
-        return ("The sample is too small to trust these indices: some are negative or above 1, or their 95% "
-                "intervals are wider than 0.3. Double the samples and run again.")
-    return ""
+
+def sobol_table(table) -> html.Table:
+    """The indices and their 95% intervals under the chart, largest total first; doubtful rows marked."""
+    found = doubts(table)
+    head = html.Tr([html.Th("Lever", scope="col"), html.Th("First order", scope="col"),
+                    html.Th("95% interval", scope="col"), html.Th("Total", scope="col"),
+                    html.Th("95% interval", scope="col")])
+    rows = []
+    for row in table.sort_values("ST", ascending=False, kind="stable").to_dict("records"):
+        doubtful = str(row["factor"]) in found
+        rows.append(html.Tr(
+            [html.Th([str(row["factor"]), html.Span(" (doubtful)", className="doubt") if doubtful else None],
+                     scope="row", title="; ".join(found.get(str(row["factor"]), [])) or None),
+             *[html.Td(text, className="num") for key in ("S1", "ST") for text in (
+                 f"{row[key]:.3f}", f"{row[f'{key}_low']:.3f} to {row[f'{key}_high']:.3f}")]],
+            className="doubtful" if doubtful else None))
+    return html.Table([html.Caption("Sobol' indices: the share of the output's variance each lever explains "
+                                    "alone (first order) and with its interactions (total)"),
+                       html.Thead(head), html.Tbody(rows)], className="analysis-table sobol-table",
+                      id="sensitivity-sobol-table")

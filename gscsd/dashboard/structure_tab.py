@@ -22,9 +22,10 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from ..describe import in_time_units, named_loops, text_of, units_in_words
 from ..diagram import diagram_figure
 from ..errors import GscsdError, InputError
-from ..figures import PALETTE, display_number, plain, trajectory_figure
+from ..figures import PALETTE, display_number, display_time, plain, trajectory_figure
 from ..model import Model
 from ..scenario import Scenario
 from ..share import format_value
@@ -39,23 +40,34 @@ CACHE_SIZE = 8
 #: Loops drawn in the dominance chart and listed in the table.
 TOP_LOOPS = 12
 
-_sketches: OrderedDict[str, Sketch] = OrderedDict()
+_sketches: OrderedDict[str, tuple[Sketch, None]] = OrderedDict()
+_loop_lists: OrderedDict[str, tuple[list | None, GscsdError | None]] = OrderedDict()
 _lock = threading.Lock()
 
 
 def sketch_of(model: Model) -> Sketch:
     """The sketch of ``model``'s file, parsed once per content hash."""
+    return _cached(_sketches, model, lambda: load_sketch(model.path))
+
+
+def _cached(cache: OrderedDict, model: Model, make: Any) -> Any:
+    """``make()`` once per model version (content hash); an error it raises is kept and raised again."""
     with _lock:
-        sketch = _sketches.get(model.hash)
-        if sketch is not None:
-            _sketches.move_to_end(model.hash)
-            return sketch
-    sketch = load_sketch(model.path)
-    with _lock:
-        _sketches[model.hash] = sketch
-        while len(_sketches) > CACHE_SIZE:
-            _sketches.popitem(last=False)
-    return sketch
+        found = cache.get(model.hash)
+        if found is not None:
+            cache.move_to_end(model.hash)
+    if found is None:
+        try:
+            found = (make(), None)
+        except GscsdError as exc:
+            found = (None, exc)
+        with _lock:
+            cache[model.hash] = found
+            while len(cache) > CACHE_SIZE:
+                cache.popitem(last=False)
+    if found[1] is not None:
+        raise found[1]
+    return found[0]
 
 
 class StructureTab(AnalysisTab):
@@ -114,7 +126,12 @@ class StructureTab(AnalysisTab):
             if variable.type in ("Lookup",) or not all(c in current.columns for c in model.elements(name)):
                 continue
             now, base = value_at(model, current, name, final), value_at(model, baseline, name, final)
-            lines[name] = f"In {format_value(final)}: {display_number(now)} (baseline {display_number(base)})"
+            if in_time_units(model, name):  # a year: 2035.5, not "2,036 years"
+                shown, units = display_time, ""
+            else:
+                shown, units = display_number, units_in_words(variable.units)
+            units = f" {units}" if units else ""
+            lines[name] = f"In {format_value(final)}: {shown(now)}{units} (baseline {shown(base)}{units})"
         return lines, current, baseline
 
     def view_figure(self, view_name: str | None, view: Mapping[str, Any] | None):
@@ -149,17 +166,25 @@ class StructureTab(AnalysisTab):
 
     # -- loops -----------------------------------------------------------------------
     def loops_section(self, model: Model) -> html.Div:
-        """How many loops, of which kind; the button that scores them; where the result goes."""
-        from ..loops import loops_table
+        """The loops the model names; how many loops, of which kind; the button that scores them; its result."""
+        from ..loops import TooManyLoops, loops_table
 
+        named = named_loops_table(model)
         try:
-            loops = loops_table(model, numeric=False)
+            loops = _cached(_loop_lists, model, lambda: loops_table(model, numeric=False))  # seconds for a big model
+        except TooManyLoops as exc:
+            return html.Div([*named, html.P(
+                f"The equations hold more than {exc.limit:,} feedback loops: too many to list or score one by one "
+                "here." + (" The loops the modellers named are listed above." if named else ""),
+                className="muted loops-count")])
         except GscsdError as exc:
-            return html.P(f"The loops of this model cannot be listed: {exc}", className="muted")
+            return html.Div([*named, html.P(f"The loops of this model cannot be traced: {exc}",
+                                            className="muted loops-count")])
         polarity = pd.Series([loop["polarity"] for loop in loops]).value_counts()
         counts = ", ".join(f"{n:,} {'reinforcing' if p == 'R' else 'balancing' if p == 'B' else 'undetermined'}"
                            for p, n in polarity.items())
         return html.Div([
+            *named,
             html.P(f"{len(loops):,} feedback loops in the equations ({counts or 'none'}). Scoring them shows which "
                    "loops drive the current scenario's behaviour, and when (Loops That Matter: each loop's share "
                    "of the change of the variables on it).", className="muted"),
@@ -188,6 +213,28 @@ class StructureTab(AnalysisTab):
                      Input(STORE_IDS.view, "data"), prevent_initial_call=True)(self.view_figure)
         app.callback(Output("structure-spark", "children"), Input("structure-graph", "hoverData"),
                      State(STORE_IDS.view, "data"), prevent_initial_call=True)(self.spark)
+
+
+def named_loops_table(model: Model) -> list:
+    """The loops the model's comments name (:func:`gscsd.describe.named_loops`) as a table; [] when none."""
+    loops = named_loops(model)
+    if not loops:
+        return []
+
+    def label(name: str) -> str:
+        variable = model.variable(name)
+        return text_of(variable.label, variable.comment).label
+
+    head = html.Tr([html.Th("Loop", scope="col"), html.Th("Kind", scope="col"), html.Th("How it works", scope="col"),
+                    html.Th("Through", scope="col")])
+    rows = [html.Tr([html.Th([html.Strong(loop.id), " " + loop.name if loop.name else ""], scope="row"),
+                     html.Td(loop.kind), html.Td(loop.how.replace("->", "→")),
+                     html.Td(", ".join(label(name) for name in loop.variables))]) for loop in loops]
+    reinforcing = sum(loop.kind == "reinforcing" for loop in loops)
+    return [html.P(f"The model names {len(loops)} feedback loops ({reinforcing} reinforcing, "
+                   f"{len(loops) - reinforcing} balancing): reinforcing loops amplify a change, balancing loops "
+                   "hold a quantity in check.", className="muted"),
+            html.Table([html.Thead(head), html.Tbody(rows)], className="analysis-table named-loops")]
 
 
 def strongest(scores: Any, top: int = TOP_LOOPS) -> dict[str, Any]:

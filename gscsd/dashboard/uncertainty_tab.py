@@ -15,7 +15,7 @@ from dash import dcc, html
 from ..analysis import uncertainty
 from ..analysis.executor import get_executor
 from ..analysis.problem import problem_from_model
-from ..describe import headline, in_time_units, text_of, units_in_words
+from ..describe import headline, headline_first, in_time_units, text_of, units_in_words
 from ..errors import InputError
 from ..figures import display_number, display_time, series, trajectory_figure
 from ..share import format_value
@@ -44,7 +44,7 @@ class UncertaintyTab(AnalysisTab):
 
     def layout(self, context):
         model = context.model
-        outputs = list(model.key_outputs)
+        outputs = list(headline_first(model))
         assumptions = [a.name for a in model.assumptions]
         note = ("How sure is the current scenario? The model's assumptions vary over their plausible ranges "
                 "(triangular, peaked at their values) and the bands show the spread of the outputs. Add policy "

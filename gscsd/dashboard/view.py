@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from ..describe import headline, in_time_units, text_of, units_in_words
+from ..describe import headline, headline_first, in_time_units, text_of, units_in_words
 from ..engines import METHODS
 from ..errors import GscsdError, InputError
 from ..figures import (
@@ -446,8 +446,7 @@ def _runs(services: Services, model: Model, view: View) -> tuple[dict[str, pd.Da
 
 def chart_variables(model: Model, picked: Sequence[str]) -> list[str]:
     """The headline, the other key outputs in the model's order, then the picked variables, without repeats."""
-    first = headline(model)
-    names = sorted(model.key_outputs, key=lambda name: name != first)
+    names = list(headline_first(model))
     names += [name for name in picked if name not in names]
     return names
 

@@ -30,7 +30,7 @@ import pandas as pd
 import plotly.io as pio
 
 from .. import __version__
-from ..describe import in_time_units, units_in_words
+from ..describe import headline_first, in_time_units, units_in_words
 from ..diagram import diagram_figure
 from ..figures import display_number, display_time, time_change, trajectory_figure
 from ..names import display
@@ -239,6 +239,12 @@ def _years(diff: float, better: str | None, units: str) -> str:
 shown = display
 
 
+def _units(units: str) -> str:
+    """Units as a planner reads them (:func:`gscsd.describe.units_in_words`), the Vensim spelling on hover."""
+    words = units_in_words(units)
+    return f'<span title="{_e(units)}">{_e(words)}</span>' if words and words != units else _e(words)
+
+
 def _time(value: float) -> str:
     return f"{value:g}"
 
@@ -369,7 +375,7 @@ def _summary(data: ReportData, live: Live | None = None) -> str:
         tables.append((BASELINE_NAME + " (the model file's lever values)", data.baseline, None))
     tables += [(name, frame, data.baseline) for name, frame in data.runs.items()]
     for name, frame, against in tables:
-        table = compare(model, frame, frame if against is None else against, times)
+        table = compare(model, frame, frame if against is None else against, times, headline_first(model))
         rows = []
         for variable, group in table.groupby("variable", sort=False):
             if in_time_units(model, variable):  # a peak year: 2024.6, and a change in years
@@ -385,7 +391,7 @@ def _summary(data: ReportData, live: Live | None = None) -> str:
                     + (f"<br>{_percent(r.change_pct, r.better)}" if against is not None else "") + "</td>"
                     for r in group.itertuples()
                 )
-            rows.append(f"<tr><td>{_e(shown(variable))}</td><td>{_e(group['units'].iloc[0])}</td>{cells}</tr>")
+            rows.append(f"<tr><td>{_e(shown(variable))}</td><td>{_units(group['units'].iloc[0])}</td>{cells}</tr>")
         parts.append(f"<h3>{_e(name)}</h3>\n<table><thead><tr><th>Key output</th><th>Units</th>{head}</tr></thead>"
                      f"<tbody>{''.join(rows)}</tbody></table>")
     return "\n".join(parts)
@@ -407,7 +413,7 @@ def _levers(data: ReportData) -> str:
             css = ' class="changed"' if diff else ""
             rows.append(
                 f"<tr{css}><td>{_e(shown(lever.name))}</td><td class='num'>{_number(value)}</td>"
-                f"<td>{_e(lever.units)}</td>"
+                f"<td>{_units(lever.units)}</td>"
                 f"<td class='num'>{_number(lever.default)}</td>"
                 f"<td class='num'>{'+' if diff > 0 else ''}{_number(diff) if diff else '0'}{relative}</td>"
                 f"<td class='num'>{_number(lever.min)} – {_number(lever.max)}</td></tr>"
@@ -440,7 +446,7 @@ def _trajectories(data: ReportData, figures: _Figures, live: Live | None = None)
     if live is not None:
         parts[0] = parts[0].replace("</p>", f" Black: {_e(live.name)}, the levers beside the report.</p>", 1)
     unused = sorted(set(data.bands) - set(model.key_outputs))
-    for variable in [*model.key_outputs, *unused]:  # bands of a variable that is not a key output: still shown
+    for variable in [*headline_first(model), *unused]:  # bands of a variable that is not a key output: still shown
         figure = trajectory_figure(model, variable, runs, baseline=data.baseline, bands=data.bands.get(variable))
         if live is not None:
             live.chart(figure, variable, figures.next_ident())

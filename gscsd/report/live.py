@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from ..describe import text_of, units_in_words
+from ..describe import headline_first, text_of, units_in_words
 from ..figures import padded_range, plain, series
 from ..scenario import Scenario
 from ..share import format_value
-from .build import BASELINE_NAME, _e, _number, _percent, _script_json, shown
+from .build import BASELINE_NAME, _e, _number, _percent, _script_json, _units, shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,7 +107,7 @@ class Live:
         model = self.data.model
         first = self.first
         ((_, values),) = series(model, first.frame, variable, "sum").items()
-        units = plain(model.variable(variable).units)
+        units = plain(units_in_words(model.variable(variable).units))
         figure.add_scatter(x=values.index.to_numpy(float).tolist(), y=values.to_numpy(float).tolist(),
                            name=LIVE_NAME, mode="lines", legendgroup="live",
                            line={"color": LIVE_COLOUR, "width": 3, "simplify": False},
@@ -187,7 +187,8 @@ class Live:
         data = self.data
         frame = self.first.frame
         against = data.baseline
-        table = compare(data.model, frame, frame if against is None else against, data.times)
+        table = compare(data.model, frame, frame if against is None else against, data.times,
+                        headline_first(data.model))  # the order of the summary's outputs in scripts()
         head = "".join(f'<th class="num">{_e(f"{t:g}")}</th>' for t in data.times)
         rows = []
         for variable, group in table.groupby("variable", sort=False):
@@ -195,7 +196,7 @@ class Live:
                 f'<td class="num" data-live-cell>{_number(r.current)}'
                 + (f"<br>{_percent(r.change_pct, r.better)}" if against is not None else "") + "</td>"
                 for r in group.itertuples())
-            rows.append(f"<tr><td>{_e(shown(variable))}</td><td>{_e(group['units'].iloc[0])}</td>{cells}</tr>")
+            rows.append(f"<tr><td>{_e(shown(variable))}</td><td>{_units(group['units'].iloc[0])}</td>{cells}</tr>")
         compared = " compared with the baseline" if against is not None else ""
         return (f'<div class="live-summary"><h3>{_e(LIVE_NAME)}</h3>'
                 f'<p class="note">The levers beside the report{compared}; follows every move.</p>'
@@ -222,11 +223,11 @@ class Live:
             "charts": self.charts,
             "summary": {"times": list(self.data.times),
                         "outputs": [{"columns": self._columns(name), "better": model.variable(name).better or ""}
-                                    for name in model.key_outputs],
+                                    for name in headline_first(model)],
                         "baseline": None if self.data.baseline is None else [
                             [_finite(value_at) for value_at in _values_at(model, self.data.baseline, name,
                                                                           self.data.times)]
-                            for name in model.key_outputs]},
+                            for name in headline_first(model)]},
         }
         missing = [lever.py_name for lever in model.levers if lever.py_name not in slots]
         if missing:  # every lever is a scalar constant, so a slot of the module
