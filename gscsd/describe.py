@@ -39,7 +39,8 @@ _CITATION = re.compile(r"^\s*(policy lever|assumption|calibrated)?\s*(\([^)]*\))
 _WORDS = {"dmnl": "", "1": "", "dimensionless": "", "%": "%", "percent": "%", "ug/m3": "µg/m³",
           "ugm3": "µg/m³", "µg/m3": "µg/m³"}
 #: Words with their own plural, and the singular they read as in a denominator ("per person").
-_PLURALS = {"person": "people", "people": "people", "yuan": "yuan", "renminbi": "renminbi", "yen": "yen"}
+_PLURALS = {"person": "people", "people": "people", "yuan": "yuan", "renminbi": "renminbi", "yen": "yen",
+            "fahrenheit": "fahrenheit", "celsius": "celsius", "kelvin": "kelvin"}
 #: Number words after which a denominator stays plural ("per million people").
 _COUNTS = {"hundred", "thousand", "million", "billion"}
 _SINGULAR = {"people": "person", "persons": "person", "years": "year"}

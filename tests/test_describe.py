@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import gscsd
-from gscsd.describe import about, headline, text_of, units_in_words
+from gscsd.describe import about, headline, headline_first, named_loops, text_of, units_in_words
 
 from .conftest import write_mdl
 
@@ -53,7 +53,7 @@ Size = INTEG(Size * Growth, 100) ~ People ~ Key output: size. |
 Jobs = Size * 0.5 ~ Jobs ~ Headline (higher is better): jobs in town. |
 """)
     model = gscsd.load_model(path)
-    assert headline(model) == "Jobs"
+    assert headline(model) == "Jobs" and headline_first(model) == ("Jobs", "Size")
     assert model.key_outputs == ("Size", "Jobs") and model.variable("Jobs").better == "higher"
     text = about(model)
     assert text.summary.startswith("A town grows. It is a toy.")
@@ -61,3 +61,20 @@ Jobs = Size * 0.5 ~ Jobs ~ Headline (higher is better): jobs in town. |
     plain = gscsd.load_model(write_mdl(tmp_path, "plain.mdl", "x = 1 ~ Person ~ a constant |\n"
                                                               "s = INTEG(x, 0) ~ Person ~ Key output: s. |"))
     assert headline(plain) == "s" and about(plain).summary == ""
+
+
+def test_the_loops_a_model_names_come_from_its_comments(tmp_path):
+    model = gscsd.load_model(write_mdl(tmp_path, "loops.mdl", """
+Growth = 0.03 ~ 1/Year [0,0.1,0.005] ~ Loop R1 (growth begets growth): more people -> more \\
+    births -> more people. Loop B2 touches it too. |
+Size = INTEG(Births - Deaths, 100) ~ People ~ Key output: size. |
+Births = Size * Growth ~ People/Year ~ Part of loops R1 (compounding) and B2. |
+Deaths = Size / Life ~ People/Year ~ Loop B2 (dying): more people, more deaths. A loop of its own. |
+Life = 70 ~ Year ~ The research layers (R1) are not a loop mention. |
+"""))
+    loops = named_loops(model)
+    assert [(loop.id, loop.name, loop.kind) for loop in loops] == [
+        ("R1", "growth begets growth", "reinforcing"), ("B2", "dying", "balancing")]
+    assert loops[0].how == "more people -> more births -> more people"  # the defining comment (with a colon)
+    assert loops[0].variables == ("Growth", "Births") and loops[1].variables == ("Growth", "Births", "Deaths")
+    assert loops[1].how == "more people, more deaths"

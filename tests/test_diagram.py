@@ -91,7 +91,7 @@ def test_hover_shows_equation_units_and_comment_escaped(sir, sir_view):
     element = next(e for e in sir_view.elements.values() if e.name == "Succumbing")
     variable = sir.variable("Succumbing")
     text = hover_text(element, variable)
-    assert "Succumbing" in text and variable.units in text and "Contact Infectivity" in text
+    assert "Succumbing" in text and "Units: persons per day" in text and "Contact Infectivity" in text
     weird = Element(1, "variable", "a<b> & c", 0, 0, 40, 16)
     assert "a&lt;b&gt; &amp; c" in hover_text(weird, None) and "<b>a<b>" not in hover_text(weird, None)
 
@@ -157,9 +157,9 @@ def test_structure_tab_layout_and_view_switch(tmp_path):
     # the hover says the variable's value now, against the baseline, for the page's scenario
     hover = room.data[0].hovertext[0]
     expected = gscsd.run(model, gscsd.Scenario("w", {"Room Temperature": 80}))["Room Temperature"].iloc[-1]
-    assert "In 30: 70 (baseline 70)" in hover
+    assert "In 30: 70 degrees fahrenheit (baseline 70 degrees fahrenheit)" in hover
     warm = tab.view_figure("Room", {"model": "tea.mdl", "levers": {"Room Temperature": 80}})
-    assert f"In 30: {expected:g} (baseline 70)" in warm.data[0].hovertext[0]
+    assert f"In 30: {expected:g} degrees fahrenheit (baseline 70 degrees fahrenheit)" in warm.data[0].hovertext[0]
     # the loops section lists the loops (teacup: one balancing loop)
     assert "1 feedback loops in the equations (1 balancing)" in text_in(content)
 

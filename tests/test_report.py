@@ -101,10 +101,12 @@ def test_sections_and_numbers(teacup, data, page):
     assert change > 0 and f"▲ {change:+.1f}%" in page
     base_value = compare(teacup, baseline, baseline, [30])["current"].iloc[0]
     assert re.search(r"<h3>Baseline \(the model file&#x27;s lever values\)</h3>.*?<td>Teacup Temperature</td>"
-                     rf"<td>Degrees Fahrenheit</td>.*?<td class=\"num\">{display_number(base_value)}</td></tr>", page,
+                     r'<td><span title="Degrees Fahrenheit">degrees fahrenheit</span></td>'
+                     rf".*?<td class=\"num\">{display_number(base_value)}</td></tr>", page,
                      re.S)
     # Lever table: value, units, default and difference from the default.
-    assert re.search(r"<td>Room Temperature</td><td class='num'>90</td><td>Degrees Fahrenheit</td>"
+    assert re.search(r"<td>Room Temperature</td><td class='num'>90</td>"
+                     r'<td><span title="Degrees Fahrenheit">degrees fahrenheit</span></td>'
                      r"<td class='num'>70</td><td class='num'>\+20 \(\+28\.6%\)</td>", page)
     assert "1 of 2 levers differ" in page
     # Documentation of every variable; provenance.
