@@ -18,6 +18,7 @@ from gscsd.dashboard.server import create_app
 
 from .browser import artifact, browser, serve  # noqa: F401
 from .dashboard_page import TIMEOUT, open_page
+from .test_dashboard_browser import choose
 from .test_dashboard_callbacks import make_models_dir, view_of
 
 pytestmark = pytest.mark.browser
@@ -142,15 +143,6 @@ def open_tab(page, name: str) -> None:
                  f"[data-panel={name}] .structure-tab").first.wait_for()
 
 
-def pick(page, dropdown: str, label: str) -> None:
-    """Pick the option of a Dash dropdown whose label is ``label``."""
-    page.click(f"#{dropdown}")
-    page.locator("[data-radix-popper-content-wrapper] [role=option]", has_text=label).first.click()
-    page.wait_for_function(f"() => document.getElementById({dropdown!r}).innerText.includes({label!r})")
-    if page.locator("[data-radix-popper-content-wrapper]").count():  # a multi-select stays open
-        page.keyboard.press("Escape")
-
-
 # -- 3. the Structure tab lists the loops the model names -------------------------------------------------------
 def test_the_structure_tab_lists_the_named_loops_and_no_api_parameter(gsc_site, browser):  # noqa: F811
     _, base = gsc_site
@@ -248,7 +240,7 @@ def test_the_headline_leads_and_units_read_as_words(gsc_site, browser):  # noqa:
         assert first == "GSC Index"
         # Structure: the hover reads units in words, with the current value
         open_tab(page, "structure")
-        pick(page, "structure-view", "Air")
+        choose(page, "structure-view", "Air")
         page.wait_for_function("() => { const g = document.querySelector('#structure-graph .js-plotly-plot');"
                                " return g && g._fullData.some(t => (t.hovertext || []).join(' ')"
                                ".includes('<b>PM2.5 Concentration</b>'));}")
@@ -260,7 +252,7 @@ def test_the_headline_leads_and_units_read_as_words(gsc_site, browser):  # noqa:
         # Sensitivity: the headline by default; the tornado's units in words
         open_tab(page, "sensitivity")
         assert page.locator("#sensitivity-output").inner_text().strip() == "GSC Index"
-        pick(page, "sensitivity-output", "GDP per Capita")
+        choose(page, "sensitivity-output", "GDP per Capita")
         page.click("#sensitivity-run")
         page.wait_for_selector("#sensitivity-status:has-text('done')", timeout=180_000)
         page.wait_for_selector("#sensitivity-graph .js-plotly-plot")
@@ -292,8 +284,8 @@ def test_compare_offers_each_scenario_once_and_says_when_current_is_the_baseline
                    .all_inner_texts()]
         page.keyboard.press("Escape")
         assert [o for o in offered if "Select" not in o] == ["Current scenario", "Fast", "Slow (from the link)"]
-        pick(page, "compare-scenarios", "Fast")
-        pick(page, "compare-scenarios", "Slow (from the link)")
+        choose(page, "compare-scenarios", "Fast")
+        choose(page, "compare-scenarios", "Slow (from the link)")
         page.wait_for_function("() => document.querySelector('.compare-table thead').innerText.includes('Slow')")
         heads = [h.strip() for h in page.locator(".compare-table").first.locator("thead th").all_inner_texts()]
         assert heads == ["Output", "Year", "Baseline", "Fast", "Slow"]
@@ -357,7 +349,7 @@ def test_a_sobol_run_that_cannot_be_trusted_warns_and_tables_its_indices(city, b
         assert page.locator("#sensitivity-samples").input_value() == "256"
         page.fill("#sensitivity-samples", "8")  # far too few on purpose
         page.keyboard.press("Tab")
-        pick(page, "sensitivity-method", "Sobol'")
+        choose(page, "sensitivity-method", "Sobol'")
         page.click("#sensitivity-run")
         page.wait_for_selector("#sensitivity-status:has-text('done')", timeout=120_000)
         page.wait_for_selector("#sensitivity-sobol-table")

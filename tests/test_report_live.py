@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import gscsd
-from gscsd.describe import text_of, units_in_words
+from gscsd.describe import headline_first, text_of, units_in_words
 from gscsd.errors import VensimDifferenceWarning
 from gscsd.figures import display_number, plain, series
 from gscsd.params import parse_cin
@@ -135,11 +135,12 @@ def check_references(page, data) -> None:
 
 
 def check_summary(page, data, frame) -> None:
-    """The "Your scenario" table reads as the report writes gscsd.run's numbers (values and % against the baseline)."""
-    table = compare(data.model, frame, data.baseline, data.times)
+    """The "Your scenario" table reads as the report writes gscsd.run's numbers (values and % against the baseline),
+    the headline first, units in words."""
+    table = compare(data.model, frame, data.baseline, data.times, headline_first(data.model))
     expected = []
     for variable, group in table.groupby("variable", sort=False):
-        expected.append([shown(variable), group["units"].iloc[0]] + [
+        expected.append([shown(variable), units_in_words(group["units"].iloc[0])] + [
             _number(r.current) + "\n" + re.sub(r"<[^>]+>", "", _percent(r.change_pct, r.better))
             for r in group.itertuples()])
     rows = page.evaluate("""() => Array.from(document.querySelectorAll("#live-summary tbody tr")).map(
