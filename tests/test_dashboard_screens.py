@@ -100,19 +100,19 @@ def test_every_size_is_accessible_and_shows_its_charts(browser, url, size):  # n
             assert all(boxes.nth(i).is_visible() and boxes.nth(i).bounding_box()["width"] >= 50
                        for i in range(boxes.count()))
         page.screenshot(path=artifact(f"dashboard-{size}.png"))
-        # the other tabs are accessible too (all of them on the wide screen)
-        tabs = ("compare", "structure", "uncertainty", "sensitivity", "optimize", "documentation") \
-            if size == "wide" else ("documentation", "uncertainty")
-        for tab in tabs:
+        # every other tab, at every size: accessible, and no wider than the screen
+        for tab in ("compare", "structure", "uncertainty", "sensitivity", "optimize", "documentation"):
             page.click(f"[role=tab][data-tab='{tab}']")
             page.locator(f"[data-panel={tab}] .tab-body, [data-panel={tab}] .analysis-tab, "
                          f"[data-panel={tab}] .structure-tab").first.wait_for()
             assert serious(page) == [], tab
+            assert page.evaluate("() => document.scrollingElement.scrollWidth") <= width + 1, tab
+            page.screenshot(path=artifact(f"dashboard-{size}-{tab}.png"))
     finally:
         context.close()
 
 
-@pytest.mark.parametrize("size", ["laptop", "wide"])
+@pytest.mark.parametrize("size", list(SIZES))
 def test_a_first_visit_says_what_the_model_is_and_about_says_it_again(browser, url, size):  # noqa: F811
     width, height = SIZES[size]
     context, page = visit(browser, url, (width, height), seen=False)
@@ -120,10 +120,12 @@ def test_a_first_visit_says_what_the_model_is_and_about_says_it_again(browser, u
         intro = page.locator("#about-intro")
         intro.wait_for(state="visible")
         assert "About this model: city" in intro.inner_text()
-        # beside the charts, over the foot of the lever panel: the first chart stays whole above the fold
         card, cell = intro.bounding_box(), page.locator(".chart-cell").first.bounding_box()
-        assert card["x"] + card["width"] <= cell["x"] and card["y"] + card["height"] <= height
-        assert cell["y"] + cell["height"] <= height, "a whole chart above the fold"
+        if size == "phone":  # above the tabs, the page's width
+            assert card["y"] < page.locator("[role=tablist]").bounding_box()["y"] and card["width"] <= width
+        else:  # beside the charts, over the foot of the lever panel: the first chart stays whole above the fold
+            assert card["x"] + card["width"] <= cell["x"] and card["y"] + card["height"] <= height
+            assert cell["y"] + cell["height"] <= height, "a whole chart above the fold"
         page.screenshot(path=artifact(f"dashboard-first-visit-{size}.png"))
         page.click("#about-dismiss")
         assert not intro.is_visible()
@@ -134,6 +136,9 @@ def test_a_first_visit_says_what_the_model_is_and_about_says_it_again(browser, u
         dialog = page.locator("#about-dialog")
         dialog.wait_for(state="visible")
         assert "How to use this page" in dialog.inner_text() and "City: The city." in dialog.inner_text()
+        box = dialog.bounding_box()  # on the screen, whatever its size (it scrolls inside)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height
         page.keyboard.press("Escape")
         dialog.wait_for(state="hidden")
     finally:
