@@ -247,8 +247,9 @@ def find_loops(model: Model, max_loops: int = MAX_LOOPS, *, numeric: bool = Fals
     for cycle in nx.simple_cycles(graph):
         cycles.append(_rotate(cycle))
         if len(cycles) > max_loops:
-            raise TooManyLoops(f"{model.path.name} has more than {max_loops} feedback loops; pass a larger max_loops",
-                               max_loops)
+            raise TooManyLoops(f"{model.path.name} has more than {max_loops} feedback loops, too many to list one "
+                               "by one; raise the limit (--max-loops, or max_loops= in Python) for a model only "
+                               "somewhat larger, or read the loops its comments name", max_loops)
     cycles.sort(key=lambda c: (len(c), [v.lower() for v in c]))
     loops = []
     for i, cycle in enumerate(cycles, start=1):
