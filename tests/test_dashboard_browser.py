@@ -297,6 +297,52 @@ def test_charts_keep_their_height_when_the_window_resizes_after_a_redraw(site):
         settle(page)
 
 
+def test_with_slow_runs_a_drag_waits_for_the_release(browser, tmp_path, monkeypatch):  # noqa: F811
+    """Runs too slow to follow a drag (and no model in the page): nothing is asked of the server until the mouse
+    is released, then the released value is drawn."""
+    from gscsd.dashboard import callbacks
+
+    folder = make_models_dir(tmp_path / "models")
+    app = create_app(folder, store_path=tmp_path / "s.sqlite")
+    board = app.gscsd
+    answer = callbacks.answer
+    asked: list = []
+
+    def slow(*args, **kwargs):  # every answer, the page's first one too
+        asked.append(args[1])
+        reply = answer(*args, **kwargs)
+        reply["drag"] = False  # as for runs slower than DRAG_BELOW
+        if reply.get("charts"):
+            reply["charts"]["preview"] = None  # as for a model the browser cannot run
+        return reply
+
+    monkeypatch.setattr(callbacks, "answer", slow)
+    model = board.services.model("city.mdl")
+    with serve(app.server) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        open_page(page, url + "/?model=city.mdl")
+        before = len(asked)
+        handle = slider(page, "Green Investment")
+        box_ = handle.bounding_box()
+        track = page.locator(f"[id='{lever_id('Green Investment')}']").bounding_box()
+        page.mouse.move(box_["x"] + box_["width"] / 2, box_["y"] + box_["height"] / 2)
+        page.mouse.down()
+        for step in range(1, 11):
+            page.mouse.move(box_["x"] + step * (track["width"] * 0.6) / 10, box_["y"] + box_["height"] / 2)
+            time.sleep(0.03)
+        time.sleep(0.5)
+        assert len(asked) == before and "green_investment" not in search(page)  # still dragging
+        page.mouse.up()
+        page.wait_for_function("() => window.location.search.includes('green_investment=')")
+        settle(page)
+        value = float(slider(page, "Green Investment").get_attribute("aria-valuenow"))
+        assert value > 0.3 and len(asked) - before <= 2
+        assert_shows(page, model, {"Green Investment": value})
+        context.close()
+
+
 def test_quick_moves_on_a_slow_server_end_in_step(browser, tmp_path):  # noqa: F811
     """Replies delayed at random never leave the charts, cards, sliders and URL at different scenarios."""
     folder = make_models_dir(tmp_path / "models")

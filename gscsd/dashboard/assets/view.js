@@ -700,8 +700,10 @@
     // A slider's thumb shows its new value (aria-valuenow) as soon as the slider has drawn it, some 15 ms
     // before Dash hands the value to the page's callback (sliders, below): the move starts from here, and
     // the callback then finds it made. Values the page gives the sliders are the view's already: no change.
+    // Only where moves are cheap (the model runs in the page, or the server's runs are fast enough for
+    // sliders that update while dragged): with slow runs a drag waits for the mouse's release, as Dash's does.
     new MutationObserver(function (records) {
-        if (!state) { return; }
+        if (!state || !(here || dragMode)) { return; }
         records.forEach(function (record) {
             const holder = record.target.closest && record.target.closest(".lever-control [id]");
             let id = null;
