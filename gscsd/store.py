@@ -39,6 +39,7 @@ from pathlib import Path
 
 from .errors import GscsdError, InputError
 from .scenario import Scenario
+from .transactions import transaction
 
 log = logging.getLogger(__name__)
 
@@ -213,15 +214,8 @@ class ScenarioStore:
         try:
             if create and not self.path.exists():
                 self._recreate()
-            with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as db:
-                db.execute("PRAGMA busy_timeout=10000")
-                db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    yield db
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
+            with transaction(self.path, write) as db:
+                yield db
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"the scenario store {self.path.name} cannot be {'written' if write else 'read'} "
                              f"({exc})") from exc

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GscsdError, InputError
+from ..transactions import transaction
 from .executor import Cancelled
 
 #: A job body: ``body(progress, cancel) -> result``.
@@ -145,15 +146,8 @@ class JobRunner:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as db:
-            db.execute("PRAGMA busy_timeout=10000")
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with transaction(self.path) as db:
+            yield db
 
     def start(self, label: str, body: Body) -> Job:
         """Run ``body(progress, cancel)`` in a daemon thread; InputError if too many run."""
