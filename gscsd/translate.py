@@ -130,6 +130,10 @@ def _entry_dir(mdl_path: Path, digest: str) -> Path:
         from .xmile import TRANSLATOR_VERSION
 
         name += f"-x{TRANSLATOR_VERSION}"
+    else:  # and so do its rewrites of a .mdl's text (gscsd.vensim)
+        from .vensim import TRANSLATOR_VERSION as VENSIM_VERSION
+
+        name += f"-v{VENSIM_VERSION}"
     return cache_root() / "translations" / name
 
 

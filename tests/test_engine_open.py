@@ -12,7 +12,7 @@ import pytest
 import gscsd
 from gscsd.engines.fast import unsupported_reasons
 from gscsd.vensim.macros import expand_macros
-from gscsd.vensim.preprocess import join_continuations, strip_inline_comments
+from gscsd.vensim.preprocess import complete_entries, join_continuations, strip_inline_comments
 
 from .conftest import write_mdl
 
@@ -117,6 +117,31 @@ total = SUM(share[Sector!]) {always 1} * 10 ~ Dmnl ~ |
     results = gscsd.run(gscsd.load_model(path), engine=engine)
     assert results["share[industry]"].iloc[0] == 0.5
     assert results["total"].iloc[0] == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_entries_with_units_but_no_comment_field_are_variables(tmp_path, engine):
+    # Hand-written models (SDEverywhere's self_recurrence, say) end entries after the units: `x = 1 ~ Month |`.
+    # Vensim reads them as variables; PySD's grammar took them for group headers and dropped them, so the time
+    # settings written that way were lost ("INITIAL TIME needs a finite number"). Values worked by hand.
+    path = write_mdl(tmp_path, "units_only.mdl", """
+********************************************************
+	.Control
+********************************************************~
+		a group header keeps its one field
+	|
+rate = 2 ~ Widget/Month |
+stock = INTEG(rate, 1) ~ Widget |
+""", control="FINAL TIME = 4 ~ Month |\nINITIAL TIME = 1 ~ Month |\nSAVEPER = TIME STEP ~ Month [0,?] |\n"
+                 "TIME STEP = 0.5 ~ Month [0,?] |\n")
+    model = gscsd.load_model(path)
+    assert (model.time.initial, model.time.final, model.time.step, model.time.saveper) == (1, 4, 0.5, 0.5)
+    assert model.variable("rate").units == "Widget/Month"
+    results = gscsd.run(model, engine=engine)
+    assert list(results.index) == [1, 1.5, 2, 2.5, 3, 3.5, 4]
+    assert list(results["stock"]) == [1, 2, 3, 4, 5, 6, 7]
+    assert complete_entries("x = 1 ~ u |\n***\n.G\n***~ title |\nD: a, b ~~|\n") == (
+        "x = 1 ~ u ~|\n***\n.G\n***~ title |\nD: a, b ~~|\n")
 
 
 DATA_MODEL = """

@@ -8,6 +8,10 @@ left alone) and returns it rewritten; :func:`prepare` runs them in order:
   macro header broken with ``\\`` alone failed);
 * :func:`strip_inline_comments`: ``{...}`` comments inside equations (Vensim
   allows them anywhere in the equation part; PySD's grammar does not);
+* :func:`complete_entries`: an entry with units but no comment field
+  (``FINAL TIME = 1 ~ Month |``, as hand-written models have it) gets its
+  empty comment; PySD's grammar reads such an entry as a group header and
+  drops the variable;
 * :func:`~gscsd.vensim.macros.expand_macros`: every macro call replaced by
   equations of its own (see :mod:`gscsd.vensim.macros`), so that PySD and the
   fast engine see a model without macros;
@@ -72,6 +76,42 @@ def strip_inline_comments(text: str) -> str:
     return "".join(out)
 
 
+def complete_entries(text: str) -> str:
+    """Give an entry written ``equation ~ units |`` (no comment field) its empty comment: ``... ~ units ~|``.
+
+    Vensim reads such an entry as a variable; PySD's grammar takes any entry
+    with one ``~`` for a group header (``****** .Control ****** ~ title |``)
+    and drops it, so a model whose time settings are written that way lost
+    them. Group headers (a line of ``***`` in their first field, which may
+    follow a macro's ``:END OF MACRO:``) are left alone.
+    """
+    from .macros import _split_equation
+
+    out = []
+    for entry in _entries(text):
+        equation, rest = _split_equation(entry)
+        if (rest and entry.rstrip().endswith("|") and _tildes(rest) == 1
+                and equation.strip() and not _GROUP_STARS.search(equation)):
+            end = entry.rstrip().rindex("|")
+            entry = entry[:end] + "~" + entry[end:]
+        out.append(entry)
+    return "".join(out)
+
+
+_GROUP_STARS = re.compile(r"^\s*\*{3}", re.M)
+
+
+def _tildes(text: str) -> int:
+    """How many ``~`` separate fields in ``text`` (quoted names do not count)."""
+    count, quote = 0, False
+    for char in text:
+        if char == '"':
+            quote = not quote
+        elif char == "~" and not quote:
+            count += 1
+    return count
+
+
 _BARE = re.compile(r"^(?P<name>\s*(?:\"[^\"]+\"|[A-Za-z_\x80-\uffff][^=:~(\[\]|*<>]*?)\s*(?:\[[^\]]*\])?)\s*(?=~)",
                    re.S)
 
@@ -121,8 +161,8 @@ def _expand(text: str) -> str:
 
 
 #: The passes, in order. Each takes and returns the equations text.
-PASSES: list[Callable[[str], str]] = [join_continuations, strip_inline_comments, _expand, mark_data_variables,
-                                      pair_flat_lookups]
+PASSES: list[Callable[[str], str]] = [join_continuations, strip_inline_comments, complete_entries, _expand,
+                                      mark_data_variables, pair_flat_lookups]
 
 
 def prepare(text: str) -> str:
