@@ -209,6 +209,21 @@ z = INVERT MATRIX(x, 1) ~ Dmnl ~ |
     assert re.search(r"fast engine does not support z: function INVERT MATRIX.*PySD fallback failed too", message)
 
 
+def test_a_refusal_names_the_line_of_the_variable_it_refuses(tmp_path):
+    path = write_mdl(tmp_path, "circle.mdl", """
+x = 3 ~ Dmnl ~ |
+Circular A[Region] = b[Region] + x ~ Dmnl ~ |
+Region: north, south ~~|
+b[Region] = Circular A[Region] * 2 ~ Dmnl ~ |
+""")
+    with pytest.raises(SimulationError) as caught:
+        gscsd.run(gscsd.load_model(path))
+    message = str(caught.value)
+    assert "\n" not in message
+    # line 3 of the file: write_mdl puts {UTF-8} on line 1 and the equations from line 2
+    assert message.startswith("circle.mdl:3: the fast engine does not support Circular A: circular dependency"), message
+
+
 def test_settings_parser_reads_only_line_15():
     from gscsd.vensim.source import read_settings
 

@@ -95,6 +95,20 @@ def _equation_of(raw: str, name: str | None) -> str:
     return match.group("rhs") if match else ""
 
 
+def definition_line(raw: str, name: str) -> int | str:
+    """The 1-based line of ``raw`` where variable ``name`` is defined (spaces and ``_`` alike, any case), or "?".
+
+    ``name`` may carry subscripts (``stock[north]``), which are ignored: the first definition of the variable
+    answers.
+    """
+    base = name.split("[", 1)[0].strip().strip('"')
+    words = r"[\s_]+".join(re.escape(w) for w in re.split(r"[\s_]+", base) if w)
+    if not words:
+        return "?"
+    match = re.search(r'^[ \t]*"?' + words + r'"?[ \t]*(\[[^\]]*\])?\s*(=|:=|\(|~|:[A-Z ]+:)', raw, re.I | re.M)
+    return raw.count("\n", 0, match.start()) + 1 if match else "?"
+
+
 def variable_at(raw: str, line: int | str) -> str:
     """The variable whose definition holds ``line`` of ``raw`` (the nearest ``name =`` at or above it)."""
     if not isinstance(line, int):

@@ -25,6 +25,7 @@ from ...errors import ModelError, SimulationError
 from ...names import column_name
 from ...translate import SOURCE_COPY
 from ...vensim import decode
+from ...vensim.messages import definition_line
 from ..differences import static_differences
 from . import native
 from .builder import GENERATOR_VERSION, Builder, Unsupported, abstract_model
@@ -153,7 +154,10 @@ def compile_model(model: Model, orders: dict[str, int] | None = None) -> Compile
                 )
             _compiled[key] = found
     if isinstance(found, Unsupported):
-        raise FastUnsupportedError(f"{model.path.name}: the fast engine does not support {found}")
+        first = found.reasons[0].split(": ", 1)[0] if found.reasons else ""
+        line = definition_line(model_text(model), first) if first else "?"
+        where = model.path.name if line == "?" else f"{model.path.name}:{line}"
+        raise FastUnsupportedError(f"{where}: the fast engine does not support {found}")
     return found
 
 
