@@ -338,3 +338,60 @@ s = INTEG(a, 0) ~ Dmnl ~ |
     assert names[0] == names[-1] == element
     cycle = names[:-1]  # a reads b, b reads c[B1], c[B1] reads a: the loop, from wherever it starts
     assert any(cycle[k:] + cycle[:k] == ["a", "b", "c[B1]"] for k in range(3))
+
+
+#: IF THEN ELSE, SAMPLE IF TRUE, a negative number: what the two Python flavours write differently.
+FLAVOURS_MODEL = """
+rate = IF THEN ELSE(Time > 2, 0.5, -1.5) ~ Dmnl ~ |
+kept = SAMPLE IF TRUE(Time < 4, rate * 3, 0) ~ Dmnl ~ |
+stock = INTEG(rate + kept, 10) ~ Dmnl ~ |
+"""
+
+
+def test_one_analysis_writes_every_back_end(tmp_path, monkeypatch):
+    """A model is parsed and analysed once: the numpy and scalar flavours, the compiled module and the
+    JavaScript module are all written from that analysis (the scalar flavour derived from the neutral form)."""
+    from gscsd.engines.fast import emit_js, engine
+    from gscsd.engines.fast.builder import Builder
+
+    analyses = []
+    original = Builder._analyse
+
+    def counted(self):
+        analyses.append(self)
+        return original(self)
+
+    monkeypatch.setattr(Builder, "_analyse", counted)
+    model = gscsd.load_model(write_mdl(tmp_path, "flavours.mdl", FLAVOURS_MODEL))
+    entry = engine.generate(model)
+    assert len(analyses) == 1
+    assert "native" in entry and "unsupported" not in entry
+    # the vector flavour is the analysis's text: numbers are numpy constants, IF THEN ELSE a numpy choice
+    assert "_if((time > c" in entry["vector"] and "= _F(float('1.5'))" in entry["vector"]
+    assert "_if(" not in entry["scalar"] and "_F(" not in entry["scalar"]
+    assert "(0.5 if (time > 2.0) else -1.5)" in entry["scalar"]
+    js = emit_js.javascript(model)  # settles its orders with the engine's code, then writes the same analysis
+    assert len(analyses) == 1 and "R.max" not in js.source
+    results = gscsd.run(model, engine="fast")
+    assert len(analyses) == 1
+    assert results["rate"].tolist()[:5] == [-1.5, -1.5, -1.5, 0.5, 0.5]
+    assert results["kept"].tolist()[:6] == [-4.5, -4.5, -4.5, 1.5, 1.5, 1.5]
+
+
+def test_scalar_flavour_is_the_neutral_form_with_numbers_and_conditionals_written_back():
+    from gscsd.engines.fast.emit_python import scalar_expression
+
+    class Analysis:
+        literals = {"1.0": "c0", "inf": "c1", "nan": "c2", "2.5": "c3"}
+
+    cases = {
+        "((v13 - (s1_0 / c0)) * 2)": "((v13 - (s1_0 / 1.0)) * 2)",
+        "-c3 + (-c1) * c2": "-2.5 + (-_inf) * _nan",
+        "_if(v1 > 2, v1, -c3) * 3": "(v1 if v1 > 2 else -2.5) * 3",  # the text around a call kept
+        "_if(_if(i2 == 1, v4, c0), (c0, 2), _f(c3, 'c0, _if(c1'))":  # nested, a tuple, a string left alone
+            "((1.0, 2) if (v4 if i2 == 1 else 1.0) else _f(2.5, 'c0, _if(c1'))",
+        "c4 + _iff(c0)": "c4 + _iff(1.0)",  # a name that is not a registered constant, nor _if
+        "_run_order(3, c3, _dt, None, \"c3 \\\" c3\")": "_run_order(3, 2.5, _dt, None, \"c3 \\\" c3\")",
+    }
+    for neutral, scalar in cases.items():
+        assert scalar_expression(Analysis, neutral) == scalar, neutral

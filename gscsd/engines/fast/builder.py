@@ -2,7 +2,8 @@
 
 PySD parses a ``.mdl`` into an *abstract model*: elements, each with one or
 more components (a subscript range on the left-hand side and an expression
-tree). :class:`Builder` runs the passes over it, once per flavour:
+tree). :class:`Builder` runs the passes over it once (:meth:`Builder.analyse`), and every back-end is
+written from that one analysis:
 
 1. **declare**: every subscripted variable is flattened into one
    :class:`~.nodes.Node` per element (``Population[Child]`` is its own value),
@@ -14,9 +15,10 @@ tree). :class:`Builder` runs the passes over it, once per flavour:
 3. **plan**: the dependency graph ordered once (:mod:`.plan`): constants and
    what depends only on them before the time loop, the initial phase, each
    step;
-4. **emit**: the Python flavours (:mod:`.emit_python`) here; the compiled
-   (:mod:`.emit_numba`) and JavaScript (:mod:`.emit_js`) back-ends write the
-   same analysis and plan.
+4. **emit**: the Python flavours (:mod:`.emit_python`: the vector one as the
+   analysis wrote it, the scalar one derived from it), the compiled
+   (:mod:`.emit_numba`) and JavaScript (:mod:`.emit_js`) back-ends, each from
+   the same nodes and plan.
 
 Each value is either a float (the same for every scenario) or a numpy array
 over the batch of scenarios: the levers are arrays, so only what depends on
@@ -84,7 +86,7 @@ class Builder:
     Attributes
     ----------
     nodes : list of Node
-        After :meth:`build`: every element of every variable (and hidden nested stateful functions).
+        After :meth:`analyse`: every element of every variable (and hidden nested stateful functions).
     by_var : dict
         Variable (PySD name) -> element tuple -> its node.
     tables : list
@@ -93,8 +95,11 @@ class Builder:
         GET XLS/DIRECT CONSTANTS: where each ``X<k>`` is read.
     streams : dict
         Random call sites -> ``(stream name, seed)``.
+    literals : dict
+        ``repr`` of a number -> ``c<k>``, the name the neutral form gives it (a numpy constant in the vector
+        flavour, the number itself in the scalar one).
     last_plan : Plan
-        The plan of the last :meth:`build`, which the other back-ends write.
+        After :meth:`analyse`: the plan every back-end writes.
     """
 
     def __init__(self, model: Any, orders: dict[str, int] | None = None, root: Path | None = None) -> None:
@@ -127,9 +132,29 @@ class Builder:
         self.nodes: list[Node] = []
         self.by_var: dict[str, dict[tuple, Node]] = {}
         self.tables: list = []
+        self.literals: dict[str, str] = {}  # repr of a number -> the name of its numpy constant (c<k>)
+        self.last_plan: Plan | None = None
+        self._refused: Unsupported | None = None
+        self._scalar: dict[str, str] = {}  # neutral form -> scalar flavour (see scalar())
 
-    def build(self, scalar: bool) -> tuple[str, list[str]]:
-        """Analyse the model for one flavour and return (source, columns); raises :class:`Unsupported`."""
+    def analyse(self) -> Plan:
+        """Analyse the model (declare, translate, plan); return its :class:`~.plan.Plan`, or raise :class:`Unsupported`.
+
+        The analysis runs once: later calls return the same plan (or raise the same refusal), so every back-end
+        (both Python flavours, numba, JavaScript) is written from one analysis. Its expressions are in the
+        neutral form (see :mod:`.emit_python`).
+        """
+        if self._refused is not None:
+            raise self._refused
+        if self.last_plan is None:
+            try:
+                self.last_plan = self._analyse()
+            except Unsupported as exc:
+                self._refused = exc
+                raise
+        return self.last_plan
+
+    def _analyse(self) -> Plan:
         self.nodes, self.by_var, self.tables, self.literals, self.hidden = [], {}, [], {}, {}
         self.streams: dict = {}
         self.externals: list[dict] = []
@@ -137,21 +162,38 @@ class Builder:
         self._declare(reasons)
         for node in list(self.nodes):  # hidden elements appended meanwhile compile themselves
             try:
-                self.compile(node, scalar)
+                self.compile(node)
             except Skip as skip:
                 reasons.append(f"{node.name}: {skip}")
         if reasons:
             raise Unsupported(reasons)
-        self.last_plan = self.plan()
-        return emit_python.emit(self, self.last_plan, scalar)
+        return self.plan()
+
+    def build(self, scalar: bool) -> tuple[str, list[str]]:
+        """The Python source of one flavour and its results columns (see :func:`.emit_python.emit`); raises
+        :class:`Unsupported`. Analyses the model on first use only."""
+        return emit_python.emit(self, self.analyse(), scalar)
+
+    def scalar(self, expression: str) -> str:
+        """An expression of the analysis in the scalar flavour (see :func:`.emit_python.scalar_expression`).
+
+        Remembered once the analysis is complete (the back-ends ask for the same expressions); not while it
+        runs, when a probe's numbers (:func:`.functions._constant`) may name constants only for a moment.
+        """
+        if self.last_plan is None:
+            return emit_python.scalar_expression(self, expression)
+        found = self._scalar.get(expression)
+        if found is None:
+            found = self._scalar[expression] = emit_python.scalar_expression(self, expression)
+        return found
 
     def expr(self, ast: Any, ctx: Ctx) -> str:
         """The Python expression of ``ast`` (see :func:`.expressions.translate`)."""
         return translate(self, ast, ctx)
 
-    def compile(self, node: Node, scalar: bool) -> None:
+    def compile(self, node: Node) -> None:
         """Translate one node's equation (see :func:`.stateful.compile_node`)."""
-        compile_node(self, node, scalar)
+        compile_node(self, node)
 
     def plan(self) -> Plan:
         """Order the analysed equations: constants, initial values, each step (see :func:`.plan.make_plan`)."""

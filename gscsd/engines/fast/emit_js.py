@@ -1,7 +1,7 @@
-"""The JavaScript back-end: the scalar analysis written as a JavaScript module, for runs in a browser.
+"""The JavaScript back-end: the analysis written as a JavaScript module (scalar flavour), for runs in a browser.
 
-:func:`emit` takes a :class:`~.builder.Builder` after its scalar build (the
-same analysis and :class:`~.builder.Plan` the Python flavours and the compiled
+:func:`emit` takes a :class:`~.builder.Builder` after its analysis (the
+same analysis and :class:`~.plan.Plan` the Python flavours and the compiled
 back-end are written from) and returns the source of one JavaScript function
 expression, ``(function (R) { ... })``, which, called with the runtime
 (``runtime.js``, :func:`runtime_source`), returns the model::
@@ -15,7 +15,8 @@ every column into ``out``, column by column (``out[column * count + k]``);
 RK4. The runtime's ``simulate(model, params, times, method)`` runs it.
 
 The statements are the scalar flavour's, in the same order: each expression
-(Python syntax over the helpers of :mod:`.runtime`) is parsed with :mod:`ast`
+(in the scalar flavour's Python syntax, :func:`.emit_python.scalar_expression`,
+over the helpers of :mod:`.runtime`) is parsed with :mod:`ast`
 and written out as JavaScript with every operation parenthesised, so the
 arithmetic is the same (JavaScript numbers are IEEE doubles, as Python
 floats; a division by zero gives inf or NaN, as numpy and PySD do). Random
@@ -233,23 +234,20 @@ def settled_orders(model: Model, request: RunRequest | None = None) -> dict[str,
 
 def _generate(model: Model, orders: dict[str, int]) -> dict[str, Any]:
     """Analyse ``model`` (as the fast engine does) and emit its module; ``{"unsupported": reason}`` if it cannot."""
-    from ...translate import SOURCE_COPY
-    from ...vensim import decode
-    from .builder import Builder, Unsupported, abstract_model
-    from .engine import _table
+    from .builder import Unsupported
+    from .engine import _table, analysis
     from .runtime import Table, external
 
-    text = decode((model.module.parent / SOURCE_COPY).read_bytes())
-    builder = Builder(abstract_model(text, model.path), orders, model.path.resolve().parent)
     try:
-        builder.build(scalar=True)
+        builder = analysis(model, orders)  # the engine's, when it has just analysed the model for its own code
+        plan = builder.last_plan
     except Unsupported as exc:
         return {"unsupported": f"the fast engine does not support {exc}, so it cannot run in the browser either"}
     external_data = any(isinstance(spec, dict) for spec in builder.tables) or bool(builder.externals)
     try:
         tables = [_table(spec, model) if isinstance(spec, dict) else Table(*spec) for spec in builder.tables]
         externals = [external(spec) for spec in builder.externals]
-        entry = emit(builder, builder.last_plan, tables, externals)
+        entry = emit(builder, plan, tables, externals)
     except JavaScriptUnsupportedError as exc:
         entry = {"unsupported": str(exc)}
     # Data read from files goes into the module as numbers: written anew on every call, so edits are seen.
@@ -262,9 +260,9 @@ def emit(builder: Builder, plan: Plan, tables: list, externals: list[float]) -> 
     Parameters
     ----------
     builder : Builder
-        After ``build(scalar=True)``.
+        The analysis (after :meth:`~.builder.Builder.analyse`).
     plan : Plan
-        Its plan (``builder.last_plan``).
+        Its plan (what ``analyse`` returned).
     tables : list of runtime.Table
         ``builder.tables`` loaded (points sorted, external data read).
     externals : list of float
@@ -276,6 +274,7 @@ def emit(builder: Builder, plan: Plan, tables: list, externals: list[float]) -> 
         For what JavaScript cannot run (random functions), naming it.
     """
     from ...names import column_name
+    from .emit_python import _flavour, update_statement
     from .plan import init_value
 
     if builder.streams:
@@ -287,7 +286,10 @@ def emit(builder: Builder, plan: Plan, tables: list, externals: list[float]) -> 
     levers = [nodes[i].lever for i in plan.static if nodes[i].lever]
     slot = {name: k for k, name in enumerate(levers)}
     writer = _Writer()
-    js = writer.expression
+    scalar = _flavour(builder, scalar=True)
+
+    def js(expression: str) -> str:
+        return writer.expression(scalar(expression))  # the scalar flavour's text, as the Python back-end writes it
 
     try:
         statics = []  # constants, computed once per run (Euler) or per ODE (RK4)
@@ -311,21 +313,11 @@ def emit(builder: Builder, plan: Plan, tables: list, externals: list[float]) -> 
         run_all = [f"v{i} = {js(nodes[i].run_expr)};" for i in plan.run]
         run_needed = [f"v{i} = {js(nodes[i].run_expr)};" for i in plan.run if i in plan.needed]
         record = [f"_out[{j} * _count + _k] = v{n.index};" for j, n in enumerate(plan.columns)]
-        derivs, updates, rates = [], [], []
-        for n in plan.values:
-            for k, (state, expression) in enumerate(n.derivs):
-                derivs.append(f"d{n.index}_{k} = {js(expression)};")
-                rates.append(f"_dS[{len(rates)}] = {js(expression)};")
-                if n.kind == "stock+":
-                    updates.append(f"{state} = R.max({state} + d{n.index}_{k} * _dt, 0.0);")
-                else:
-                    updates.append(f"{state} = {state} + d{n.index}_{k} * _dt;")
-            for k, (state, expression) in enumerate(n.discrete):
-                derivs.append(f"e{n.index}_{k} = {js(expression)};")
-                updates.append(f"{state} = e{n.index}_{k};")
-            if n.kind == "delayfixed":
-                derivs.append(f"e{n.index} = {js(n.fixed_input)};")
-                updates.append(f"_f{n.index}.update(e{n.index});")
+        # the Python flavours' update statements are JavaScript too (with the runtime's max)
+        derivs = [f"{u.value} = {js(u.expression)};" for u in plan.updates]
+        updates = [update_statement(u, "R.max") + ";" for u in plan.updates]
+        rates = [f"_dS[{k}] = {js(u.expression)};"
+                 for k, u in enumerate(u for u in plan.updates if u.how.startswith("integrate"))]
     except _NotWritten as exc:
         raise JavaScriptUnsupportedError(f"an expression the JavaScript back-end does not handle ({exc})") from None
     states = [state for n in plan.values for state, _ in n.derivs]

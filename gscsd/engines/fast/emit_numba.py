@@ -1,8 +1,9 @@
-"""The compiled back-end: the scalar analysis written as a numba module.
+"""The compiled back-end: the analysis written as a numba module (scalar flavour).
 
-:func:`emit` takes a :class:`~.builder.Builder` after its scalar build (the
-same analysis and :class:`~.builder.Plan` the Python flavours are written
-from) and returns the source of a Python module with two compiled functions:
+:func:`emit` takes a :class:`~.builder.Builder` after its analysis (the same
+analysis and :class:`~.plan.Plan` the Python flavours are written from, its
+expressions in the scalar flavour: :func:`.emit_python.scalar_expression`)
+and returns the source of a Python module with two compiled functions:
 
 ``run(P, times, save, t_initial, t_final, dt, saveper, out, select, status)``
     One scenario. ``P`` holds the lever values (nan: the ``.mdl``'s own),
@@ -73,11 +74,16 @@ def emit(builder: Builder, plan: Plan) -> tuple[str | None, list[str], list[str]
     if reasons:
         return None, reasons, []
 
+    from .emit_python import _flavour
+
     levers = [nodes[i].lever for i in plan.static if nodes[i].lever]
     slot = {name: k for k, name in enumerate(levers)}
     delays: list[str] = []
 
+    scalar = _flavour(builder, scalar=True)
+
     def fix(expression: str) -> str:
+        expression = scalar(expression)  # the scalar flavour's text, as the Python back-end writes it
         if _UNSUPPORTED.search(expression):
             raise _NotCompiled(expression)
         for name, target in _MATH.items():
@@ -127,6 +133,7 @@ class _NotCompiled(Exception):
 
 
 def _body(builder: Builder, plan: Plan, fix, slot: dict, delays: list) -> list[str]:
+    from .emit_python import update_statement
     from .plan import init_value
 
     nodes = builder.nodes
@@ -149,7 +156,7 @@ def _body(builder: Builder, plan: Plan, fix, slot: dict, delays: list) -> list[s
         if n.state_init:
             for target, expression in n.state_init:
                 if target.startswith("_o"):
-                    w(_order_check(target, expression, fix, delays))
+                    w(_order_check(target, builder.scalar(expression), fix, delays))
                 else:
                     w(f"    {target} = {fix(expression)}")
             w(f"    i{i} = {fix(init_value(n))}")
@@ -173,18 +180,11 @@ def _body(builder: Builder, plan: Plan, fix, slot: dict, delays: list) -> list[s
     w("            _k += 1")
     w("        if _n == _n_last:")
     w("            break")
-    updates = []
-    for n in plan.values:
-        for k, (state, expression) in enumerate(n.derivs):
-            w(f"        d{n.index}_{k} = {fix(expression)}")
-            if n.kind == "stock+":
-                updates.append(f"        {state} = max({state} + d{n.index}_{k} * _dt, 0.0)")
-            else:
-                updates.append(f"        {state} = {state} + d{n.index}_{k} * _dt")
-        for k, (state, expression) in enumerate(n.discrete):
-            w(f"        e{n.index}_{k} = {fix(expression)}")
-            updates.append(f"        {state} = e{n.index}_{k}")
-    lines.extend(updates)
+    updates = plan.updates  # DELAY FIXED's "feed" never comes here: such models are not compiled
+    for u in updates:
+        w(f"        {u.value} = {fix(u.expression)}")
+    for u in updates:
+        w(f"        {update_statement(u, 'max')}")
     w("    return")
     return lines
 

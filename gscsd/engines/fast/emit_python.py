@@ -1,4 +1,4 @@
-"""The Python back-end: the analysed model as one ``simulate`` function, in two flavours.
+"""The Python back-end: the analysed model as one ``simulate`` function, in two flavours from one analysis.
 
 :func:`emit` writes, from a :class:`~.plan.Plan`, a module with
 
@@ -10,26 +10,47 @@
     States in, derivatives out: for RK4 and SciPy's integrators
     (:mod:`.integrate`).
 
-The *scalar* flavour computes floats (one scenario, helpers ``runtime.SCALAR``);
-the *vector* flavour numpy arrays over a batch of scenarios (``runtime.VECTOR``).
-Which helpers an expression calls, and how it writes IF THEN ELSE and numbers,
-was decided when it was translated (:class:`~.nodes.Ctx` ``scalar``).
+The *vector* flavour computes numpy arrays over a batch of scenarios (helpers
+``runtime.VECTOR``); the *scalar* flavour floats (one scenario, helpers
+``runtime.SCALAR``, also what the compiled and JavaScript back-ends write).
+
+The neutral form
+----------------
+The analysis (:meth:`~.builder.Builder.analyse`) writes every expression
+once, in the vector flavour's text, which says everything the flavours differ
+in: a number is the name of a constant, ``c<k>`` (``Builder.literals``), and
+IF THEN ELSE (also SAMPLE IF TRUE's choice) is ``_if(c, a, b)``. The vector
+flavour binds each ``c<k>`` to a numpy float64 (so that a division by zero
+among numbers gives inf/nan the numpy way, as PySD's) and ``_if`` to
+``numpy.where``; it is the analysis's text as is. The scalar flavour is
+derived by :func:`scalar_expression`: each ``c<k>`` written back as its
+number and ``_if(c, a, b)`` as ``(a if c else b)``, which evaluates only the
+branch taken (a float cannot be divided by zero on the branch not taken).
+
+This direction is the robust one: the neutral form keeps which numbers are
+the model's (constants in the vector flavour) and which are the generator's
+own (subscript positions, DELAY orders, indices; plain in both flavours),
+which the scalar text no longer tells apart; and the rewrite is a token
+substitution that keeps every other character, so the scalar text is exactly
+what a translation in the scalar flavour would write.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .nodes import GENERATOR_VERSION
-from .plan import Plan, init_value
+from .plan import Plan, Update, init_value
 
 if TYPE_CHECKING:
     from .builder import Builder
 
 
 def emit(b: Builder, plan: Plan, scalar: bool) -> tuple[str, list[str]]:
-    """Return ``(source, columns)``: the module's source and the names of the results columns."""
+    """Return ``(source, columns)``: the module's source in one flavour and the names of the results columns."""
+    x = _flavour(b, scalar)
     nodes = b.nodes
     values, static_order, init_order, run_order = plan.values, plan.static, plan.init, plan.run
     init_graph, needed, columns = plan.init_graph, plan.needed, plan.columns
@@ -43,13 +64,13 @@ def emit(b: Builder, plan: Plan, scalar: bool) -> tuple[str, list[str]]:
         n = nodes[i]
         w(f"    # {n.column}")
         if n.lever:
-            w(f"    v{i} = _P.get({n.lever!r}, {n.run_expr})")
+            w(f"    v{i} = _P.get({n.lever!r}, {x(n.run_expr)})")
         else:
-            w(f"    v{i} = {n.run_expr}")
+            w(f"    v{i} = {x(n.run_expr)}")
         w(f"    i{i} = v{i}")
     for i in init_order:
         w(f"    # initial {nodes[i].column}")
-        _initial_value(w, nodes[i])
+        _initial_value(w, nodes[i], x)
     # statefuls never needed by another initial value still need their states
     for n in values:
         if n.state_init and n.index not in init_graph:
@@ -60,67 +81,155 @@ def emit(b: Builder, plan: Plan, scalar: bool) -> tuple[str, list[str]]:
     w("        time = _times[_n]")
     w("        if _save[_n]:")
     for i in run_order:
-        w(f"            v{i} = {nodes[i].run_expr}  # {nodes[i].column}")
+        w(f"            v{i} = {x(nodes[i].run_expr)}  # {nodes[i].column}")
     w(f"            _record(({out_names}{',' if len(columns) == 1 else ''}))")
     w("        else:")
     w("            pass")
     for i in run_order:
         if i in needed:
-            w(f"            v{i} = {nodes[i].run_expr}")
+            w(f"            v{i} = {x(nodes[i].run_expr)}")
     w("        if _n == _n_last:")
     w("            break")
-    updates = []
-    for n in values:
-        for k, (state, expression) in enumerate(n.derivs):
-            w(f"        d{n.index}_{k} = {expression}")
-            if n.kind == "stock+":
-                updates.append(f"        {state} = _max({state} + d{n.index}_{k} * _dt, 0.0)")
-            else:
-                updates.append(f"        {state} = {state} + d{n.index}_{k} * _dt")
-        for k, (state, expression) in enumerate(n.discrete):
-            w(f"        e{n.index}_{k} = {expression}")
-            updates.append(f"        {state} = e{n.index}_{k}")
-        if n.kind == "delayfixed":
-            w(f"        e{n.index} = {n.fixed_input}")
-            updates.append(f"        _f{n.index}.update(e{n.index})")
-    lines.extend(updates)
+    updates = plan.updates
+    for u in updates:
+        w(f"        {u.value} = {x(u.expression)}")
+    for u in updates:
+        w(f"        {update_statement(u, '_max')}")
     w("    return None")
     w("")
-    _emit_ode(b, plan, w)
+    _emit_ode(b, plan, w, x)
     header = [
         "# Generated by gscsd.engines.fast.builder; do not edit.",
         f"# generator version {GENERATOR_VERSION}, {'scalar' if scalar else 'vector'} flavour",
         "TABLES = " + repr(b.tables),
-    ] + [f"{name} = _F(float({value!r}))" for value, name in b.literals.items()] + [
+    ] + ([] if scalar else [f"{name} = _F(float({value!r}))" for value, name in b.literals.items()]) + [
         f"X{k} = _F(_external({spec!r}))" for k, spec in enumerate(b.externals)
     ]
     return "\n".join(header + lines) + "\n", [n.column for n in columns]
 
 
-def _initial_value(w: Callable[[str], None], n) -> None:
+def update_statement(update: Update, clip: str) -> str:
+    """The Python statement of one state update (see :class:`~.plan.Update`), ``clip`` the two-argument max."""
+    state, value = update.state, update.value
+    if update.how == "integrate":
+        return f"{state} = {state} + {value} * _dt"
+    if update.how == "integrate+":
+        return f"{state} = {clip}({state} + {value} * _dt, 0.0)"
+    if update.how == "replace":
+        return f"{state} = {value}"
+    if update.how == "feed":
+        return f"{state}.update({value})"
+    raise ValueError(f"unknown update {update.how!r}")  # pragma: no cover - plan.euler_updates makes only these
+
+
+# -- the scalar flavour from the neutral form -------------------------------------------------------------------
+
+#: What the scalar flavour writes differently: a constant's name, an ``_if`` call.
+_MARKS = re.compile(r"\b(?:c\d+|_if)\b")
+_CONSTANT = re.compile(r"c(\d+)")
+#: The tokens the rewrite needs: strings (skipped whole), names, brackets and commas; the rest is kept as is.
+_TOKENS = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[A-Za-z_]\w*|[()\[\]{},]""")
+_OPEN, _CLOSE = "([{", ")]}"
+
+
+def scalar_expression(b: Builder, expression: str) -> str:
+    """``expression`` (the analysis's neutral form) in the scalar flavour.
+
+    Each constant ``c<k>`` of ``b.literals`` becomes its number (:func:`.expressions.num`: ``_nan``, ``_inf``
+    for the special values), each ``_if(c, a, z)`` becomes ``(a if c else z)``; nothing else changes (strings,
+    spacing, the other names), so the text is what the scalar flavour's translation would write.
+    """
+    if not _MARKS.search(expression):
+        return expression
+    from .expressions import num
+
+    names = list(b.literals)  # c<k> is the k-th number registered
+    tokens = [(m.group(), m.start(), m.end()) for m in _TOKENS.finditer(expression)]
+
+    def constant(text: str) -> str | None:
+        match = _CONSTANT.fullmatch(text)
+        if match is None or int(match.group(1)) >= len(names):
+            return None
+        return num(float(names[int(match.group(1))]))
+
+    def rewrite(lo: int, hi: int, begin: int, finish: int) -> str:
+        """The text from ``begin`` to ``finish`` (holding tokens ``lo`` to ``hi``, exclusive), rewritten."""
+        out, position, k = [], begin, lo
+        while k < hi:
+            text, start, end = tokens[k]
+            if text == "_if" and k + 1 < hi and tokens[k + 1][0] == "(":
+                close, commas = _arguments(tokens, k + 1)
+                if len(commas) != 2:
+                    raise ValueError(f"_if with {len(commas) + 1} arguments: {expression[:80]}")
+                bounds = (k + 1, *commas, close)
+                c, a, z = (rewrite(bounds[j] + 1, bounds[j + 1], tokens[bounds[j]][2], tokens[bounds[j + 1]][1]).strip()
+                           for j in range(3))
+                out += [expression[position:start], f"({a} if {c} else {z})"]
+                position, k = tokens[close][2], close + 1
+                continue
+            if text[0] == "c" and (number := constant(text)) is not None:
+                out += [expression[position:start], number]
+                position = end
+            k += 1
+        out.append(expression[position:finish])
+        return "".join(out)
+
+    return rewrite(0, len(tokens), 0, len(expression))
+
+
+def _arguments(tokens: list, opening: int) -> tuple[int, list[int]]:
+    """The token closing the bracket at ``opening``, and the commas between at its own depth."""
+    depth, commas = 0, []
+    for k in range(opening, len(tokens)):
+        text = tokens[k][0]
+        if text in _OPEN:
+            depth += 1
+        elif text in _CLOSE:
+            depth -= 1
+            if depth == 0:
+                return k, commas
+        elif text == "," and depth == 1:
+            commas.append(k)
+    raise ValueError("unbalanced brackets")  # pragma: no cover - the analysis writes balanced expressions
+
+
+def _flavour(b: Builder, scalar: bool) -> Callable[[str], str]:
+    """The function writing an expression of the analysis in one flavour."""
+    return b.scalar if scalar else _as_is
+
+
+def _as_is(expression: str) -> str:
+    return expression
+
+
+# -- the parts shared by both flavours ---------------------------------------------------------------------------
+
+
+def _initial_value(w: Callable[[str], None], n, x: Callable[[str], str]) -> None:
     """The initial phase of one node: its states, then the value it reports meanwhile."""
     i = n.index
     if n.state_init:
         for target, expression in n.state_init:
-            w(f"    {target} = {expression}")
-        w(f"    i{i} = {init_value(n)}")
+            w(f"    {target} = {x(expression)}")
+        w(f"    i{i} = {x(init_value(n))}")
     else:
-        w(f"    i{i} = {n.init_expr}")
+        w(f"    i{i} = {x(n.init_expr)}")
 
 
-def _emit_ode(b: Builder, plan: Plan, w: Callable[[str], None]) -> None:
+def _emit_ode(b: Builder, plan: Plan, w: Callable[[str], None], x: Callable[[str], str]) -> None:
     """Emit ``initial`` and ``rates`` for RK4 and SciPy: states in, derivatives out."""
     nodes, values = b.nodes, plan.values
     discrete = [n.name for n in values if n.discrete or n.kind == "delayfixed"]
     # INITIAL values are states that never change: carried through the solver with a zero derivative.
     held = [state for n in values if n.kind == "initial" for state, _ in n.state_init]
-    states = [state for n in values for state, _ in n.derivs] + held
+    derivatives = [u for u in plan.updates if u.how.startswith("integrate")]
+    states = [u.state for u in derivatives] + held
     w(f"ODE_UNSUPPORTED = {sorted(set(discrete))!r}")
     w(f"STATES = {states!r}")
     prologue = []
     for i in plan.static:
         n = nodes[i]
-        value = f"_P.get({n.lever!r}, {n.run_expr})" if n.lever else n.run_expr
+        value = f"_P.get({n.lever!r}, {x(n.run_expr)})" if n.lever else x(n.run_expr)
         prologue += [f"    v{i} = {value}", f"    i{i} = v{i}"]
     w(f"RANDOM = {[s for s, _ in b.streams.values()]!r}")
     w("def initial(_P, _t0, _t_initial, _t_final, _dt, _saveper):")
@@ -131,7 +240,7 @@ def _emit_ode(b: Builder, plan: Plan, w: Callable[[str], None]) -> None:
     for line in prologue:
         w(line)
     for i in plan.init:
-        _initial_value(w, nodes[i])
+        _initial_value(w, nodes[i], x)
     w(f"    return ({''.join(s + ', ' for s in states)})")
     w("")
     w("def rates(_P, time, _S, _t_initial, _t_final, _dt, _saveper, _row):")
@@ -143,12 +252,9 @@ def _emit_ode(b: Builder, plan: Plan, w: Callable[[str], None]) -> None:
         if n.order:
             w(f"    _o{n.index} = {n.order}")
     for i in plan.run:
-        w(f"    v{i} = {nodes[i].run_expr}")
-    derivs = []
-    for n in values:
-        for k, (_state, expression) in enumerate(n.derivs):
-            w(f"    d{n.index}_{k} = {expression}")
-            derivs.append(f"d{n.index}_{k}")
-    derivs += ["0.0"] * len(held)
+        w(f"    v{i} = {x(nodes[i].run_expr)}")
+    for u in derivatives:
+        w(f"    {u.value} = {x(u.expression)}")
     out_names = "".join(f"v{n.index}, " for n in plan.columns)
-    w(f"    return ({''.join(d + ', ' for d in derivs)}), (({out_names}) if _row else None)")
+    rates = [u.value for u in derivatives] + ["0.0"] * len(held)
+    w(f"    return ({''.join(r + ', ' for r in rates)}), (({out_names}) if _row else None)")

@@ -9,6 +9,7 @@ are cached as such too, with the reasons.
 
 from __future__ import annotations
 
+import collections
 import functools
 import json
 import operator
@@ -27,7 +28,7 @@ from ...translate import SOURCE_COPY
 from ...vensim import decode
 from ...vensim.messages import definition_line
 from ..differences import static_differences
-from . import native
+from . import emit_python, native
 from .builder import GENERATOR_VERSION, Builder, Unsupported, abstract_model
 from .emit_numba import NUMBA_VERSION
 from .emit_numba import emit as emit_numba
@@ -97,6 +98,44 @@ def model_text(model: Model) -> str:
     return decode((model.module.parent / SOURCE_COPY).read_bytes())
 
 
+#: Analyses kept in this process (most recent last): the JavaScript back-end (:mod:`.emit_js`) writes the one the
+#: engine has just made for its own code, instead of parsing and analysing the model again.
+_analyses: collections.OrderedDict[tuple, Builder] = collections.OrderedDict()
+_ANALYSES_KEPT = 2
+_analyses_lock = threading.Lock()
+
+
+def analysis(model: Model, orders: dict[str, int] | None = None) -> Builder:
+    """The fast engine's analysis of ``model``: a :class:`~.builder.Builder` after :meth:`~.builder.Builder.analyse`.
+
+    Made once (PySD's parse of the exact bytes the model was loaded from, then the analysis) and kept for the
+    last few models, so that the Python flavours, the compiled module and the JavaScript module of a model are
+    all written from one analysis.
+
+    Raises
+    ------
+    Unsupported
+        Naming what the fast engine cannot compile (the same refusal every time).
+    """
+    key = (str(model.module), GENERATOR_VERSION, tuple(sorted((orders or {}).items())))
+    with _analyses_lock:
+        builder = _analyses.get(key)
+        if builder is not None:
+            _analyses.move_to_end(key)
+    if builder is None:
+        builder = Builder(abstract_model(model_text(model), model.path), orders, model.path.resolve().parent)
+        try:
+            builder.analyse()
+        except Unsupported:
+            pass  # kept: analyse() below raises the same refusal
+        with _analyses_lock:
+            _analyses[key] = builder
+            while len(_analyses) > _ANALYSES_KEPT:
+                _analyses.popitem(last=False)
+    builder.analyse()
+    return builder
+
+
 def generate(model: Model, orders: dict[str, int] | None = None) -> dict[str, Any]:
     """Generate (or read from the cache) the simulator source of ``model``.
 
@@ -107,13 +146,13 @@ def generate(model: Model, orders: dict[str, int] | None = None) -> dict[str, An
     path = cache_file(model)
     if path.is_file() and not orders:
         return json.loads(path.read_text(encoding="utf-8"))
-    text = model_text(model)
-    builder = Builder(abstract_model(text, model.path), orders, model.path.resolve().parent)
     try:
-        vector, columns = builder.build(scalar=False)
-        scalar, _ = builder.build(scalar=True)
+        builder = analysis(model, orders)  # once: every back-end below writes this analysis
+        plan = builder.last_plan
+        vector, columns = emit_python.emit(builder, plan, scalar=False)
+        scalar, _ = emit_python.emit(builder, plan, scalar=True)
         entry = {"vector": vector, "scalar": scalar, "columns": columns, "levers": builder.lever_names()}
-        compiled_source, levers, delays = emit_numba(builder, builder.last_plan)
+        compiled_source, levers, delays = emit_numba(builder, plan)
         entry["native"] = ({"source": compiled_source, "levers": levers, "delays": delays} if compiled_source
                            else {"reasons": levers})
     except Unsupported as exc:

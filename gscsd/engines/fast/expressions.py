@@ -111,16 +111,19 @@ def num(value: float) -> str:
 
 
 def literal(b: Builder, value: float, ctx: Ctx) -> str:
-    """A number in the source: a literal for floats, a numpy float64 constant for arrays.
+    """A number in the source: the name ``c<k>`` of a numpy float64 constant (registered in ``b.literals``).
 
     The vector flavour must divide by zero the numpy way (inf/nan, as PySD
-    does) even where no lever or time is involved, so its numbers are
-    numpy scalars bound once as globals.
+    does) even where no lever or time is involved, so its numbers are numpy
+    scalars bound once as globals; the scalar flavour writes each back as the
+    number itself (:func:`.emit_python.scalar_expression`). A negative number
+    is the negated constant of its magnitude, bare as :func:`num` writes it
+    (-30 ^ x is -(30 ^ x) in both flavours; XMILE writes such literals); -inf
+    is parenthesised, as :func:`num` writes it.
     """
-    if ctx.scalar:
-        return num(value)
-    if value < 0:  # bare, as num writes it: -30 ^ x is -(30 ^ x) in both flavours (XMILE writes such literals)
-        return "-" + literal(b, -value, ctx)
+    if value < 0:
+        name = literal(b, -value, ctx)
+        return f"(-{name})" if math.isinf(value) else "-" + name
     key = repr(value)
     if key not in b.literals:
         b.literals[key] = f"c{len(b.literals)}"
@@ -144,7 +147,7 @@ def _nested(b: Builder, ast: Any, ctx: Ctx) -> str:
         node.sets = ctx.sets
         b.nodes.append(node)
         b.hidden[key] = node
-        b.compile(node, ctx.scalar)
+        b.compile(node)
     ctx.deps.add(node.index)
     return f"i{node.index}" if ctx.phase == "init" else f"v{node.index}"
 
@@ -280,9 +283,7 @@ def _elmcount(b: Builder, name: str, args: tuple, ctx: Ctx) -> str:
 
 def _if_then_else(b: Builder, name: str, args: tuple, ctx: Ctx) -> str:
     c, a, z = (translate(b, x, ctx) for x in args)
-    if ctx.scalar:
-        return f"({a} if {c} else {z})"
-    return f"_if({c}, {a}, {z})"
+    return f"_if({c}, {a}, {z})"  # the scalar flavour writes (a if c else z), evaluating one branch
 
 
 def _active_initial(b: Builder, name: str, args: tuple, ctx: Ctx) -> str:

@@ -81,8 +81,13 @@ def _value(builder: Builder, py: str, key: tuple, ctx: Ctx) -> str:
 
 def _constant(builder: Builder, ast: Any, ctx: Ctx) -> float | None:
     """The value of ``ast`` when it is the same for every run and step (numbers, subscript positions), else None."""
-    probe = Ctx(ctx.bind, ctx.positions, ctx.sets, ctx.phase, True, owner=ctx.owner)
-    text = _translate(builder, ast, probe)
+    probe = Ctx(ctx.bind, ctx.positions, ctx.sets, ctx.phase, owner=ctx.owner)
+    literals = dict(builder.literals)
+    try:
+        text = builder.scalar(_translate(builder, ast, probe))  # numbers written as themselves
+    finally:
+        builder.literals.clear()
+        builder.literals.update(literals)  # the probe's numbers are not constants of the generated code
     if probe.deps or probe.uses_time:
         return None
     try:
@@ -245,8 +250,6 @@ def get_data_between_times(builder: Builder, name: str, args: tuple, ctx: Ctx) -
         return calls[int(mode)]
     # a mode set by a constant (a lever may change it): each mode's table, chosen when the run reads the mode
     chosen = _translate(builder, args[2], ctx)
-    if ctx.scalar:
-        return f"({calls[1]} if {chosen} == 1 else ({calls[-1]} if {chosen} == -1 else {calls[0]}))"
     return f"_if({chosen} == 1, {calls[1]}, _if({chosen} == -1, {calls[-1]}, {calls[0]}))"
 
 
@@ -301,7 +304,7 @@ def _depreciate_family(b: Builder, node: Any, run: Ctx, init: Ctx) -> None:
                    "engine (only those are checked against Vensim's output)")
     i = node.index
     node.state_init = [(f"_f{i}", f"_Depreciation({_translate(b, args[1], init)}, _dt, {node.name!r})")]
-    out = Ctx(node.bind, node.positions, node.sets, "run", run.scalar, owner=node)
+    out = Ctx(node.bind, node.positions, node.sets, "run", owner=node)
     node.run_expr = f"_f{i}.value({_translate(b, args[0], out)})"
     node.discrete = [(f"_f{i}", f"_f{i}.advance({_translate(b, args[0], run)})")]
     _finish(node, run, init, out.deps)

@@ -60,7 +60,7 @@ def describe(abstract: Any, root: Path, equations: dict[str, list[str]], limits:
         warnings.simplefilter("ignore")
         try:
             builder = Builder(abstract, None, root)
-            builder.build(scalar=True)
+            builder.analyse()
             values = _constants(builder, SCALAR, external)
         except Unsupported:
             return None
@@ -113,7 +113,7 @@ def refusal(abstract: Any, root: Path) -> str | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            Builder(abstract, None, root).build(scalar=True)
+            Builder(abstract, None, root).analyse()
         except Unsupported as exc:
             return str(exc)
         except Exception:
@@ -146,7 +146,7 @@ def _constants(builder: Any, helpers: dict, external: Any) -> dict[int, float]:
         waiting = []
         for i in pending:
             try:
-                value = float(eval(nodes[i].run_expr, namespace))  # the builder's own expression, over its helpers
+                value = float(eval(builder.scalar(nodes[i].run_expr), namespace))  # the builder's own expression
             except NameError:
                 waiting.append(i)
                 continue

@@ -83,19 +83,23 @@ class Ctx:
         The elements of each left-hand-side range (array constants are laid out over them).
     phase : {"run", "init"}
         Values of this step (``v<i>``) or of the initial phase (``i<i>``).
-    scalar : bool
-        The flavour: floats, or numpy arrays over a batch of scenarios.
+    scalar : bool, optional
+        Ignored (kept so that callers need not change): the analysis is written once, in the neutral form
+        (:mod:`.emit_python`), and :attr:`scalar` is always False. A translator writes numbers with
+        :func:`.expressions.literal` and IF THEN ELSE as ``_if(c, a, b)``; the scalar flavour is derived.
     owner : Node, optional
         The node whose equation this is (nested stateful functions and random streams belong to it).
     """
 
-    def __init__(self, bind, positions, sets, phase, scalar, owner=None):
+    #: Always False: expressions are written in the neutral form, whatever the flavour.
+    scalar = False
+
+    def __init__(self, bind, positions, sets, phase, scalar=False, owner=None):
         self.owner = owner
         self.bind = dict(bind)
         self.positions = positions
         self.sets = sets
         self.phase = phase
-        self.scalar = scalar
         self.deps: set[int] = set()
         self.uses_time = False
 
@@ -114,7 +118,6 @@ class _ChildCtx(Ctx):
         self.positions = parent.positions
         self.sets = parent.sets
         self.phase = parent.phase
-        self.scalar = parent.scalar
 
     @property
     def deps(self):

@@ -39,6 +39,50 @@ class Plan:
     needed: set
     columns: list
 
+    @property
+    def updates(self) -> list[Update]:
+        """The state updates after each Euler step, in the order every back-end writes them (see :class:`Update`)."""
+        return euler_updates(self.values)
+
+
+@dataclass(frozen=True)
+class Update:
+    """One state update after an Euler step: the one home of the update rule every back-end writes.
+
+    A step first computes every update's ``value`` (all from the step's values), then replaces the states,
+    so no update reads a state another has already changed.
+
+    Attributes
+    ----------
+    value : str
+        The local the step computes (``d<i>_<k>`` a derivative, ``e<i>_<k>``/``e<i>`` a new value).
+    expression : str
+        What it computes (an expression of the analysis, neutral form).
+    state : str
+        The state it updates (``s<i>_<k>``, ``m<i>_<k>``, a DELAY FIXED pipe ``_f<i>``).
+    how : str
+        ``integrate`` (``state + value * dt``), ``integrate+`` (the same, kept at or above 0: a non-negative
+        stock), ``replace`` (a discrete state: ``value``) or ``feed`` (``value`` enters a DELAY FIXED pipe).
+    """
+
+    value: str
+    expression: str
+    state: str
+    how: str
+
+
+def euler_updates(values: list[Node]) -> list[Update]:
+    """The :class:`Update` of every state of ``values``: derivatives, discrete states, DELAY FIXED inputs."""
+    updates = []
+    for n in values:
+        how = "integrate+" if n.kind == "stock+" else "integrate"
+        updates += [Update(f"d{n.index}_{k}", expression, state, how) for k, (state, expression) in enumerate(n.derivs)]
+        updates += [Update(f"e{n.index}_{k}", expression, state, "replace")
+                    for k, (state, expression) in enumerate(n.discrete)]
+        if n.kind == "delayfixed":
+            updates.append(Update(f"e{n.index}", n.fixed_input, f"_f{n.index}", "feed"))
+    return updates
+
 
 #: Families whose value is one expression (not a state): candidates for computing once before the loop.
 _PLAIN = ("const", "aux", "extconst", "extdata", "datafile")

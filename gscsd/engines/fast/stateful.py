@@ -55,14 +55,14 @@ class Family:
     reads: tuple[str, ...] = ()
 
 
-def compile_node(b: Builder, node: Node, scalar: bool) -> None:
+def compile_node(b: Builder, node: Node) -> None:
     """Translate ``node``'s equation into its expressions and dependencies (by its family)."""
     family = FAMILIES.get(node.kind)
     if family is None:  # pragma: no cover - kind_of() gives only kinds listed here
         raise Skip(f"{node.kind} is not supported")
 
     def ctx(phase: str) -> Ctx:
-        return Ctx(node.bind, node.positions, node.sets, phase, scalar, owner=node)
+        return Ctx(node.bind, node.positions, node.sets, phase, owner=node)
 
     run, init = ctx("run"), ctx("init")
     family.build(b, node, run, init)
@@ -229,7 +229,7 @@ def _sample(b: Builder, node: Node, run: Ctx, init: Ctx) -> None:
     i, ast = node.index, node.ast
     node.state_init = [(f"s{i}_0", translate(b, ast.initial, init))]
     condition, value = translate(b, ast.condition, run), translate(b, ast.input, run)
-    node.run_expr = f"({value} if {condition} else s{i}_0)" if run.scalar else f"_if({condition}, {value}, s{i}_0)"
+    node.run_expr = f"_if({condition}, {value}, s{i}_0)"
     node.discrete = [(f"s{i}_0", f"v{i}")]
 
 
@@ -327,7 +327,7 @@ def _constant(b: Builder, ast: Any, node: Node) -> float:
         return float(ast)
     reference = b.clean.get(getattr(ast, "reference", None), getattr(ast, "reference", None))
     if isinstance(ast, ae.ReferenceStructure) and reference in b.by_var:
-        ctx = Ctx(node.bind, node.positions, node.sets, "run", False)
+        ctx = Ctx(node.bind, node.positions, node.sets, "run")
         target = b.by_var[reference].get(b.subscripts.reference(reference, None, ctx))
         if (target is not None and target.kind == "const"
                 and isinstance(target.ast, (int, float, np.integer, np.floating))):
