@@ -27,8 +27,8 @@ def canonical_output(folder: Path) -> pd.DataFrame | None:
     return None
 
 
-def compare_with_canonical(ours: pd.DataFrame, vensim: pd.DataFrame, rtol: float) -> list[str]:
-    """Columns (shared by both) whose values differ beyond ``rtol``; [] when all agree."""
+def compare_with_canonical(ours: pd.DataFrame, vensim: pd.DataFrame, rtol: float, atol: float = 0.0) -> list[str]:
+    """Columns (shared by both) whose values differ beyond ``rtol`` (and ``atol``); [] when all agree."""
     times = vensim.index.intersection(ours.index)
     assert len(times) > 1, "no common time points"
     shared = [c for c in vensim.columns if c in ours.columns]
@@ -37,7 +37,7 @@ def compare_with_canonical(ours: pd.DataFrame, vensim: pd.DataFrame, rtol: float
     for column in shared:
         expected = vensim.loc[times, column].to_numpy(float)
         actual = ours.loc[times, column].to_numpy(float)
-        if not np.allclose(actual, expected, rtol=rtol, atol=0, equal_nan=True):
+        if not np.allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True):
             worst = np.nanargmax(np.abs(actual - expected) / np.maximum(np.abs(expected), 1e-300))
             problems.append(f"{column} at {times[worst]:g}: {actual[worst]:.6g} vs Vensim {expected[worst]:.6g}")
     return problems

@@ -24,6 +24,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 ROOT = Path(__file__).resolve().parent / "data" / "sdeverywhere"
 MODELS = sorted(ROOT.glob("*/*.mdl"))
+#: Absolute tolerances other than 1e-6, and why. allocate_price: Vensim's market-price search stops within about
+#: 1e-6 of the quantities traded (hundreds), so two amounts that are exactly 0 at a balancing price on a curve's
+#: edge are 4e-4 in its output (t = 8); gscsd's bisection gives 0 (2e-6 of the quantities is still far tighter than
+#: the 1e-3 relative tolerance).
+ATOL = {"allocate_price": 1e-3}
 
 
 def test_the_models_are_here():
@@ -34,7 +39,8 @@ def test_the_models_are_here():
 def test_fast_engine_matches_vensim(path):
     model = load(path)
     assert unsupported_reasons(model) == []
-    compared, problems = differences_from_dat(gscsd.run(model, engine="fast"), path.with_suffix(".dat"))
+    compared, problems = differences_from_dat(gscsd.run(model, engine="fast"), path.with_suffix(".dat"),
+                                              atol=ATOL.get(path.stem, 1e-6))
     assert compared >= 1
     assert problems == []
 
@@ -47,9 +53,9 @@ def load(path: Path) -> gscsd.Model:
     return gscsd.load_model(path, data_files=[path.parent / name for name in files])
 
 
-def differences_from_dat(results, dat: Path) -> tuple[int, list[str]]:
+def differences_from_dat(results, dat: Path, atol: float = 1e-6) -> tuple[int, list[str]]:
     """(variables compared, one line per variable that differs) between ``results`` and the ``.dat`` beside a model
-    (Vensim's output, or values worked out by hand), at rtol 1e-3 with an absolute floor of 1e-6."""
+    (Vensim's output, or values worked out by hand), at rtol 1e-3 with an absolute floor of ``atol``."""
     expected = read_data_file(dat)
     compared, problems = 0, []
     for name, (times, values) in expected.items():
@@ -59,7 +65,7 @@ def differences_from_dat(results, dat: Path) -> tuple[int, list[str]]:
         assert (index >= 0).all(), f"{name}: {dat.name} has times that the run did not save"
         ours = results[name].to_numpy()[index]
         compared += 1
-        if not np.allclose(ours, values, rtol=1e-3, atol=1e-6):
+        if not np.allclose(ours, values, rtol=1e-3, atol=atol):
             worst = int(np.argmax(np.abs(ours - values)))
             problems.append(f"{name} at {times[worst]:g}: {ours[worst]:.6g} vs expected {values[worst]:.6g}")
     return compared, problems

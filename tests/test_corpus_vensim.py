@@ -30,7 +30,10 @@ from .corpus import canonical_output, compare_with_canonical
 pytestmark = [needs_corpus, pytest.mark.slow]
 
 TESTS = CORPUS / "tests"
-TOLERANCE = {"allocate_available": 2e-2, "arguments": 1e-2}
+TOLERANCE = {"arguments": 1e-2}
+#: Absolute floors (else none), and why. The allocations: Vensim's own search leaves up to 4e-7 where the exact
+#: allocation is 0 (a requester whose curve starts right at the balance), gscsd's bisection 0 or 1e-14.
+ATOL = {"allocate_available": 1e-6, "allocate_by_priority": 1e-6}
 
 #: Not comparable (SOURCE.md): no canonical output, or a "future model".
 NOT_COMPARABLE = {"get_time_value/test_get_time_value.mdl"}
@@ -49,8 +52,6 @@ DATA_FILES = {"data_from_other_model": ["data.tab"]}
 
 #: Cases the fast engine refuses (engine="auto" runs them with PySD), with why.
 UNSUPPORTED = {
-    "allocate_available": "ALLOCATE AVAILABLE",
-    "allocate_by_priority": "ALLOCATE BY PRIORITY",
     "get_time_value/test_get_time_value_simple.mdl": "GET TIME VALUE",
     "invert_matrix": "INVERT MATRIX",
     "vector_select": "VECTOR SELECT with a range both with and without '!' (PySD broadcasts those by name)",
@@ -102,7 +103,7 @@ def test_fast_engine_matches_vensim(path: Path, key: str):
         assert list(ours.columns) == list(reference.columns)
         np.testing.assert_allclose(ours.to_numpy(), reference.to_numpy(), rtol=1e-6, atol=1e-12)
         return
-    problems = compare_with_canonical(ours, vensim, rtol=rtol)
+    problems = compare_with_canonical(ours, vensim, rtol=rtol, atol=ATOL.get(path.parent.name, 0.0))
     if problems:
         reference = gscsd.run(model, engine="pysd")
         assert compare_with_canonical(reference, vensim, rtol=rtol) == problems, "PySD matches Vensim here"

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from .plan import Plan
 
 #: Bump whenever the emitted module changes (it keys the cache file).
-JS_VERSION = 2
+JS_VERSION = 3
 #: The integration methods the JavaScript back-end runs.
 JS_METHODS = ("euler", "rk4")
 
@@ -66,7 +66,9 @@ _HELPERS = {
     "_arccos": "Math.acos", "_arctan": "Math.atan", "_sinh": "Math.sinh", "_cosh": "Math.cosh",
     "_tanh": "Math.tanh", "_run_order": "R.runOrder", "_vector_select": "R.vectorSelect", "_elm_map": "R.elmMap",
     "_vector_lookup": "R.vectorLookup", "_gamma_ln": "R.gammaLn", "_sinteg": "R.sinteg",
-    "_sort_order": "R.sortOrder", "_rank": "R.rank",
+    "_sort_order": "R.sortOrder", "_rank": "R.rank", "_allocate_available": "R.allocateAvailable",
+    "_allocate_by_priority": "R.allocateByPriority", "_find_market_price": "R.findMarketPrice",
+    "_at_price": "R.atPrice",
 }
 _CONSTANTS = {"_nan": "NaN", "_inf": "Infinity", "_pi": "Math.PI"}
 #: Parameters of the Python helpers that take keywords, in the order of their JavaScript twins, with defaults.

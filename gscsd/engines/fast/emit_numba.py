@@ -44,11 +44,12 @@ if TYPE_CHECKING:
     from .plan import Plan
 
 #: Bump whenever the compiled module's source changes (it keys its file in the cache).
-NUMBA_VERSION = 4
+NUMBA_VERSION = 5
 
 _HELPERS = ("_xidz", "_zidz", "_integer", "_quantum", "_modulo", "_and", "_or", "_not", "_ramp", "_step",
             "_pulse", "_pow", "_ln", "_lookup_interpolate", "_lookup_other", "_order", "_elm_map", "_vector_lookup",
-            "_sinteg", "_sort_order", "_rank")
+            "_sinteg", "_sort_order", "_rank", "_allocate_available", "_allocate_by_priority", "_find_market_price",
+            "_at_price")
 _MATH = {"_abs": "abs", "_exp": "math.exp", "_sqrt": "math.sqrt", "_sin": "math.sin", "_cos": "math.cos",
          "_tan": "math.tan", "_arcsin": "math.asin", "_arccos": "math.acos", "_arctan": "math.atan",
          "_sinh": "math.sinh", "_cosh": "math.cosh", "_tanh": "math.tanh", "_min": "min", "_max": "max"}

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .allocation import STRUCTURES as ALLOCATION_STRUCTURES
 from .functions import CALLS as _FUNCTIONS_PYSD_LACKS
 from .nodes import CONTROL, Ctx, Node, Skip
 from .subscripts import bangs, subscripts_used
@@ -51,8 +52,6 @@ FUNCTION_NAMES = {
     "GetLookups": "GET LOOKUPS (external data)",
     "GetData": "GET DATA (external data)",
     "Data": "data variables",
-    "AllocateAvailable": "ALLOCATE AVAILABLE",
-    "AllocateByPriority": "ALLOCATE BY PRIORITY",
 }
 
 
@@ -89,6 +88,8 @@ def _by_type() -> dict[type, Callable[[Builder, Any, Ctx], str]]:
     }
     for name in STATEFUL_NAMES:  # a stateful function inside a larger expression
         table[getattr(ae, f"{name}Structure")] = _nested
+    for name, build in ALLOCATION_STRUCTURES.items():  # ALLOCATE AVAILABLE, ALLOCATE BY PRIORITY
+        table[getattr(ae, name)] = build
     return table
 
 

@@ -35,6 +35,7 @@ import itertools
 import math
 from typing import TYPE_CHECKING, Any
 
+from .allocation import CALLS as ALLOCATION_CALLS
 from .nodes import Ctx, Skip
 
 if TYPE_CHECKING:
@@ -361,4 +362,5 @@ CALLS = {
     "sinteg": _not_nested("SINTEG"),
     "depreciate_straightline": _not_nested("DEPRECIATE STRAIGHTLINE"),
     "delay_material": _not_nested("DELAY MATERIAL"),
+    **ALLOCATION_CALLS,  # allocation.py: FIND MARKET PRICE, DEMAND AT PRICE, SUPPLY AT PRICE
 }

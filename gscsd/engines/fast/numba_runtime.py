@@ -13,11 +13,12 @@ Importing this module needs numba (see :mod:`.native` for when it is used).
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 from numba import njit
 
-from . import runtime
+from . import allocation, runtime
 
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
@@ -40,6 +41,24 @@ _vector_lookup = njit(**_JIT)(runtime._s_vector_lookup)
 _sinteg = njit(**_JIT)(runtime._s_sinteg)
 _rank = njit(**_JIT)(runtime._s_rank)
 _sort_order = njit(**_JIT)(runtime._s_sort_order)
+
+
+def _calling(function, **compiled):
+    """``function`` compiled, with the helpers it calls bound to their compiled versions (numba cannot call a
+    Python function): one copy of each formula, in :mod:`.allocation`."""
+    scope = {**function.__globals__, **compiled}
+    return njit(**_JIT)(types.FunctionType(function.__code__, scope, function.__name__, function.__defaults__))
+
+
+_normal_tail = njit(**_JIT)(allocation._normal_tail)
+_share = _calling(allocation._share, _normal_tail=_normal_tail)
+_total = _calling(allocation._total, _share=_share)
+_excess = _calling(allocation._excess, _share=_share)
+_allocate_available = _calling(allocation._s_allocate_available, _share=_share, _total=_total,
+                               _whole_units=njit(**_JIT)(allocation._whole_units))
+_allocate_by_priority = _calling(allocation._s_allocate_by_priority, _s_allocate_available=_allocate_available)
+_find_market_price = _calling(allocation._s_find_market_price, _excess=_excess)
+_at_price = _calling(allocation._s_at_price, _share=_share)
 
 
 @njit(**_JIT)

@@ -214,6 +214,165 @@ var GSCSDRuntime = (function () {
         return direction > 0 ? below + 1 : values.length - below;
     }
 
+    /** The allocation functions (allocation.py: _share, _normal_tail, _total, _s_allocate_available,
+     *  _whole_units, _s_allocate_by_priority, _s_find_market_price, _excess, _s_at_price), the same formulas. */
+    function normalTail(x) {
+        const t = 1.0 / (1.0 + 0.33267 * x);
+        return 0.3989422804014327 * Math.exp(-x * x / 2) * t * (0.4361836 + t * (-0.1201676 + t * 0.9372980));
+    }
+    function share(ptype, level, priority, width, demand) {
+        if (ptype === 0) { return 1.0; }
+        if (!(ptype >= 1 && ptype <= 4)) { return NaN; }
+        const z = level - priority;
+        let below;
+        if (width <= 0) {
+            below = z >= 0 ? 1.0 : 0.0;
+        } else if (ptype === 1) {
+            below = Math.min(Math.max(z / width + 0.5, 0.0), 1.0);
+        } else if (ptype === 2) {
+            const half = width / 2;
+            if (z <= -half) { below = 0.0; } else if (z >= half) { below = 1.0; } else if (z <= 0) {
+                below = 2 * (z + half) ** 2 / width ** 2;
+            } else { below = 1 - 2 * (half - z) ** 2 / width ** 2; }
+        } else if (ptype === 3) {
+            const upper = normalTail(Math.abs(z) / width);
+            return (z >= 0) === demand ? upper : 1 - upper;
+        } else if (z < 0) {
+            return demand ? 1 - 0.5 * Math.exp(z / width) : 0.5 * Math.exp(z / width);
+        } else {
+            return demand ? 0.5 * Math.exp(-z / width) : 1 - 0.5 * Math.exp(-z / width);
+        }
+        return demand ? 1 - below : below;
+    }
+    function allocTotal(level, quantities, types, priorities, widths, demand) {
+        let total = 0.0;
+        for (let i = 0; i < quantities.length; i++) {
+            if (quantities[i] > 0) { total += quantities[i] * share(types[i], level, priorities[i], widths[i], demand); }
+        }
+        return total;
+    }
+    function wholeUnits(out, amount) {
+        const n = out.length;
+        let given = 0.0;
+        const remainders = new Array(n).fill(0.0);
+        for (let i = 0; i < n; i++) {
+            const whole = Math.floor(out[i] + 1e-9);
+            remainders[i] = out[i] - whole;
+            out[i] = whole;
+            given += whole;
+        }
+        const left = Math.floor(amount + 1e-9) - given;
+        for (let k = 0; k < left; k++) {
+            let best = -1;
+            for (let i = 0; i < n; i++) {
+                if (remainders[i] > 1e-9 && (best < 0 || remainders[i] > remainders[best])) { best = i; }
+            }
+            if (best < 0) { break; }
+            out[best] += 1.0;
+            remainders[best] = 0.0;
+        }
+    }
+    /** ALLOCATE AVAILABLE's allocation to requester `place`. */
+    function allocateAvailable(place, requests, ptypes, priorities, widths, avail) {
+        const n = requests.length;
+        if (avail !== avail) { return NaN; }
+        const whole = ptypes[0] >= 10;
+        const types = new Array(n).fill(0.0), quantities = new Array(n).fill(0.0);
+        let total = 0.0, fixed = 0.0, lo = Infinity, hi = -Infinity;
+        for (let i = 0; i < n; i++) {
+            let kind = whole ? ptypes[i] - 10 : ptypes[i];
+            if (kind !== kind || requests[i] !== requests[i] || priorities[i] !== priorities[i] || widths[i] !== widths[i]) {
+                return NaN;
+            }
+            kind = Math.floor(kind);
+            if (kind < 0 || kind > 4) { return NaN; }
+            types[i] = kind;
+            quantities[i] = Math.max(requests[i], 0.0);
+            total += quantities[i];
+            if (kind === 0) {
+                fixed += quantities[i];
+            } else if (quantities[i] > 0) {
+                lo = Math.min(lo, priorities[i] - Math.abs(widths[i]) - 1.0);
+                hi = Math.max(hi, priorities[i] + Math.abs(widths[i]) + 1.0);
+            }
+        }
+        const out = new Array(n).fill(0.0);
+        if (avail >= total) {
+            for (let i = 0; i < n; i++) { out[i] = quantities[i]; }
+        } else if (avail > 0) {
+            if (avail <= fixed) {
+                for (let i = 0; i < n; i++) { if (types[i] === 0) { out[i] = quantities[i] * (avail / fixed); } }
+            } else {
+                for (let k = 0; k < 200; k++) {
+                    if (allocTotal(lo, quantities, types, priorities, widths, true) >= avail) { break; }
+                    lo -= hi - lo;
+                }
+                for (let k = 0; k < 200; k++) {
+                    if (allocTotal(hi, quantities, types, priorities, widths, true) <= avail) { break; }
+                    hi += hi - lo;
+                }
+                for (let k = 0; k < 100; k++) {
+                    const mid = 0.5 * (lo + hi);
+                    if (mid <= lo || mid >= hi) { break; }
+                    if (allocTotal(mid, quantities, types, priorities, widths, true) > avail) { lo = mid; } else { hi = mid; }
+                }
+                const level = hi;
+                for (let i = 0; i < n; i++) {
+                    if (quantities[i] > 0) { out[i] = quantities[i] * share(types[i], level, priorities[i], widths[i], true); }
+                }
+            }
+        }
+        if (whole) { wholeUnits(out, Math.min(avail, total)); }
+        return out[place];
+    }
+    /** ALLOCATE BY PRIORITY: ALLOCATE AVAILABLE with rectangular profiles of one width. */
+    function allocateByPriority(place, requests, priorities, width, supply) {
+        const n = requests.length;
+        return allocateAvailable(place, requests, new Array(n).fill(1.0), priorities, new Array(n).fill(width), supply);
+    }
+    const REACH = [0.0, 0.5, 0.5, 5.0, 10.0];
+    function excess(price, dq, dtypes, dprios, dwidths, sq, stypes, sprios, swidths) {
+        let demand = 0.0, supply = 0.0;
+        for (let i = 0; i < dq.length; i++) {
+            if (dq[i] > 0) { demand += dq[i] * share(Math.floor(dtypes[i]), price, dprios[i], dwidths[i], true); }
+        }
+        for (let i = 0; i < sq.length; i++) {
+            if (sq[i] > 0) { supply += sq[i] * share(Math.floor(stypes[i]), price, sprios[i], swidths[i], false); }
+        }
+        return demand - supply;
+    }
+    /** FIND MARKET PRICE: the price balancing demand and supply (the end of the search range where none does). */
+    function findMarketPrice(dq, dtypes, dprios, dwidths, sq, stypes, sprios, swidths) {
+        let lo = Infinity, hi = -Infinity;
+        const nd = dq.length;
+        for (let i = 0; i < nd + sq.length; i++) {
+            const ptype = i < nd ? dtypes[i] : stypes[i - nd];
+            const prio = i < nd ? dprios[i] : sprios[i - nd];
+            const width = i < nd ? dwidths[i] : swidths[i - nd];
+            if (ptype !== ptype || prio !== prio || width !== width || ptype < 0 || ptype > 4) { return NaN; }
+            const reach = REACH[Math.trunc(ptype)] * Math.abs(width);
+            lo = Math.min(lo, prio - reach);
+            hi = Math.max(hi, prio + reach);
+        }
+        for (const q of dq) { if (q !== q) { return NaN; } }
+        for (const q of sq) { if (q !== q) { return NaN; } }
+        const args = [dq, dtypes, dprios, dwidths, sq, stypes, sprios, swidths];
+        if (excess(lo, ...args) <= 0) { return lo; }
+        if (excess(hi, ...args) >= 0) { return hi; }
+        for (let k = 0; k < 100; k++) {
+            const mid = 0.5 * (lo + hi);
+            if (mid <= lo || mid >= hi) { break; }
+            if (excess(mid, ...args) > 0) { lo = mid; } else { hi = mid; }
+        }
+        return 0.5 * (lo + hi);
+    }
+    /** DEMAND AT PRICE (demand 1) or SUPPLY AT PRICE (0) of one demander or supplier. */
+    function atPrice(quantity, ptype, priority, width, price, demand) {
+        if (quantity !== quantity || ptype !== ptype) { return NaN; }
+        if (quantity <= 0) { return 0.0; }
+        return quantity * share(Math.floor(ptype), price, priority, width, demand > 0);
+    }
+
     /** GAMMA LN: log|gamma(x)|, Infinity at 0 and the negative integers (as runtime.py's _v_gamma_ln).
      *  Stirling's series from x >= 15 (terms B2k / (2k (2k - 1) x^(2k-1)) up to x^-13), shifted down by
      *  log(x (x + 1) ... ), reflected below 0.5; relative error about 1e-15 (absolute near the zeros at 1, 2). */
@@ -451,7 +610,8 @@ var GSCSDRuntime = (function () {
         table: table, runOrder: runOrder, StructureChange: StructureChange, FixedDelay: FixedDelay,
         Depreciation: Depreciation, MaterialDelay: MaterialDelay, sinteg: sinteg,
         vectorSelect: vectorSelect, elmMap: elmMap, vectorLookup: vectorLookup, gammaLn: gammaLn,
-        sortOrder: sortOrder, rank: rank, timeGrid: timeGrid,
+        sortOrder: sortOrder, rank: rank, timeGrid: timeGrid, allocateAvailable: allocateAvailable,
+        allocateByPriority: allocateByPriority, findMarketPrice: findMarketPrice, atPrice: atPrice,
         simulate: simulate,
     };
 })();

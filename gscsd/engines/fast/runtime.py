@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from . import allocation
+
 #: What Vensim (and PySD) treat as zero in XIDZ, ZIDZ, MODULO, RAMP and PULSE.
 SMALL_VENSIM = 1e-6
 
@@ -567,6 +569,7 @@ VECTOR = {
     "_sinteg": _v_sinteg,
     "_sort_order": _v_sort_order,
     "_rank": _v_rank,
+    **allocation.VECTOR,
 }
 
 SCALAR = {
@@ -606,6 +609,7 @@ SCALAR = {
     "_sinteg": _s_sinteg,
     "_sort_order": _s_sort_order,
     "_rank": _s_rank,
+    **allocation.SCALAR,
 }
 
 #: Exceptions a scalar run raises where numpy would give inf or nan; the

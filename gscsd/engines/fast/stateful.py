@@ -290,7 +290,7 @@ def _kinds() -> dict[type, str]:
 
 
 #: Syntax the fast engine has no family for (a data variable with no equation is ``datafile``, set by the builder).
-_NONE = ("DataStructure", "AllocateAvailableStructure", "AllocateByPriorityStructure")
+_NONE = ("DataStructure",)
 
 
 def kind_of(ast: Any) -> str | None:
