@@ -52,8 +52,6 @@ DATA_FILES = {"data_from_other_model": ["data.tab"]}
 
 #: Cases the fast engine refuses (engine="auto" runs them with PySD), with why.
 UNSUPPORTED = {
-    "get_time_value/test_get_time_value_simple.mdl": "GET TIME VALUE",
-    "invert_matrix": "INVERT MATRIX",
     "vector_select": "VECTOR SELECT with a range both with and without '!' (PySD broadcasts those by name)",
 }
 

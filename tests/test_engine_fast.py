@@ -21,11 +21,11 @@ from .conftest import GSC, SAMPLES, corpus_params, needs_corpus, write_mdl
 SAMPLE_MODELS = corpus_params(sorted(SAMPLES.glob("*/*.mdl")))
 
 
-#: A model PySD runs and the fast engine refuses (GET TIME VALUE).
+#: A model PySD runs and the fast engine refuses (VECTOR SELECT over a range both with and without '!').
 ORDER_MODEL = """
 D: a, b, c ~~|
 v[D] = 3, 1, 2 ~ Dmnl ~ |
-order[D] = v[D] + GET TIME VALUE(0, 0, 0) ~ Dmnl ~ |
+order[D] = v[D] + VECTOR SELECT(v[D!], v[D!] * v[D], 0, 0, 0) ~ Dmnl ~ |
 stock[D] = INTEG(order[D], 0) ~ Dmnl ~ |
 """
 
@@ -103,7 +103,7 @@ z = INVERT MATRIX(x, 1) ~ Dmnl ~ |
 """)
     model = gscsd.load_model(path)
     assert any("INVERT MATRIX" in r and r.startswith("z:") for r in unsupported_reasons(model))
-    with pytest.raises(FastUnsupportedError, match=r"fast engine does not support z: function INVERT MATRIX"):
+    with pytest.raises(FastUnsupportedError, match=r"fast engine does not support z: INVERT MATRIX"):
         gscsd.run(model, engine="fast")
     with pytest.raises(gscsd.errors.SimulationError, match="INVERT MATRIX.*PySD fallback failed too"):
         gscsd.run(model, engine="auto")  # PySD cannot run it either; auto must not hide that
@@ -114,9 +114,9 @@ def test_auto_falls_back_with_reason_in_attrs(tmp_path):
     model = gscsd.load_model(path)
     results = gscsd.run(model)  # engine="auto" is the default
     assert results.attrs["engine"] == "pysd"
-    assert re.search(r"order: function GET TIME VALUE", results.attrs["fallback"])
+    assert re.search(r"order: VECTOR SELECT using a range both with and without '!'", results.attrs["fallback"])
     batch = gscsd.run_batch(model, [gscsd.Scenario(), gscsd.Scenario()])
-    assert batch.attrs["engine"] == "pysd" and "GET TIME VALUE" in batch.attrs["fallback"]
+    assert batch.attrs["engine"] == "pysd" and "VECTOR SELECT" in batch.attrs["fallback"]
 
 
 @needs_corpus
@@ -226,7 +226,7 @@ def test_cli_engine_and_method_options(tmp_path, capsys):
     path = write_mdl(tmp_path, "cli.mdl", ORDER_MODEL)
     assert main(["run", str(path), "--final-time", "2"]) == 0
     captured = capsys.readouterr()
-    assert re.search(r"^note: ran with PySD because .*order: function GET TIME VALUE", captured.err, re.M)
+    assert re.search(r"^note: ran with PySD because .*order: VECTOR SELECT using", captured.err, re.M)
     growth = write_mdl(tmp_path, "growth.mdl", "s = INTEG(s * 0.1, 1) ~ Dmnl ~ Key output: s. |")
     out = tmp_path / "rk4.csv"
     assert main(["run", str(growth), "--engine", "fast", "--method", "rk4", "--out", str(out)]) == 0

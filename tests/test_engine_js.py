@@ -271,11 +271,14 @@ s = INTEG(u, 0) ~ Dmnl ~ |
     assert str(caught.value) == ("noise.mdl: random functions (u) cannot run in the browser: it cannot reproduce "
                                  "the engine's random streams")
     matrix = gscsd.load_model(write_mdl(tmp_path, "alloc.mdl", """
-x = GET TIME VALUE(0, 0, 0) ~ Dmnl ~ |
+x = GET TIME VALUE(0, 0, 1) ~ Dmnl ~ |
 s = INTEG(x, 0) ~ Dmnl ~ |
 """))
     with pytest.raises(JavaScriptUnsupportedError) as caught:
         javascript(matrix)
     message = str(caught.value)
-    assert message.startswith("alloc.mdl: the fast engine does not support x: function GET TIME VALUE")
+    assert message.startswith("alloc.mdl: the fast engine does not support x: GET TIME VALUE: measure 1")
     assert message.endswith("so it cannot run in the browser either") and "\n" not in message
+    clock = gscsd.load_model(write_mdl(tmp_path, "clock.mdl", "x = GET TIME VALUE(2, 0, 7) ~ Hour ~ |"))
+    with pytest.raises(JavaScriptUnsupportedError, match="GET TIME VALUE of the computer's clock"):
+        javascript(clock)

@@ -24,6 +24,12 @@ _RANDOM = re.compile(r"\bRANDOM[ _](0[ _]1|UNIFORM|NORMAL|EXPONENTIAL|POISSON|BI
 _PULSE_TRAIN = re.compile(r"\bPULSE[ _]TRAIN\b", re.IGNORECASE)
 _STATEFUL = re.compile(r"\b(SMOOTH|DELAY|TREND|FORECAST)", re.IGNORECASE)  # initialised from their input
 _ACTIVE_INITIAL = re.compile(r"\bACTIVE[ _]INITIAL\b", re.IGNORECASE)
+_TIME_VALUE_INITIAL = re.compile(r"\bGET[ _]TIME[ _]VALUE\s*\(\s*1\s*,", re.IGNORECASE)
+
+FAST_TIME_VALUE_INITIAL = (
+    "GET TIME VALUE relative to the initial time (1) is INITIAL TIME + offset, as Vensim's manual defines it; not "
+    "checked against Vensim's output, which PySD's authors report differs from the manual"
+)
 
 RANDOM_STREAMS = (
     "random functions draw from gscsd's own seeded streams, not Vensim's generator: values differ draw by draw "
@@ -60,6 +66,8 @@ def _static_differences(model: Model, engine: str) -> list[str]:
         found.append(PYSD_ACTIVE_INITIAL)
     if engine == "pysd" and any(_PULSE_TRAIN.search(e) for e in equations):
         found.append(PYSD_PULSE_TRAIN)
+    if engine == "fast" and any(_TIME_VALUE_INITIAL.search(e) for e in equations):
+        found.append(FAST_TIME_VALUE_INITIAL)
     return found
 
 

@@ -68,7 +68,7 @@ _HELPERS = {
     "_vector_lookup": "R.vectorLookup", "_gamma_ln": "R.gammaLn", "_sinteg": "R.sinteg",
     "_sort_order": "R.sortOrder", "_rank": "R.rank", "_allocate_available": "R.allocateAvailable",
     "_allocate_by_priority": "R.allocateByPriority", "_find_market_price": "R.findMarketPrice",
-    "_at_price": "R.atPrice",
+    "_at_price": "R.atPrice", "_invert_matrix": "R.invertMatrix",
 }
 _CONSTANTS = {"_nan": "NaN", "_inf": "Infinity", "_pi": "Math.PI"}
 #: Parameters of the Python helpers that take keywords, in the order of their JavaScript twins, with defaults.
@@ -524,6 +524,9 @@ class _Writer:
         if name in ("_Depreciation", "_MaterialDelay"):
             return f"new R.{name[1:]}({', '.join(args)})"
         if name not in _HELPERS:
+            if name == "_clock_time":
+                raise _NotWritten("GET TIME VALUE of the computer's clock (a run in the browser would read another "
+                                  "clock)")
             raise _NotWritten("random functions" if name.startswith("_random") else f"function {name}")
         if node.keywords:
             signature = _SIGNATURES.get(name)

@@ -49,13 +49,14 @@ NUMBA_VERSION = 5
 _HELPERS = ("_xidz", "_zidz", "_integer", "_quantum", "_modulo", "_and", "_or", "_not", "_ramp", "_step",
             "_pulse", "_pow", "_ln", "_lookup_interpolate", "_lookup_other", "_order", "_elm_map", "_vector_lookup",
             "_sinteg", "_sort_order", "_rank", "_allocate_available", "_allocate_by_priority", "_find_market_price",
-            "_at_price")
+            "_at_price", "_invert_matrix")
 _MATH = {"_abs": "abs", "_exp": "math.exp", "_sqrt": "math.sqrt", "_sin": "math.sin", "_cos": "math.cos",
          "_tan": "math.tan", "_arcsin": "math.asin", "_arccos": "math.acos", "_arctan": "math.atan",
          "_sinh": "math.sinh", "_cosh": "math.cosh", "_tanh": "math.tanh", "_min": "min", "_max": "max"}
 _KINDS = {"extrapolate": 1, "hold_backward": 2, "data_look_forward": 3, "data_raw": 4, "forward": 6}
 # GAMMA LN: numba's lgamma is the C library's, which differs from Python's math.lgamma in the last bit.
-_UNSUPPORTED = re.compile(r"\b(_R\d+|_f\d+|_FixedDelay|_vector_select|_random_\w+|_external|X\d+|_gamma_ln)\b")
+_UNSUPPORTED = re.compile(r"\b(_R\d+|_f\d+|_FixedDelay|_vector_select|_random_\w+|_external|X\d+|_gamma_ln|"
+                          r"_clock_time)\b")
 
 
 def emit(builder: Builder, plan: Plan) -> tuple[str | None, list[str], list[str]]:

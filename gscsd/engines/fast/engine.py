@@ -33,6 +33,7 @@ from .builder import GENERATOR_VERSION, Builder, Unsupported, abstract_model
 from .emit_numba import NUMBA_VERSION
 from .emit_numba import emit as emit_numba
 from .runtime import (
+    DERIVED,
     SCALAR,
     SCALAR_FAILURES,
     VECTOR,
@@ -43,6 +44,7 @@ from .runtime import (
     StructureChange,
     Table,
     clear_external_cache,
+    derived_table,
     external,
     external_table,
     random_exponential,
@@ -254,6 +256,8 @@ def _table(spec, model: Model | None) -> Table:
     """A lookup table of the generated code: points, GET XLS/DIRECT data, or a series of the data files."""
     if not isinstance(spec, dict):
         return Table(*spec)
+    if spec["kind"] == DERIVED:  # LOOKUP INVERT, FORWARD, ... of a lookup read from a data file
+        return derived_table(_table(spec["of"], model), spec)
     if spec["kind"] != "datafile":
         return external_table(spec)
     from ...vensim.data import series_for

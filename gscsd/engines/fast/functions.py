@@ -190,9 +190,8 @@ def _lookup_table(builder: Builder, ast: Any, ctx: Ctx, function: str) -> tuple:
     if node is None or node.kind != "lookup":
         raise Skip(f"{function}: '{ast.reference}' is not a lookup")
     spec = builder.tables[node.table]
-    if isinstance(spec, dict):
-        raise Skip(f"{function} of a lookup read from a data file (GET XLS/DIRECT LOOKUPS) is not supported by the "
-                    "fast engine")
+    if isinstance(spec, dict):  # read from a data file when the code is loaded (GET XLS/DIRECT LOOKUPS)
+        return spec, node.name
     return spec[0], spec[1]
 
 
@@ -201,6 +200,12 @@ def _lookup_kind(kind: str, function: str, invert: bool = False):
         if len(args) != 2:
             raise Skip(f"{function} needs 2 arguments")
         x, y = _lookup_table(builder, args[0], ctx, function)
+        if isinstance(x, dict):  # its points are read when the code is loaded: the table is made then
+            from .runtime import DERIVED
+
+            builder.tables.append({"kind": DERIVED, "of": x, "interp": kind, "invert": invert, "name": y,
+                                   "function": function})
+            return f"T{len(builder.tables) - 1}({_translate(builder, args[1], ctx)})"
         if invert:  # Vensim: the x at which the lookup reaches the value; the y values must increase
             if any(b < a for a, b in zip(y, y[1:])):
                 raise Skip(f"{function}: the lookup's y values must not decrease (only such a lookup has an "
@@ -252,6 +257,57 @@ def get_data_between_times(builder: Builder, name: str, args: tuple, ctx: Ctx) -
     # a mode set by a constant (a lever may change it): each mode's table, chosen when the run reads the mode
     chosen = _translate(builder, args[2], ctx)
     return f"_if({chosen} == 1, {calls[1]}, _if({chosen} == -1, {calls[-1]}, {calls[0]}))"
+
+
+def invert_matrix(builder: Builder, name: str, args: tuple, ctx: Ctx) -> str:
+    """INVERT MATRIX(a[..., rows, columns], n): this element's entry of the inverse of the n x n matrix along the
+    argument's last two subscripts (``runtime._s_invert_matrix``; a singular matrix gives nan)."""
+    from .allocation import _row
+
+    if len(args) != 2:
+        raise Skip("INVERT MATRIX needs 2 arguments (matrix, size)")
+    py, rows, i = _row(builder, args[0], ctx, "INVERT MATRIX", -2, "matrix")
+    _py, columns, j = _row(builder, args[0], ctx, "INVERT MATRIX", -1, "matrix")
+    n = len(rows)
+    if len(columns) != n or i is None or j is None:
+        raise Skip("INVERT MATRIX: its matrix must be square, its last two subscripts the left-hand side's last two "
+                   "ranges")
+    size = _constant(builder, args[1], ctx)
+    if size is not None and size != n:
+        raise Skip(f"INVERT MATRIX: size {size:g} differs from the {n} x {n} matrix of its argument")
+    values = [_value(builder, py, row[:-1] + (column[-1],), ctx) for row in rows for column in columns]
+    return f"_invert_matrix({i}, {j}, {n}, ({', '.join(values)},))"
+
+
+#: GET TIME VALUE's measures of the computer's clock (relative to 2), Vensim's reference manual.
+CLOCK_MEASURES = range(1, 11)
+
+
+def get_time_value(builder: Builder, name: str, args: tuple, ctx: Ctx) -> str:
+    """GET TIME VALUE(relativeto, offset, measure), as Vensim's reference manual describes it: relative to the
+    simulation's time (0) or its initial time (1), plus ``offset``, in units of Time (measure 0); relative to the
+    computer's clock (2), measures 1-10 (``runtime.clock_time``). The calendar measures of the simulation's time
+    need Vensim's date settings, which gscsd does not read: refused."""
+    if len(args) != 3:
+        raise Skip("GET TIME VALUE needs 3 arguments (relativeto, offset, measure)")
+    relative, measure = _constant(builder, args[0], ctx), _constant(builder, args[2], ctx)
+    if relative is None or measure is None:
+        raise Skip("GET TIME VALUE: relativeto and measure must be numbers")
+    if relative in (0, 1):
+        if measure != 0:
+            raise Skip(f"GET TIME VALUE: measure {measure:g} of the simulation's time is a calendar measure, which "
+                       "needs Vensim's date settings (not read by gscsd); use measure 0 (units of Time)")
+        offset = _translate(builder, args[1], ctx)
+        if relative == 1:
+            return f"(_t_initial + {offset})"
+        ctx.uses_time = True
+        return f"(time + {offset})"
+    if relative == 2:
+        if measure not in CLOCK_MEASURES:
+            raise Skip(f"GET TIME VALUE: measure {measure:g} of the computer's clock is not one of Vensim's 1-10")
+        ctx.uses_time = True  # never constant: the clock moves
+        return f"_clock_time({int(measure)})"
+    raise Skip(f"GET TIME VALUE: relativeto {relative:g} is not 0, 1 or 2")
 
 
 def gamma_ln(builder: Builder, name: str, args: tuple, ctx: Ctx) -> str:
@@ -355,6 +411,8 @@ CALLS = {
     "lookup_extrapolate": _lookup_kind("extrapolate", "LOOKUP EXTRAPOLATE"),
     "lookup_invert": _lookup_kind("interpolate", "LOOKUP INVERT", invert=True),
     "gamma_ln": gamma_ln,
+    "invert_matrix": invert_matrix,
+    "get_time_value": get_time_value,
     "get_data_between_times": get_data_between_times,
     "vector_sort_order": _sorting("_sort_order", "VECTOR SORT ORDER"),
     "vector_rank": _sorting("_rank", "VECTOR RANK"),

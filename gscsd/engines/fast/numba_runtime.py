@@ -41,6 +41,7 @@ _vector_lookup = njit(**_JIT)(runtime._s_vector_lookup)
 _sinteg = njit(**_JIT)(runtime._s_sinteg)
 _rank = njit(**_JIT)(runtime._s_rank)
 _sort_order = njit(**_JIT)(runtime._s_sort_order)
+_invert_matrix = njit(**_JIT)(runtime._s_invert_matrix)
 
 
 def _calling(function, **compiled):

@@ -373,6 +373,38 @@ var GSCSDRuntime = (function () {
         return quantity * share(Math.floor(ptype), price, priority, width, demand > 0);
     }
 
+    /** INVERT MATRIX (runtime.py's _s_invert_matrix): entry (i, j) of the inverse of the n x n matrix `values`. */
+    function invertMatrix(i, j, n, values) {
+        const a = values.slice(0, n * n);
+        const inverse = new Array(n * n).fill(0.0);
+        for (let k = 0; k < n; k++) { inverse[k * n + k] = 1.0; }
+        for (let col = 0; col < n; col++) {
+            let pivot = col, best = Math.abs(a[col * n + col]);
+            for (let r = col + 1; r < n; r++) {
+                if (Math.abs(a[r * n + col]) > best) { pivot = r; best = Math.abs(a[r * n + col]); }
+            }
+            if (!(best > 0)) { return NaN; }
+            if (pivot !== col) {
+                for (let c = 0; c < n; c++) {
+                    [a[col * n + c], a[pivot * n + c]] = [a[pivot * n + c], a[col * n + c]];
+                    [inverse[col * n + c], inverse[pivot * n + c]] = [inverse[pivot * n + c], inverse[col * n + c]];
+                }
+            }
+            const p = a[col * n + col];
+            for (let c = 0; c < n; c++) { a[col * n + c] /= p; inverse[col * n + c] /= p; }
+            for (let r = 0; r < n; r++) {
+                const factor = a[r * n + col];
+                if (r !== col && factor !== 0) {
+                    for (let c = 0; c < n; c++) {
+                        a[r * n + c] -= factor * a[col * n + c];
+                        inverse[r * n + c] -= factor * inverse[col * n + c];
+                    }
+                }
+            }
+        }
+        return inverse[i * n + j];
+    }
+
     /** GAMMA LN: log|gamma(x)|, Infinity at 0 and the negative integers (as runtime.py's _v_gamma_ln).
      *  Stirling's series from x >= 15 (terms B2k / (2k (2k - 1) x^(2k-1)) up to x^-13), shifted down by
      *  log(x (x + 1) ... ), reflected below 0.5; relative error about 1e-15 (absolute near the zeros at 1, 2). */
@@ -612,6 +644,7 @@ var GSCSDRuntime = (function () {
         vectorSelect: vectorSelect, elmMap: elmMap, vectorLookup: vectorLookup, gammaLn: gammaLn,
         sortOrder: sortOrder, rank: rank, timeGrid: timeGrid, allocateAvailable: allocateAvailable,
         allocateByPriority: allocateByPriority, findMarketPrice: findMarketPrice, atPrice: atPrice,
+        invertMatrix: invertMatrix,
         simulate: simulate,
     };
 })();

@@ -528,6 +528,77 @@ def _s_gamma_ln(x):
     return math.lgamma(x)
 
 
+def _s_invert_matrix(i, j, n, values):
+    """Vensim's INVERT MATRIX: entry (``i``, ``j``) of the inverse of the ``n`` x ``n`` matrix ``values`` (row by
+    row); Gauss-Jordan elimination with partial pivoting; a singular matrix (or a nan in it) gives nan. Loops over
+    a list, so numba compiles this same function."""
+    a = [values[k] for k in range(n * n)]
+    for k in range(n * n):
+        if a[k] != a[k]:
+            return math.nan
+    inverse = [0.0] * (n * n)
+    for k in range(n):
+        inverse[k * n + k] = 1.0
+    for col in range(n):
+        pivot, best = col, abs(a[col * n + col])
+        for r in range(col + 1, n):
+            if abs(a[r * n + col]) > best:
+                pivot, best = r, abs(a[r * n + col])
+        if not best > 0:
+            return math.nan
+        if pivot != col:
+            for c in range(n):
+                a[col * n + c], a[pivot * n + c] = a[pivot * n + c], a[col * n + c]
+                inverse[col * n + c], inverse[pivot * n + c] = inverse[pivot * n + c], inverse[col * n + c]
+        p = a[col * n + col]
+        for c in range(n):
+            a[col * n + c] /= p
+            inverse[col * n + c] /= p
+        for r in range(n):
+            factor = a[r * n + col]
+            if r != col and factor != 0:
+                for c in range(n):
+                    a[r * n + c] -= factor * a[col * n + c]
+                    inverse[r * n + c] -= factor * inverse[col * n + c]
+    return inverse[i * n + j]
+
+
+def _v_invert_matrix(i, j, n, values):
+    """INVERT MATRIX over scenarios (:func:`_s_invert_matrix` on each)."""
+    return _each(lambda row: _s_invert_matrix(i, j, n, row), (), values)
+
+
+def clock_time(measure):
+    """GET TIME VALUE relative to the computer's clock (Vensim's reference manual): 1 the year, 2 the quarter
+    (1-4), 3 the month (1-12), 4 the day of the month, 5 the day of the week (0 Sunday), 6 days since 1 January of
+    1 BC (counted as year 0), 7 the hour, 8 the minute, 9 the second (with its fraction), 10 seconds modulo
+    500,000 (here: since 1970, the computer's epoch). A run reading it is not reproducible."""
+    import datetime
+
+    now = datetime.datetime.now()
+    if measure == 1:
+        return float(now.year)
+    if measure == 2:
+        return float((now.month - 1) // 3 + 1)
+    if measure == 3:
+        return float(now.month)
+    if measure == 4:
+        return float(now.day)
+    if measure == 5:
+        return float((now.weekday() + 1) % 7)
+    if measure == 6:
+        return float(now.toordinal() - 1 + 366)  # year 0 (1 BC) is a leap year in the proleptic calendar
+    if measure == 7:
+        return float(now.hour)
+    if measure == 8:
+        return float(now.minute)
+    if measure == 9:
+        return now.second + now.microsecond / 1e6
+    if measure == 10:
+        return float(int(now.timestamp()) % 500000)
+    return math.nan
+
+
 def _np_min(a, b):
     return np.minimum(a, b)
 
@@ -569,6 +640,8 @@ VECTOR = {
     "_sinteg": _v_sinteg,
     "_sort_order": _v_sort_order,
     "_rank": _v_rank,
+    "_invert_matrix": _v_invert_matrix,
+    "_clock_time": clock_time,
     **allocation.VECTOR,
 }
 
@@ -609,6 +682,8 @@ SCALAR = {
     "_sinteg": _s_sinteg,
     "_sort_order": _s_sort_order,
     "_rank": _s_rank,
+    "_invert_matrix": _s_invert_matrix,
+    "_clock_time": clock_time,
     **allocation.SCALAR,
 }
 
@@ -841,6 +916,26 @@ def external_table(spec: dict) -> Table:
     y = (data.sel(spec["select"]) if spec["select"] else data).values
     kind = {"look_forward": "data_look_forward", "raw": "data_raw"}.get(spec.get("interp"), spec.get("interp"))
     return Table(x, y, kind or "interpolate")
+
+
+#: The kind of a table spec made from another lookup's points when the code is loaded (LOOKUP INVERT, FORWARD,
+#: BACKWARD, EXTRAPOLATE of a GET XLS/DIRECT LOOKUPS): ``{"kind": DERIVED, "of": spec, "interp": kind, "invert":
+#: bool, "name": lookup, "function": Vensim's name}``.
+DERIVED = "derived"
+
+
+def derived_table(base: Table, spec: dict) -> Table:
+    """The table a LOOKUP INVERT/FORWARD/BACKWARD/EXTRAPOLATE reads of ``base`` (a lookup read from a data file):
+    its points with the function's kind, x and y swapped to invert it (whose y values must then not decrease)."""
+    from ...errors import ModelError
+
+    x, y = base.xs, base.ys
+    if spec["invert"]:
+        if any(b < a for a, b in zip(y, y[1:])) or any(v != v for v in y):
+            raise ModelError(f"{spec['function']} of '{spec['name']}': the lookup's y values (read from its data "
+                             "file) must not decrease: only such a lookup has an inverse")
+        x, y = y, x
+    return Table(list(x), list(y), spec["interp"])
 
 
 _EXTERNAL_CACHE: dict[str, Any] = {}
