@@ -12,11 +12,16 @@ numpy twin ``_v_*``; ``runtime.js`` for the browser):
   ``first`` in the variable's flat (row-major) order; a constant offset is
   resolved here, into a plain reference;
 * ``LOOKUP FORWARD / BACKWARD / EXTRAPOLATE / INVERT(lookup, x)``: the lookup's
-  points as a table of another kind (inverted: x and y swapped);
+  points as a table of another kind (inverted: x and y swapped), made when the code loads for a lookup read
+  from a data file;
 * ``VECTOR LOOKUP(vec[first], x, xmin, xmax, mode)``: the elements along vec's
   last subscript as y values over equal steps from xmin to xmax;
 * ``VECTOR SORT ORDER``, ``VECTOR RANK``, ``VECTOR REORDER`` along the argument's last subscript (as PySD);
 * ``GAMMA LN(x)``;
+* ``INVERT MATRIX(a, n)`` (PySD has it; here so a model using it beside one PySD lacks runs) and
+  ``GET TIME VALUE(relativeto, offset, measure)``;
+* the allocation functions (:mod:`.allocation`: ALLOCATE AVAILABLE, ALLOCATE BY PRIORITY, FIND MARKET PRICE,
+  DEMAND AT PRICE, SUPPLY AT PRICE);
 * ``GET DATA BETWEEN TIMES(data, time, mode)``: the data variable's series as a table of the mode's kind;
 * the stateful ``SINTEG`` (a restricted level), ``DEPRECIATE STRAIGHTLINE`` (a pipe spreading each step's
   stream) and ``DELAY MATERIAL`` (a pipe whose delay time may change): Vensim allows them only as an
