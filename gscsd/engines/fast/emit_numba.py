@@ -29,8 +29,8 @@ other way round), so no equation is written twice.
 The statements are those of the scalar flavour, in the same order, so the
 arithmetic is the same; the engine writes the module into the translation
 cache and numba caches its machine code beside it (``cache=True``).
-Random functions, DELAY FIXED, DELAY MATERIAL, DEPRECIATE STRAIGHTLINE, VECTOR SELECT, GAMMA LN and
-external data are not compiled: such models run with the Python flavours.
+Random functions, DELAY FIXED, DELAY MATERIAL, DEPRECIATE STRAIGHTLINE, VECTOR SELECT, GAMMA LN, GET TIME
+VALUE of the computer's clock and external data are not compiled: such models run with the Python flavours.
 """
 
 from __future__ import annotations
