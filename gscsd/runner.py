@@ -235,7 +235,7 @@ def run(
     started = _time.perf_counter()
     frame = chosen.simulate(model, request)
     elapsed = _time.perf_counter() - started
-    check_finite(frame, model.path.name)
+    frame = check_finite(frame, model.path.name)
     found = list(frame.attrs.get("differences", ()))
     frame.attrs = {
         "scenario": scenario.name,
@@ -267,23 +267,33 @@ def _choose_engine(model: Model, request: RunRequest, name: str, rtol: float, at
     return chosen, fallback
 
 
-def check_finite(frame: pd.DataFrame, where: str) -> None:
-    """Raise SimulationError naming the first non-finite value (by time, then column)."""
+def check_finite(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Raise SimulationError naming the first non-finite value (by time, then column); return ``frame`` with
+    Vensim's ``:NA:`` as missing (NaN).
+
+    A model's own ``:NA:`` (a number in the run, :mod:`gscsd.vensim.na`) is not a failure; a NaN or an
+    infinity computed by the run is.
+    """
+    from .vensim.na import to_missing
+
     values = frame.to_numpy()  # a view of a table of floats (every engine's results)
     if values.dtype != np.float64:
         values = frame.to_numpy(dtype=float, na_value=np.nan)
-    elif np.isfinite(values).all():
-        return
     bad = ~np.isfinite(values)
-    if not bad.any():
-        return
-    row, col = np.argwhere(bad)[0]
-    value = values[row, col]
-    what = "NaN" if math.isnan(value) else f"{value}"
-    raise SimulationError(
-        f"{where}: '{frame.columns[col]}' becomes {what} at time {frame.index[row]:g}; "
-        "check its equation and inputs (a division by zero or an overflow upstream)"
-    )
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        value = values[row, col]
+        what = "NaN" if math.isnan(value) else f"{value}"
+        raise SimulationError(
+            f"{where}: '{frame.columns[col]}' becomes {what} at time {frame.index[row]:g}; "
+            "check its equation and inputs (a division by zero or an overflow upstream)"
+        )
+    missing = to_missing(values)
+    if missing is None:
+        return frame
+    out = frame.mask(missing)
+    out.attrs = frame.attrs
+    return out
 
 
 def to_xarray(frame: pd.DataFrame, model: Model) -> xr.Dataset:
@@ -385,7 +395,7 @@ def run_batch(
         for scenario, request in zip(scenarios, requests):
             frame = chosen.simulate(model, request)
             found += frame.attrs.get("differences", ())
-            check_finite(frame, f"{model.path.name} (scenario '{scenario.name}')")
+            frame = check_finite(frame, f"{model.path.name} (scenario '{scenario.name}')")
             datasets.append(to_xarray(frame, model))
         batch = xr.concat(datasets, dim="scenario", coords="minimal", compat="override", join="override")
     batch = batch.assign_coords(
@@ -430,17 +440,22 @@ def _with_constants(model: Model, requests: list[RunRequest], constants: Sequenc
 
 
 def _check_batch_finite(batch: xr.Dataset, model: Model, scenarios: Sequence[Scenario]) -> None:
-    """Raise SimulationError naming the first scenario, variable and time with a non-finite value."""
+    """Raise SimulationError naming the first scenario, variable and time with a non-finite value; Vensim's
+    ``:NA:`` becomes missing (NaN) in ``batch``, in place (see :func:`check_finite`)."""
+    from .vensim.na import to_missing
+
     for name, array in batch.data_vars.items():
         values = array.values
         bad = ~np.isfinite(values)
-        if not bad.any():
-            continue
-        index = np.argwhere(bad)[0]
-        value = values[tuple(index)]
-        what = "NaN" if math.isnan(value) else f"{value}"
-        scenario, time = scenarios[index[0]].name, batch["time"].values[index[1]]
-        raise SimulationError(
-            f"{model.path.name} (scenario '{scenario}'): '{name}' becomes {what} at time {time:g}; "
-            "check its equation and inputs (a division by zero or an overflow upstream)"
-        )
+        if bad.any():
+            index = np.argwhere(bad)[0]
+            value = values[tuple(index)]
+            what = "NaN" if math.isnan(value) else f"{value}"
+            scenario, time = scenarios[index[0]].name, batch["time"].values[index[1]]
+            raise SimulationError(
+                f"{model.path.name} (scenario '{scenario}'): '{name}' becomes {what} at time {time:g}; "
+                "check its equation and inputs (a division by zero or an overflow upstream)"
+            )
+        missing = to_missing(values)
+        if missing is not None:
+            values[missing] = np.nan

@@ -34,7 +34,7 @@ from .xmile import SUFFIXES as XMILE_SUFFIXES
 from .xmile import is_xmile
 
 #: Bump when the layout of the cache entries or of ``meta.json`` changes.
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
 
 #: The exact bytes a cache entry was translated from (the fast engine compiles these, never the file on disk),
 #: whatever the model's format.

@@ -39,7 +39,7 @@ _RUN = """([source, params, time, method]) => {
     try {
         const r = GSCSDRuntime.simulate(model, params, time, method);
         return {times: Array.from(r.times), values: Array.from(r.values), count: r.count, method: r.method,
-                columns: r.columns};
+                columns: r.columns, missing: r.missing && Array.from(r.missing)};
     } catch (error) {
         return {error: String(error.message || error)};
     }
@@ -282,3 +282,18 @@ s = INTEG(x, 0) ~ Dmnl ~ |
     clock = gscsd.load_model(write_mdl(tmp_path, "clock.mdl", "x = GET TIME VALUE(2, 0, 7) ~ Hour ~ |"))
     with pytest.raises(JavaScriptUnsupportedError, match="GET TIME VALUE of the computer's clock"):
         javascript(clock)
+
+
+def test_vensims_na_is_missing_in_javascript_as_in_python(page, tmp_path):
+    """:NA: (Vensim's number while running) equals itself and comes out as NaN, marked missing (by hand:
+    IF THEN ELSE(Time < 2, :NA:, Time) is missing at 0 and 1; the test for it is 1 there)."""
+    model = gscsd.load_model(write_mdl(tmp_path, "na.mdl", """
+early missing = IF THEN ELSE(Time < 2, :NA:, Time) ~ Dmnl ~ |
+is missing = IF THEN ELSE(early missing = :NA:, 1, 0) ~ Dmnl ~ |
+""", "INITIAL TIME = 0 ~ Year ~ |\nFINAL TIME = 4 ~ Year ~ |\nTIME STEP = 1 ~ Year ~ |\nSAVEPER = 1 ~ Year ~ |\n"))
+    request = request_for(model, gscsd.Scenario())
+    result = run_js(page, model, request)
+    assert_matches(result, gscsd.run(model, engine="fast"), "na")
+    column = result["columns"].index("early missing")
+    assert result["missing"][column * 5:column * 5 + 5] == [1, 1, 0, 0, 0]
+    assert result["values"][result["columns"].index("is missing") * 5:][:5] == [1, 1, 0, 0, 0]

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import InputError, SimulationError
 from ..names import column_name
 from ..translate import CONTROL_VARIABLES
-from ..vensim.data import for_pysd
+from ..vensim.data import pysd_data_files
 from . import RunRequest
 from .differences import pysd_warning_difference, static_differences
 
@@ -60,8 +60,9 @@ class PySDEngine:
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
             warnings.simplefilter("always")
             try:
-                # PySD reads .tab and .csv; a .dat becomes a .tab beside the translation
-                data_files = [str(for_pysd(f, model.module.parent)) for f in model.data_files] or None
+                # PySD reads .tab and .csv; a .dat becomes a .tab beside the translation (elements the files
+                # leave out one more, at Vensim's :NA:)
+                data_files = pysd_data_files(model, model.module.parent) or None
                 engine = pysd.load(str(model.module), data_files=data_files)
                 if request.start != model.time.initial:
                     initial = (request.start, {})

@@ -118,7 +118,7 @@
         for (let k = 0; k < result.count; k++) {
             for (const column of shown) {
                 const value = result.values[column * result.count + k];
-                if (!Number.isFinite(value)) {
+                if (!Number.isFinite(value) && !(result.missing && result.missing[column * result.count + k])) {
                     return "'" + result.columns[column] + "' becomes " + (value !== value ? "NaN" : String(value)) +
                         " at time " + Number(result.times[k].toPrecision(6)) + "; these lever values cannot be run";
                 }

@@ -18,6 +18,7 @@ skips missing data.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 import os
@@ -118,12 +119,14 @@ def series_for(files, column: str, model_name: str = "") -> Series:
     """The series of the data variable element ``column`` (``name`` or ``name[a,b]``) in the data files.
 
     The last file that has it wins, as in Vensim's list of data files. Names
-    compare as Vensim does (case, spaces and underscores do not matter).
+    compare as Vensim does (case, spaces and underscores do not matter). An
+    element the files leave out while they have other elements of its
+    variable is Vensim's ``:NA:`` at all times (:mod:`gscsd.vensim.na`).
 
     Raises
     ------
     InputError
-        If no file has it: the message names the variable and the files.
+        If no file has it (nor any element of its variable): the message names the variable and the files.
     """
     wanted = _key(column)
     found = None
@@ -131,6 +134,14 @@ def series_for(files, column: str, model_name: str = "") -> Series:
         for name, series in read_cached(file).items():
             if _key(name) == wanted:
                 found = series
+    if found is None and "[" in wanted:
+        # Vensim's sparse data: an element of a subscripted data variable that the files leave out while they
+        # have others of it is :NA: throughout (SDEverywhere's sumif test model omits one on purpose)
+        base = wanted.partition("[")[0] + "["
+        if any(_key(name).startswith(base) for file in files for name in read_cached(file)):
+            from .na import NA
+
+            return np.array([0.0]), np.array([NA])
     if found is None or not len(found[0]):
         given = ", ".join(Path(f).name for f in files) or "none"
         raise InputError(
@@ -171,24 +182,67 @@ def for_pysd(path, folder: Path) -> Path:
     ``.dat`` file runs interpolated under PySD; the fast engine reads the
     ``.dat`` itself and keeps the keyword).
     """
-    import hashlib
-
     path = Path(path)
     if path.suffix.lower() != ".dat":
         return path
     data = path.read_bytes()
     target = Path(folder) / f"{path.stem}-{hashlib.sha256(data).hexdigest()[:16]}.tab"
     if not target.is_file():
-        series = read_cached(path)
-        times = sorted({float(t) for ts, _ in series.values() for t in ts})
-        lines = ["Time\t" + "\t".join(repr(t) for t in times)]
-        for name, (ts, vs) in series.items():
-            # PySD needs one time axis: a series is interpolated onto the others' times (Vensim's default for
-            # data variables; their own points are kept exactly)
-            filled = np.interp(times, ts, vs) if len(ts) else np.full(len(times), np.nan)
-            lines.append(name + "\t" + "\t".join(repr(float(v)) for v in filled))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        scratch = target.with_suffix(f".{os.getpid()}.part")
-        scratch.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        os.replace(scratch, target)
+        _write_tab(read_cached(path), target)
     return target
+
+
+def _write_tab(series: dict[str, Series], target: Path) -> None:
+    """Write ``series`` as one ``.tab`` table (a row per series) on the union of their times."""
+    times = sorted({float(t) for ts, _ in series.values() for t in ts})
+    lines = ["Time\t" + "\t".join(repr(t) for t in times)]
+    for name, (ts, vs) in series.items():
+        # PySD needs one time axis: a series is interpolated onto the others' times (Vensim's default for
+        # data variables; their own points are kept exactly)
+        filled = np.interp(times, ts, vs) if len(ts) else np.full(len(times), np.nan)
+        lines.append(name + "\t" + "\t".join(repr(float(v)) for v in filled))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.with_suffix(f".{os.getpid()}.part")
+    scratch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(scratch, target)
+
+
+def pysd_data_files(model, folder: Path) -> list[str]:
+    """The data files PySD reads for ``model``: :func:`for_pysd` of each; when the files leave out some
+    elements of a subscripted data variable, one ``.tab`` with every series of the files and those elements
+    at Vensim's ``:NA:`` (as :func:`series_for` gives the fast engine; PySD reads a variable from the first
+    file that has it and leaves the rest of its elements NaN)."""
+    import itertools
+
+    from .na import NA
+
+    files = [str(for_pysd(f, folder)) for f in model.data_files]
+    if not model.data_files:
+        return files
+    missing = []
+    for variable in model.variables.values():
+        if variable.type != "Data" or not variable.subscripts:
+            continue
+        ranges = [model.subscripts.get(d, (d,)) for d in variable.subscripts]
+        for combo in itertools.product(*ranges):
+            column = f"{variable.name}[{','.join(combo)}]"
+            try:
+                _, values = series_for(model.data_files, column)
+            except InputError:
+                break  # not fed by the data files (a data equation, GET DATA, or the whole variable missing)
+            if len(values) == 1 and values[0] == NA:
+                missing.append(column)
+    if not missing:
+        return files
+    series: dict[str, Series] = {}
+    for file in model.data_files:  # the last file that has a series wins, as in series_for
+        for name, values in read_cached(file).items():
+            series.pop(name, None)
+            series[name] = values
+    model_time = np.array([model.time.initial, model.time.final], dtype=float)
+    series.update({name: (model_time, np.full(2, NA)) for name in missing})
+    digest = hashlib.sha256(repr(sorted((k, v[0].tolist(), v[1].tolist()) for k, v in series.items())).encode())
+    target = Path(folder) / f"data-{digest.hexdigest()[:16]}.tab"
+    if not target.is_file():
+        _write_tab(series, target)
+    return [str(target)]

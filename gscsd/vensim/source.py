@@ -93,7 +93,8 @@ def open_vensim(text: str, origin: Path) -> Any:
     """PySD's ``VensimFile`` over ``text``, as if read from ``origin``.
 
     Nothing is written: PySD sees the prepared text (see
-    :mod:`gscsd.vensim.preprocess`), and resolves data files and macro
+    :mod:`gscsd.vensim.preprocess`), its abstract model holds ``:NA:`` as
+    Vensim's number (:mod:`gscsd.vensim.na`), and it resolves data files and macro
     modules relative to the folder of ``origin``.
     """
     from pysd.translators.vensim.vensim_file import VensimFile
@@ -105,6 +106,11 @@ def open_vensim(text: str, origin: Path) -> Any:
     class _Prepared(VensimFile):
         def _read(self, encoding):  # the text is already decoded
             return prepared
+
+        def get_abstract_model(self):  # :NA: as Vensim's number, for both engines (gscsd.vensim.na)
+            from .na import fix
+
+            return fix(super().get_abstract_model())
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

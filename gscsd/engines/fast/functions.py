@@ -327,10 +327,12 @@ def gamma_ln(builder: Builder, name: str, args: tuple, ctx: Ctx) -> str:
 
 def _numbers(b: Builder, args: tuple, ctx: Ctx, function: str, what: str) -> list[float]:
     """Arguments that must be numbers (or :NA:, nan) when the code is generated."""
+    from ...vensim.na import NA
+
     values = [_constant(b, arg, ctx) for arg in args]
     if any(value is None for value in values):
         raise Skip(f"{function}: {what} must be numbers or :NA:")
-    return values
+    return [math.nan if value == NA else value for value in values]  # :NA: (Vensim's number): not given
 
 
 def _finish(node: Any, run: Ctx, init: Ctx, reads: set) -> None:

@@ -12,6 +12,7 @@ var GSCSDRuntime = (function () {
 
     /** What Vensim (and PySD) treat as zero in XIDZ, ZIDZ, MODULO, RAMP and PULSE. */
     const SMALL_VENSIM = 1e-6;
+    const NA = -Math.pow(2, 110);  // Vensim's :NA: (gscsd/vensim/na.py)
 
     // Python's min(a, b) and max(a, b): the first argument unless the second is strictly smaller/larger.
     function min(a, b) { return b < a ? b : a; }
@@ -592,8 +593,9 @@ var GSCSDRuntime = (function () {
      * @param {object} params  lever values by PySD name
      * @param {object} time  {start, final, step, saveper} in model time units
      * @param {string} method  "euler" or "rk4" (a model with discrete state runs RK4 as Euler, as in Python)
-     * @returns {{times: Float64Array, values: Float64Array, count: number, columns: string[], method: string}}
-     *     values column by column: column j at saved time k is values[j * count + k]
+     * @returns {{times: Float64Array, values: Float64Array, count: number, columns: string[], method: string,
+     *     missing: Uint8Array|null}}  values column by column: column j at saved time k is values[j * count + k];
+     *     where the model gives Vensim's :NA: a value is NaN and `missing` is 1 there (null when nowhere)
      */
     function simulate(model, params, time, method) {
         const P = slots(model, params);
@@ -607,7 +609,17 @@ var GSCSDRuntime = (function () {
         } else {
             rk4(model, P, grid, time, out, count);
         }
-        return {times: grid.saved, values: out, count: count, columns: model.columns, method: ran};
+        // Vensim's :NA: (a number while running, gscsd/vensim/na.py) is missing in the results, as in Python's
+        // gscsd.runner.check_finite; `missing` marks where, so a NaN that the run computed is still a failure
+        let missing = null;
+        for (let i = 0; i < out.length; i++) {
+            if (out[i] === NA) {
+                missing = missing || new Uint8Array(out.length);
+                missing[i] = 1;
+                out[i] = NaN;
+            }
+        }
+        return {times: grid.saved, values: out, count: count, columns: model.columns, method: ran, missing: missing};
     }
 
     /** Vensim's fixed-step RK4 (integrate.py's _rk4): four stages per step, outputs at the saved times. */
