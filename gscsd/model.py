@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -393,7 +393,8 @@ def _nice_step(raw: float) -> float:
     return nice * 10**exponent
 
 
-def load_model(path: str | Path, data_files: Sequence[str | Path] = ()) -> Model:
+def load_model(path: str | Path, data_files: Sequence[str | Path] = (),
+               external_files: Mapping[str, str | Path] | None = None) -> Model:
     """Load a Vensim or XMILE/Stella model, translating it with PySD unless cached.
 
     Parameters
@@ -405,6 +406,10 @@ def load_model(path: str | Path, data_files: Sequence[str | Path] = ()) -> Model
         Vensim data files (``.dat``, ``.tab``, ``.csv``) that feed the model's data variables
         (``name := ...`` without GET functions), as Vensim's ``-d`` option and
         PySD's ``data_files`` do.
+    external_files : mapping, optional
+        The files that file aliases in GET XLS/DIRECT functions stand for (``{"?data": "data.xlsx"}``, relative
+        to the working directory or the model's folder), as SDEverywhere's spec files give them; aliases the
+        ``.mdl``'s own settings resolve need nothing.
 
     Returns
     -------
@@ -423,7 +428,7 @@ def load_model(path: str | Path, data_files: Sequence[str | Path] = ()) -> Model
     for file in files:
         if not file.is_file():
             raise InputError(f"data file not found: {file}; give the path to a .dat, .tab or .csv file")
-    module, meta = translate(path)
+    module, meta = translate(path, external_files)
     variables: dict[str, Variable] = {}
     for entry in meta["variables"]:
         limits = tuple(entry["limits"]) if entry["limits"] else None

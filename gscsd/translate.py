@@ -24,6 +24,7 @@ import tempfile
 import threading
 import uuid
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +65,12 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def translate(mdl_path: Path) -> tuple[Path, dict[str, Any]]:
+def translate(mdl_path: Path, external_files: Mapping[str, str | Path] | None = None) -> tuple[Path, dict[str, Any]]:
     """Return the translated module and the metadata of ``mdl_path``.
 
-    Translates on a cache miss; otherwise only reads ``meta.json``.
+    Translates on a cache miss; otherwise only reads ``meta.json``. ``external_files`` resolves the file aliases
+    of GET XLS/DIRECT functions (``{"?data": "data.xlsx"}``, :mod:`gscsd.vensim.aliases`): the model is
+    translated (and cached) with them written in.
 
     Raises
     ------
@@ -84,6 +87,10 @@ def translate(mdl_path: Path) -> tuple[Path, dict[str, Any]]:
         raise InputError(f"{mdl_path} is not a model file gscsd reads: give a Vensim .mdl or an XMILE/Stella "
                          ".xmile, .stmx or .itmx file")
     data = _read_text_model(mdl_path)
+    if external_files and not is_xmile(mdl_path):
+        from .vensim.aliases import rewrite
+
+        data = rewrite(data, external_files, mdl_path.resolve().parent)
     digest = content_hash(data)
     entry = _entry_dir(mdl_path, digest)
     with _lock_for(str(entry)):
@@ -175,7 +182,7 @@ def _translate_file(original: Path, data: bytes, scratch: Path, digest: str) -> 
     """
     from pysd.builders.python.python_model_builder import ModelBuilder
 
-    from .vensim import decode, open_vensim, read_settings
+    from .vensim import aliases, decode, open_vensim, pysd_gaps, read_settings
 
     raw = decode(data)
     with warnings.catch_warnings(record=True) as caught:
@@ -185,14 +192,26 @@ def _translate_file(original: Path, data: bytes, scratch: Path, digest: str) -> 
         vensim = open_vensim(raw, original)
         _parse(vensim, original, raw)
         problem: Exception | None = None  # why PySD cannot run the model, if it cannot
-        try:
-            builder = ModelBuilder(vensim.get_abstract_model())
-            for section in builder.sections:  # write into the cache, not beside the model
-                section.path, section.root = scratch / section.path.name, scratch
-            py_file = Path(builder.build_model())
-        except (RecursionError, Exception) as exc:  # PySD raises plain exceptions of many kinds
-            problem = TranslationError(messages.build_failure(original, raw, exc, _line_of))
-            problem.__cause__ = exc
+        abstract = vensim.get_abstract_model()
+        for name, alias in aliases.unresolved(abstract):
+            raise TranslationError(
+                f"{original}:{_definition_line(raw, name)}: '{name}' reads its data from the file alias '{alias}', "
+                f"which the model's settings do not resolve; give the file: gscsd.load_model(path, "
+                f"external_files={{'{alias}': FILE}}) or --external-file '{alias}=FILE'")
+        for name, reason in pysd_gaps.refusals(abstract):
+            raise TranslationError(f"{original}:{_definition_line(raw, name)}: '{name}': {reason}")
+        gaps = pysd_gaps.problems(abstract)  # PySD would build these and run them wrongly or not at all
+        if gaps:
+            problem = TranslationError(f"{original}: {gaps[0]}")
+        else:
+            try:
+                builder = ModelBuilder(abstract)
+                for section in builder.sections:  # write into the cache, not beside the model
+                    section.path, section.root = scratch / section.path.name, scratch
+                py_file = Path(builder.build_model())
+            except (RecursionError, Exception) as exc:  # PySD raises plain exceptions of many kinds
+                problem = TranslationError(messages.build_failure(original, raw, exc, _line_of))
+                problem.__cause__ = exc
     for warning in caught if problem is None else ():
         match = re.search(r"translate '([^']+)' which it is not implemented", str(warning.message))
         if match:
@@ -299,6 +318,14 @@ def _first_line(exc: Exception) -> str:
 def _error_line(exc: Exception) -> str:
     match = re.search(r"line (\d+)", str(exc))
     return match.group(1) if match else "?"
+
+
+def _definition_line(raw: str, name: str) -> int | str:
+    """The 1-based line of ``raw`` where the variable ``name`` is defined (any spacing, case), else "?"."""
+    words = [re.escape(w) for w in re.split(r"[\s_]+", name.strip()) if w]
+    pattern = r"(?im)^[ \t]*\"?" + r"[\s_]+".join(words) + r"\"?[ \t]*[\[=(:]"
+    match = re.search(pattern, raw) if words else None
+    return raw.count("\n", 0, match.start()) + 1 if match else "?"
 
 
 def _line_of(raw: str, snippet: str) -> int | str:

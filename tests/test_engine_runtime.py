@@ -170,9 +170,9 @@ def test_lookups_scalar_vector_and_documented_ends(kind):
         np.testing.assert_array_equal(scalar, [10, 10, 10, 20, 20, 0, 0])  # step at each point
 
 
-def test_lookups_of_data_keep_points_and_fill_as_pysd():
-    raw = Table([0.0, 2.0], [1.0, 5.0], "data_raw")
-    assert _lookup_scalar(raw, 2.0) == 5.0 and math.isnan(_lookup_scalar(raw, 1.0))
+def test_lookups_of_data_keep_points_and_fill_as_vensim():
+    raw = Table([0.0, 2.0], [1.0, 5.0], "data_raw")  # :RAW: data are :NA: between points (Vensim's keyword list)
+    assert _lookup_scalar(raw, 2.0) == 5.0 and _lookup_scalar(raw, 1.0) == -(2.0**110)
     forward = Table([0.0, 2.0], [1.0, 5.0], "data_look_forward")
     assert _lookup_scalar(forward, 1.0) == 5.0 and _lookup_scalar(forward, 3.0) == 5.0
 

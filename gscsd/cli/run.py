@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="write all results to FILE (.csv or .nc)")
     parser.add_argument("--data-file", dest="data_files", action="append", default=[], type=Path, metavar="FILE",
                         help="Vensim data file (.dat, .tab or .csv) feeding the model's data variables (repeatable)")
+    parser.add_argument("--external-file", dest="external_files", action="append", default=[], metavar="?ALIAS=FILE",
+                        help="the file a GET XLS/DIRECT alias such as '?data' stands for (repeatable)")
     add_engine_arguments(parser)
     parser.set_defaults(handler=main)
 
@@ -84,8 +86,19 @@ def scenario_from_args(args: argparse.Namespace, model=None) -> Scenario:
     return replace(scenario, **changes)
 
 
+def external_files(pairs: list[str]) -> dict[str, str]:
+    """``--external-file ?ALIAS=FILE`` options as ``{"?ALIAS": "FILE"}``; InputError for a malformed one."""
+    out = {}
+    for pair in pairs:
+        alias, sep, file = pair.partition("=")
+        if not sep or not alias.strip().startswith("?") or not file.strip():
+            raise InputError(f"--external-file {pair!r}: write ?ALIAS=FILE, e.g. --external-file '?data=data.xlsx'")
+        out[alias.strip()] = file.strip()
+    return out
+
+
 def main(args: argparse.Namespace) -> int:
-    model = load_model(args.model, data_files=args.data_files)
+    model = load_model(args.model, data_files=args.data_files, external_files=external_files(args.external_files))
     scenario = scenario_from_args(args, model)
     if args.out is not None:
         results = run(model, scenario, **engine_options(args))

@@ -45,6 +45,14 @@ PYSD_PULSE_TRAIN = (
     "results differ from Vensim's (the fast engine answers as Vensim does)"
 )
 
+PYSD_DATA_EQUATION = (
+    "PySD computes data equations (':=') each step from its inputs' interpolated values and ignores their "
+    "keywords (:RAW: ...), where Vensim computes them at the data's own times and interpolates the result: values "
+    "between data points can differ from Vensim's (the fast engine answers as Vensim does)"
+)
+_NO_EQUATION = re.compile(r"^(\[[^\]]*\]\s*)?(None)?\s*$")
+_GET = re.compile(r"^(\[[^\]]*\]\s*)?GET\b", re.IGNORECASE)
+
 
 _STATIC: dict[tuple, tuple[str, ...]] = {}
 
@@ -68,6 +76,9 @@ def _static_differences(model: Model, engine: str) -> list[str]:
         found.append(PYSD_PULSE_TRAIN)
     if engine == "fast" and any(_TIME_VALUE_INITIAL.search(e) for e in equations):
         found.append(FAST_TIME_VALUE_INITIAL)
+    if engine == "pysd" and any(v.type == "Data" and not _NO_EQUATION.match(line) and not _GET.match(line)
+                                for v in model.variables.values() for line in v.equation.splitlines()):
+        found.append(PYSD_DATA_EQUATION)
     return found
 
 

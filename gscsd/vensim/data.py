@@ -115,7 +115,7 @@ def _series(pairs: list[tuple[float, float]]) -> Series:
     return np.array([t for t, _ in kept], dtype=float), np.array([v for _, v in kept], dtype=float)
 
 
-def series_for(files, column: str, model_name: str = "") -> Series:
+def series_for(files, column: str, model_name: str = "", folder: Path | None = None) -> Series:
     """The series of the data variable element ``column`` (``name`` or ``name[a,b]``) in the data files.
 
     The last file that has it wins, as in Vensim's list of data files. Names
@@ -144,9 +144,12 @@ def series_for(files, column: str, model_name: str = "") -> Series:
             return np.array([0.0]), np.array([NA])
     if found is None or not len(found[0]):
         given = ", ".join(Path(f).name for f in files) or "none"
+        binary = sorted(p.name for p in Path(folder).glob("*.vdf*")) if folder and Path(folder).is_dir() else []
+        vdf = (f" (Vensim's binary data {', '.join(binary[:3])} cannot be read: export it from Vensim as .tab or "
+               ".csv)") if binary else ""
         raise InputError(
             f"{model_name}: data variable '{column}' has no series in the data files ({given}); give a .dat, .tab "
-            "or .csv file that has it: gscsd.load_model(path, data_files=[...]) or --data-file FILE"
+            f"or .csv file that has it{vdf}: gscsd.load_model(path, data_files=[...]) or --data-file FILE"
         )
     return found
 

@@ -166,8 +166,12 @@ PASSES: list[Callable[[str], str]] = [join_continuations, strip_inline_comments,
 
 
 def prepare(text: str) -> str:
-    """Run every pass of :data:`PASSES` over the equations of ``text``."""
+    """Run every pass of :data:`PASSES` over the equations of ``text``, after resolving the file aliases its
+    settings define (``'?data'``, :mod:`gscsd.vensim.aliases`)."""
+    from .aliases import resolve, settings_aliases
+
     equations, mark, rest = text.partition(SKETCH_MARK)
+    equations = resolve(equations, settings_aliases(rest))
     for step in PASSES:
         equations = step(equations)
     return equations + mark + rest

@@ -221,9 +221,7 @@ class Builder:
                 if isinstance(ast, ae.DataStructure):
                     kind = "datafile"  # fed at run time from the model's data files
                 elif component.type == "Data" and not isinstance(ast, ae.GetDataStructure):
-                    reasons.append(f"{element.name}: a data variable with an equation (':=') is not supported "
-                                   "by the fast engine")
-                    continue
+                    kind = "dataeq"  # a data equation (':='): a series computed from data (stateful._data_equation)
                 if kind is None:
                     kind_name = type(ast).__name__
                     function = FUNCTION_NAMES.get(kind_name.replace("Structure", ""), kind_name)

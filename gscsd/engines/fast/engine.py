@@ -258,14 +258,43 @@ def _table(spec, model: Model | None) -> Table:
         return Table(*spec)
     if spec["kind"] == DERIVED:  # LOOKUP INVERT, FORWARD, ... of a lookup read from a data file
         return derived_table(_table(spec["of"], model), spec)
-    if spec["kind"] != "datafile":
-        return external_table(spec)
-    from ...vensim.data import series_for
+    if spec["kind"] == "dataeq":
+        times, values = _data_equation_series(spec, model)
+    elif spec["kind"] == "datafile":
+        from ...vensim.data import series_for
 
-    times, values = series_for(model.data_files if model else (), spec["column"], model.path.name if model else "")
+        times, values = series_for(model.data_files if model else (), spec["column"], model.path.name if model else "",
+                                   model.path.parent if model else None)
+    else:
+        return external_table(spec)
     kind = {"look_forward": "data_look_forward", "raw": "data_raw", "hold_backward": "hold_backward",
             "between_forward": "between_forward", "between_backward": "between_backward"}
     return Table(times, values, kind.get(spec["interp"], "interpolate"))
+
+
+def _data_equation_series(spec: dict, model: Model | None) -> tuple[list[float], list[float]]:
+    """The points of a data equation (``stateful._data_equation``): its expression at each time where every
+    series it reads has a point (Vensim computes a data equation only where all its data are there)."""
+    import math
+
+    from .runtime import SCALAR
+
+    points = {}
+    for name, source in spec["inputs"].items():
+        table = _table(source, model)
+        points[name] = dict(zip(table.xs, table.ys))
+    times = sorted(set.intersection(*(set(p) for p in points.values()))) if points else [0.0]
+    if not times:
+        where = model.path.name if model else "model"
+        raise SimulationError(f"{where}: data equation '{spec['column']}': the data it reads have no time in "
+                              "common, so Vensim computes no value; give data at common times")
+    code = compile(spec["expression"], f"<data equation {spec['column']}>", "eval")
+    namespace = {**SCALAR, "_nan": math.nan, "_inf": math.inf, "_pi": math.pi}
+    values = []
+    with np.errstate(all="ignore"):  # numpy floats: a division by zero gives inf or NaN, as in the run
+        for t in times:
+            values.append(float(eval(code, namespace, {n: np.float64(p[t]) for n, p in points.items()})))
+    return times, values
 
 
 def time_grid(start: float, final: float, step: float, saveper: float) -> tuple[list[float], list[bool], np.ndarray]:

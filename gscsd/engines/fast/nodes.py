@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: Bump whenever the generated source changes; it keys the code cache.
-GENERATOR_VERSION = 19
+GENERATOR_VERSION = 20
 
 #: Vensim's time settings (PySD names) -> the generated code's names for the run's own values.
 CONTROL = {"initial_time": "_t_initial", "final_time": "_t_final", "time_step": "_dt", "saveper": "_saveper"}

@@ -93,10 +93,10 @@ var GSCSDRuntime = (function () {
 
     function lookupOther(xs, ys, kind, x) {
         const n = xs.length;
-        if (kind.startsWith("data_")) {  // PySD's Data: exact points, else raw -> NaN, look_forward -> next
+        if (kind.startsWith("data_")) {  // data: exact points, else :RAW: -> Vensim's :NA:, look_forward -> next
             const i = bisectLeft(xs, x);
             if (i < n && xs[i] === x) { return ys[i]; }
-            if (kind === "data_raw") { return NaN; }
+            if (kind === "data_raw") { return NA; }
             if (i >= n) { return ys[n - 1]; }
             return ys[i];
         }

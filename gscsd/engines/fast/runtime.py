@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ...vensim.na import NA
 from . import allocation
 
 #: What Vensim (and PySD) treat as zero in XIDZ, ZIDZ, MODULO, RAMP and PULSE.
@@ -83,12 +84,12 @@ def _lookup_vector(table: Table, x):
 def _lookup_scalar(table: Table, x: float) -> float:
     xs, ys = table.xs, table.ys
     n = len(xs)
-    if table.kind.startswith("data_"):  # PySD's Data: exact points, else raw -> nan, look_forward -> next
+    if table.kind.startswith("data_"):  # data: exact points, else :RAW: -> Vensim's :NA:, look_forward -> next
         i = bisect_left(xs, x)
         if i < n and xs[i] == x:
             return ys[i]
         if table.kind == "data_raw":
-            return math.nan
+            return NA
         if i >= n:
             return ys[-1]
         if i == 0:

@@ -18,6 +18,7 @@ and one in :func:`_kinds` (the PySD class it comes from).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -75,6 +76,9 @@ def compile_node(b: Builder, node: Node) -> None:
     for name in family.reads:
         translate(b, getattr(node.ast, name), out)
     node.run_deps = out.deps
+    if node.kind == "sample":  # reading itself reads its kept state (see _sample)
+        node.run_deps.discard(node.index)
+        node.deriv_deps.discard(node.index)
     node.uses_time = run.uses_time
 
 
@@ -97,6 +101,8 @@ def _lookup(b: Builder, node: Node, run: Ctx, init: Ctx) -> None:
 
 def _external_data(b: Builder, node: Node, run: Ctx, init: Ctx) -> None:
     """GET XLS/DIRECT DATA: a time series read with PySD's loader, interpolated in time as PySD's Data does."""
+    if node.run_expr:  # already built for a data equation reading it
+        return
     ast = node.ast
     spec = external_spec(b, b.py_names[node.name], node.sets, tuple(e for _, e in node.positions))
     keyword = getattr(node, "keyword", None) or "interpolate"
@@ -108,8 +114,45 @@ def _external_data(b: Builder, node: Node, run: Ctx, init: Ctx) -> None:
 
 def _data_file(b: Builder, node: Node, run: Ctx, init: Ctx) -> None:
     """A data variable: a series of the data files given at load time (gscsd.vensim.data), by the element's name."""
+    if node.run_expr:  # already built for a data equation reading it
+        return
     keyword = getattr(node, "keyword", None) or "interpolate"
     b.tables.append({"kind": "datafile", "name": node.name, "column": node.column, "interp": keyword})
+    node.run_expr = node.init_expr = f"T{len(b.tables) - 1}(time)"
+    node.uses_time = True
+
+
+#: Families whose value is a series in Builder.tables (``T<k>(time)``): what a data equation may read.
+_SERIES = ("datafile", "extdata", "dataeq")
+
+
+def _data_equation(b: Builder, node: Node, run: Ctx, init: Ctx) -> None:
+    """A data equation (``name := expression``), as Vensim's manual defines it: only data and constants on the
+    right-hand side; the expression is computed at the times where all the data it reads have points, and the
+    series it gives is used as data (interpolated, or as its keyword says: :RAW:, :HOLD BACKWARD:, :LOOK
+    FORWARD:). A table (``engine._data_equation_table``) computed when the generated code is loaded."""
+    if node.run_expr:  # already built for a data equation reading it
+        return
+    probe = Ctx(node.bind, node.positions, node.sets, "run", owner=node)
+    expression = b.scalar(translate(b, node.ast, probe))  # evaluated in Python when the tables are loaded
+    rule = "a data equation (':=') may use only data and constants (Vensim's rule)"
+    if probe.uses_time:
+        raise Skip(f"{rule}, not Time")
+    inputs: dict[str, Any] = {}
+    for i in sorted(probe.deps):
+        source = b.nodes[i]
+        if source.kind in _SERIES:
+            if not source.run_expr:
+                compile_node(b, source)
+            inputs[f"v{i}"] = b.tables[int(re.fullmatch(r"T(\d+)\(time\)", source.run_expr).group(1))]
+        elif source.kind == "const" and isinstance(source.ast, (int, float, np.integer, np.floating)):
+            raise Skip(f"{rule}; the fast engine reads numbers there but not named constants such as "
+                       f"'{source.column}' (a run may change those): write the number")
+        else:
+            raise Skip(f"{rule}; '{source.column}' is neither")
+    keyword = getattr(node, "keyword", None) or "interpolate"
+    b.tables.append({"kind": "dataeq", "name": node.name, "column": node.column, "expression": expression,
+                     "inputs": inputs, "interp": keyword})
     node.run_expr = node.init_expr = f"T{len(b.tables) - 1}(time)"
     node.uses_time = True
 
@@ -225,12 +268,22 @@ def _forecast(b: Builder, node: Node, run: Ctx, init: Ctx) -> None:
 
 
 def _sample(b: Builder, node: Node, run: Ctx, init: Ctx) -> None:
-    """SAMPLE IF TRUE: the input while the condition holds, else the last value kept."""
+    """SAMPLE IF TRUE: the input while the condition holds, else the last value kept.
+
+    Vensim keeps its value as a level does, so the condition and the input may read the variable itself
+    (``m = SAMPLE IF TRUE(x < m, x, x)``): that reads the value kept from the step before (the initial value at
+    the first step), not a loop of equations.
+    """
     i, ast = node.index, node.ast
     node.state_init = [(f"s{i}_0", translate(b, ast.initial, init))]
-    condition, value = translate(b, ast.condition, run), translate(b, ast.input, run)
+    condition, value = (_own_state(translate(b, part, run), node) for part in (ast.condition, ast.input))
     node.run_expr = f"_if({condition}, {value}, s{i}_0)"
     node.discrete = [(f"s{i}_0", f"v{i}")]
+
+
+def _own_state(expression: str, node: Node) -> str:
+    """``expression`` with the node's own value (``v<i>``) read from its kept state ``s<i>_0``."""
+    return re.sub(rf"\bv{node.index}\b", f"s{node.index}_0", expression)
 
 
 def _delay_fixed(b: Builder, node: Node, run: Ctx, init: Ctx) -> None:
@@ -249,6 +302,7 @@ FAMILIES: dict[str, Family] = {
     "lookup": Family(_lookup, stateful=False),
     "extdata": Family(_external_data, stateful=False),
     "datafile": Family(_data_file, stateful=False),
+    "dataeq": Family(_data_equation, stateful=False),
     "extconst": Family(_external_constant, stateful=False),
     "stock": Family(_stock),
     "stock+": Family(_stock),
