@@ -297,3 +297,19 @@ is missing = IF THEN ELSE(early missing = :NA:, 1, 0) ~ Dmnl ~ |
     column = result["columns"].index("early missing")
     assert result["missing"][column * 5:column * 5 + 5] == [1, 1, 0, 0, 0]
     assert result["values"][result["columns"].index("is missing") * 5:][:5] == [1, 1, 0, 0, 0]
+
+
+def test_sample_if_true_reading_itself_and_data_equations_run_in_javascript_with_the_python_numbers(page,
+                                                                                                      tmp_path):
+    from .test_open_models import CONTROL, DATA, DATA_EQUATIONS, HALF, RUNNING
+
+    running = gscsd.load_model(write_mdl(tmp_path, "running.mdl", RUNNING, CONTROL))
+    assert_matches(run_js(page, running, request_for(running, gscsd.Scenario())), gscsd.run(running, engine="fast"),
+                   "running")
+    (tmp_path / "prices.dat").write_text(DATA, encoding="utf-8")
+    data = gscsd.load_model(write_mdl(tmp_path, "dataeq.mdl", DATA_EQUATIONS, HALF),
+                            data_files=[tmp_path / "prices.dat"])
+    result = run_js(page, data, request_for(data, gscsd.Scenario()))
+    assert_matches(result, gscsd.run(data, engine="fast"), "data equations")
+    column = result["columns"].index("revenue raw")
+    assert result["missing"][column * 9:column * 9 + 9] == [0, 1, 1, 1, 0, 1, 1, 1, 0]
