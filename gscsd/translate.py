@@ -194,12 +194,13 @@ def _translate_file(original: Path, data: bytes, scratch: Path, digest: str) -> 
         problem: Exception | None = None  # why PySD cannot run the model, if it cannot
         abstract = vensim.get_abstract_model()
         for name, alias in aliases.unresolved(abstract):
+            line = messages.definition_line(raw, name)
             raise TranslationError(
-                f"{original}:{_definition_line(raw, name)}: '{name}' reads its data from the file alias '{alias}', "
+                f"{original}:{line}: '{name}' reads its data from the file alias '{alias}', "
                 f"which the model's settings do not resolve; give the file: gscsd.load_model(path, "
                 f"external_files={{'{alias}': FILE}}) or --external-file '{alias}=FILE'")
         for name, reason in pysd_gaps.refusals(abstract):
-            raise TranslationError(f"{original}:{_definition_line(raw, name)}: '{name}': {reason}")
+            raise TranslationError(f"{original}:{messages.definition_line(raw, name)}: '{name}': {reason}")
         gaps = pysd_gaps.problems(abstract)  # PySD would build these and run them wrongly or not at all
         if gaps:
             problem = TranslationError(f"{original}: {gaps[0]}")
@@ -318,14 +319,6 @@ def _first_line(exc: Exception) -> str:
 def _error_line(exc: Exception) -> str:
     match = re.search(r"line (\d+)", str(exc))
     return match.group(1) if match else "?"
-
-
-def _definition_line(raw: str, name: str) -> int | str:
-    """The 1-based line of ``raw`` where the variable ``name`` is defined (any spacing, case), else "?"."""
-    words = [re.escape(w) for w in re.split(r"[\s_]+", name.strip()) if w]
-    pattern = r"(?im)^[ \t]*\"?" + r"[\s_]+".join(words) + r"\"?[ \t]*[\[=(:]"
-    match = re.search(pattern, raw) if words else None
-    return raw.count("\n", 0, match.start()) + 1 if match else "?"
 
 
 def _line_of(raw: str, snippet: str) -> int | str:
