@@ -70,6 +70,18 @@ def test_compiled_equals_python_flavour_on_corpus(case, monkeypatch, tmp_path):
     np.testing.assert_array_equal(native.to_numpy(), python.to_numpy())
 
 
+def test_compiled_na_and_sample_if_true_reading_itself_equal_python(monkeypatch, tmp_path):
+    """Vensim's :NA: (a number while running, missing in the results) and SAMPLE IF TRUE reading its kept value
+    (tests/test_vensim_na.py, tests/test_open_models.py) compile to the same numbers."""
+    from .test_open_models import CONTROL, RUNNING
+    from .test_vensim_na import EQUATIONS
+
+    for name, equations in (("na.mdl", EQUATIONS), ("running.mdl", RUNNING)):
+        python, native = _both(gscsd.load_model(write_mdl(tmp_path, name, equations, CONTROL)), monkeypatch)
+        np.testing.assert_array_equal(native.to_numpy(), python.to_numpy())
+    assert python["lowest"].tolist() == [4, 1, 0, 0, 0]
+
+
 @pytest.mark.skipif(not GSC.is_file(), reason="models/gsc.mdl not written yet")
 def test_compiled_gsc_equals_python_for_random_levers_and_batches(gsc, monkeypatch):
     rng = random.Random(11)
