@@ -46,11 +46,13 @@ def test_fast_engine_matches_vensim(path):
 
 
 def load(path: Path) -> gscsd.Model:
-    """Load a test model with the data files its ``<name>_spec.json`` lists (``externalDatfiles``), as
-    SDEverywhere's test runner does."""
-    spec = path.with_name(f"{path.stem}_spec.json")
-    files = json.loads(spec.read_text(encoding="utf-8")).get("externalDatfiles", []) if spec.is_file() else []
-    return gscsd.load_model(path, data_files=[path.parent / name for name in files])
+    """Load a test model with the data files its ``<name>_spec.json`` lists (``externalDatfiles``) and the files
+    its aliases stand for (``directData``: ``{"?lookups": "lookups.xlsx"}``), as SDEverywhere's test runner does."""
+    spec_file = path.with_name(f"{path.stem}_spec.json")
+    spec = json.loads(spec_file.read_text(encoding="utf-8")) if spec_file.is_file() else {}
+    files = spec.get("externalDatfiles", [])
+    return gscsd.load_model(path, data_files=[path.parent / name for name in files],
+                            external_files=spec.get("directData"))
 
 
 def differences_from_dat(results, dat: Path, atol: float = 1e-6) -> tuple[int, list[str]]:
