@@ -177,3 +177,21 @@ def test_javascript_inverts_as_python_does(page, tmp_path):  # noqa: F811
     model = gscsd.load_model(write_mdl(tmp_path, "matrix.mdl", MATRIX))
     request = request_for(model, gscsd.Scenario())
     assert_matches(run_js(page, model, request), gscsd.run(model, engine="fast"), "matrix.mdl")
+
+
+def test_a_data_file_that_cannot_be_read_is_one_line_naming_model_file_and_fix(tmp_path):
+    # SDEverywhere's directlookups as published names its file through an alias ('?lookups'), which Vensim resolves
+    # from its own settings: the run stops in one line (it was PySD's "ValueError: _ext_lookup")
+    folder = SDE / "directlookups"
+    for name in ("lookups.CSV", "lookups.xlsx"):
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    text = (folder / "directlookups.mdl").read_text(encoding="utf-8")
+    path = tmp_path / "directlookups.mdl"
+    tagged = "a from tagged xlsx[DimA] = GET DIRECT LOOKUPS("
+    path.write_text(text.replace(tagged + "'lookups.xlsx'", tagged + "'?lookups'"), encoding="utf-8")
+    assert "'?lookups'" in path.read_text(encoding="utf-8")
+    with pytest.raises(GscsdError) as error:
+        gscsd.run(gscsd.load_model(path))
+    message = str(error.value)
+    assert message.startswith("directlookups.mdl: GET XLS/DIRECT LOOKUP from '?lookups'") and "\n" not in message
+    assert "write the data file's name in the equation in place of the alias" in message

@@ -233,9 +233,14 @@ def _load(source: str, helpers: dict, model: Model | None = None) -> Any:
                      _F=np.float64, _RandomStream=RandomStream, _random_normal=random_normal,
                      _random_exponential=random_exponential, _external=external, _vector_select=vector_select)
     code = compile(source, "<gscsd fast engine>", "exec")
-    exec(code, namespace)
+    try:  # external data is read here: a file that cannot be read is one line naming the model
+        exec(code, namespace)
+        tables = [_table(spec, model) for spec in namespace["TABLES"]]
+    except ModelError as exc:
+        if model is None:
+            raise
+        raise ModelError(f"{model.path.name}: {exc}") from exc
     make = scalar_lookup if helpers is SCALAR else vector_lookup
-    tables = [_table(spec, model) for spec in namespace["TABLES"]]
     namespace.update({f"T{i}": make(table) for i, table in enumerate(tables)})
     clear_external_cache()
     return namespace

@@ -963,9 +963,25 @@ def _external_data(spec: dict):
             else:
                 loader = ExtConstant(spec["file"], spec["tab"], spec["cell"], spec["coords"], root, spec["final"],
                                      "_ext_constant")
-            loader.initialize()
+            try:
+                loader.initialize()
+            except Exception as exc:  # PySD's loaders raise plain errors whose first line is their own name
+                raise _external_error(spec, exc) from exc
         _EXTERNAL_CACHE[key] = loader.data
     return _EXTERNAL_CACHE[key]
+
+
+def _external_error(spec: dict, exc: Exception):
+    """One line for a GET XLS/DIRECT file that cannot be read: the file, sheet and cell, why, what to do."""
+    from ...errors import ModelError
+    from ...vensim.messages import hint
+
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    reason = " ".join(lines[1:] if len(lines) > 1 and lines[0].startswith("_ext_") else lines) or type(exc).__name__
+    known = hint(reason)
+    what = f"{known[0]}; {known[1]}" if known else f"{reason}; check the file, the sheet and the cells"
+    return ModelError(f"GET XLS/DIRECT {spec['kind'].upper()} from '{spec['file']}' (sheet or separator "
+                      f"'{spec['tab']}', cell '{spec.get('cell', '')}'): {what}")
 
 
 def clear_external_cache() -> None:
