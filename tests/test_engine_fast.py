@@ -378,6 +378,25 @@ def test_one_analysis_writes_every_back_end(tmp_path, monkeypatch):
     assert results["kept"].tolist()[:6] == [-4.5, -4.5, -4.5, 1.5, 1.5, 1.5]
 
 
+def test_a_refused_model_is_analysed_once_too(tmp_path, monkeypatch):
+    from gscsd.engines.fast.builder import Builder
+    from gscsd.engines.fast.emit_js import JavaScriptUnsupportedError, javascript
+
+    analyses = []
+    original = Builder._analyse
+
+    def counted(self):
+        analyses.append(self)
+        return original(self)
+
+    monkeypatch.setattr(Builder, "_analyse", counted)
+    model = gscsd.load_model(write_mdl(tmp_path, "order.mdl", ORDER_MODEL))
+    reasons = unsupported_reasons(model)
+    with pytest.raises(JavaScriptUnsupportedError, match="GET TIME VALUE"):
+        javascript(model)
+    assert len(analyses) == 1 and reasons and "GET TIME VALUE" in reasons[0]
+
+
 def test_scalar_flavour_is_the_neutral_form_with_numbers_and_conditionals_written_back():
     from gscsd.engines.fast.emit_python import scalar_expression
 

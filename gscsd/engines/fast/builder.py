@@ -134,7 +134,7 @@ class Builder:
         self.tables: list = []
         self.literals: dict[str, str] = {}  # repr of a number -> the name of its numpy constant (c<k>)
         self.last_plan: Plan | None = None
-        self._refused: Unsupported | None = None
+        self._refused: list[str] | None = None  # the reasons of a refusal, raised again by every analyse()
         self._scalar: dict[str, str] = {}  # neutral form -> scalar flavour (see scalar())
 
     def analyse(self) -> Plan:
@@ -144,13 +144,13 @@ class Builder:
         (both Python flavours, numba, JavaScript) is written from one analysis. Its expressions are in the
         neutral form (see :mod:`.emit_python`).
         """
-        if self._refused is not None:
-            raise self._refused
+        if self._refused is not None:  # a new exception each time: a kept one would collect every traceback
+            raise Unsupported(self._refused)
         if self.last_plan is None:
             try:
                 self.last_plan = self._analyse()
             except Unsupported as exc:
-                self._refused = exc
+                self._refused = exc.reasons
                 raise
         return self.last_plan
 

@@ -242,7 +242,7 @@ def _generate(model: Model, orders: dict[str, int]) -> dict[str, Any]:
 
     try:
         builder = analysis(model, orders)  # the engine's, when it has just analysed the model for its own code
-        plan = builder.last_plan
+        plan = builder.analyse()  # its plan (analysed once, by analysis())
     except Unsupported as exc:
         return {"unsupported": f"the fast engine does not support {exc}, so it cannot run in the browser either"}
     external_data = any(isinstance(spec, dict) for spec in builder.tables) or bool(builder.externals)

@@ -150,7 +150,7 @@ def generate(model: Model, orders: dict[str, int] | None = None) -> dict[str, An
         return json.loads(path.read_text(encoding="utf-8"))
     try:
         builder = analysis(model, orders)  # once: every back-end below writes this analysis
-        plan = builder.last_plan
+        plan = builder.analyse()  # its plan (analysed once, by analysis())
         vector, columns = emit_python.emit(builder, plan, scalar=False)
         scalar, _ = emit_python.emit(builder, plan, scalar=True)
         entry = {"vector": vector, "scalar": scalar, "columns": columns, "levers": builder.lever_names()}
