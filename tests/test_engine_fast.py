@@ -397,6 +397,20 @@ def test_a_refused_model_is_analysed_once_too(tmp_path, monkeypatch):
     assert len(analyses) == 1 and reasons and "GET TIME VALUE" in reasons[0]
 
 
+def test_numbers_of_a_stateful_function_nested_in_a_constant_argument_keep_their_values(tmp_path):
+    """VECTOR ELM MAP asks whether its offset is a constant by translating it (a probe); a SMOOTHI inside becomes
+    a hidden element then, whose numbers must stay the model's constants (1.75 and 3.5, not 7.5)."""
+    model = gscsd.load_model(write_mdl(tmp_path, "probe.mdl", """
+D: a, b, c ~~|
+x[D] = 10, 20, 30 ~ Dmnl ~ |
+y = VECTOR ELM MAP(x[a], SMOOTHI(1.5 + 0.25, 3.5, 1.75)) + 7.5 ~ Dmnl ~ |
+s = INTEG(y, 0) ~ Dmnl ~ |
+"""))
+    single = gscsd.run(model, engine="fast")  # the scalar flavour
+    batch = gscsd.run_batch(model, [gscsd.Scenario("a"), gscsd.Scenario("b")], variables=["y"])  # the vector one
+    assert set(single["y"]) == {27.5} and set(np.unique(batch["y"].values)) == {27.5}  # x[b] + 7.5
+
+
 def test_scalar_flavour_is_the_neutral_form_with_numbers_and_conditionals_written_back():
     from gscsd.engines.fast.emit_python import scalar_expression
 

@@ -88,12 +88,13 @@ def _value(builder: Builder, py: str, key: tuple, ctx: Ctx) -> str:
 def _constant(builder: Builder, ast: Any, ctx: Ctx) -> float | None:
     """The value of ``ast`` when it is the same for every run and step (numbers, subscript positions), else None."""
     probe = Ctx(ctx.bind, ctx.positions, ctx.sets, ctx.phase, owner=ctx.owner)
-    literals = dict(builder.literals)
+    literals, nodes = dict(builder.literals), len(builder.nodes)
     try:
         text = builder.scalar(_translate(builder, ast, probe))  # numbers written as themselves
     finally:
-        builder.literals.clear()
-        builder.literals.update(literals)  # the probe's numbers are not constants of the generated code
+        if len(builder.nodes) == nodes:  # the probe's numbers are not constants of the generated code, unless
+            builder.literals.clear()     # a hidden element it made (a nested SMOOTH, say) names them
+            builder.literals.update(literals)
     if probe.deps or probe.uses_time:
         return None
     try:

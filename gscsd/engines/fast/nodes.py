@@ -84,9 +84,10 @@ class Ctx:
     phase : {"run", "init"}
         Values of this step (``v<i>``) or of the initial phase (``i<i>``).
     scalar : bool, optional
-        Ignored (kept so that callers need not change): the analysis is written once, in the neutral form
-        (:mod:`.emit_python`), and :attr:`scalar` is always False. A translator writes numbers with
-        :func:`.expressions.literal` and IF THEN ELSE as ``_if(c, a, b)``; the scalar flavour is derived.
+        Must be False (kept so that callers passing it need not change): the analysis is written once, in the
+        neutral form (:mod:`.emit_python`), and :attr:`scalar` is always False. A translator writes numbers
+        with :func:`.expressions.literal` and IF THEN ELSE as ``_if(c, a, b)``; ``Builder.scalar(expression)``
+        gives the scalar flavour's text.
     owner : Node, optional
         The node whose equation this is (nested stateful functions and random streams belong to it).
     """
@@ -95,6 +96,9 @@ class Ctx:
     scalar = False
 
     def __init__(self, bind, positions, sets, phase, scalar=False, owner=None):
+        if scalar:
+            raise ValueError("Ctx(scalar=True): expressions are written in the neutral form only; "
+                             "Builder.scalar(expression) gives the scalar flavour's text")
         self.owner = owner
         self.bind = dict(bind)
         self.positions = positions
