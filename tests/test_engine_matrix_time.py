@@ -180,18 +180,18 @@ def test_javascript_inverts_as_python_does(page, tmp_path):  # noqa: F811
 
 
 def test_a_data_file_that_cannot_be_read_is_one_line_naming_model_file_and_fix(tmp_path):
-    # SDEverywhere's directlookups as published names its file through an alias ('?lookups'), which Vensim resolves
-    # from its own settings: the run stops in one line (it was PySD's "ValueError: _ext_lookup")
+    # a GET DIRECT LOOKUPS whose sheet is not in the file: the run stops in one line naming the model, the file,
+    # the sheet and the cell (it was PySD's "ValueError: _ext_lookup", whatever the cause)
     folder = SDE / "directlookups"
     for name in ("lookups.CSV", "lookups.xlsx"):
         (tmp_path / name).write_bytes((folder / name).read_bytes())
     text = (folder / "directlookups.mdl").read_text(encoding="utf-8")
     path = tmp_path / "directlookups.mdl"
-    tagged = "a from tagged xlsx[DimA] = GET DIRECT LOOKUPS("
-    path.write_text(text.replace(tagged + "'lookups.xlsx'", tagged + "'?lookups'"), encoding="utf-8")
-    assert "'?lookups'" in path.read_text(encoding="utf-8")
+    named = "a from named xlsx[DimA] = GET DIRECT LOOKUPS('lookups.xlsx', "
+    assert named + "'a'" in text
+    path.write_text(text.replace(named + "'a'", named + "'no such sheet'"), encoding="utf-8")
     with pytest.raises(GscsdError) as error:
-        gscsd.run(gscsd.load_model(path))
+        gscsd.run(gscsd.load_model(path, external_files={"?lookups": tmp_path / "lookups.xlsx"}))
     message = str(error.value)
-    assert message.startswith("directlookups.mdl: GET XLS/DIRECT LOOKUP from '?lookups'") and "\n" not in message
-    assert "write the data file's name in the equation in place of the alias" in message
+    assert message.startswith("directlookups.mdl: GET XLS/DIRECT LOOKUP from 'lookups.xlsx' (sheet or separator "
+                              "'no such sheet', cell 'E2'): ") and "\n" not in message, message
