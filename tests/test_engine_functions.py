@@ -44,8 +44,7 @@ MODELS = {
     DATA / "functions" / "delay_material" / "delay_material.mdl": "DELAY MATERIAL",
 }
 #: Models the compiled back-end leaves to the Python flavours, and why.
-NOT_COMPILED = {"gamma_ln.mdl": "_gamma_ln", "vector.mdl": "_vector_select", "getdata.mdl": "data files",
-                "depreciate.mdl": "DEPRECIATE STRAIGHTLINE's pipe", "delay_material.mdl": "DELAY MATERIAL's pipe"}
+NOT_COMPILED = {"vector.mdl": "_vector_select", "getdata.mdl": "data files"}
 
 
 def _ids(path: Path) -> str:

@@ -29,8 +29,8 @@ other way round), so no equation is written twice.
 The statements are those of the scalar flavour, in the same order, so the
 arithmetic is the same; the engine writes the module into the translation
 cache and numba caches its machine code beside it (``cache=True``).
-Random functions, DELAY FIXED, DELAY MATERIAL, DEPRECIATE STRAIGHTLINE, VECTOR SELECT, GAMMA LN, GET TIME
-VALUE of the computer's clock and external data are not compiled: such models run with the Python flavours.
+Random functions, VECTOR SELECT, GET TIME VALUE of the computer's clock and external data are not compiled:
+such models run with the Python flavours.
 """
 
 from __future__ import annotations
@@ -44,19 +44,29 @@ if TYPE_CHECKING:
     from .plan import Plan
 
 #: Bump whenever the compiled module's source changes (it keys its file in the cache).
-NUMBA_VERSION = 5
+NUMBA_VERSION = 6
 
 _HELPERS = ("_xidz", "_zidz", "_integer", "_quantum", "_modulo", "_and", "_or", "_not", "_ramp", "_step",
             "_pulse", "_pow", "_ln", "_lookup_interpolate", "_lookup_other", "_order", "_elm_map", "_vector_lookup",
             "_sinteg", "_sort_order", "_rank", "_allocate_available", "_allocate_by_priority", "_find_market_price",
-            "_at_price", "_invert_matrix")
+            "_at_price", "_invert_matrix", "_gamma_ln", "_depreciation", "_depreciation_value",
+            "_depreciation_advance", "_material_delay", "_material_advance", "_fixed_delay", "_fixed_update")
 _MATH = {"_abs": "abs", "_exp": "math.exp", "_sqrt": "math.sqrt", "_sin": "math.sin", "_cos": "math.cos",
          "_tan": "math.tan", "_arcsin": "math.asin", "_arccos": "math.acos", "_arctan": "math.atan",
          "_sinh": "math.sinh", "_cosh": "math.cosh", "_tanh": "math.tanh", "_min": "min", "_max": "max"}
 _KINDS = {"extrapolate": 1, "hold_backward": 2, "data_look_forward": 3, "data_raw": 4, "forward": 6}
-# GAMMA LN: numba's lgamma is the C library's, which differs from Python's math.lgamma in the last bit.
-_UNSUPPORTED = re.compile(r"\b(_R\d+|_f\d+|_FixedDelay|_vector_select|_random_\w+|_external|X\d+|_gamma_ln|"
-                          r"_clock_time)\b")
+_UNSUPPORTED = re.compile(r"\b(_R\d+|_f\d+|_FixedDelay|_Depreciation|_MaterialDelay|_vector_select|_random_\w+"
+                          r"|_external|X\d+|_clock_time)\b")
+#: The pipes of DELAY FIXED, DEPRECIATE STRAIGHTLINE and DELAY MATERIAL (runtime.FixedDelay, .Depreciation,
+#: .MaterialDelay: objects in the Python flavours, float vectors of numba_runtime here): family -> {call, method or
+#: attribute: (helper, arguments taken, arguments added)}.
+_PIPES = {
+    "delayfixed": {"_FixedDelay": ("_fixed_delay", 3, ""), "state": ("{pipe}[2]", 0, "")},
+    "depreciate": {"_Depreciation": ("_depreciation", 2, ""), "value": ("_depreciation_value", 1, ", _dt"),
+                   "advance": ("_depreciation_advance", 1, ", _dt")},
+    "delaymaterial": {"_MaterialDelay": ("_material_delay", 4, ", _times.shape[0]"),
+                      "advance": ("_material_advance", 2, ""), "state": ("{pipe}[4]", 0, "")},
+}
 
 
 def emit(builder: Builder, plan: Plan) -> tuple[str | None, list[str], list[str]]:
@@ -71,8 +81,6 @@ def emit(builder: Builder, plan: Plan) -> tuple[str | None, list[str], list[str]
         reasons.append("random functions")
     if any(isinstance(t, dict) for t in builder.tables) or builder.externals:
         reasons.append("external data (GET XLS/DIRECT)")
-    if any(n.kind == "delayfixed" for n in plan.values):
-        reasons.append("DELAY FIXED")
     if reasons:
         return None, reasons, []
 
@@ -83,10 +91,14 @@ def emit(builder: Builder, plan: Plan) -> tuple[str | None, list[str], list[str]
     delays: list[str] = []
 
     scalar = _flavour(builder, scalar=True)
+    pipes = {f"_f{n.index}": n.kind for n in nodes if n.kind in _PIPES}
 
     def fix(expression: str) -> str:
         expression = scalar(expression)  # the scalar flavour's text, as the Python back-end writes it
-        if _UNSUPPORTED.search(expression):
+        if pipes and re.search(r"\b(_f\d+|_FixedDelay|_Depreciation|_MaterialDelay)\b", expression):
+            expression = _pipe_calls(expression, pipes)
+        if _UNSUPPORTED.search(re.sub(r"\b_f\d+\b", lambda m: "" if m.group(0) in pipes else m.group(0),
+                                      expression)):
             raise _NotCompiled(expression)
         for name, target in _MATH.items():
             expression = re.sub(rf"\b{name}\(", target + "(", expression)
@@ -130,8 +142,43 @@ def emit(builder: Builder, plan: Plan) -> tuple[str | None, list[str], list[str]
     return "\n".join(lines) + "\n", levers, delays
 
 
+_CONSTRUCTORS = {"_FixedDelay": "delayfixed", "_Depreciation": "depreciate", "_MaterialDelay": "delaymaterial"}
+
+
 class _NotCompiled(Exception):
     pass
+
+
+def _pipe_calls(expression: str, pipes: dict[str, str]) -> str:
+    """``_Depreciation(dtime, _dt, name)``, ``_f3.value(x)``, ``_f3.advance(x)``, ``_MaterialDelay(...)``,
+    ``_f3.state`` -> calls of numba_runtime's pipe helpers (the pipe is the vector ``_f3``)."""
+
+    class Rewrite(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call):
+            self.generic_visit(node)
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in _CONSTRUCTORS:
+                helper, count, extra = _PIPES[_CONSTRUCTORS[func.id]][func.id]
+                return _call(helper, node.args[:count], extra)
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in pipes:
+                helper, count, extra = _PIPES[pipes[func.value.id]][func.attr]
+                return _call(helper, [func.value, *node.args[:count]], extra)
+            return node
+
+        def visit_Attribute(self, node: ast.Attribute):
+            self.generic_visit(node)
+            if isinstance(node.value, ast.Name) and node.value.id in pipes and node.attr == "state":
+                return ast.parse(_PIPES[pipes[node.value.id]]["state"][0].format(pipe=node.value.id),
+                                 mode="eval").body
+            return node
+
+    def _call(helper: str, args: list, extra: str) -> ast.expr:
+        return ast.parse(f"{helper}({', '.join(ast.unparse(a) for a in args)}{extra})", mode="eval").body
+
+    try:
+        return ast.unparse(Rewrite().visit(ast.parse(expression, mode="eval")))
+    except (KeyError, SyntaxError) as exc:
+        raise _NotCompiled(expression) from exc
 
 
 def _body(builder: Builder, plan: Plan, fix, slot: dict, delays: list) -> list[str]:
@@ -182,11 +229,12 @@ def _body(builder: Builder, plan: Plan, fix, slot: dict, delays: list) -> list[s
     w("            _k += 1")
     w("        if _n == _n_last:")
     w("            break")
-    updates = plan.updates  # DELAY FIXED's "feed" never comes here: such models are not compiled
+    updates = plan.updates
     for u in updates:
         w(f"        {u.value} = {fix(u.expression)}")
-    for u in updates:
-        w(f"        {update_statement(u, 'max')}")
+    for u in updates:  # a DELAY FIXED pipe is fed in place (numba_runtime._fixed_update)
+        feed = f"_fixed_update({u.state}, {u.value})"
+        w(f"        {feed if u.how == 'feed' else update_statement(u, 'max')}")
     w("    return")
     return lines
 

@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 
 from . import allocation, runtime
+from .runtime import SMALL_VENSIM as _SMALL_VENSIM
 
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
@@ -138,3 +139,173 @@ def _order(order, dt, delay_time):
             value -= 1
     return value
 
+
+
+# GAMMA LN: CPython's own lgamma (Modules/mathmodule.c, m_lgamma: Lanczos' approximation, the reflection formula
+# for negative x), written out operation by operation so that it gives math.lgamma's bits; numba's math.lgamma
+# differs from it in the last bit for most arguments. Poles (0 and the negative integers) give inf, as the vector
+# flavour does (math.lgamma raises there).
+_LANCZOS_G = 6.024680040776729583740234375
+_LOG_PI = 1.144729885849400174143427351353058711647
+_LANCZOS_NUM = np.array([
+    23531376880.410759688572007674451636754734846804940, 42919803642.649098768957899047001988850926355848959,
+    35711959237.355668049440185451547166705960488635843, 17921034426.037209699919755754458931112671403265390,
+    6039542586.3520280050642916443072979210699388420708, 1439720407.3117216736632230727949123939715485786772,
+    248874557.86205415651146038641322942321632125127801, 31426415.585400194380614231628318205362874684987640,
+    2876370.6289353724412254090516208496135991145378768, 186056.26539522349504029498971604569928220784236328,
+    8071.6720023658162106380029022722506138218516325024, 210.82427775157934587250973392071336271166969580291,
+    2.5066282746310002701649081771338373386264310793408])
+#: The denominator x (x + 1) ... (x + 11) as a polynomial, lowest power first.
+_LANCZOS_DEN = np.array([0.0, 39916800.0, 120543840.0, 150917976.0, 105258076.0, 45995730.0, 13339535.0, 2637558.0,
+                         357423.0, 32670.0, 1925.0, 66.0, 1.0])
+
+
+@njit(**_JIT)
+def _lanczos_sum(x):
+    num = 0.0
+    den = 0.0
+    if x < 5.0:  # Horner in x
+        for i in range(12, -1, -1):
+            num = num * x + _LANCZOS_NUM[i]
+            den = den * x + _LANCZOS_DEN[i]
+    else:  # Horner in 1/x, dividing (no reciprocal: the same roundings)
+        for i in range(13):
+            num = num / x + _LANCZOS_NUM[i]
+            den = den / x + _LANCZOS_DEN[i]
+    return num / den
+
+
+@njit(**_JIT)
+def _sinpi(x):
+    """sin(pi x) with the argument reduced exactly first (CPython's m_sinpi)."""
+    y = np.fmod(abs(x), 2.0)  # exact
+    twice = 2.0 * y
+    n = int(twice)
+    if twice - n >= 0.5:  # C's round: halves away from zero (twice is in [0, 4): the difference is exact)
+        n += 1
+    if n == 0:
+        r = math.sin(math.pi * y)
+    elif n == 1:
+        r = math.cos(math.pi * (y - 0.5))
+    elif n == 2:
+        r = math.sin(math.pi * (1.0 - y))
+    elif n == 3:
+        r = -math.cos(math.pi * (y - 1.5))
+    else:
+        r = math.sin(math.pi * (y - 2.0))
+    return math.copysign(1.0, x) * r
+
+
+@njit(**_JIT)
+def _gamma_ln(x):
+    if not math.isfinite(x):
+        return x if x != x else math.inf
+    if x == math.floor(x) and x <= 2.0:
+        return math.inf if x <= 0.0 else 0.0
+    absx = abs(x)
+    if absx < 1e-20:
+        return -math.log(absx)
+    r = math.log(_lanczos_sum(absx)) - _LANCZOS_G
+    r += (absx - 0.5) * (math.log(absx + _LANCZOS_G - 0.5) - 1.0)
+    if x < 0.0:
+        r = _LOG_PI - math.log(abs(_sinpi(absx))) - math.log(absx) - r
+    return r
+
+
+# DEPRECIATE STRAIGHTLINE and DELAY MATERIAL: runtime.Depreciation's and runtime.MaterialDelay's pipes, each in
+# one float vector (numba compiles no classes into its cache), with the same arithmetic in the same order.
+@njit(**_JIT)
+def _depreciation(dtime, dt):
+    """The pipe of ``runtime.Depreciation``: ``[dtime, pending...]`` (what earlier steps left for this step and the
+    next ones)."""
+    steps = max(round(dtime / dt + _SMALL_VENSIM), 1)
+    pipe = np.zeros(steps)
+    pipe[0] = dtime
+    return pipe
+
+
+@njit(**_JIT)
+def _depreciation_value(pipe, stream, dt):
+    share = stream * dt / pipe[0]
+    return pipe[1] + share if pipe.shape[0] > 1 else share
+
+
+@njit(**_JIT)
+def _depreciation_advance(pipe, stream, dt):
+    """Spread this step's stream over the next steps, move on one step (in place); returns the pipe."""
+    share = stream * dt / pipe[0]
+    last = pipe.shape[0] - 1
+    for k in range(1, last):
+        pipe[k] = pipe[k + 1] + share
+    if last >= 1:
+        pipe[last] = 0.0 + share
+    return pipe
+
+
+#: The header of a DELAY MATERIAL pipe: step, first arrival step, initial, missing, value, dt, head, tail; then
+#: the queue's arrival steps and amounts (capacity: one entry a step of the run).
+_M_STEP, _M_FIRST, _M_INITIAL, _M_MISSING, _M_STATE, _M_DT, _M_HEAD, _M_TAIL, _M_SIZE = range(9)
+
+
+@njit(**_JIT)
+def _material_steps(delay, dt):
+    return max(round(delay / dt + _SMALL_VENSIM), 1)
+
+
+@njit(**_JIT)
+def _material_delay(delay, dt, initial, missing, capacity):
+    pipe = np.zeros(_M_SIZE + 2 * capacity)
+    pipe[_M_FIRST] = _material_steps(delay, dt)
+    pipe[_M_INITIAL] = initial
+    pipe[_M_MISSING] = missing
+    pipe[_M_STATE] = initial
+    pipe[_M_DT] = dt
+    return pipe
+
+
+@njit(**_JIT)
+def _material_advance(pipe, value, delay):
+    """Take in this step's input (leaving ``delay`` later), move on one step (in place); returns the pipe."""
+    capacity = (pipe.shape[0] - _M_SIZE) // 2
+    head = int(pipe[_M_HEAD])
+    tail = int(pipe[_M_TAIL])
+    pipe[_M_SIZE + tail] = pipe[_M_STEP] + _material_steps(delay, pipe[_M_DT])
+    pipe[_M_SIZE + capacity + tail] = value
+    tail += 1
+    pipe[_M_STEP] += 1.0
+    step = pipe[_M_STEP]
+    last = -1
+    for k in range(head, tail):
+        if pipe[_M_SIZE + k] <= step:
+            last = k
+    if last >= 0:
+        out = pipe[_M_SIZE + capacity + head]
+        for k in range(head + 1, last + 1):
+            out = out + pipe[_M_SIZE + capacity + k]
+        head = last + 1
+        pipe[_M_STATE] = out
+    else:
+        pipe[_M_STATE] = pipe[_M_INITIAL] if step < pipe[_M_FIRST] else pipe[_M_MISSING]
+    pipe[_M_HEAD] = head
+    pipe[_M_TAIL] = tail
+    return pipe
+
+
+@njit(**_JIT)
+def _fixed_delay(delay, dt, initial):
+    """DELAY FIXED's ring buffer (``runtime.FixedDelay``): ``[order, pointer, value, slots...]``."""
+    order = round(max(delay / dt, 1.0) + _SMALL_VENSIM)
+    pipe = np.full(3 + order, initial)
+    pipe[0] = order
+    pipe[1] = 0.0
+    return pipe
+
+
+@njit(**_JIT)
+def _fixed_update(pipe, value):
+    order = int(pipe[0])
+    pointer = int(pipe[1])
+    pipe[3 + pointer] = value
+    pointer = (pointer + 1) % order
+    pipe[1] = pointer
+    pipe[2] = pipe[3 + pointer]
