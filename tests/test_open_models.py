@@ -88,6 +88,15 @@ def test_a_reference_repeating_a_range_is_the_diagonal_and_pysd_says_it_cannot(t
         gscsd.run(model, engine="pysd")
 
 
+def test_an_element_repeated_on_the_left_hand_side_is_one_element_not_a_repeated_range(tmp_path):
+    """SDEverywhere's same_family_278 defines X[A1, A1] = 101: the element A1 of each of X's two ranges."""
+    path = write_mdl(tmp_path, "element.mdl", "DimA: A1, A2 ~~|\nDimB <-> DimA ~~|\n"
+                     "X[A1, A1] = 11 ~~|\nX[A1, A2] = 12 ~~|\nX[A2, A1] = 21 ~~|\nX[A2, A2] = 22 ~~|\n"
+                     "d[DimA] = X[DimA, DimA] ~ Dmnl ~ the diagonal: 11, 22 |", CONTROL)
+    results = gscsd.run(gscsd.load_model(path))
+    assert [results["d[A1]"].iloc[0], results["d[A2]"].iloc[0]] == [11, 22]
+
+
 def test_a_definition_repeating_a_range_is_refused_in_one_line(tmp_path):
     path = write_mdl(tmp_path, "square.mdl", "DimA: A1, A2 ~~|\nm[DimA, DimA] = 1 ~ Dmnl ~ |", CONTROL)
     with pytest.raises(TranslationError) as caught:

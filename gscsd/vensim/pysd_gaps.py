@@ -72,10 +72,11 @@ def problems(model: Any) -> list[str]:
 def refusals(model: Any) -> list[tuple[str, str]]:
     """``(element, reason)`` for definitions neither engine can give Vensim's meaning."""
     found = []
+    ranges = {r.name for r in model.sections[0].subscripts}  # X[A1, A1] (one element of each range) is fine
     for element in model.sections[0].elements:
         for component in element.components:
             lhs = list(component.subscripts[0]) if component.subscripts else []
-            repeated = sorted({s for s in lhs if lhs.count(s) > 1})
+            repeated = sorted({s for s in lhs if lhs.count(s) > 1 and s in ranges})
             if repeated:
                 found.append((element.name, f"the range {repeated[0]} appears twice on the left-hand side "
                                             f"({element.name}[{', '.join(lhs)}]); define the second subscript "
