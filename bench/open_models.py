@@ -6,7 +6,8 @@ Usage::
 
 Every ``.mdl`` under the folders is loaded (``gscsd.load_model``, with the
 ``.dat``/``.tab``/``.csv`` files beside it as data files, except its own
-Vensim output), run
+Vensim output, and the files its aliases stand for where an SDEverywhere
+``<name>_spec.json`` beside it says, as SDEverywhere's runner reads them), run
 with ``engine="auto"``, and, where Vensim's output lies beside it (a ``.dat``
 named like the model or its folder, as in SDEverywhere's test models),
 compared with it at rtol 1e-3 (absolute floor 1e-6). Each model has a time
@@ -40,7 +41,9 @@ try:
     own = {path.with_suffix(".dat").name, f"{path.parent.name}.dat"}
     data = [f for f in sorted(path.parent.iterdir()) if f.suffix.lower() in (".dat", ".tab", ".csv")
             and f.name not in own and not f.stem.lower().startswith("output")]
-    model = gscsd.load_model(path, data_files=data)
+    spec = path.with_name(f"{path.stem}_spec.json")  # SDEverywhere's: the files its aliases ('?data') stand for
+    aliases = json.loads(spec.read_text(encoding="utf-8")).get("directData") if spec.is_file() else None
+    model = gscsd.load_model(path, data_files=data, external_files=aliases)
     stage("run")
     results = gscsd.run(model)
     out["engine"] = results.attrs["engine"]
