@@ -40,7 +40,6 @@ NOT_COMPARABLE = {"get_time_value/test_get_time_value.mdl"}
 
 #: Cases no engine can compare through gscsd.
 NOT_LOADABLE = {
-    "na": ":NA: is NaN in PySD and here; gscsd.run rejects non-finite results with any engine",
     "data_from_other_model/test_data_from_other_model.mdl": "with data.tab as its data file it loads and runs "
     "in PySD, but 'out3[A,D,A]' is NaN from time 0.5 (gaps in the data), which gscsd.run rejects",
     "data_from_other_model/model_to_generate_data.mdl": "generates the data of the folder's other model; "
