@@ -144,6 +144,23 @@ stock = INTEG(rate, 1) ~ Widget |
         "x = 1 ~ u ~|\n***\n.G\n***~ title |\nD: a, b ~~|\n")
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_x_if_missing_replaces_missing_values(tmp_path, engine):
+    # Vensim's X IF MISSING(x, y): x, or y where x is :NA: (Covid19US v8 of metasd uses it). Worked by hand.
+    path = write_mdl(tmp_path, "missing.mdl", """
+Region: north, south ~~|
+series[north] = IF THEN ELSE(Time < 2, :NA:, Time) ~ Dmnl ~ |
+series[south] = 5 ~ Dmnl ~ |
+filled[Region] = X IF MISSING(series[Region], -1) ~ Dmnl ~ |
+total = X IF MISSING(series[north], 0) + series[south] ~ Dmnl ~ |
+""", control="INITIAL TIME = 0 ~ Year ~ |\nFINAL TIME = 4 ~ Year ~ |\nTIME STEP = 1 ~ Year ~ |\n"
+                 "SAVEPER = 1 ~ Year ~ |\n")
+    results = gscsd.run(gscsd.load_model(path), engine=engine)
+    assert list(results["filled[north]"]) == [-1, -1, 2, 3, 4]
+    assert list(results["filled[south]"]) == [5] * 5
+    assert list(results["total"]) == [5, 5, 7, 8, 9]
+
+
 DATA_MODEL = """
 population
 	~	Person

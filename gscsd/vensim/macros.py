@@ -70,6 +70,11 @@ discount factor = INTEG(-discount factor * discount rate / (1 + discount rate * 
 accumulated = INTEG(stream * discount factor, initial value)
 	~	~	|
 :END OF MACRO:
+:MACRO: X IF MISSING(value, replacement)
+X IF MISSING = IF THEN ELSE(value = :NA:, replacement, value)
+	~	~	Vensim's X IF MISSING: the value, or the replacement where the value is missing (:NA:)
+	|
+:END OF MACRO:
 """
 
 
