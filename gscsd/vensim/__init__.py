@@ -17,6 +17,6 @@ from .source import decode, open_vensim, read_settings
 
 #: Bump whenever these rewrites change what PySD is given: the version is part of the translation cache's key,
 #: so a model translated before (a variable dropped, say) is translated again.
-TRANSLATOR_VERSION = 2
+TRANSLATOR_VERSION = 3
 
 __all__ = ["TRANSLATOR_VERSION", "decode", "open_vensim", "read_settings"]
