@@ -348,20 +348,27 @@ stock = INTEG(rate + kept, 10) ~ Dmnl ~ |
 """
 
 
-def test_one_analysis_writes_every_back_end(tmp_path, monkeypatch):
-    """A model is parsed and analysed once: the numpy and scalar flavours, the compiled module and the
-    JavaScript module are all written from that analysis (the scalar flavour derived from the neutral form)."""
-    from gscsd.engines.fast import emit_js, engine
+@pytest.fixture
+def analyses(monkeypatch):
+    """The builders whose analysis has run since the test started (one entry per analysis)."""
     from gscsd.engines.fast.builder import Builder
 
-    analyses = []
+    made = []
     original = Builder._analyse
 
     def counted(self):
-        analyses.append(self)
+        made.append(self)
         return original(self)
 
     monkeypatch.setattr(Builder, "_analyse", counted)
+    return made
+
+
+def test_one_analysis_writes_every_back_end(tmp_path, analyses):
+    """A model is parsed and analysed once: the numpy and scalar flavours, the compiled module and the
+    JavaScript module are all written from that analysis (the scalar flavour derived from the neutral form)."""
+    from gscsd.engines.fast import emit_js, engine
+
     model = gscsd.load_model(write_mdl(tmp_path, "flavours.mdl", FLAVOURS_MODEL))
     entry = engine.generate(model)
     assert len(analyses) == 1
@@ -378,18 +385,9 @@ def test_one_analysis_writes_every_back_end(tmp_path, monkeypatch):
     assert results["kept"].tolist()[:6] == [-4.5, -4.5, -4.5, 1.5, 1.5, 1.5]
 
 
-def test_a_refused_model_is_analysed_once_too(tmp_path, monkeypatch):
-    from gscsd.engines.fast.builder import Builder
+def test_a_refused_model_is_analysed_once_too(tmp_path, analyses):
     from gscsd.engines.fast.emit_js import JavaScriptUnsupportedError, javascript
 
-    analyses = []
-    original = Builder._analyse
-
-    def counted(self):
-        analyses.append(self)
-        return original(self)
-
-    monkeypatch.setattr(Builder, "_analyse", counted)
     model = gscsd.load_model(write_mdl(tmp_path, "order.mdl", ORDER_MODEL))
     reasons = unsupported_reasons(model)
     with pytest.raises(JavaScriptUnsupportedError, match="VECTOR SELECT"):
