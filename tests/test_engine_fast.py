@@ -426,3 +426,16 @@ def test_scalar_flavour_is_the_neutral_form_with_numbers_and_conditionals_writte
     }
     for neutral, scalar in cases.items():
         assert scalar_expression(Analysis, neutral) == scalar, neutral
+
+
+def test_a_division_by_zero_of_time_alone_is_a_one_line_failure(tmp_path):
+    # Found by OPEN-B: the vector flavour computed expressions of time alone with Python floats, so
+    # `1 / (Time - Time)` raised ZeroDivisionError (a traceback) instead of the run's one-line failure.
+    model = gscsd.load_model(write_mdl(tmp_path, "zero.mdl", """
+x = (Time - Time) / (Time - Time) ~ Dmnl ~ |
+y = 1 / (Time - Time) ~ Dmnl ~ |
+"""))
+    with pytest.raises(gscsd.errors.SimulationError, match=r"^zero.mdl: 'x' becomes NaN at time 0; "):
+        gscsd.run(model, engine="fast")
+    with pytest.raises(gscsd.errors.SimulationError, match=r"'y' becomes inf at time 0; "):
+        gscsd.run_batch(model, [gscsd.Scenario(), gscsd.Scenario()], variables=["y"], engine="fast")

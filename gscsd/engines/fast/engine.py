@@ -451,6 +451,9 @@ class FastEngine:
         def record(row, append=rows.append, pick=pick):
             append(pick(row))
 
+        # The times as numpy floats: an expression of time alone (`1 / (Time - Time)`) then gives inf or nan, which
+        # the run reports as a failure in one line, instead of Python's ZeroDivisionError.
+        times = np.asarray(times, dtype=np.float64)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             compiled.vector(params, times, save, record, request.start, request.final, request.step,
