@@ -22,11 +22,10 @@ from gscsd.engines.fast import runtime as py
 from gscsd.engines.fast import unsupported_reasons
 from gscsd.engines.fast.engine import compile_model
 from gscsd.errors import GscsdError
-from gscsd.runner import request_for
 
 from .browser import browser, offline_page  # noqa: F401
 from .test_corpus_sde import differences_from_dat, load
-from .test_engine_js import assert_matches, page, run_js  # noqa: F401
+from .test_engine_js import assert_baseline_matches, page  # noqa: F401
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -162,8 +161,7 @@ def test_compiled_back_end_gives_the_python_flavours_numbers(path, monkeypatch):
 @pytest.mark.parametrize("path", sorted(MODELS), ids=_ids)
 def test_javascript_back_end_gives_the_python_numbers(page, path):  # noqa: F811
     model = load(path)
-    request = request_for(model, gscsd.Scenario())
-    assert_matches(run_js(page, model, request), gscsd.run(model, engine="fast"), path.name)
+    assert_baseline_matches(page, model, path.name)
 
 
 @pytest.mark.browser

@@ -64,6 +64,12 @@ def run_js(page, model, request, js=None) -> dict:
     return page.evaluate(_RUN, [js.source, slots, time, request.method])
 
 
+def assert_baseline_matches(page, model, where: str) -> float:
+    """``model``'s baseline run in JavaScript equals ``gscsd.run(model, engine="fast")`` (:func:`assert_matches`)."""
+    request = request_for(model, gscsd.Scenario())
+    return assert_matches(run_js(page, model, request), gscsd.run(model, engine="fast"), where)
+
+
 def assert_matches(result: dict, frame, where: str) -> float:
     """The JavaScript run equals the Python one at RTOL (NaN where it is NaN); returns the largest relative gap."""
     assert "error" not in result, f"{where}: {result.get('error')}"

@@ -22,12 +22,11 @@ from gscsd.engines.fast import runtime
 from gscsd.engines.fast.engine import compile_model
 from gscsd.engines.fast.runtime import DERIVED, Table, derived_table
 from gscsd.errors import GscsdError, VensimDifferenceWarning
-from gscsd.runner import request_for
 
 from .browser import browser, offline_page  # noqa: F401
 from .conftest import write_mdl
 from .test_corpus_sde import load
-from .test_engine_js import assert_matches, page, run_js  # noqa: F401
+from .test_engine_js import assert_baseline_matches, page  # noqa: F401
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -168,15 +167,13 @@ def test_compiled_back_end_gives_the_python_flavours_numbers(tmp_path, monkeypat
 @pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)
 def test_javascript_back_end_gives_the_python_numbers(page, path):  # noqa: F811
     model = load(path)
-    request = request_for(model, gscsd.Scenario())
-    assert_matches(run_js(page, model, request), gscsd.run(model, engine="fast"), path.name)
+    assert_baseline_matches(page, model, path.name)
 
 
 @pytest.mark.browser
 def test_javascript_inverts_as_python_does(page, tmp_path):  # noqa: F811
     model = gscsd.load_model(write_mdl(tmp_path, "matrix.mdl", MATRIX))
-    request = request_for(model, gscsd.Scenario())
-    assert_matches(run_js(page, model, request), gscsd.run(model, engine="fast"), "matrix.mdl")
+    assert_baseline_matches(page, model, "matrix.mdl")
 
 
 def test_a_data_file_that_cannot_be_read_is_one_line_naming_model_file_and_fix(tmp_path):
