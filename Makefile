@@ -1,5 +1,6 @@
 # Two commands set up a fresh machine: `make run` and `make test`.
-# Needs only Python 3.11+, make and apt (for Debian's chromium, used by browser tests).
+# Needs only Python 3.11+, make and apt (for Debian's chromium, used by browser tests, and a C compiler, which
+# builds the batch back-end in C: without one batches run with numba).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -28,6 +29,11 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq chromium
 
+# A C compiler and the C library's headers for the lanes back-end (gscsd/engines/fast/lanes.py).
+/usr/bin/cc:
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq gcc libc6-dev
+
 run: $(VENV)/.installed
 	$(BIN)/python app.py --host $(HOST) --port $(PORT)
 
@@ -35,7 +41,7 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
-test: lint /usr/bin/chromium
+test: lint /usr/bin/chromium /usr/bin/cc
 	$(BIN)/python -m pytest
 
 test-fast: lint

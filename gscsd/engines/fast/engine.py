@@ -517,7 +517,11 @@ def _run_native(compiled: Compiled, params, times, save, count: int, request, se
         else:
             out = np.empty((len(chosen), batch, count))
             statuses = np.zeros((batch, 2), dtype=np.int64)
-            module.run_batch(P, times_, save_, *controls, out, chosen, statuses)
+            lanes = back_end.lanes()
+            if lanes is not None:  # several scenarios side by side in C (emit_c), the powers vectorised
+                lanes.run(P, times_, save_, controls, out, chosen, statuses)
+            else:
+                module.run_batch(P, times_, save_, *controls, out, chosen, statuses)
     except Exception as exc:  # numba could not type or compile the generated code
         if type(exc).__module__.startswith("numba"):
             back_end.broken = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

@@ -80,6 +80,8 @@ class Native:
         Number of results columns.
     broken : str or None
         Why numba could not compile it (then the Python flavours run).
+    lanes_reason : str or None
+        Why batches do not use the lanes back-end (:mod:`.lanes`), once known.
     """
 
     path: Path
@@ -87,7 +89,9 @@ class Native:
     delays: list[str]
     columns: int
     broken: str | None = None
+    lanes_reason: str | None = None
     _module: Any = field(default=None, repr=False)
+    _lanes: Any = field(default=None, repr=False)
     _asked: int = field(default=0, repr=False)
     _ready: set = field(default_factory=set, repr=False)
 
@@ -102,6 +106,31 @@ class Native:
                                   f"not {NUMBA_VERSION}")
             self._module = module
         return self._module
+
+    def lanes(self) -> Any:
+        """The lanes back-end for batches (:class:`.lanes.Lanes`), or ``None`` when it is not built (yet).
+
+        In ``wait`` mode it is built here on first use; in ``background`` mode by the compiling process,
+        after numba's functions.
+        """
+        from . import lanes
+
+        if self._lanes is not None or self.lanes_reason is not None or not lanes.enabled():
+            return self._lanes if lanes.enabled() else None
+        chosen = mode()
+        if chosen == "background" and not _mark(self.path, "lanes").is_file():
+            failed = _mark(self.path, "lanes-failed")
+            if failed.is_file():
+                self.lanes_reason = failed.read_text(encoding="utf-8", errors="replace")[:500]
+            return None
+        if chosen not in ("background", "wait"):
+            return None
+        built = lanes.build(self.path)
+        if isinstance(built, str):
+            self.lanes_reason = built
+            return None
+        self._lanes = lanes.Lanes(built)
+        return self._lanes
 
     def usable(self, kind: str) -> bool:
         """Whether ``run`` (``kind="run"``) or ``run_batch`` (``"batch"``) may be called now."""
@@ -209,7 +238,8 @@ def _watch(parent: int, seconds: float) -> None:
 
 
 def warm(path: Path, levers: int, columns: int) -> None:
-    """Compile both functions of the module at ``path`` (numba caches them on disk), then leave marks."""
+    """Compile both functions of the module at ``path`` (numba caches them on disk), then build its lanes
+    library (:mod:`.lanes`), leaving a mark after each."""
     import numpy as np
 
     try:
@@ -225,6 +255,13 @@ def warm(path: Path, levers: int, columns: int) -> None:
         _mark(path, "batch").write_text("ok", encoding="utf-8")
     except Exception as exc:  # recorded for the engine, which then keeps to Python
         _mark(path, "failed").write_text(f"{type(exc).__name__}: {exc}", encoding="utf-8")
+        return
+    from . import lanes
+
+    if lanes.enabled():
+        built = lanes.build(path)
+        _mark(path, "lanes-failed" if isinstance(built, str) else "lanes").write_text(
+            built if isinstance(built, str) else "ok", encoding="utf-8")
 
 
 if __name__ == "__main__":  # pragma: no cover - run by _compile_elsewhere

@@ -1,0 +1,173 @@
+"""The lanes back-end (batches in C, several scenarios side by side): the compiled module's numbers.
+
+Without vector powers every lane gives numba's ``run_batch`` numbers bit for bit; with glibc's vector ``pow``
+(the default on x86-64) a power may differ from the C library's scalar one in the last bit, so results agree
+to about 1e-14 relative, more where a model amplifies rounding (see docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+import gscsd
+from gscsd.engines.fast import compile_model, emit_c, lanes
+from gscsd.engines.fast.native import _mark
+
+from .conftest import CORPUS, GSC, needs_corpus, write_mdl
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::UserWarning")]
+
+#: Corpus cases with what the lanes back-end writes: stocks, smooths and delays, lookups of every kind, logic,
+#: subscripts, built-in functions, saving between steps.
+CASES = ["builtin_max", "builtin_min", "delays", "euler_step_vs_saveper", "exp", "if_stmt", "input_functions",
+         "ln", "logicals", "lookups", "lookups_with_expr", "rounding", "smooth_and_stock", "subscript_2d_arrays",
+         "subscripted_trend", "trig", "xidz_zidz"]
+
+
+def _batches(model, scenarios, monkeypatch, variables=None):
+    """(lanes, numba) batches of ``scenarios``; asserts the lanes back-end ran."""
+    monkeypatch.setenv("GSCSD_NUMBA", "wait")
+    monkeypatch.setenv("GSCSD_LANES", "0")
+    numba = gscsd.run_batch(model, scenarios, engine="fast", variables=variables)
+    monkeypatch.setenv("GSCSD_LANES", "1")
+    native = compile_model(model).native
+    built = gscsd.run_batch(model, scenarios, engine="fast", variables=variables)
+    assert native.lanes() is not None, native.lanes_reason
+    return built, numba
+
+
+def _scenarios(model, count: int, seed: int) -> list:
+    rng = random.Random(seed)
+    levers = [lv for lv in model.levers if np.isfinite(lv.min) and np.isfinite(lv.max)]
+    return [gscsd.Scenario(f"s{k}", {lv.name: rng.uniform(lv.min, lv.max) for lv in levers}) for k in range(count)]
+
+
+@needs_corpus
+@pytest.mark.parametrize("case", CASES)
+def test_lanes_give_the_compiled_numbers_on_corpus(case, monkeypatch):
+    model = gscsd.load_model(sorted((CORPUS / "tests" / case).glob("*.mdl"))[0])
+    # 11 scenarios: a whole chunk of lanes and a short one (its spare lanes repeat its last scenario)
+    scenarios = [gscsd.Scenario(f"s{k}") for k in range(11)]
+    if model.levers:
+        scenarios = _scenarios(model, 11, 5)
+    variables = [name for name in model.variables if not model.variable(name).subscripts][:30] or None
+    built, numba = _batches(model, scenarios, monkeypatch, variables)
+    source = emit_c.emit(compile_model(model).native.path.read_text(encoding="utf-8"))[0]
+    for name in numba.data_vars:
+        if "pow(" in source:
+            np.testing.assert_allclose(built[name].to_numpy(), numba[name].to_numpy(), rtol=1e-13, atol=1e-300)
+        else:
+            np.testing.assert_array_equal(built[name].to_numpy(), numba[name].to_numpy())
+
+
+@pytest.mark.skipif(not GSC.is_file(), reason="models/gsc.mdl not written yet")
+def test_lanes_run_gsc_batches_as_numba_does(gsc, monkeypatch):
+    """Scenarios near the .mdl's lever values (where gsc.mdl is well conditioned), 19 of them: two whole chunks
+    and a short one, split between the cores."""
+    rng = random.Random(3)
+    scenarios = [gscsd.Scenario(f"s{k}", {lv.name: lv.default + (lv.max - lv.default) * rng.uniform(0, 0.3)
+                                          for lv in gsc.levers}) for k in range(19)]
+    keys = list(gsc.key_outputs)
+    built, numba = _batches(gsc, scenarios, monkeypatch, keys)
+    for name in keys:
+        np.testing.assert_allclose(built[name].to_numpy(), numba[name].to_numpy(), rtol=1e-11, atol=0)
+    single = gscsd.run(gsc, scenarios[13], engine="fast")
+    np.testing.assert_allclose(built["GSC Index"].isel(scenario=13).to_numpy(), single["GSC Index"].to_numpy(),
+                               rtol=1e-11)
+    assert len({float(built["GSC Index"].isel(scenario=k)[-1]) for k in range(19)}) == 19
+
+
+def test_lanes_report_a_delay_order_as_the_compiled_module_does(tmp_path, monkeypatch):
+    path = write_mdl(tmp_path, "orders.mdl", """
+order = 3 ~ Dmnl [1, 5] ~ lever |
+delay time = 2 ~ Year [0.1, 5] ~ lever |
+input = STEP(10, 1) ~ Dmnl ~ |
+dn = DELAY N(input, delay time, 0, order) ~ Dmnl ~ |
+s = INTEG(dn ^ 1.5, 0) ~ Dmnl ~ |
+""")
+    model = gscsd.load_model(path)
+    scenarios = [gscsd.Scenario(levers={"delay time": t}) for t in (1, 2, 4)]
+    built, numba = _batches(model, scenarios, monkeypatch)
+    np.testing.assert_allclose(built["s"].to_numpy(), numba["s"].to_numpy(), rtol=1e-14)
+    np.testing.assert_array_equal(built["dn"].to_numpy(), numba["dn"].to_numpy())  # no power on its way
+    ends = [float(built["dn"].isel(scenario=k)[-1]) for k in range(3)]
+    assert ends[0] > ends[1] > ends[2] > 9  # a longer delay is further from the step's 10
+    with pytest.raises(gscsd.SimulationError, match="differs between scenarios of one batch"):
+        gscsd.run_batch(model, [gscsd.Scenario(levers={"order": o}) for o in (2, 4)], engine="fast")
+
+
+def test_models_the_lanes_do_not_write_keep_to_numba(tmp_path, monkeypatch):
+    path = write_mdl(tmp_path, "fixed.mdl", """
+delay = 2 ~ Month [0.5, 6] ~ lever |
+fixed = DELAY FIXED(STEP(10, 1), delay, 5) ~ Widget/Month ~ |
+total = INTEG(fixed, 0) ~ Widget ~ |
+""")
+    model = gscsd.load_model(path)
+    monkeypatch.setenv("GSCSD_NUMBA", "wait")
+    batch = gscsd.run_batch(model, [gscsd.Scenario(levers={"delay": d}) for d in (1, 3)], engine="fast")
+    native = compile_model(model).native
+    assert native.lanes() is None and "_fixed_delay" in native.lanes_reason
+    assert float(batch["total"].isel(scenario=0)[-1]) > float(batch["total"].isel(scenario=1)[-1]) > 0
+
+
+def test_without_a_c_compiler_batches_keep_to_numba(tmp_path, monkeypatch):
+    path = write_mdl(tmp_path, "nocc.mdl", "rate = 0.1 ~ 1/Year [0, 1] ~ lever |\ns = INTEG(s * rate, 1) ~ Dmnl ~ |")
+    monkeypatch.setattr(lanes, "compiler", lambda: None)
+    model = gscsd.load_model(path)
+    monkeypatch.setenv("GSCSD_NUMBA", "wait")
+    batch = gscsd.run_batch(model, [gscsd.Scenario(levers={"rate": r}) for r in (0.1, 0.2)], engine="fast")
+    native = compile_model(model).native
+    assert native.lanes() is None and native.lanes_reason == "no C compiler (cc) found"
+    assert float(batch["s"].isel(scenario=1)[-1]) == pytest.approx(1.05 ** 40, rel=1e-12)  # Euler, step 0.25
+
+
+def test_the_compiling_process_builds_the_lanes_library(tmp_path, monkeypatch):
+    """``GSCSD_NUMBA=background``: the child that compiles numba's functions then builds the library; batches
+    switch to it once its mark is written."""
+    import time
+
+    path = write_mdl(tmp_path, "bg.mdl", "rate = 0.1 ~ 1/Year [0, 1] ~ lever |\n"
+                     "s = INTEG(s ^ 0.5 * rate, 1) ~ Dmnl ~ |")
+    monkeypatch.setenv("GSCSD_NUMBA", "background")
+    model = gscsd.load_model(path)
+    scenarios = [gscsd.Scenario(levers={"rate": r}) for r in (0.1, 0.2, 0.3)]
+    first = gscsd.run_batch(model, scenarios, engine="fast")  # Python flavours; the batch starts the compile
+    native = compile_model(model).native
+    assert native.lanes() is None
+    deadline = time.monotonic() + 240
+    while not _mark(native.path, "lanes").is_file():
+        assert not _mark(native.path, "lanes-failed").is_file(), _mark(native.path, "lanes-failed").read_text()
+        assert time.monotonic() < deadline, "the background build did not finish in 4 minutes"
+        time.sleep(0.5)
+    again = gscsd.run_batch(model, scenarios, engine="fast")
+    assert native.lanes() is not None
+    np.testing.assert_allclose(again["s"].to_numpy(), first["s"].to_numpy(), rtol=1e-14)
+
+
+def test_c_source_is_written_from_the_compiled_modules_statements():
+    """What the writer does with a few statements: lane values indexed, powers shared, scalars kept scalar."""
+    source = '''
+import math
+def run(_P, _times, _save, _t_initial, _t_final, _dt, _saveper, _out, _select, _status):
+    time = _times[0]
+    v1 = _P[0] if _P[0] == _P[0] else 2.0
+    _n_last = _times.shape[0] - 1
+    for _n in range(_n_last + 1):
+        time = _times[_n]
+        v2 = time * 2
+        v3 = (v1 ** 0.5) + (v1 ** 0.5) * v2
+        v4 = min(v3, 1.0, v2)
+        if _n == _n_last:
+            break
+    return
+'''
+    text, reason = emit_c.emit(source)
+    assert reason == "" and text is not None
+    assert "v2 = (time * 2.0);" in text  # time alone: one value for all lanes, integers as doubles
+    assert "pw0[l] = pow(v1[l], 0.5);" in text and text.count("pow(v1[l], 0.5)") == 1
+    assert "v3[l] = (pw0[l] + (pw0[l] * v2));" in text
+    assert "v4[l] = g_min(g_min(v3[l], 1.0), v2);" in text
+    assert emit_c.emit(source.replace("min(v3, 1.0, v2)", "_vector_select(v3)"))[0] is None
