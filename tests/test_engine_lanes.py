@@ -167,7 +167,85 @@ def run(_P, _times, _save, _t_initial, _t_final, _dt, _saveper, _out, _select, _
     text, reason = emit_c.emit(source)
     assert reason == "" and text is not None
     assert "v2 = (time * 2.0);" in text  # time alone: one value for all lanes, integers as doubles
-    assert "pw0[l] = pow(v1[l], 0.5);" in text and text.count("pow(v1[l], 0.5)") == 1
+    run = text[:text.index("int gscsd_diverge")]
+    assert "g_pow_lanes(v1, a0_1, pw0);" in run and run.count("g_pow_lanes(v1,") == 1  # one call, all lanes
     assert "v3[l] = (pw0[l] + (pw0[l] * v2));" in text
     assert "v4[l] = g_min(g_min(v3[l], 1.0), v2);" in text
     assert emit_c.emit(source.replace("min(v3, 1.0, v2)", "_vector_select(v3)"))[0] is None
+
+
+def _lanes_of(model, scenarios, monkeypatch, variables=None):
+    """The model's lanes back-end and the arguments of a batch of ``scenarios``."""
+    from gscsd.engines.fast import engine
+    from gscsd.runner import request_for
+
+    monkeypatch.setenv("GSCSD_NUMBA", "wait")
+    compiled = compile_model(model)
+    built = compiled.native.lanes()
+    assert built is not None, compiled.native.lanes_reason
+    requests = [request_for(model, s, variables) for s in scenarios]
+    engine._selection(compiled, requests[0].variables)
+    params = engine._params(model, compiled, requests)
+    P = np.full((len(scenarios), len(compiled.native.slots)), np.nan)
+    for name, values in params.items():
+        P[:, compiled.native.slots[name]] = values
+    r = requests[0]
+    grid = engine._grid(r.start, r.final, r.step, r.saveper)
+    select = compiled.selections[r.variables][2]
+    return built, (P, grid[3], grid[4], (r.start, r.final, r.step, r.saveper)), select, len(grid[2])
+
+
+def _run_lanes(built, arguments, select, saved, share):
+    P = arguments[0]
+    out = np.full((len(select), P.shape[0], saved), np.nan)
+    status = np.zeros((P.shape[0], 2), dtype=np.int64)
+    built.run(*arguments, out, select, status, share=share)
+    assert not status.any()
+    return out
+
+
+@pytest.mark.skipif(not GSC.is_file(), reason="models/gsc.mdl not written yet")
+def test_shared_start_gives_the_same_bits_and_skips_the_steps_before_the_policies(gsc, monkeypatch):
+    """gsc.mdl's levers act from Policy Start Year on: a batch's scenarios share the steps before it with a
+    reference run, which are not computed again; every number is the same bits as without sharing."""
+    scenarios = _scenarios(gsc, 150, 2026)
+    built, arguments, select, saved = _lanes_of(gsc, scenarios, monkeypatch, tuple(gsc.key_outputs))
+    alone = _run_lanes(built, arguments, select, saved, share=False)
+    assert built.shared == (0, 0)
+    shared = _run_lanes(built, arguments, select, saved, share=True)
+    np.testing.assert_array_equal(shared.view(np.int64), alone.view(np.int64))
+    steps = len(arguments[1])
+    assert built.shared[1] == 150 * steps
+    # Every scenario shares at least the years before 2026 (18 of 52: 288 of 832 steps), most share more.
+    assert built.shared[0] / built.shared[1] > 0.45
+
+
+def test_shared_start_follows_each_scenarios_values(tmp_path, monkeypatch):
+    """A lever that acts from a time a second lever sets: each scenario shares the steps before its own
+    start with a reference that starts later; a lever acting from the first step shares nothing."""
+    path = write_mdl(tmp_path, "late.mdl", """
+effect = 1 ~ Dmnl [0, 2] ~ lever |
+begin = 5 ~ Month [2, 9] ~ lever |
+early = 0.01 ~ 1/Month [0, 0.1] ~ lever |
+growth = 0.05 * (1 + IF THEN ELSE(Time >= begin, effect, 0)) + early ~ 1/Month ~ |
+s = INTEG(s * growth, 1) ~ Dmnl ~ |
+""")
+    model = gscsd.load_model(path)
+    rng = random.Random(4)
+    late = [gscsd.Scenario(f"s{k}", {"effect": rng.uniform(0, 2), "begin": rng.uniform(2, 9)}) for k in range(80)]
+    built, arguments, select, saved = _lanes_of(model, late, monkeypatch)
+    shared = _run_lanes(built, arguments, select, saved, share=True)
+    alone = _run_lanes(built, arguments, select, saved, share=False)
+    np.testing.assert_array_equal(shared.view(np.int64), alone.view(np.int64))
+    call = lanes._Call(*arguments)
+    start, record = built.shared_start(call)
+    times = arguments[1]
+    begins = np.array([s.levers["begin"] for s in late])
+    # a scenario first differs at the first step at or after its own start (or the reference's, if sooner);
+    # the one that is the reference never does
+    own = np.searchsorted(times, begins)
+    assert ((start <= own) | (start == len(times))).all() and (start == len(times)).sum() <= 1
+    assert (start == own).mean() > 0.5
+    early = [gscsd.Scenario(f"e{k}", {"early": rng.uniform(0, 0.1)}) for k in range(80)]
+    built, arguments, select, saved = _lanes_of(model, early, monkeypatch)
+    assert built.shared_start(lanes._Call(*arguments)) is None

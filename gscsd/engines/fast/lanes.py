@@ -48,8 +48,18 @@ _I64 = ctypes.c_int64
 _DOUBLE_P = ctypes.POINTER(ctypes.c_double)
 _I64_P = ctypes.POINTER(ctypes.c_int64)
 _BYTE_P = ctypes.POINTER(ctypes.c_ubyte)
-_ARGUMENTS = [_DOUBLE_P, _I64, _I64, _DOUBLE_P, _BYTE_P, _I64, ctypes.c_double, ctypes.c_double, ctypes.c_double,
-              ctypes.c_double, _DOUBLE_P, _I64, _I64_P, _I64, _I64_P, _I64, _I64]
+_HEAD = [_DOUBLE_P, _I64, _I64, _DOUBLE_P, _BYTE_P, _I64, ctypes.c_double, ctypes.c_double, ctypes.c_double,
+         ctypes.c_double]
+_RUN = [*_HEAD, _DOUBLE_P, _I64, _I64_P, _I64, _I64_P, _I64_P, _I64_P, _DOUBLE_P, _DOUBLE_P, _DOUBLE_P, _I64, _I64]
+_DIVERGE = [*_HEAD, _I64_P, _DOUBLE_P, _DOUBLE_P, _I64_P, _I64, _I64]
+#: Batches this large look for a shared start (smaller ones: the search would cost more than it saves).
+SHARE_FROM = 64
+#: Reference runs tried: the .mdl's own values and this many less one of the batch's scenarios.
+REFERENCES = 8
+#: Scenarios of the batch the references are tried on.
+SAMPLE = 256
+#: The least share of the sample's steps a reference must share to be used.
+WORTH = 0.05
 
 
 def enabled() -> bool:
@@ -68,39 +78,139 @@ class Lanes:
 
     def __init__(self, library: Path) -> None:
         self.library = library
-        self._function = ctypes.CDLL(str(library)).gscsd_lanes
-        self._function.argtypes = _ARGUMENTS
-        self._function.restype = ctypes.c_int
+        loaded = ctypes.CDLL(str(library))
+        self._run = loaded.gscsd_lanes
+        self._run.argtypes = _RUN
+        self._run.restype = ctypes.c_int
+        self._diverge = loaded.gscsd_diverge
+        self._diverge.argtypes = _DIVERGE
+        self._diverge.restype = ctypes.c_int
+        self.width = int(loaded.gscsd_width())
+        self.statics = int(loaded.gscsd_statics())
+        #: Steps shared with the reference by the last batch (sum over its scenarios), and its step count.
+        self.shared = (0, 0)
 
     def run(self, P: np.ndarray, times: np.ndarray, save: np.ndarray, controls: tuple, out: np.ndarray,
-            select: np.ndarray, status: np.ndarray) -> None:
+            select: np.ndarray, status: np.ndarray, share: bool = True) -> None:
         """Run every row of ``P`` (scenario, lever slot) into ``out`` (selected column, scenario, saved time).
 
         ``status`` (scenario, 2) gets what the compiled module's ``run_batch`` writes on a DELAY order other
         than the generated one. The scenarios are split between the processor's cores in whole chunks of
         :data:`~.emit_c.LANES`.
+
+        With ``share`` (batches of at least :data:`SHARE_FROM` scenarios), the steps at which a scenario's
+        values are still those of a reference run are not computed again: see :meth:`shared_start`. The
+        numbers are the same bits either way.
         """
         P = np.ascontiguousarray(P, dtype=np.float64)
-        times = np.ascontiguousarray(times, dtype=np.float64)
-        save = np.ascontiguousarray(save, dtype=np.bool_).view(np.uint8)
-        select = np.ascontiguousarray(select, dtype=np.int64)
         if not (out.flags.c_contiguous and out.dtype == np.float64 and status.flags.c_contiguous
                 and status.dtype == np.int64):
             raise ValueError("out and status must be C-contiguous float64 and int64 arrays")  # pragma: no cover
+        call = _Call(P, times, save, controls)
         scenarios = P.shape[0]
-        arguments = (P.ctypes.data_as(_DOUBLE_P), P.shape[1], scenarios, times.ctypes.data_as(_DOUBLE_P),
-                     save.ctypes.data_as(_BYTE_P), times.shape[0], *map(float, controls),
-                     out.ctypes.data_as(_DOUBLE_P), out.shape[2], select.ctypes.data_as(_I64_P), select.shape[0],
-                     status.ctypes.data_as(_I64_P))
-        chunks = -(-scenarios // LANES)
+        index = start = record = None
+        if share and scenarios >= SHARE_FROM:
+            found = self.shared_start(call)
+            if found is not None:
+                start, record = found
+                index = np.argsort(-start, kind="stable")  # chunks of scenarios that share alike
+        select = np.ascontiguousarray(select, dtype=np.int64)
+        tail = (out.ctypes.data_as(_DOUBLE_P), out.shape[2], select.ctypes.data_as(_I64_P), select.shape[0],
+                status.ctypes.data_as(_I64_P), _pointer(index, _I64_P), _pointer(start, _I64_P),
+                _pointer(record, _DOUBLE_P), None, None)
+        steps = len(call.times)
+        # the steps each chunk computes: from its earliest start (index sorts the starts down)
+        work = None if start is None else steps + 1 - np.minimum.reduceat(start[index], np.arange(0, scenarios, LANES))
+        self._parallel(self._run, call.head + tail, scenarios, work)
+        self.shared = (0, 0) if start is None else (int(start.sum()), scenarios * steps)
+
+    def shared_start(self, call: _Call) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(start, record)``: the step at which each scenario first differs from a reference run, and that
+        run's values at every step; ``None`` when no reference runs to the end or none shares at least
+        :data:`WORTH` of the steps.
+
+        The reference is the ``.mdl``'s own values or one of the batch's scenarios, whichever a sample of the
+        batch shares most steps with (in gsc.mdl every lever acts from Policy Start Year on, so a scenario
+        shares the steps before its own start year with a reference whose policy starts later). A scenario
+        equals the reference at a step when every statement reading a value that differs from the
+        reference's (a lever, or what derives from it before the steps) gives the reference's bits: the
+        check computes only those statements, from the reference's other values.
+        """
+        scenarios = call.P.shape[0]
+        picks = np.unique(np.linspace(0, scenarios - 1, REFERENCES - 1).astype(np.int64))
+        sample = np.unique(np.linspace(0, scenarios - 1, min(scenarios, SAMPLE)).astype(np.int64))
+        best = None
+        for row in [np.full(call.P.shape[1], np.nan), *call.P[picks]]:
+            reference = self._reference(call, row)
+            if reference is None:
+                continue
+            start = self._starts(call, *reference, sample)
+            score = int(start[sample].sum())
+            if best is None or score > best[0]:
+                best = (score, reference)
+        if best is None or best[0] < WORTH * len(sample) * len(call.times):
+            return None
+        record, statics = best[1]
+        return self._starts(call, record, statics, None), record
+
+    def _reference(self, call: _Call, row: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The values of a run of ``row`` at every step, and its statics; ``None`` if it stops early."""
+        reference = _Call(row[None, :], call.times, call.save, call.controls)
+        record = np.zeros((len(call.times), self.width))
+        statics = np.zeros(self.statics)
+        status = np.zeros((1, 2), dtype=np.int64)
+        out = np.zeros((1, 1, 1))
+        self._run(*reference.head, out.ctypes.data_as(_DOUBLE_P), 1, None, 0, status.ctypes.data_as(_I64_P),
+                  None, None, None, record.ctypes.data_as(_DOUBLE_P), statics.ctypes.data_as(_DOUBLE_P), 0, 1)
+        if status[0, 0] or not np.isfinite(record).all():
+            return None
+        return record, statics
+
+    def _starts(self, call: _Call, record: np.ndarray, statics: np.ndarray, only) -> np.ndarray:
+        """Each scenario's first step that differs from the reference (``steps``: none); of ``only`` or all."""
+        start = np.zeros(call.P.shape[0], dtype=np.int64)
+        index = None if only is None else np.ascontiguousarray(only, dtype=np.int64)
+        count = call.P.shape[0] if index is None else len(index)
+        arguments = (*call.head[:10], _pointer(index, _I64_P), record.ctypes.data_as(_DOUBLE_P),
+                     statics.ctypes.data_as(_DOUBLE_P), start.ctypes.data_as(_I64_P))
+        self._parallel(self._diverge, arguments, count, None)
+        return start
+
+    @staticmethod
+    def _parallel(function, arguments: tuple, count: int, work) -> None:
+        """``function(*arguments, first, last)`` over ``count`` scenarios in whole chunks, one thread a core,
+        each thread as much ``work`` (a chunk's weight; ``None``: alike)."""
+        chunks = -(-count // LANES)
         workers = max(1, min(_cores(), chunks))
-        bounds = [min(scenarios, LANES * (chunks * k // workers)) for k in range(workers + 1)]
         if workers == 1:
-            self._function(*arguments, 0, scenarios)
+            function(*arguments, 0, count)
             return
+        weights = np.ones(chunks) if work is None else np.asarray(work, dtype=float)
+        cumulative = np.cumsum(weights)
+        cuts = np.searchsorted(cumulative, cumulative[-1] * np.arange(1, workers) / workers)
+        bounds = [0, *[min(count, LANES * int(c)) for c in cuts], count]
         with ThreadPoolExecutor(workers, thread_name_prefix="gscsd-lanes") as pool:
-            for done in [pool.submit(self._function, *arguments, bounds[k], bounds[k + 1]) for k in range(workers)]:
-                done.result()
+            jobs = [pool.submit(function, *arguments, bounds[k], bounds[k + 1])
+                    for k in range(workers) if bounds[k] < bounds[k + 1]]
+            for job in jobs:
+                job.result()
+
+
+class _Call:
+    """The arguments every function of the library takes first (scenarios, time grid)."""
+
+    def __init__(self, P: np.ndarray, times: np.ndarray, save: np.ndarray, controls: tuple) -> None:
+        self.P = np.ascontiguousarray(P, dtype=np.float64)
+        self.times = np.ascontiguousarray(times, dtype=np.float64)
+        self.save = np.ascontiguousarray(save, dtype=np.bool_).view(np.uint8)
+        self.controls = tuple(map(float, controls))
+        self.head = (self.P.ctypes.data_as(_DOUBLE_P), self.P.shape[1], self.P.shape[0],
+                     self.times.ctypes.data_as(_DOUBLE_P), self.save.ctypes.data_as(_BYTE_P), self.times.shape[0],
+                     *self.controls)
+
+
+def _pointer(array, kind):
+    return None if array is None else array.ctypes.data_as(kind)
 
 
 def _cores() -> int:
