@@ -356,6 +356,10 @@ class _Writer:
         vector ``pow`` where there is one), so every lane's power, in the step or in a check of the shared
         start, comes from the same routine; in a step, a power is computed once however many statements use
         it (the compiled module repeats them: 121 powers a step of gsc.mdl, 65 different)."""
+        if right == "2.0":  # LLVM folds numba's x ** 2.0 into x * x: the same bits as the compiled module
+            return f"({left} * {left})"
+        if right == "1.0":
+            return left
         if "[l]" not in left + right:
             return f"pow({left}, {right})"
         return self.lane_call("pw", "g_pow_lanes({0}, {1}, {out});", [left, right])

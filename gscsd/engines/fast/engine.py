@@ -564,9 +564,8 @@ def _params(model: Model, compiled: Compiled, requests) -> dict[str, np.ndarray]
         if variable.py_name not in compiled.levers:
             raise FastUnsupportedError(f"'{name}' is not a scalar constant the fast engine can set")
         default = variable.value
-        params[variable.py_name] = np.array(
-            [float(r.params.get(name, default)) for r in requests], dtype=float
-        )
+        params[variable.py_name] = np.fromiter((r.params.get(name, default) for r in requests), dtype=float,
+                                               count=len(requests))
     return params
 
 

@@ -54,10 +54,10 @@ _RUN = [*_HEAD, _DOUBLE_P, _I64, _I64_P, _I64, _I64_P, _I64_P, _I64_P, _DOUBLE_P
 _DIVERGE = [*_HEAD, _I64_P, _DOUBLE_P, _DOUBLE_P, _I64_P, _I64, _I64]
 #: Batches this large look for a shared start (smaller ones: the search would cost more than it saves).
 SHARE_FROM = 64
-#: Reference runs tried: the .mdl's own values and this many less one of the batch's scenarios.
-REFERENCES = 8
+#: Reference runs tried at most: the .mdl's own values, then scenarios of the batch.
+REFERENCES = 4
 #: Scenarios of the batch the references are tried on.
-SAMPLE = 256
+SAMPLE = 128
 #: The least share of the sample's steps a reference must share to be used.
 WORTH = 0.05
 
@@ -130,24 +130,35 @@ class Lanes:
         :data:`WORTH` of the steps.
 
         The reference is the ``.mdl``'s own values or one of the batch's scenarios, whichever a sample of the
-        batch shares most steps with (in gsc.mdl every lever acts from Policy Start Year on, so a scenario
-        shares the steps before its own start year with a reference whose policy starts later). A scenario
+        batch shares most steps with; after the ``.mdl``'s values, each reference tried is one of the sample's
+        scenarios that share the most steps with the best so far. (In gsc.mdl every lever acts from Policy
+        Start Year on, so a scenario shares the steps before its own start year with a reference whose policy
+        starts later: each try starts later.) A scenario
         equals the reference at a step when every statement reading a value that differs from the
         reference's (a lever, or what derives from it before the steps) gives the reference's bits: the
         check computes only those statements, from the reference's other values.
         """
         scenarios = call.P.shape[0]
-        picks = np.unique(np.linspace(0, scenarios - 1, REFERENCES - 1).astype(np.int64))
         sample = np.unique(np.linspace(0, scenarios - 1, min(scenarios, SAMPLE)).astype(np.int64))
         best = None
-        for row in [np.full(call.P.shape[1], np.nan), *call.P[picks]]:
+        row, tried = np.full(call.P.shape[1], np.nan), set()
+        for _ in range(REFERENCES):
             reference = self._reference(call, row)
-            if reference is None:
-                continue
-            start = self._starts(call, *reference, sample)
-            score = int(start[sample].sum())
-            if best is None or score > best[0]:
-                best = (score, reference)
+            if reference is not None:
+                start = self._starts(call, *reference, sample)[sample]
+                if best is None or start.sum() > best[0]:
+                    best = (int(start.sum()), reference, start)
+            if best is None:
+                break
+            # The next reference: one of the scenarios that share the most steps with the best so far (in
+            # gsc.mdl, those whose policies start no sooner than its own: each try starts later).
+            untried = np.array([int(k) not in tried for k in sample])
+            if not untried.any():
+                break
+            most = best[2][untried].max()
+            closest = [int(k) for k, d, u in zip(sample, best[2], untried) if u and d == most]
+            tried.add(closest[len(closest) // 2])
+            row = call.P[closest[len(closest) // 2]]
         if best is None or best[0] < WORTH * len(sample) * len(call.times):
             return None
         record, statics = best[1]
@@ -189,11 +200,10 @@ class Lanes:
         cumulative = np.cumsum(weights)
         cuts = np.searchsorted(cumulative, cumulative[-1] * np.arange(1, workers) / workers)
         bounds = [0, *[min(count, LANES * int(c)) for c in cuts], count]
-        with ThreadPoolExecutor(workers, thread_name_prefix="gscsd-lanes") as pool:
-            jobs = [pool.submit(function, *arguments, bounds[k], bounds[k + 1])
-                    for k in range(workers) if bounds[k] < bounds[k + 1]]
-            for job in jobs:
-                job.result()
+        jobs = [_pool(workers).submit(function, *arguments, bounds[k], bounds[k + 1])
+                for k in range(workers) if bounds[k] < bounds[k + 1]]
+        for job in jobs:
+            job.result()
 
 
 class _Call:
@@ -211,6 +221,12 @@ class _Call:
 
 def _pointer(array, kind):
     return None if array is None else array.ctypes.data_as(kind)
+
+
+@functools.lru_cache(maxsize=4)
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """Threads kept for the batches of this process (a batch calls the library several times)."""
+    return ThreadPoolExecutor(workers, thread_name_prefix="gscsd-lanes")
 
 
 def _cores() -> int:
