@@ -20,9 +20,11 @@ Prints medians and ratios measured in the same run, and writes them to the
 * **cold compile**: the first run of a model in a fresh translation cache
   with ``GSCSD_NUMBA=wait`` (parse, generate, numba compile), minus nothing;
 * **batch**: ``gscsd.run_batch`` of N scenarios of gsc.mdl with every lever
-  drawn at random, keeping the key outputs, and keeping every variable; the
-  engine's own share (``FastEngine.simulate_batch``) and the validation of
-  the scenarios (``request_for``, shared by all engines) separately;
+  drawn at random, keeping the key outputs (the lanes back-end, and numba's
+  ``run_batch`` with ``GSCSD_LANES=0`` as the reference), and keeping every
+  variable; the engine's own share (``FastEngine.simulate_batch``) and the
+  validation of the scenarios (``request_for``, shared by all engines)
+  separately;
 * the lookup-heavy ``bench/models/workforce.mdl`` against PySD.
 
 Targets (issue 13): gsc.mdl single run <= 3x SDEverywhere's C (<= 0.25 ms
@@ -132,7 +134,7 @@ def batch(size: int, kept: tuple = ("key", "all")) -> dict:
     import numpy as np
 
     import gscsd
-    from gscsd.engines.fast import FastEngine
+    from gscsd.engines.fast import FastEngine, compile_model
     from gscsd.runner import request_for
 
     os.environ["GSCSD_NUMBA"] = "wait"
@@ -165,6 +167,20 @@ def batch(size: int, kept: tuple = ("key", "all")) -> dict:
             samples.append(time.perf_counter() - started)
             del result
         out[f"{label}_engine"] = float(np.median(samples))
+        if label == "key":
+            lanes = compile_model(model).native.lanes()
+            out["lanes"] = "" if lanes is not None else compile_model(model).native.lanes_reason or "switched off"
+            out["shared"] = lanes.shared[0] / lanes.shared[1] if lanes is not None and lanes.shared[1] else 0.0
+            os.environ["GSCSD_LANES"] = "0"  # the reference in the same run: numba's run_batch
+            try:
+                totals = []
+                for _ in range(3):
+                    started = time.perf_counter()
+                    gscsd.run_batch(model, scenarios, engine="fast", variables=variables)
+                    totals.append(time.perf_counter() - started)
+                out["key_numba"] = float(np.median(totals))
+            finally:
+                os.environ.pop("GSCSD_LANES")
     return out
 
 
@@ -188,6 +204,12 @@ HEADER = (
     "| single run | `gscsd.run` ms | engine ms | compiled kernel ms | SDEverywhere C ms | `gscsd.run` / C "
     "| Python flavour ms | PySD ms | cold compile s |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
+
+
+def lanes_note(result: dict) -> str:
+    if result["lanes"]:
+        return f"the lanes back-end did not run ({result['lanes']})"
+    return f"lanes back-end, {100 * result['shared']:.1f}% of the steps shared with a reference run"
 
 
 def batch_row(result: dict, label: str, what: str) -> str:
@@ -224,7 +246,8 @@ def main() -> int:
         result = batch(args.batch, kept=("key",))
         print(f"{stamp()}, load {load_before[0]:.1f} -> {os.getloadavg()[0]:.1f}: run_batch of {result['size']:,} "
               f"scenarios keeping {result['key_vars']} key outputs {result['key_total']:.2f} s (median of 3), "
-              f"engine {result['key_engine']:.2f} s")
+              f"engine {result['key_engine']:.2f} s; {lanes_note(result)}; numba's run_batch "
+              f"{result['key_numba']:.2f} s")
         return 0
     load_before = os.getloadavg()
     gsc = single(ROOT / "models" / "gsc.mdl", args.repeat, args.pysd_repeat, args.sde_repo)
@@ -267,6 +290,10 @@ skipped; `run_batch` keeping the key outputs, and the engine: medians of 3 runs;
 |---|---:|---:|---:|---:|
 {batch_row(result, "key", f"{result['key_vars']} key outputs")}
 {batch_row(result, "all", f"all {result['all_vars']} variables")}
+
+With the key outputs the batch ran on the {lanes_note(result)}; numba's `run_batch` (`GSCSD_LANES=0`), the
+reference in the same run: {result['key_numba']:.2f} s (median of 3). Keeping all variables, the batch runs with
+numpy's vector flavour (more than 32 columns).
 
 Targets (issue 13): gsc.mdl single run <= 3x SDEverywhere's C (<= 0.25 ms): {gsc['run']:.3f} ms against
 {sde_gsc}; World3-03 <= 1 ms: {w3}; 10,000-scenario batch <= 1 s on 2 cores: {result['key_total']:.2f} s through

@@ -3,10 +3,11 @@
 :func:`emit` takes the compiled module's source (:mod:`.emit_numba`: the
 analysis's scalar flavour, one scenario) and writes a C function that runs
 :data:`LANES` scenarios at once: every value a scenario computes is a row of
-``LANES`` numbers, every statement a loop over the row, which the C compiler
-turns into vector instructions. Powers, three quarters of a run of
-``models/gsc.mdl`` (docs/performance.md), go to the C library's vector
-``pow`` (glibc's ``libmvec``) when it has one, several at a time.
+``LANES`` numbers, consecutive statements one loop over the row, which the
+C compiler turns into vector instructions. Powers, three quarters of a
+scalar run of ``models/gsc.mdl`` (docs/performance.md), go to the C
+library's vector ``pow`` (glibc's ``libmvec``) when it has one, all lanes in
+one call; lookups search all lanes at once.
 
 Values that do not depend on the lever values (a lookup of ``time``, the
 check of a DELAY order with constant arguments) are computed once for all
@@ -22,16 +23,27 @@ the subset of Python that module uses. A model using a helper this back-end
 does not write (DELAY FIXED pipes, allocation, vector functions, ...) gets
 ``None`` and a reason, and its batches run with numba.
 
-The function (called by :class:`.lanes.Lanes`)::
+The functions (called by :class:`.lanes.Lanes`)::
 
     int gscsd_lanes(P, slots, scenarios, times, save, steps, t_initial, t_final, dt, saveper, out, saved,
-                    select, selected, status, first, last)
+                    select, selected, status, index, start, record, record_out, static_out, first, last)
+    int gscsd_diverge(P, slots, scenarios, times, save, steps, t_initial, t_final, dt, saveper, index,
+                      record, statics, start, first, last)
 
-runs scenarios ``first`` to ``last`` (exclusive) of ``P`` (scenario, slot:
-nan for the ``.mdl``'s value), writes ``out`` (selected column, scenario,
-saved time) and ``status`` (scenario, 2: a DELAY order other than the
-generated one, as the compiled module does) and returns 0, or 1 after such
-an order.
+``gscsd_lanes`` runs scenarios ``first`` to ``last`` (exclusive; of
+``index`` when given) of ``P`` (scenario, slot: nan for the ``.mdl``'s
+value), writes ``out`` (selected column, scenario, saved time) and
+``status`` (scenario, 2: a DELAY order other than the generated one, as the
+compiled module does) and returns 0, or 1 after such an order. With
+``record_out`` it keeps lane 0's values at every step (a reference run);
+with ``start`` and ``record`` a chunk of lanes begins at its scenarios'
+earliest ``start``, from the reference's states, and copies the reference's
+earlier outputs. ``gscsd_diverge`` finds that start: the first step at which
+a statement reading a value that differs from the reference's (a lever, or
+what derives from it before the steps) gives other bits than the
+reference's, computed from the reference's other values. A step before it is
+the reference's computation statement by statement, so sharing it changes
+no bit.
 """
 
 from __future__ import annotations
@@ -41,10 +53,12 @@ import math
 import re
 
 #: Bump whenever the written C changes (it keys the shared library in the cache).
-C_VERSION = 1
+C_VERSION = 2
 #: Scenarios stepped side by side: one AVX-512 register, two AVX2 ones (8 was faster than 16 and 32 on gsc.mdl).
 LANES = 8
 _SMALL_VENSIM = 1e-6
+#: The most the lane values of one function may take on a thread's stack (threads get 8 MB on Linux).
+STACK_BYTES = 2 * 2**20
 #: Helpers of numba_runtime written here (same formulas), by name -> C function.
 _HELPERS = {
     "_xidz": "g_xidz", "_zidz": "g_zidz", "_integer": "trunc", "_quantum": "g_quantum", "_modulo": "g_modulo",
@@ -484,6 +498,9 @@ class _Writer:
         checks = self._checks()
         names = sorted({node.targets[0].id for node in self._assignments()
                         if isinstance(node.targets[0], ast.Name)} - set(_SCALARS) - {"_row"})
+        arrays = sum(name in self.lane for name in names) + len(self.temporaries) + len(self.arguments)
+        if arrays * LANES * 8 > STACK_BYTES:
+            raise Unsupported(f"{arrays:,} values a step: more than the lanes keep on a thread's stack")
         declarations = ["    double time = times[0];", "    int64_t k = 0, n = 0;"]
         for name in names:
             kind = "int64_t" if name in self.ints else "double"

@@ -60,6 +60,8 @@ REFERENCES = 4
 SAMPLE = 128
 #: The least share of the sample's steps a reference must share to be used.
 WORTH = 0.05
+#: The largest record of a reference run (steps x values kept a step x 8 bytes) a batch may keep.
+RECORD_BYTES = 256 * 2**20
 
 
 def enabled() -> bool:
@@ -98,7 +100,8 @@ class Lanes:
         than the generated one. The scenarios are split between the processor's cores in whole chunks of
         :data:`~.emit_c.LANES`.
 
-        With ``share`` (batches of at least :data:`SHARE_FROM` scenarios), the steps at which a scenario's
+        With ``share`` (batches of at least :data:`SHARE_FROM` scenarios, a record within
+        :data:`RECORD_BYTES`), the steps at which a scenario's
         values are still those of a reference run are not computed again: see :meth:`shared_start`. The
         numbers are the same bits either way.
         """
@@ -109,7 +112,7 @@ class Lanes:
         call = _Call(P, times, save, controls)
         scenarios = P.shape[0]
         index = start = record = None
-        if share and scenarios >= SHARE_FROM:
+        if share and scenarios >= SHARE_FROM and len(call.times) * self.width * 8 <= RECORD_BYTES:
             found = self.shared_start(call)
             if found is not None:
                 start, record = found
