@@ -138,8 +138,9 @@ def test_the_compiling_process_builds_the_lanes_library(tmp_path, monkeypatch):
     native = compile_model(model).native
     assert native.lanes() is None
     deadline = time.monotonic() + 240
-    while not _mark(native.path, "lanes").is_file():
-        assert not _mark(native.path, "lanes-failed").is_file(), _mark(native.path, "lanes-failed").read_text()
+    while not _mark(native.path, lanes.MARK).is_file():
+        failed = _mark(native.path, lanes.MARK + "-failed")
+        assert not failed.is_file(), failed.read_text()
         assert time.monotonic() < deadline, "the background build did not finish in 4 minutes"
         time.sleep(0.5)
     again = gscsd.run_batch(model, scenarios, engine="fast")

@@ -32,6 +32,9 @@ import numpy as np
 
 from .emit_c import C_VERSION, LANES, emit
 
+#: The mark the compiling process leaves beside the compiled module (its text: the library's path), per version
+#: of the written C, so that a library written by an older gscsd is not used.
+MARK = f"lanes{C_VERSION}"
 #: The longest the C compiler may take (gsc.mdl: about 13 s on this project's machine).
 BUILD_SECONDS = 600
 #: Flags every build uses. -ffp-contract=off: no fused multiply-add, so that a product and a sum round as in

@@ -118,14 +118,19 @@ class Native:
         if self._lanes is not None or self.lanes_reason is not None or not lanes.enabled():
             return self._lanes if lanes.enabled() else None
         chosen = mode()
-        if chosen == "background" and not _mark(self.path, "lanes").is_file():
-            failed = _mark(self.path, "lanes-failed")
+        if chosen == "background":
+            failed, done = _mark(self.path, lanes.MARK + "-failed"), _mark(self.path, lanes.MARK)
             if failed.is_file():
                 self.lanes_reason = failed.read_text(encoding="utf-8", errors="replace")[:500]
+            if not done.is_file():
+                return None
+            built = Path(done.read_text(encoding="utf-8"))  # the library the compiling process built
+            if built.parent != self.path.parent or not built.is_file():
+                return None
+        elif chosen == "wait":
+            built = lanes.build(self.path)
+        else:
             return None
-        if chosen not in ("background", "wait"):
-            return None
-        built = lanes.build(self.path)
         if isinstance(built, str):
             self.lanes_reason = built
             return None
@@ -260,8 +265,8 @@ def warm(path: Path, levers: int, columns: int) -> None:
 
     if lanes.enabled():
         built = lanes.build(path)
-        _mark(path, "lanes-failed" if isinstance(built, str) else "lanes").write_text(
-            built if isinstance(built, str) else "ok", encoding="utf-8")
+        _mark(path, lanes.MARK + "-failed" if isinstance(built, str) else lanes.MARK).write_text(str(built),
+                                                                                             encoding="utf-8")
 
 
 if __name__ == "__main__":  # pragma: no cover - run by _compile_elsewhere
