@@ -22,9 +22,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::UserWarning"
 
 #: Corpus cases with what the lanes back-end writes: stocks, smooths and delays, lookups of every kind, logic,
 #: subscripts, built-in functions, saving between steps.
-CASES = ["builtin_max", "builtin_min", "delays", "euler_step_vs_saveper", "exp", "if_stmt", "input_functions",
-         "ln", "logicals", "lookups", "lookups_with_expr", "rounding", "smooth_and_stock", "subscript_2d_arrays",
-         "subscripted_trend", "trig", "xidz_zidz"]
+CASES = ["builtin_max", "delays", "euler_step_vs_saveper", "input_functions", "ln", "logicals", "lookups",
+         "lookups_with_expr", "rounding", "subscripted_trend", "trig", "xidz_zidz"]
 
 
 def _batches(model, scenarios, monkeypatch, variables=None):
