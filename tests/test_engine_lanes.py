@@ -208,14 +208,14 @@ def _run_lanes(built, arguments, select, saved, share):
 def test_shared_start_gives_the_same_bits_and_skips_the_steps_before_the_policies(gsc, monkeypatch):
     """gsc.mdl's levers act from Policy Start Year on: a batch's scenarios share the steps before it with a
     reference run, which are not computed again; every number is the same bits as without sharing."""
-    scenarios = _scenarios(gsc, 150, 2026)
+    scenarios = _scenarios(gsc, 300, 2026)
     built, arguments, select, saved = _lanes_of(gsc, scenarios, monkeypatch, tuple(gsc.key_outputs))
     alone = _run_lanes(built, arguments, select, saved, share=False)
     assert built.shared == (0, 0)
     shared = _run_lanes(built, arguments, select, saved, share=True)
     np.testing.assert_array_equal(shared.view(np.int64), alone.view(np.int64))
     steps = len(arguments[1])
-    assert built.shared[1] == 150 * steps
+    assert built.shared[1] == 300 * steps
     # Every scenario shares at least the years before 2026 (18 of 52: 288 of 832 steps), most share more.
     assert built.shared[0] / built.shared[1] > 0.45
 
@@ -232,9 +232,10 @@ s = INTEG(s * growth, 1) ~ Dmnl ~ |
 """)
     model = gscsd.load_model(path)
     rng = random.Random(4)
-    late = [gscsd.Scenario(f"s{k}", {"effect": rng.uniform(0, 2), "begin": rng.uniform(2, 9)}) for k in range(80)]
+    late = [gscsd.Scenario(f"s{k}", {"effect": rng.uniform(0, 2), "begin": rng.uniform(2, 9)}) for k in range(300)]
     built, arguments, select, saved = _lanes_of(model, late, monkeypatch)
     shared = _run_lanes(built, arguments, select, saved, share=True)
+    assert built.shared[0] > 0
     alone = _run_lanes(built, arguments, select, saved, share=False)
     np.testing.assert_array_equal(shared.view(np.int64), alone.view(np.int64))
     call = lanes._Call(*arguments)
@@ -246,6 +247,54 @@ s = INTEG(s * growth, 1) ~ Dmnl ~ |
     own = np.searchsorted(times, begins)
     assert ((start <= own) | (start == len(times))).all() and (start == len(times)).sum() <= 1
     assert (start == own).mean() > 0.5
-    early = [gscsd.Scenario(f"e{k}", {"early": rng.uniform(0, 0.1)}) for k in range(80)]
+    early = [gscsd.Scenario(f"e{k}", {"early": rng.uniform(0, 0.1)}) for k in range(300)]
     built, arguments, select, saved = _lanes_of(model, early, monkeypatch)
     assert built.shared_start(lanes._Call(*arguments)) is None
+
+
+#: Models where a shared start must keep what differs (found by review): a constant column the same in every lane
+#: (copied on the shared steps), a lever in a stock's initial value (a chunk starting at step 0 keeps its own
+#: first values), a power of a value a check reads from the reference (the run's power routine in the check).
+EDGES = {
+    "columns": ("""
+R: r1, r2, r3 ~ |
+t0 = 10 ~ Month [5, 18] ~ lever |
+k[R] = 1, 2, 3 ~ Dmnl ~ |
+s = INTEG(STEP(1, t0), 0) ~ Dmnl ~ |
+""", lambda k: {"t0": 5 + k / 8}),
+    "initial": ("""
+a = 5 ~ Dmnl [1, 10] ~ lever |
+s = INTEG(1, a) ~ Dmnl ~ |
+""", lambda k: {} if k < 8 else {"a": 1 + (k % 90) / 10}),
+    "power": ("""
+a = 1 ~ Dmnl [0, 2] ~ lever |
+r = 0.001 ~ 1/Month [0, 0.01] ~ lever |
+s = INTEG(r, 1) ~ Dmnl ~ |
+v = IF THEN ELSE(Time < 5.75, 0, a * s ^ 0.5) ~ Dmnl ~ |
+""", lambda k: {} if k % 4 == 0 else {"a": 1 - 2**-53}),
+}
+#: 64 scenarios saved every step to 20 months: the power case's check then met a power whose scalar and vector
+#: results differ (48 values differed before the fix).
+MONTHLY = ("INITIAL TIME = 0 ~ Month ~ |\nFINAL TIME = 20 ~ Month ~ |\nTIME STEP = 0.25 ~ Month ~ |\n"
+           "SAVEPER = TIME STEP ~ Month ~ |\n")
+
+
+@pytest.mark.parametrize("case", sorted(EDGES))
+def test_shared_start_keeps_what_differs(case, tmp_path, monkeypatch):
+    text, levers = EDGES[case]
+    model = gscsd.load_model(write_mdl(tmp_path, f"{case}.mdl", text, MONTHLY))
+    monkeypatch.setattr(lanes, "SHARE_FROM", 64)  # small batches share too: the cases are small
+    scenarios = [gscsd.Scenario(f"s{k}", levers(k)) for k in range(64 if case == "power" else 73)]
+    built, numba = _batches(model, scenarios, monkeypatch)
+    shared = compile_model(model).native.lanes().shared
+    assert shared[0] > 0 or case == "initial"  # every scenario's first value differs there
+    for name in numba.data_vars:
+        np.testing.assert_allclose(built[name].to_numpy(), numba[name].to_numpy(), rtol=1e-14, atol=0)
+    monkeypatch.setattr(lanes, "SHARE_FROM", 10**9)
+    alone = gscsd.run_batch(model, scenarios, engine="fast")
+    for name in numba.data_vars:
+        np.testing.assert_array_equal(built[name].to_numpy().view(np.int64), alone[name].to_numpy().view(np.int64))
+    if case == "columns":
+        assert built["k"].isel(scenario=60, time=3).to_numpy().tolist() == [1, 2, 3]
+    if case == "initial":
+        assert float(built["s"].isel(scenario=9, time=0)) == 1.9  # its own a, not the reference's 5

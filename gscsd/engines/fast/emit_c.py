@@ -53,7 +53,7 @@ import math
 import re
 
 #: Bump whenever the written C changes (it keys the shared library in the cache).
-C_VERSION = 2
+C_VERSION = 3
 #: Scenarios stepped side by side: one AVX-512 register, two AVX2 ones (8 was faster than 16 and 32 on gsc.mdl).
 LANES = 8
 _SMALL_VENSIM = 1e-6
@@ -221,6 +221,8 @@ static double g_lookup_other(const double *xs, const double *ys, int64_t n, doub
 
 #: Helpers the compiler cannot vectorise (a loop over a table, an integer result): their lane loops stand alone.
 _SCALAR_CALLS = re.compile(r"\b(g_interpolate|g_lookup_other|g_order)\(")
+#: A lane's value in written C: ``name[l]``, or ``RN(k)`` (the reference's value of a lane's in a check).
+_LANE = re.compile(r"\[l\]|\bRN\(")
 
 
 class Unsupported(Exception):
@@ -322,7 +324,9 @@ class _Writer:
             if name in _SCALARS:
                 return _SCALARS[name]
             if self.reference_names and name in self.recorded:
-                return f"rn[{self.recorded[name]}]"  # a check of the shared start: the reference's value
+                # a check of the shared start: the reference's value; RN() marks a lane's value of the run, so that
+                # a power or lookup of it is computed by the same routine as in the run
+                return f"RN({self.recorded[name]})" if name in self.lane else f"rn[{self.recorded[name]}]"
             return f"{name}[l]" if name in self.lane else name
         if isinstance(node, ast.BinOp):
             left, right = self.expr(node.left), self.expr(node.right)
@@ -374,7 +378,7 @@ class _Writer:
             return f"({left} * {left})"
         if right == "1.0":
             return left
-        if "[l]" not in left + right:
+        if not _LANE.search(left + right):
             return f"pow({left}, {right})"
         return self.lane_call("pw", "g_pow_lanes({0}, {1}, {out});", [left, right])
 
@@ -431,7 +435,7 @@ class _Writer:
             n = len(self.arrays[f"_X{table}"])
             if kind:
                 return f"g_lookup_other(X{table}, Y{table}, {n}, {args[0]}, {kind})"
-            if "[l]" in args[0]:
+            if _LANE.search(args[0]):
                 return self.lane_call("lk", f"g_interpolate_lanes(X{table}, Y{table}, {n}, {{0}}, {{out}});", args)
             return f"g_interpolate(X{table}, Y{table}, {n}, {args[0]})"
         if name == "_ramp" and len(args) == 3:
@@ -457,6 +461,10 @@ class _Writer:
                   if isinstance(node.targets[0], ast.Name)} - set(_SCALARS) - {"_row"}
         before = {node.targets[0].id for node in self._assignments(body[:body.index(self.loop)])
                   if isinstance(node.targets[0], ast.Name)} - set(_SCALARS) - {"_row"}
+        for node in self._assignments(self.loop.body):  # the results' columns, before the shared start's copy
+            target = node.targets[0]
+            if isinstance(target, ast.Subscript) and ast.unparse(target.value) == "_row":
+                self.columns[int(target.slice.value)] = node.value.id
         self.carried: list[str] = []
         assigned: set[str] = set()
 
@@ -577,6 +585,7 @@ class _Writer:
             "    for (int l = 0; l < count; l++) undecided += at[l] < 0;",
             "    for (n = 0; n <= n_last && undecided > 0; n++) {",
             "        const double *rn = record + n * W;",
+            "        #define RN(k) rn[k]",
             "        time = times[n];",
             "        for (int c = 0; c < actives; c++) {",
             "            int target = -1;",
@@ -691,8 +700,7 @@ class _Writer:
         if isinstance(node, ast.Assign):
             target = node.targets[0]
             if isinstance(target, ast.Subscript) and ast.unparse(target.value) == "_row":
-                self.columns[int(target.slice.value)] = node.value.id
-                return
+                return  # a results column: _loop_names lists them
             if isinstance(target, ast.Subscript) and ast.unparse(target.value) == "_out":
                 return  # the copy of the selected columns, written with `_k += 1` below
             if not isinstance(target, ast.Name):
@@ -773,7 +781,7 @@ class _Writer:
                          "kept[select[q]] >= 0 ? rn[kept[select[q]]] : column[select[q]][l]"))
         w(f"{indent}        k += 1;")
         w(f"{indent}    }}")
-        w(f"{indent}    if (from <= n_last) {{")
+        w(f"{indent}    if (from > 0 && from <= n_last) {{  /* at 0 the chunk's own first values stand */")
         w(f"{indent}        const double *rn = record + from * W;")
         for name in self.carried:
             target = f"for (int l = 0; l < L; l++) {name}[l]" if name in self.lane else name

@@ -55,8 +55,9 @@ _HEAD = [_DOUBLE_P, _I64, _I64, _DOUBLE_P, _BYTE_P, _I64, ctypes.c_double, ctype
          ctypes.c_double]
 _RUN = [*_HEAD, _DOUBLE_P, _I64, _I64_P, _I64, _I64_P, _I64_P, _I64_P, _DOUBLE_P, _DOUBLE_P, _DOUBLE_P, _I64, _I64]
 _DIVERGE = [*_HEAD, _I64_P, _DOUBLE_P, _DOUBLE_P, _I64_P, _I64, _I64]
-#: Batches this large look for a shared start (smaller ones: the search would cost more than it saves).
-SHARE_FROM = 64
+#: Batches this large look for a shared start (the search runs up to REFERENCES references and checks SAMPLE
+#: scenarios against each: on smaller batches it would cost more than it saves).
+SHARE_FROM = 256
 #: Reference runs tried at most: the .mdl's own values, then scenarios of the batch.
 REFERENCES = 4
 #: Scenarios of the batch the references are tried on.
@@ -64,7 +65,7 @@ SAMPLE = 128
 #: The least share of the sample's steps a reference must share to be used.
 WORTH = 0.05
 #: The largest record of a reference run (steps x values kept a step x 8 bytes) a batch may keep.
-RECORD_BYTES = 256 * 2**20
+RECORD_BYTES = 64 * 2**20
 
 
 def enabled() -> bool:
