@@ -439,3 +439,15 @@ y = 1 / (Time - Time) ~ Dmnl ~ |
         gscsd.run(model, engine="fast")
     with pytest.raises(gscsd.errors.SimulationError, match=r"'y' becomes inf at time 0; "):
         gscsd.run_batch(model, [gscsd.Scenario(), gscsd.Scenario()], variables=["y"], engine="fast")
+
+
+def test_lookup_with_a_vertical_step(tmp_path):
+    """A repeated x in a lookup (a step up, which modellers write) runs: each side of it interpolates its own
+    segment (was a ZeroDivisionError while compiling)."""
+    path = write_mdl(tmp_path, "step.mdl", """
+dup([(0,0)-(20,10)],(0,0),(5,3),(5,6),(15,8),(20,10)) ~ Dmnl ~ |
+y = dup(Time * 2) ~ Dmnl ~ |
+""")
+    result = gscsd.run(gscsd.load_model(path), engine="fast")
+    assert result["y"].loc[1.0] == pytest.approx(1.2)  # x = 2 on the first segment
+    assert result["y"].loc[5.0] == pytest.approx(7.0)  # x = 10, between (5, 6) and (15, 8)

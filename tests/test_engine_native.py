@@ -8,6 +8,7 @@ compiled in the background as the dashboard does.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 
@@ -219,3 +220,21 @@ total = INTEG(fixed + material + depreciated, 0) ~ Widget ~ |
         for name in ("fixed", "material", "depreciated", "total"):
             np.testing.assert_array_equal(batch[name].isel(scenario=k).to_numpy(), single[name].to_numpy())
     assert len({float(batch["total"].isel(scenario=k)[-1]) for k in range(len(scenarios))}) == len(scenarios)
+
+
+def test_compiled_integer_quantum_modulo_beyond_int64(tmp_path, monkeypatch):
+    """numba's math.trunc gives an int64, so INTEGER(1e19) wrapped to -9.2e18 on the compiled back-end alone;
+    np.trunc keeps the float, as the Python flavours do."""
+    path = write_mdl(tmp_path, "big.mdl", """
+a = 1 ~ Dmnl [0, 1e12] ~ lever |
+x = INTEGER(a * 1e19 + 0.5) ~ Dmnl ~ |
+q = QUANTUM(a * 1e19, 3) ~ Dmnl ~ |
+m = MODULO(a * 1e19, 7) ~ Dmnl ~ |
+f = INTEGER(-2.5 * a) + MODULO(-7.5 * a, 2) ~ Dmnl ~ |
+""")
+    model = gscsd.load_model(path)
+    for levers, x in (({}, 1e19), ({"a": 1e10}, 1e29)):
+        python, native = _both(model, monkeypatch, scenario=gscsd.Scenario(levers=levers))
+        np.testing.assert_array_equal(native.to_numpy(), python.to_numpy())
+        assert native["x"].iloc[0] == x
+    assert native["f"].iloc[0] == math.trunc(-2.5e10) + (-7.5e10 % 2)

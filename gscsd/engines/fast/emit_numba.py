@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from .plan import Plan
 
 #: Bump whenever the compiled module's source changes (it keys its file in the cache).
-NUMBA_VERSION = 6
+NUMBA_VERSION = 7
 
 _HELPERS = ("_xidz", "_zidz", "_integer", "_quantum", "_modulo", "_and", "_or", "_not", "_ramp", "_step",
             "_pulse", "_pow", "_ln", "_lookup_interpolate", "_lookup_other", "_order", "_elm_map", "_vector_lookup",

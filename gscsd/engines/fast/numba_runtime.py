@@ -27,9 +27,6 @@ _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 # The scalar helpers of the Python flavour, compiled: one copy of each formula.
 _xidz = njit(**_JIT)(runtime._s_xidz)
 _zidz = njit(**_JIT)(runtime._s_zidz)
-_integer = njit(**_JIT)(runtime._s_integer)
-_quantum = njit(**_JIT)(runtime._s_quantum)
-_modulo = njit(**_JIT)(runtime._s_modulo)
 _and = njit(**_JIT)(runtime._s_and)
 _or = njit(**_JIT)(runtime._s_or)
 _not = njit(**_JIT)(runtime._s_not)
@@ -61,6 +58,23 @@ _allocate_available = _calling(allocation._s_allocate_available, _share=_share, 
 _allocate_by_priority = _calling(allocation._s_allocate_by_priority, _s_allocate_available=_allocate_available)
 _find_market_price = _calling(allocation._s_find_market_price, _excess=_excess)
 _at_price = _calling(allocation._s_at_price, _share=_share)
+
+
+# INTEGER, QUANTUM, MODULO: runtime's formulas with np.trunc for math.trunc, which numba makes an int64 (so
+# INTEGER(1e19) wrapped to -9.2e18); np.trunc is exact, as math.trunc is, and keeps inf and nan as the vector flavour.
+@njit(**_JIT)
+def _integer(x):
+    return np.trunc(x)
+
+
+@njit(**_JIT)
+def _quantum(a, b):
+    return a if b < _SMALL_VENSIM else b * np.trunc(a / b)
+
+
+@njit(**_JIT)
+def _modulo(x, m):
+    return x - (x if m < _SMALL_VENSIM else m * np.trunc(x / m))  # x - QUANTUM(x, m)
 
 
 @njit(**_JIT)

@@ -142,8 +142,11 @@ def scalar_lookup(table: Table):
     x_first, x_last, y_first, y_last = xs[0], xs[-1], ys[0], ys[-1]
     # Segment i (from point i-1 to i) as (x at its start, y there, slope): the
     # slope is numpy.interp's (y1 - y0) / (x1 - x0), computed once, not per call.
+    # A vertical step (a repeated x, which modellers write) has no slope; no x selects its segment (bisect_left
+    # gives the i with xs[i - 1] < x <= xs[i]), so it holds a 0.
     segments = [None] + [
-        (xs[i - 1], ys[i - 1], (ys[i] - ys[i - 1]) / (xs[i] - xs[i - 1])) for i in range(1, len(xs))
+        (xs[i - 1], ys[i - 1], (ys[i] - ys[i - 1]) / (xs[i] - xs[i - 1]) if xs[i] != xs[i - 1] else 0.0)
+        for i in range(1, len(xs))
     ]
 
     def lookup(x, xs=xs, ys=ys, segments=segments, bisect=bisect_left):
