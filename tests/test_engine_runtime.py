@@ -197,8 +197,13 @@ def test_fixed_delay_is_a_pipe_of_delay_over_dt_slots():
 
 def test_compiled_helpers_are_the_scalar_ones():
     numba_runtime = pytest.importorskip("gscsd.engines.fast.numba_runtime")
-    for name in ("_xidz", "_zidz", "_integer", "_quantum", "_modulo", "_ramp", "_step", "_pulse"):
+    for name in ("_xidz", "_zidz", "_ramp", "_step", "_pulse"):
         assert getattr(numba_runtime, name).py_func is getattr(runtime, "_s" + name)
+    for name in ("_integer", "_quantum", "_modulo"):  # the same code, with numba's own _trunc
+        assert getattr(numba_runtime, name).py_func.__code__ is getattr(runtime, "_s" + name).__code__
+    for x in (-0.5, 2.5, -7.9, 1e19, -1e300):
+        assert repr(numba_runtime._integer(x)) == repr(runtime._s_integer(x))  # the sign of a zero too
+        assert repr(numba_runtime._modulo(x, 3.0)) == repr(runtime._s_modulo(x, 3.0))
     table = Table([0.0, 1.0, 3.0], [10.0, 20.0, 0.0], "interpolate")
     for x in (-1.0, 0.5, 2.0, 9.0):
         assert numba_runtime._lookup_interpolate.py_func(table.x, table.y, x) == _lookup_scalar(table, x)

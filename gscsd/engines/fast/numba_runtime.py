@@ -60,22 +60,16 @@ _find_market_price = _calling(allocation._s_find_market_price, _excess=_excess)
 _at_price = _calling(allocation._s_at_price, _share=_share)
 
 
-# INTEGER, QUANTUM, MODULO: runtime's formulas with np.trunc for math.trunc, which numba makes an int64 (so
-# INTEGER(1e19) wrapped to -9.2e18); np.trunc is exact, as math.trunc is, and keeps inf and nan as the vector flavour.
+# INTEGER, QUANTUM, MODULO: runtime's formulas with a compiled _trunc. numba makes math.trunc an int64, which wrapped
+# INTEGER(1e19) to -9.2e18; np.trunc is exact as math.trunc is, and + 0.0 turns its -0.0 into Python's 0.0.
 @njit(**_JIT)
-def _integer(x):
-    return np.trunc(x)
+def _trunc(x):
+    return np.trunc(x) + 0.0
 
 
-@njit(**_JIT)
-def _quantum(a, b):
-    return a if b < _SMALL_VENSIM else b * np.trunc(a / b)
-
-
-@njit(**_JIT)
-def _modulo(x, m):
-    return x - (x if m < _SMALL_VENSIM else m * np.trunc(x / m))  # x - QUANTUM(x, m)
-
+_integer = _calling(runtime._s_integer, _trunc=_trunc)
+_quantum = _calling(runtime._s_quantum, _trunc=_trunc)
+_modulo = _calling(runtime._s_modulo, _trunc=_trunc)
 
 @njit(**_JIT)
 def _pow(a, b):

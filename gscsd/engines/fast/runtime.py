@@ -339,16 +339,21 @@ def _s_zidz(numerator, denominator):
     return 0.0 if abs(denominator) < SMALL_VENSIM else numerator / denominator
 
 
-def _s_integer(x):
+def _trunc(x):
+    """x rounded toward zero, +0.0 for a zero (Python's int has no sign); numba_runtime binds its own."""
     return float(math.trunc(x))
 
 
+def _s_integer(x):
+    return _trunc(x)
+
+
 def _s_quantum(a, b):
-    return a if b < SMALL_VENSIM else b * math.trunc(a / b)
+    return a if b < SMALL_VENSIM else b * _trunc(a / b)
 
 
 def _s_modulo(x, m):
-    return x - (x if m < SMALL_VENSIM else m * math.trunc(x / m))  # x - QUANTUM(x, m)
+    return x - (x if m < SMALL_VENSIM else m * _trunc(x / m))  # x - QUANTUM(x, m)
 
 
 def _s_and(a, b):
