@@ -451,3 +451,18 @@ y = dup(Time * 2) ~ Dmnl ~ |
     result = gscsd.run(gscsd.load_model(path), engine="fast")
     assert result["y"].loc[1.0] == pytest.approx(1.2)  # x = 2 on the first segment
     assert result["y"].loc[5.0] == pytest.approx(7.0)  # x = 10, between (5, 6) and (15, 8)
+
+
+def test_batch_whose_delay_times_lower_one_scenarios_order_says_so(tmp_path):
+    """Delay times per scenario with one order for all: a scenario whose delay time lowers the order stops the
+    batch with the one-line message (was numpy's broadcast ValueError)."""
+    path = write_mdl(tmp_path, "orders.mdl", """
+order = 3 ~ Dmnl [1, 5] ~ lever |
+delay time = 2 ~ Year [0.1, 5] ~ lever |
+dn = DELAY N(STEP(10, 1), delay time, 0, order) ~ Dmnl ~ |
+""")
+    model = gscsd.load_model(path)
+    with pytest.raises(gscsd.SimulationError, match="delay order differs between scenarios of one batch"):
+        gscsd.run_batch(model, [gscsd.Scenario(levers={"delay time": t}) for t in (1, 2, 0.3)], engine="fast")
+    batch = gscsd.run_batch(model, [gscsd.Scenario(levers={"delay time": t}) for t in (1, 2)], engine="fast")
+    assert float(batch["dn"].isel(scenario=0)[-1]) > float(batch["dn"].isel(scenario=1)[-1])

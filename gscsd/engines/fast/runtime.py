@@ -730,9 +730,9 @@ def run_order(expected: int, order, dt: float, delay_time, column: str) -> int:
             raise StructureChange(column, value)
         return value
     orders = np.atleast_1d(np.asarray(order, dtype=float))
-    times = np.broadcast_to(np.asarray(delay_time, dtype=float), orders.shape) if delay_time is not None else None
-    if times is not None and times.ndim and orders.shape != times.shape:
-        orders = np.broadcast_to(orders, times.shape)
+    times = None
+    if delay_time is not None:  # per scenario, either of them (a batch's order, or its delay times)
+        orders, times = np.broadcast_arrays(orders, np.asarray(delay_time, dtype=float))
     found = set()
     for k, value in enumerate(np.ravel(orders)):
         value = int(value)
