@@ -4,14 +4,14 @@ The C source is written from the compiled module (:mod:`.emit_numba`) and
 built with the system's C compiler into a shared library beside that module
 in the translation cache, named by a digest of the source, the compiler and
 its flags (``-march=native``: the library is for this machine's processor).
-Building takes about 13 s for ``models/gsc.mdl``; :mod:`.native` does it in
+Building takes 13-19 s for ``models/gsc.mdl``; :mod:`.native` does it in
 its compiling process after numba's functions, or in the calling process in
 ``GSCSD_NUMBA=wait`` mode. A batch runs in one thread per processor core
 (the library's function releases no lock: ctypes lets go of the GIL).
 
 ``GSCSD_LANES=0`` keeps batches on numba's ``run_batch``. Without a C
 compiler, or for a model :func:`.emit_c.emit` does not write, batches keep to
-numba too; the reason is kept in :attr:`Lanes.reason`.
+numba too; the reason is kept in :attr:`.native.Native.lanes_reason`.
 """
 
 from __future__ import annotations
@@ -105,9 +105,8 @@ class Lanes:
         :data:`~.emit_c.LANES`.
 
         With ``share`` (batches of at least :data:`SHARE_FROM` scenarios, a record within
-        :data:`RECORD_BYTES`), the steps at which a scenario's
-        values are still those of a reference run are not computed again: see :meth:`shared_start`. The
-        numbers are the same bits either way.
+        :data:`RECORD_BYTES`), the steps at which a scenario's values are still those of a reference run are
+        not computed again: see :meth:`shared_start`. The numbers are the same bits either way.
         """
         P = np.ascontiguousarray(P, dtype=np.float64)
         if not (out.flags.c_contiguous and out.dtype == np.float64 and status.flags.c_contiguous
