@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 
-def canonical_output(folder: Path) -> pd.DataFrame | None:
-    """Vensim's output of a corpus case (``output.csv`` or ``output.tab``), indexed by time."""
-    for name, sep in (("output.csv", ","), ("output.tab", "\t")):
+def canonical_output(folder: Path, names: tuple[str, ...] = ("output.csv", "output.tab")) -> pd.DataFrame | None:
+    """Vensim's output of a corpus case (the first of ``names`` the folder has), indexed by time."""
+    for name in names:
+        sep = "," if name.endswith(".csv") else "\t"
         path = folder / name
         if path.is_file():
             # Some files end lines with a lone '\r' (classic Mac); normalise first.
@@ -22,8 +23,12 @@ def canonical_output(folder: Path) -> pd.DataFrame | None:
             time = next(c for c in frame.columns if c.lower() == "time")
             frame = frame.set_index(time)
             frame.index = frame.index.astype(float)
-            # .tab outputs write constants only in their first row.
-            return frame.apply(pd.to_numeric, errors="coerce").ffill()
+            frame = frame.apply(pd.to_numeric, errors="coerce")
+            # .tab outputs write constants only in their first row; a blank between values is Vensim's :NA:
+            # (a :RAW: data variable between its points), which stays missing.
+            once = [c for c in frame.columns if frame[c].iloc[1:].isna().all()]
+            frame[once] = frame[once].ffill()
+            return frame
     return None
 
 

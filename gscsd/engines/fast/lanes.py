@@ -66,6 +66,9 @@ SAMPLE = 128
 WORTH = 0.05
 #: The largest record of a reference run (steps x values kept a step x 8 bytes) a batch may keep.
 RECORD_BYTES = 64 * 2**20
+#: Pieces of a batch per thread, taken in turn (fewer pieces leave a thread idle when the other one runs on a
+#: busier core; each piece costs one call).
+PIECES = 8
 
 
 def enabled() -> bool:
@@ -195,8 +198,13 @@ class Lanes:
 
     @staticmethod
     def _parallel(function, arguments: tuple, count: int, work) -> None:
-        """``function(*arguments, first, last)`` over ``count`` scenarios in whole chunks, one thread a core,
-        each thread as much ``work`` (a chunk's weight; ``None``: alike)."""
+        """``function(*arguments, first, last)`` over ``count`` scenarios in whole chunks, one thread a core.
+
+        The chunks are cut into :data:`PIECES` pieces a thread of about as much ``work`` each (a chunk's
+        weight; ``None``: alike), which the threads take in turn as they finish: on a machine whose cores
+        other processes also use, a thread that gets less of its core takes fewer pieces (halves fixed in
+        advance would wait for the slower thread).
+        """
         chunks = -(-count // LANES)
         workers = max(1, min(_cores(), chunks))
         if workers == 1:
@@ -204,10 +212,10 @@ class Lanes:
             return
         weights = np.ones(chunks) if work is None else np.asarray(work, dtype=float)
         cumulative = np.cumsum(weights)
-        cuts = np.searchsorted(cumulative, cumulative[-1] * np.arange(1, workers) / workers)
-        bounds = [0, *[min(count, LANES * int(c)) for c in cuts], count]
-        jobs = [_pool(workers).submit(function, *arguments, bounds[k], bounds[k + 1])
-                for k in range(workers) if bounds[k] < bounds[k + 1]]
+        pieces = min(chunks, workers * PIECES)
+        cuts = np.searchsorted(cumulative, cumulative[-1] * np.arange(1, pieces) / pieces, side="right")
+        bounds = sorted({0, count, *(min(count, LANES * int(c)) for c in cuts)})
+        jobs = [_pool(workers).submit(function, *arguments, low, high) for low, high in zip(bounds, bounds[1:])]
         for job in jobs:
             job.result()
 
