@@ -7,6 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+#: Data files a corpus case reads its data variables from (SOURCE.md), by folder.
+DATA_FILES = {"data_from_other_model": ["data.tab"]}
+
 
 def canonical_output(folder: Path, names: tuple[str, ...] = ("output.csv", "output.tab")) -> pd.DataFrame | None:
     """Vensim's output of a corpus case (the first of ``names`` the folder has), indexed by time."""

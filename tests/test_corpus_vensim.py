@@ -25,7 +25,7 @@ import gscsd
 from gscsd.engines.fast import unsupported_reasons
 
 from .conftest import CORPUS, corpus_params, needs_corpus
-from .corpus import canonical_output, compare_with_canonical
+from .corpus import DATA_FILES, canonical_output, compare_with_canonical
 
 pytestmark = [needs_corpus, pytest.mark.slow]
 
@@ -41,9 +41,6 @@ NOT_COMPARABLE = {"get_time_value/test_get_time_value.mdl"}
 #: Vensim's output of a case, where it is not the folder's output file (SOURCE.md / the case's README): the other
 #: model of data_from_other_model reads data.tab, Vensim's run of this one.
 OUTPUTS = {"data_from_other_model/model_to_generate_data.mdl": ("data.tab",)}
-
-#: Data files a case reads its data variables from (SOURCE.md).
-DATA_FILES = {"data_from_other_model": ["data.tab"]}
 
 #: Cases the fast engine refuses (engine="auto" runs them with PySD), with why.
 UNSUPPORTED = {
