@@ -214,6 +214,9 @@ def test_shared_start_gives_the_same_bits_and_skips_the_steps_before_the_policie
     assert built.shared == (0, 0)
     shared = _run_lanes(built, arguments, select, saved, share=True)
     np.testing.assert_array_equal(shared.view(np.int64), alone.view(np.int64))
+    monkeypatch.setattr(lanes, "PIECES", 1)  # one piece a thread: the same bits however the batch is cut
+    np.testing.assert_array_equal(_run_lanes(built, arguments, select, saved, share=True).view(np.int64),
+                                  alone.view(np.int64))
     steps = len(arguments[1])
     assert built.shared[1] == 300 * steps
     # Every scenario shares at least the years before 2026 (18 of 52: 288 of 832 steps), most share more.
@@ -298,3 +301,24 @@ def test_shared_start_keeps_what_differs(case, tmp_path, monkeypatch):
         assert built["k"].isel(scenario=60, time=3).to_numpy().tolist() == [1, 2, 3]
     if case == "initial":
         assert float(built["s"].isel(scenario=9, time=0)) == 1.9  # its own a, not the reference's 5
+
+
+def test_a_batch_is_cut_into_pieces_of_whole_chunks_and_like_work(monkeypatch):
+    """Each scenario runs once, in pieces the threads take in turn, each about a PIECES-th of a thread's work."""
+    monkeypatch.setattr(lanes, "_cores", lambda: 2)
+    for count, work in ((1003, None), (126 * emit_c.LANES, np.r_[np.full(63, 1.0), np.full(63, 100.0)])):
+        calls: list = []
+        lanes.Lanes._parallel(lambda tag, first, last, calls=calls: calls.append((tag, first, last)), ("x",), count,
+                              work)
+        ranges = sorted((first, last) for _, first, last in calls)
+        assert {tag for tag, _, _ in calls} == {"x"}
+        assert ranges[0][0] == 0 and ranges[-1][1] == count
+        assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))  # contiguous: every scenario once
+        assert all(first % emit_c.LANES == 0 for first, _ in ranges)  # whole chunks of lanes
+        weights = np.ones(-(-count // emit_c.LANES)) if work is None else work
+        piece = [weights[first // emit_c.LANES: -(-last // emit_c.LANES)].sum() for first, last in ranges]
+        assert len(ranges) == 2 * lanes.PIECES
+        assert max(piece) <= weights.sum() / (2 * lanes.PIECES) + weights.max()
+    calls = []
+    lanes.Lanes._parallel(lambda first, last: calls.append((first, last)), (), 5, None)  # one chunk: one call
+    assert calls == [(0, 5)]
