@@ -232,3 +232,20 @@ def test_settings_parser_reads_only_line_15():
     assert read_settings("x = 1 ~~|").method == "euler"
     assert read_settings(":L<%^E!@\n15:0,0,0,9,0,0\n").differences  # unknown type: Euler, said
     assert math.isfinite(_rk4_growth(0.5, 0.5, 4))
+
+
+def test_pysd_says_its_normal_allocation_profiles_differ_from_vensims():
+    """SDEverywhere's `allocate` (normal profiles) against Vensim's output: the fast engine within its 1e-6 floor,
+    PySD's exact normal distribution off in the fifth digit, which the run says."""
+    from .test_corpus_sde import ROOT, differences_from_dat, load
+
+    path = ROOT / "allocate" / "allocate.mdl"
+    model = load(path)
+    fast = gscsd.run(model, engine="fast")
+    assert differences_from_dat(fast, path.with_suffix(".dat"))[1] == []
+    assert "ALLOCATE" not in fast.attrs.get("differences", "")
+    with pytest.warns(VensimDifferenceWarning, match="ALLOCATE AVAILABLE gives normal profiles"):
+        pysd = gscsd.run(model, engine="pysd")
+    assert "exact normal distribution" in pysd.attrs["differences"]
+    problems = differences_from_dat(pysd, path.with_suffix(".dat"))[1]
+    assert any(p.startswith("shipments[Boston] at 10.25: 2.58285 vs expected 2.58289") for p in problems), problems

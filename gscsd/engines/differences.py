@@ -24,6 +24,7 @@ _RANDOM = re.compile(r"\bRANDOM[ _](0[ _]1|UNIFORM|NORMAL|EXPONENTIAL|POISSON|BI
 _PULSE_TRAIN = re.compile(r"\bPULSE[ _]TRAIN\b", re.IGNORECASE)
 _STATEFUL = re.compile(r"\b(SMOOTH|DELAY|TREND|FORECAST)", re.IGNORECASE)  # initialised from their input
 _ACTIVE_INITIAL = re.compile(r"\bACTIVE[ _]INITIAL\b", re.IGNORECASE)
+_ALLOCATE_AVAILABLE = re.compile(r"\bALLOCATE[ _]AVAILABLE\b", re.IGNORECASE)
 _TIME_VALUE_INITIAL = re.compile(r"\bGET[ _]TIME[ _]VALUE\s*\(\s*1\s*,", re.IGNORECASE)
 
 FAST_TIME_VALUE_INITIAL = (
@@ -43,6 +44,12 @@ PYSD_ACTIVE_INITIAL = (
 PYSD_PULSE_TRAIN = (
     "PySD's PULSE TRAIN is 0 at its end time where Vensim's is 1: where a pulse starts exactly at the end time, "
     "results differ from Vensim's (the fast engine answers as Vensim does)"
+)
+
+PYSD_ALLOCATE_NORMAL = (
+    "PySD's ALLOCATE AVAILABLE gives normal profiles (ptype 3) the exact normal distribution where Vensim uses an "
+    "approximation of it (Abramowitz and Stegun 26.2.16): allocations on such profiles differ from Vensim's in the "
+    "fifth digit (the fast engine answers as Vensim does)"
 )
 
 PYSD_DATA_EQUATION = (
@@ -74,6 +81,8 @@ def _static_differences(model: Model, engine: str) -> list[str]:
         found.append(PYSD_ACTIVE_INITIAL)
     if engine == "pysd" and any(_PULSE_TRAIN.search(e) for e in equations):
         found.append(PYSD_PULSE_TRAIN)
+    if engine == "pysd" and any(_ALLOCATE_AVAILABLE.search(e) for e in equations):
+        found.append(PYSD_ALLOCATE_NORMAL)
     if engine == "fast" and any(_TIME_VALUE_INITIAL.search(e) for e in equations):
         found.append(FAST_TIME_VALUE_INITIAL)
     if engine == "pysd" and any(v.type == "Data" and not _NO_EQUATION.match(line) and not _GET.match(line)
