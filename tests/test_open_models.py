@@ -18,6 +18,7 @@ import gscsd
 from gscsd.cli import main
 from gscsd.engines.fast import unsupported_reasons
 from gscsd.errors import GscsdError, TranslationError, VensimDifferenceWarning
+from gscsd.vensim.na import NA
 
 from .conftest import write_mdl
 from .test_corpus_sde import differences_from_dat
@@ -149,6 +150,21 @@ def test_pysd_computes_data_equations_each_step_and_says_so(data_equations):
         results = gscsd.run(data_equations, engine="pysd")
     assert results["revenue"].loc[1.0] == 30  # price x quantity at 1: 2 x 15, not Vensim's 35
     assert "PySD computes data equations" in results.attrs["differences"]
+
+
+def test_raw_data_are_na_between_their_points_on_both_engines(tmp_path):
+    """Vensim's :RAW: data are :NA: between their points (missing in the results, as in Vensim's output; the
+    corpus's data_from_other_model); PySD's own NaN there would stop the run as a numerical failure."""
+    (tmp_path / "prices.dat").write_text(DATA, encoding="utf-8")
+    model = gscsd.load_model(write_mdl(tmp_path, "raw.mdl", "price :RAW: ~ $ ~ |\ntwice = 2 * price ~ $ ~ |\n"
+                                                            "kept = MAX(price, 0) ~ $ ~ :NA: is below every value |\n",
+                                       HALF), data_files=[tmp_path / "prices.dat"])
+    nan, na2 = np.nan, 2 * NA  # :NA: is a number in Vensim: twice it is not :NA:
+    for engine in ("fast", "pysd"):
+        results = gscsd.run(model, engine=engine)
+        np.testing.assert_array_equal(results["price"], [1, nan, nan, nan, 3, nan, nan, nan, 5], err_msg=engine)
+        np.testing.assert_array_equal(results["twice"], [2, na2, na2, na2, 6, na2, na2, na2, 10], err_msg=engine)
+        np.testing.assert_array_equal(results["kept"], [1, 0, 0, 0, 3, 0, 0, 0, 5], err_msg=engine)
 
 
 def test_a_data_equation_reading_what_is_not_data_is_refused_in_one_line(tmp_path):

@@ -64,6 +64,7 @@ class PySDEngine:
                 # leave out one more, at Vensim's :NA:)
                 data_files = pysd_data_files(model, model.module.parent) or None
                 engine = pysd.load(str(model.module), data_files=data_files)
+                _raw_data_gaps_are_na(engine)
                 if request.start != model.time.initial:
                     initial = (request.start, {})
                 else:
@@ -88,3 +89,16 @@ class PySDEngine:
         differences += [pysd_warning_difference(str(w.message), names) for w in caught]
         frame.attrs["differences"] = [d for d in differences if d]
         return frame
+
+
+def _raw_data_gaps_are_na(engine) -> None:
+    """Give PySD's :RAW: data Vensim's ``:NA:`` between their points, where PySD gives NaN (which gscsd would
+    report as a numerical failure): the value the fast engine and Vensim give there."""
+    import xarray as xr
+
+    from ..vensim.na import NA
+
+    for element in getattr(engine, "_data_elements", ()):
+        if getattr(element, "interp", None) != "raw" or not hasattr(element, "nan"):
+            continue
+        element.nan = xr.full_like(element.nan, NA) if isinstance(element.nan, xr.DataArray) else NA
