@@ -167,6 +167,20 @@ def test_raw_data_are_na_between_their_points_on_both_engines(tmp_path):
         np.testing.assert_array_equal(results["kept"], [1, 0, 0, 0, 3, 0, 0, 0, 5], err_msg=engine)
 
 
+def test_a_pysd_failure_on_a_model_the_fast_engine_runs_says_to_use_it():
+    """SDEverywhere's allocate_ptype (fixed-quantity profiles, ptype 0): PySD stops in its run, the fast engine
+    matches Vensim's output; the one-line error says which engine runs it."""
+    from .test_corpus_sde import ROOT, load
+
+    model = load(ROOT / "allocate_ptype" / "allocate_ptype.mdl")
+    with pytest.raises(GscsdError) as caught:
+        gscsd.run(model, engine="pysd")
+    message = str(caught.value)
+    assert message == ("allocate_ptype.mdl: PySD run failed: fixed_quantity priority profile is not implemented; "
+                       "the fast engine runs it: use engine='fast' (--engine fast)")
+    assert gscsd.run(model).attrs["engine"] == "fast"
+
+
 def test_a_data_equation_reading_what_is_not_data_is_refused_in_one_line(tmp_path):
     (tmp_path / "prices.dat").write_text(DATA, encoding="utf-8")
     path = write_mdl(tmp_path, "bad.mdl", "price ~ $ ~ |\nrate = 2 ~ Dmnl ~ |\nscaled := price * rate ~ $ ~ |", HALF)

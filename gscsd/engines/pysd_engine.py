@@ -79,7 +79,9 @@ class PySDEngine:
                     progress=False,
                 )
             except Exception as exc:
-                raise SimulationError(f"{model.path.name}: PySD run failed: {exc}") from exc
+                text = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
+                hint = _fast_hint(model, request, text)
+                raise SimulationError(f"{model.path.name}: PySD run failed: {text}{hint}") from exc
         drop = [c for c in frame.columns if c.upper() in CONTROL_VARIABLES]
         frame = frame.drop(columns=drop)
         frame.index = frame.index.astype(float)
@@ -102,3 +104,22 @@ def _raw_data_gaps_are_na(engine) -> None:
         if getattr(element, "interp", None) != "raw" or not hasattr(element, "nan"):
             continue
         element.nan = xr.full_like(element.nan, NA) if isinstance(element.nan, xr.DataArray) else NA
+
+
+def _fast_hint(model: Model, request: RunRequest, text: str) -> str:
+    """What to do when PySD fails (``text``) where the fast engine runs ``request`` to the end with finite values
+    (PySD's own text names no remedy); nothing when ``text`` says it already or the fast engine fails too (a
+    value that divides by zero, say: then PySD's text is the lead)."""
+    from .fast import FastEngine
+
+    if "engine='fast'" in text:
+        return ""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            values = FastEngine().simulate(model, request).to_numpy(dtype=float)
+    except Exception:
+        return ""
+    if not np.isfinite(values).all():
+        return ""
+    return "; the fast engine runs it: use engine='fast' (--engine fast)"
