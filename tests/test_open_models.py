@@ -153,18 +153,22 @@ def test_pysd_computes_data_equations_each_step_and_says_so(data_equations):
 
 
 def test_raw_data_are_na_between_their_points_on_both_engines(tmp_path):
-    """Vensim's :RAW: data are :NA: between their points (missing in the results, as in Vensim's output; the
-    corpus's data_from_other_model); PySD's own NaN there would stop the run as a numerical failure."""
+    """Vensim's :RAW: data (from a data file or GET DIRECT DATA) are :NA: between their points (missing in the
+    results, as in Vensim's output; the corpus's data_from_other_model); PySD's own NaN there would stop the run as
+    a numerical failure."""
     (tmp_path / "prices.dat").write_text(DATA, encoding="utf-8")
-    model = gscsd.load_model(write_mdl(tmp_path, "raw.mdl", "price :RAW: ~ $ ~ |\ntwice = 2 * price ~ $ ~ |\n"
-                                                            "kept = MAX(price, 0) ~ $ ~ :NA: is below every value |\n",
-                                       HALF), data_files=[tmp_path / "prices.dat"])
+    equations = "twice = 2 * price ~ $ ~ |\nkept = MAX(price, 0) ~ $ ~ :NA: is below every value |\n"
+    from_file = gscsd.load_model(write_mdl(tmp_path, "raw.mdl", "price :RAW: ~ $ ~ |\n" + equations, HALF),
+                                 data_files=[tmp_path / "prices.dat"])
+    (tmp_path / "prices.csv").write_text("time,price\n0,1\n2,3\n4,5\n", encoding="utf-8")
+    direct = gscsd.load_model(write_mdl(tmp_path, "rawget.mdl", "price :RAW: := GET DIRECT DATA('prices.csv', ',', "
+                                        "'A', 'B2') ~ $ ~ |\n" + equations, HALF))
     nan, na2 = np.nan, 2 * NA  # :NA: is a number in Vensim: twice it is not :NA:
-    for engine in ("fast", "pysd"):
-        results = gscsd.run(model, engine=engine)
-        np.testing.assert_array_equal(results["price"], [1, nan, nan, nan, 3, nan, nan, nan, 5], err_msg=engine)
-        np.testing.assert_array_equal(results["twice"], [2, na2, na2, na2, 6, na2, na2, na2, 10], err_msg=engine)
-        np.testing.assert_array_equal(results["kept"], [1, 0, 0, 0, 3, 0, 0, 0, 5], err_msg=engine)
+    for model, engine in ((m, e) for m in (from_file, direct) for e in ("fast", "pysd")):
+        results, where = gscsd.run(model, engine=engine), f"{model.path.name} on {engine}"
+        np.testing.assert_array_equal(results["price"], [1, nan, nan, nan, 3, nan, nan, nan, 5], err_msg=where)
+        np.testing.assert_array_equal(results["twice"], [2, na2, na2, na2, 6, na2, na2, na2, 10], err_msg=where)
+        np.testing.assert_array_equal(results["kept"], [1, 0, 0, 0, 3, 0, 0, 0, 5], err_msg=where)
 
 
 def test_a_pysd_failure_on_a_model_the_fast_engine_runs_says_to_use_it():

@@ -94,13 +94,13 @@ class PySDEngine:
 
 
 def _raw_data_gaps_are_na(engine) -> None:
-    """Give PySD's :RAW: data Vensim's ``:NA:`` between their points, where PySD gives NaN (which gscsd would
-    report as a numerical failure): the value the fast engine and Vensim give there."""
+    """Give PySD's :RAW: data (from data files or GET DATA) Vensim's ``:NA:`` between their points, where PySD
+    gives NaN (which gscsd would report as a numerical failure): the value the fast engine and Vensim give there."""
     import xarray as xr
 
     from ..vensim.na import NA
 
-    for element in getattr(engine, "_data_elements", ()):
+    for element in [*getattr(engine, "_data_elements", ()), *getattr(engine, "_external_elements", ())]:
         if getattr(element, "interp", None) != "raw" or not hasattr(element, "nan"):
             continue
         element.nan = xr.full_like(element.nan, NA) if isinstance(element.nan, xr.DataArray) else NA
