@@ -32,6 +32,14 @@ Score = INTEG(Gain, 0) ~ Points ~ Headline (higher is better): what the programm
 Gain = 10 * Programme / (Programme + 2) ~ Points/Year ~ diminishing returns |
 Cost = Programme ~ Million/Year ~ Key output (lower is better): public money spent. |
 """
+#: A lever with its best value inside its range: Yield@10 = 10 x Harvest (a constant flow; Euler is exact), so at
+#: Dose = 1 (min) 46, at 4 (the default) 106, at 10 (max) 10: both ends push Yield down, by -60 and by -96.
+PEAK = """
+Dose = 4 ~ Kg/Hectare [1,10,0.5] ~ Policy lever: fertiliser a year. |
+Other = 1 ~ Tonnes/Year [0,2,0.1] ~ Policy lever: anything else. |
+Yield = INTEG(Harvest, 0) ~ Tonnes ~ Headline (higher is better): what the field gives. |
+Harvest = 10 - (Dose - 5) ^ 2 / 2.5 + Other ~ Tonnes/Year ~ best at a dose of 5 |
+"""
 
 
 # -- pure parts --------------------------------------------------------------
@@ -118,12 +126,42 @@ def test_tornado_and_sobol_figures():
     low, high = figure.data
     assert list(low.y) == ["B", "A"]  # largest swing drawn on top
     assert low.base == 10.0 and list(low.x) == [-1.0, -5.0] and list(high.x) == [1.0, 10.0]
+    assert (low.name, high.name) == ("lever at min", "lever at max") and figure.layout.barmode == "group"
     sobol = pd.DataFrame({"factor": ["A", "B"], "S1": [0.2, 0.7], "S1_low": [0.1, 0.6], "S1_high": [0.3, 0.8],
                           "ST": [0.25, 0.75], "ST_low": [0.2, 0.7], "ST_high": [0.3, 0.8]})
     figure = sobol_figure(sobol, "Size@10")
     first, total = figure.data
     assert list(first.y) == ["A", "B"] and list(total.x) == [0.25, 0.75]
     assert list(first.error_x.array) == pytest.approx([0.1, 0.1])
+
+
+def test_tornado_shows_both_ends_of_a_lever_that_pushes_one_way(tmp_path):
+    """The figure the Sensitivity tab sends for a lever whose min and max both lower the output: two bars side by
+    side (grouped, never one over the other), each from the base to the API's value."""
+    from gscsd.analysis import sensitivity
+    from gscsd.analysis.outputs import parse_output
+    from gscsd.analysis.problem import problem_from_model
+    from gscsd.dashboard.sensitivity_tab import SensitivityTab
+
+    model = gscsd.load_model(write_mdl(tmp_path, "peak.mdl", PEAK))
+    api = sensitivity.tornado(model, problem_from_model(model, ["Dose", "Other"]), parse_output(model, "Yield@10"))
+    dose = api.table.set_index("factor").loc["Dose"]
+    assert (dose.base_output, dose.output_low, dose.output_high) == pytest.approx((106, 46, 10))
+
+    class Done:
+        result = {"result": api, "units": "tonnes"}
+
+    graph = SensitivityTab.__new__(SensitivityTab).render(Done())
+    figure = graph.figure
+    assert figure.layout.barmode == "group"  # side by side: an overlay hid the shorter bar behind the longer
+    bars = {trace.name: dict(zip(trace.y, zip(trace.base if isinstance(trace.base, tuple) else
+                                              [trace.base] * len(trace.y), trace.x, strict=True), strict=True))
+            for trace in figure.data}
+    assert set(bars) == {"lever at min", "lever at max"}
+    for name, column in (("lever at min", "output_low"), ("lever at max", "output_high")):
+        base, length = bars[name]["Dose"]
+        assert length < 0 and base + length == pytest.approx(dose[column], rel=1e-12)
+    assert "tonnes" in figure.data[0].hovertemplate and "Yield@10 tonnes" in figure.layout.xaxis.title.text
 
 
 # -- in the browser ----------------------------------------------------------
@@ -136,6 +174,7 @@ def site(tmp_path_factory, browser):  # noqa: F811
     folder = tmp_path_factory.mktemp("analysis-models")
     write_mdl(folder, "logistic.mdl", LOGISTIC, CONTROL)
     write_mdl(folder, "programme.mdl", PROGRAMME, CONTROL)
+    write_mdl(folder, "peak.mdl", PEAK)
     app = create_app(folder, store_path=tmp_path_factory.mktemp("store") / "s.sqlite")
     app.gscsd.services.max_runs = 1_000_000  # a long analysis, to move sliders while it runs
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -225,6 +264,51 @@ def test_sensitivity_tab_draws_a_tornado(site):
                            ".map(t => t.name).includes('total')")
     page.screenshot(path=artifact("analysis-sobol.png"), full_page=True)
     assert not errors
+
+
+#: Each tornado bar as drawn: its trace's name, lever, value (base + length) and the box of its rendered rectangle.
+_BARS = """() => {
+    const plot = document.querySelector('#sensitivity-graph .js-plotly-plot');
+    const groups = [...plot.querySelectorAll('g.trace.bars')];
+    return plot._fullData.flatMap((t, i) => [...groups[i].querySelectorAll('g.point path')].map((path, k) => {
+        const box = path.getBoundingClientRect();
+        return {name: t.name, lever: t.y[k], value: (Array.isArray(t.base) ? t.base[k] : t.base) + t.x[k],
+                top: box.top, bottom: box.bottom, width: box.width, colour: getComputedStyle(path).fill};
+    }));
+}"""
+
+
+@pytest.mark.browser
+def test_tornado_draws_both_ends_of_a_lever_that_pushes_one_way(site, tmp_path):
+    """Dose lowers Yield at its min and at its max: both bars are drawn, one beside the other, at the API's values."""
+    from gscsd.analysis import sensitivity
+    from gscsd.analysis.outputs import parse_output
+    from gscsd.analysis.problem import problem_from_model
+
+    url, page, errors, _ = site
+    page.goto(url + "/?model=peak.mdl")
+    page.wait_for_function("() => window.gscsd && window.gscsd.drawn()")
+    open_tab(page, "Sensitivity")
+    set_number(page, "#sensitivity-year", 10)
+    page.click("#sensitivity-run")
+    page.wait_for_selector("#sensitivity-graph g.trace.bars g.point path")
+    bars = [bar for bar in page.evaluate(_BARS) if bar["lever"] == "Dose"]
+    model = gscsd.load_model(write_mdl(tmp_path, "peak.mdl", PEAK))  # the file the page runs
+    api = sensitivity.tornado(model, problem_from_model(model, ["Dose", "Other"]), parse_output(model, "Yield@10"))
+    dose = api.table.set_index("factor").loc["Dose"]
+    drawn = {bar["name"]: bar for bar in bars}
+    assert set(drawn) == {"lever at min", "lever at max"}
+    assert drawn["lever at min"]["value"] == pytest.approx(dose.output_low, rel=1e-12)  # 46
+    assert drawn["lever at max"]["value"] == pytest.approx(dose.output_high, rel=1e-12)  # 10
+    low, high = drawn["lever at min"], drawn["lever at max"]
+    assert low["width"] > 20 and high["width"] > 20 and low["colour"] != high["colour"]
+    assert high["bottom"] <= low["top"] + 0.5, "the max bar must sit above the min bar, not over it"
+    legend = page.locator("#sensitivity-graph .legendtext").all_text_contents()
+    assert legend == ["lever at min", "lever at max"]
+    page.screenshot(path=artifact("analysis-tornado-one-way.png"), full_page=True)
+    assert not errors
+    page.goto(url)
+    page.wait_for_function("() => window.gscsd && window.gscsd.drawn()")
 
 
 @pytest.mark.browser

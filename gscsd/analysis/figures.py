@@ -15,7 +15,11 @@ LOW_COLOUR, HIGH_COLOUR = PALETTE[1], PALETTE[0]
 
 
 def tornado_figure(table: pd.DataFrame, output: str, units: str = "", height: int | None = None) -> go.Figure:
-    """Horizontal bars of the output at each factor's low and high bound, around the base value.
+    """Bars of the output at each factor's low and high bound, drawn from the base value, side by side.
+
+    Each lever gets two bars, its maximum's above its minimum's: the output with the lever at each end.
+    Both are always visible: when both ends push the output the same way (a lever with an optimum inside
+    its range) they point the same way, one beside the other, never one hidden behind the other.
 
     Parameters
     ----------
@@ -24,26 +28,31 @@ def tornado_figure(table: pd.DataFrame, output: str, units: str = "", height: in
     output : str
         Output label for the title (``GSC Index@2060``).
     units : str
-        Units of the output.
+        Units of the output, in words (:func:`gscsd.describe.units_in_words`).
     """
     base = float(table["base_output"].iloc[0]) if len(table) else 0.0
     ordered = table.iloc[::-1]  # largest swing at the top
     labels = list(ordered["factor"])
+    unit = f" {units}" if units else ""
     figure = go.Figure()
+    # In a horizontal group the first trace is the lower bar of each row: "max" above "min", as on an axis.
     for column, colour, name, bound in (("output_low", LOW_COLOUR, "lever at min", "low"),
                                         ("output_high", HIGH_COLOUR, "lever at max", "high")):
         figure.add_trace(go.Bar(
             y=labels, x=ordered[column] - base, base=base, orientation="h", name=name, marker_color=colour,
             customdata=ordered[[bound, column]].to_numpy(),
-            hovertemplate=("%{y} = %{customdata[0]:.4g}<br>output %{customdata[1]:.4g} " + units
-                           + f"<extra>{name}</extra>"),
+            hovertemplate=("%{y} = %{customdata[0]:.4g}<br>output %{customdata[1]:.4g}" + unit
+                           + f" (base {base:.4g})<extra>{name}</extra>"),
         ))
     figure.add_vline(x=base, line={"color": "#444", "dash": "dot"})
     figure.update_layout(
         title={"text": f"Tornado: {output}" + (f" ({units})" if units else ""), "x": 0.01, "font": {"size": 15}},
-        barmode="overlay", template="plotly_white", height=height or max(260, 60 + 32 * len(table)),
-        margin={"l": 10, "r": 20, "t": 45, "b": 40}, legend={"orientation": "h", "y": -0.15},
-        xaxis_title=units or output, yaxis={"automargin": True},
+        barmode="group", bargap=0.25, bargroupgap=0.05, template="plotly_white",
+        height=height or max(260, 70 + 44 * len(table)),
+        margin={"l": 10, "r": 20, "t": 45, "b": 40},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"},
+        xaxis_title=f"{output}{unit} (dotted: all levers at their current values, {base:.4g})",
+        yaxis={"automargin": True},
     )
     return figure
 
