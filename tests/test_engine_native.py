@@ -19,6 +19,7 @@ import gscsd
 from gscsd.engines.fast import compile_model
 from gscsd.engines.fast import native as _native_module
 from gscsd.engines.fast.native import _mark
+from gscsd.errors import InputError
 
 from .conftest import CORPUS, GSC, needs_corpus, write_mdl
 
@@ -128,9 +129,9 @@ def test_background_compile_switches_runs_to_compiled_code(tmp_path, monkeypatch
     model = gscsd.load_model(path)
     first = gscsd.run(model, engine="fast")  # Python flavours; one run starts no compile
     native = compile_model(model).native
-    assert str(native.path) not in _native_module._started
+    assert f"{native.path}:run" not in _native_module._started
     first = gscsd.run(model, engine="fast")  # a second run: a child process compiles meanwhile
-    assert str(native.path) in _native_module._started
+    assert f"{native.path}:run" in _native_module._started
     deadline = time.monotonic() + 240
     while not (_mark(native.path, "run").is_file() and _mark(native.path, "batch").is_file()):
         assert not _mark(native.path, "failed").is_file(), _mark(native.path, "failed").read_text()
@@ -142,6 +143,64 @@ def test_background_compile_switches_runs_to_compiled_code(tmp_path, monkeypatch
     assert native._module is not None  # this one ran the compiled code
     np.testing.assert_array_equal(again.to_numpy(), first.to_numpy())
     assert again["s"].iloc[-1] == pytest.approx((1 + 0.1 * 0.25) ** 40, rel=1e-12)  # Euler, TIME STEP 0.25
+    assert not _mark(native.path, "rk4").is_file()  # RK4's functions compile only when RK4 is asked for
+
+
+def test_rk4_compiles_apart_in_the_background_and_gives_the_python_numbers(tmp_path, monkeypatch):
+    path = write_mdl(tmp_path, "bgrk4.mdl", "rate = 0.1 ~ 1/Year [0, 1] ~ lever |\ns = INTEG(s * rate, 1) ~ Dmnl ~ |")
+    monkeypatch.setenv("GSCSD_NUMBA", "background")
+    model = gscsd.load_model(path)
+    first = gscsd.run(model, engine="fast", method="rk4")  # the Python flavour's RK4
+    native = compile_model(model).native
+    gscsd.run(model, engine="fast", method="rk4")  # a second RK4 run: a child compiles RK4's functions
+    assert f"{native.path}:rk4" in _native_module._started and f"{native.path}:run" not in _native_module._started
+    deadline = time.monotonic() + 240
+    while not (_mark(native.path, "rk4").is_file() and _mark(native.path, "rk4batch").is_file()):
+        assert not _mark(native.path, "rk4-failed").is_file(), _mark(native.path, "rk4-failed").read_text()
+        assert time.monotonic() < deadline, "the background compile did not finish in 4 minutes"
+        time.sleep(0.5)
+    assert native._module is None
+    again = gscsd.run(model, engine="fast", method="rk4")
+    assert native._module is not None  # compiled RK4
+    np.testing.assert_array_equal(again.to_numpy(), first.to_numpy())
+    # Vensim's RK4 on s' = 0.1 s: each step multiplies by the 4th-order Taylor polynomial of e^(0.1 h)
+    x = 0.1 * 0.25
+    assert again["s"].iloc[-1] == pytest.approx((1 + x + x**2 / 2 + x**3 / 6 + x**4 / 24) ** 40, rel=1e-12)
+
+
+#: Corpus cases and samples without discrete state, for RK4: stocks, delays and smooths (their stages are
+#: states too), lookups, subscripts, INITIAL values (held through the stages), oscillators.
+RK4_CASES = ["active_initial", "smooth", "trend", "lookups", "subscripted_trend", "initial_function", "smooth_and_stock"]
+RK4_SAMPLES = ["SIR", "pendulum", "Lotka_Volterra"]
+
+
+@needs_corpus
+@pytest.mark.parametrize("case", RK4_CASES + RK4_SAMPLES)
+def test_compiled_rk4_equals_the_python_rk4(case, monkeypatch):
+    folder = CORPUS / ("samples" if case in RK4_SAMPLES else "tests") / case
+    model = gscsd.load_model(sorted(folder.glob("*.mdl"))[0])
+    python, native = _both(model, monkeypatch, method="rk4")
+    assert compile_model(model).native.module().RK4
+    np.testing.assert_array_equal(native.to_numpy(), python.to_numpy())
+    levers = list(model.levers)[:2]
+    scenarios = [gscsd.Scenario("default")] + [
+        gscsd.Scenario(f"s{k}", {lv.name: lv.min + (lv.max - lv.min) * k / 3 for lv in levers}) for k in (1, 2)]
+    monkeypatch.setenv("GSCSD_NUMBA", "0")
+    python = gscsd.run_batch(model, scenarios, engine="fast", method="rk4")
+    monkeypatch.setenv("GSCSD_NUMBA", "wait")
+    native = gscsd.run_batch(model, scenarios, engine="fast", method="rk4")
+    for name in python.data_vars:
+        np.testing.assert_array_equal(native[name].to_numpy(), python[name].to_numpy(), err_msg=name)
+
+
+def test_a_model_with_discrete_state_has_no_compiled_rk4(tmp_path, monkeypatch):
+    path = write_mdl(tmp_path, "fixed.mdl", "x = DELAY FIXED(Time, 1, 0) ~ Dmnl ~ |\ns = INTEG(x, 0) ~ Dmnl ~ |")
+    monkeypatch.setenv("GSCSD_NUMBA", "wait")
+    model = gscsd.load_model(path)
+    gscsd.run(model, engine="fast")
+    assert not compile_model(model).native.module().RK4
+    with pytest.raises(InputError, match=r"method 'rk4' cannot integrate discrete state \(x\)"):
+        gscsd.run(model, engine="fast", method="rk4")
 
 
 def test_background_compile_ends_with_the_process_that_started_it(tmp_path):

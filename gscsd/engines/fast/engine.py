@@ -387,6 +387,14 @@ class FastEngine:
                                   "with Euler only: results differ from Vensim's by the integration error")
                 first = replace(first, method="euler")
             try:
+                if (first.method == "rk4" and not compiled.ode["ODE_UNSUPPORTED"] and compiled.native is not None
+                        and compiled.native.usable("rk4" if single else "rk4batch")):
+                    times, save, saved, times_, save_, _index = _grid(first.start, first.final, first.step,
+                                                                      first.saveper)
+                    values = _run_native(compiled, params, times_, save_, len(saved), first, select, len(requests),
+                                         single, rk4=True)
+                    if values is not None:
+                        return columns, saved, values
                 if first.method != "euler":
                     from .integrate import integrate
 
@@ -492,14 +500,18 @@ def _column_index(columns: tuple[str, ...]):
     return pd.Index(columns)
 
 
-def _run_native(compiled: Compiled, params, times, save, count: int, request, select, batch: int, single: bool):
-    """Run with the compiled back-end: a ``(time, column)`` table for one run, a ``(column, scenario, time)``
-    block for a batch; ``None`` when numba cannot compile this model (then the Python flavours run)."""
+def _run_native(compiled: Compiled, params, times, save, count: int, request, select, batch: int, single: bool,
+                rk4: bool = False):
+    """Run with the compiled back-end (Euler, or with ``rk4`` its RK4 functions): a ``(time, column)`` table for
+    one run, a ``(column, scenario, time)`` block for a batch; ``None`` when numba cannot compile this model (or
+    it has no RK4 functions: discrete state), and then the Python flavours run."""
     back_end = compiled.native
     try:
         module = back_end.module()
     except ImportError as exc:  # a module of another calling convention: keep to the Python flavours
         back_end.broken = str(exc)
+        return None
+    if rk4 and not module.RK4:
         return None
     slots = back_end.slots
     P = np.full((batch, len(slots)), np.nan)
@@ -512,8 +524,12 @@ def _run_native(compiled: Compiled, params, times, save, count: int, request, se
         if single:
             out = np.empty((len(chosen), 1, count))
             status = np.zeros(2, dtype=np.int64)
-            module.run_one(P[0], times_, save_, *controls, out, chosen, status)
+            (module.run_rk4_one if rk4 else module.run_one)(P[0], times_, save_, *controls, out, chosen, status)
             statuses = status[None, :]
+        elif rk4:
+            out = np.empty((len(chosen), batch, count))
+            statuses = np.zeros((batch, 2), dtype=np.int64)
+            module.run_rk4_batch(P, times_, save_, *controls, out, chosen, statuses)
         else:
             out = np.empty((len(chosen), batch, count))
             statuses = np.zeros((batch, 2), dtype=np.int64)

@@ -138,7 +138,12 @@ class Native:
         return self._lanes
 
     def usable(self, kind: str) -> bool:
-        """Whether ``run`` (``kind="run"``) or ``run_batch`` (``"batch"``) may be called now."""
+        """Whether ``run`` (``kind="run"``), ``run_batch`` (``"batch"``), ``run_rk4`` (``"rk4"``) or
+        ``run_rk4_batch`` (``"rk4batch"``) may be called now.
+
+        The RK4 functions compile apart (in ``background`` mode another compiling process, started when RK4 is
+        asked for as the Euler functions are), so that models run with Euler never wait for them.
+        """
         if self.broken is not None:
             return False
         chosen = mode()
@@ -151,15 +156,17 @@ class Native:
         if _mark(self.path, kind).is_file():
             self._ready.add(kind)  # marks are never taken back: no file check on later runs
             return True
-        failed = _mark(self.path, "failed")
+        group = "rk4" if kind.startswith("rk4") else "run"
+        failed = _mark(self.path, "rk4-failed" if group == "rk4" else "failed")
         if failed.is_file():
-            self.broken = failed.read_text(encoding="utf-8", errors="replace")[:500]
+            if group == "run":
+                self.broken = failed.read_text(encoding="utf-8", errors="replace")[:500]
             return False
         # A process that runs a model once (a one-shot command) would only start a compile it cannot use;
         # a batch, or a second run, says the process goes on (a dashboard, an analysis).
         self._asked += 1
-        if kind == "batch" or self._asked >= 2:
-            _compile_elsewhere(self)
+        if kind.endswith("batch") or self._asked >= 2:
+            _compile_elsewhere(self, group)
         return False
 
 
@@ -194,19 +201,20 @@ def _mark(path: Path, kind: str) -> Path:
     return path.with_name(f".{path.stem}.{kind}")
 
 
-def _compile_elsewhere(native: Native) -> None:
-    """Start (once per process) a child process that compiles ``native`` into numba's on-disk cache.
+def _compile_elsewhere(native: Native, group: str = "run") -> None:
+    """Start (once per process) a child process that compiles ``native``'s ``group`` of functions (Euler's
+    ``"run"``, then the lanes library; or ``"rk4"``) into numba's on-disk cache.
 
     The child ends with this process: it is terminated when this process
     exits, and watches its parent (a parent killed outright leaves it running
     for at most a second); it never runs longer than :data:`COMPILE_SECONDS`.
     """
-    key = str(native.path)
+    key = f"{native.path}:{group}"
     with _lock:
         if key in _started:
             return
         command = [sys.executable, "-m", "gscsd.engines.fast.native", str(native.path), str(len(native.slots)),
-                   str(native.columns), str(os.getpid())]
+                   str(native.columns), str(os.getpid()), group]
         env = {**os.environ, "GSCSD_NUMBA": "wait"}
         if not _started:
             atexit.register(_stop_children)
@@ -242,24 +250,31 @@ def _watch(parent: int, seconds: float) -> None:
     threading.Thread(target=watch, daemon=True, name="gscsd-compile-watch").start()
 
 
-def warm(path: Path, levers: int, columns: int) -> None:
-    """Compile both functions of the module at ``path`` (numba caches them on disk), then build its lanes
-    library (:mod:`.lanes`), leaving a mark after each."""
+def warm(path: Path, levers: int, columns: int, group: str = "run") -> None:
+    """Compile the single-run and batch functions of the module at ``path`` (numba caches them on disk): Euler's
+    (``group="run"``), then its lanes library (:mod:`.lanes`), or RK4's (``"rk4"``); a mark after each."""
     import numpy as np
 
+    one, batch, marks = (("run_rk4_one", "run_rk4_batch", ("rk4", "rk4batch")) if group == "rk4"
+                         else ("run_one", "run_batch", ("run", "batch")))
     try:
         module = _import(path)
         times = np.array([0.0, 1.0])
         save = np.array([True, True])
         select = np.arange(columns, dtype=np.int64)
-        module.run_one(np.full(levers, np.nan), times, save, 0.0, 1.0, 1.0, 1.0, np.empty((columns, 1, 2)), select,
-                       np.zeros(2, dtype=np.int64))
-        _mark(path, "run").write_text("ok", encoding="utf-8")
-        module.run_batch(np.full((2, levers), np.nan), times, save, 0.0, 1.0, 1.0, 1.0, np.empty((columns, 2, 2)),
-                         select, np.zeros((2, 2), dtype=np.int64))
-        _mark(path, "batch").write_text("ok", encoding="utf-8")
+        if group == "rk4" and not module.RK4:
+            raise TypeError("the model has discrete state: no RK4 functions")
+        getattr(module, one)(np.full(levers, np.nan), times, save, 0.0, 1.0, 1.0, 1.0, np.empty((columns, 1, 2)),
+                             select, np.zeros(2, dtype=np.int64))
+        _mark(path, marks[0]).write_text("ok", encoding="utf-8")
+        getattr(module, batch)(np.full((2, levers), np.nan), times, save, 0.0, 1.0, 1.0, 1.0,
+                               np.empty((columns, 2, 2)), select, np.zeros((2, 2), dtype=np.int64))
+        _mark(path, marks[1]).write_text("ok", encoding="utf-8")
     except Exception as exc:  # recorded for the engine, which then keeps to Python
-        _mark(path, "failed").write_text(f"{type(exc).__name__}: {exc}", encoding="utf-8")
+        _mark(path, "rk4-failed" if group == "rk4" else "failed").write_text(f"{type(exc).__name__}: {exc}",
+                                                                            encoding="utf-8")
+        return
+    if group == "rk4":
         return
     from . import lanes
 
@@ -272,4 +287,4 @@ def warm(path: Path, levers: int, columns: int) -> None:
 if __name__ == "__main__":  # pragma: no cover - run by _compile_elsewhere
     if len(sys.argv) > 4:
         _watch(int(sys.argv[4]), COMPILE_SECONDS)
-    warm(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+    warm(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[5] if len(sys.argv) > 5 else "run")
