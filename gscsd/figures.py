@@ -32,6 +32,25 @@ _STYLE = {"paper_bgcolor": "white", "plot_bgcolor": "white", "font": {"color": "
 
 Mode = Literal["sum", "elements"]
 
+#: How a hover label writes a value: four significant digits in plain decimals with thousands separators,
+#: trailing zeros dropped (``22,490``, ``0.9737``; d3-format's ``.4g`` wrote ``2.249e+4``).
+HOVER_NUMBER = "%{y:,.4~r}"
+
+
+def hover_value(units: str) -> str:
+    """A hover template's value with its units in words (``%{y:,.4~r} µg/m³``; no units for an index).
+
+    ``units`` come from :func:`units_of`, as the chart titles' and the cards' do.
+    """
+    return HOVER_NUMBER + (f" {plain(units)}" if units else "")
+
+
+def units_of(model: Model, variable: str) -> str:
+    """A variable's units as planners read them (:func:`gscsd.describe.units_in_words`): titles, cards, hovers."""
+    from .describe import units_in_words
+
+    return units_in_words(model.variable(variable).units)
+
 
 def series(model: Model, frame: pd.DataFrame, variable: str, mode: Mode = "sum") -> dict[str, pd.Series]:
     """The lines to draw for ``variable``: one, or one per subscript element.
@@ -98,10 +117,10 @@ def time_change(current: float, baseline: float, units: str) -> str:
 
 def axis_title(model: Model, variable: str) -> str:
     """``Name (units in words)`` for a chart title: ``Innovation Capital (million CNY)``; no units for an index."""
-    from .describe import text_of, units_in_words
+    from .describe import text_of
 
     var = model.variable(variable)
-    label, units = text_of(var.label, var.comment).label, units_in_words(var.units)
+    label, units = text_of(var.label, var.comment).label, units_of(model, variable)
     return f"{label} ({units})" if units else label
 
 
@@ -141,9 +160,8 @@ def trajectory_spec(
     for JSON. Trace order: the bands, the baseline's lines (one per
     :func:`series` entry), then each run's lines in the order of ``runs``.
     """
-    var = model.variable(variable)
-    units = plain(var.units)
-    hover = "%{y:.4g} " + units + "<extra>%{fullData.name}</extra>"
+    units = units_of(model, variable)
+    hover = hover_value(units) + "<extra>%{fullData.name}</extra>"
     single = len(model.elements(variable)) == 1
     data: list[dict] = []
     if bands is not None:
@@ -165,7 +183,7 @@ def trajectory_spec(
         data.append({"type": "scatter", "mode": "markers", "x": observed.index.to_numpy(float).tolist(),
                      "y": observed.to_numpy(float).tolist(), "name": "History",
                      "marker": {"color": HISTORY_COLOUR, "size": 5, "symbol": "circle"},
-                     "hovertemplate": "%{y:.4g} " + units + "<extra>History</extra>", "legendgroup": "history"})
+                     "hovertemplate": hover_value(units) + "<extra>History</extra>", "legendgroup": "history"})
     layout = {
         "title": {"text": plain(axis_title(model, variable)), "x": 0.01, "font": {"size": 15}},
         "height": height,
@@ -239,7 +257,7 @@ def _band_traces(bands: pd.DataFrame, units: str) -> list[dict]:
                        "name": label, "hoverinfo": "skip", "legendgroup": "bands"})
     traces.append({"type": "scatter", "x": x, "y": [float(v) for v in bands["p50"]], "name": "median",
                    "mode": "lines", "line": {"color": "#0072B2", "dash": "dot"},
-                   "hovertemplate": "%{y:.4g} " + units + "<extra>median</extra>", "legendgroup": "bands"})
+                   "hovertemplate": hover_value(units) + "<extra>median</extra>", "legendgroup": "bands"})
     return traces
 
 

@@ -221,6 +221,24 @@ def test_the_headline_leads_and_units_read_as_words(gsc_site, browser):  # noqa:
     context, page, errors = page_at(browser)
     try:
         open_page(page, base + "/?carbon_price=150&name=Carbon+150")
+        # chart hovers: the value with the chart title's units in words, never the .mdl's codes
+        templates = page.evaluate("() => [...document.querySelectorAll('#charts .chart-cell')].flatMap(c => "
+                                  "c.querySelector('.js-plotly-plot')._fullData.map(t => t.hovertemplate || ''))")
+        assert templates and not any(raw in t for t in templates for raw in RAW_UNITS)
+        for variable, words in (("GDP per Capita", "USD per person-year"), ("GSC Index", "")):
+            cell = page.locator(f"#charts .chart-cell[data-variable='{variable}']")
+            title = cell.locator(".gtitle").text_content()
+            assert title == (f"{variable} ({words})" if words else variable)
+            box = cell.locator(".nsewdrag").first.bounding_box()
+            page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] / 2)
+            hover = cell.locator(".hoverlayer")
+            page.wait_for_function("(el) => el.textContent.includes('Current')", arg=hover.element_handle())
+            text = hover.text_content()
+            assert not any(raw in text for raw in RAW_UNITS) and "e+" not in text, text
+            if words:
+                assert f" {words}" in text and text.count(words) >= 2, text  # baseline and current
+            page.mouse.move(0, 0)
+        page.screenshot(path=artifact("planner-hover-units.png"))
         # reports: the headline first, units in words
         for button in ("#export-report", "#export-live-report"):
             _, report = download(page, button)
@@ -232,7 +250,7 @@ def test_the_headline_leads_and_units_read_as_words(gsc_site, browser):  # noqa:
             assert not any(raw in units.values() for raw in RAW_UNITS), button
             levers = report.split('<section id="levers">', 1)[1].split("</section>", 1)[0]
             assert "<td>Dmnl</td>" not in levers and "µg/m³" in levers
-        assert "%{y:.4g} \\u00b5g\\u002fm\\u00b3\\u003cextra" in report  # the live line's hover (figure JSON)
+        assert "%{y:,.4~r} \\u00b5g\\u002fm\\u00b3\\u003cextra" in report  # the live line's hover (figure JSON)
         # Compare: the headline's rows first
         open_tab(page, "compare")
         page.wait_for_selector(".compare-table tbody tr")

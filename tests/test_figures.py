@@ -37,3 +37,32 @@ def test_steady_range_keeps_a_range_that_still_fits():
     assert steady_range(first, [[60, 250]]) == pytest.approx([0.0, 326.0])  # both ways, never below zero
     # lines that shrink to a small part of it: a tight range again
     assert steady_range(first, [[100, 120]]) == pytest.approx([99.0, 121.0])
+
+
+def test_every_trajectory_hover_reads_units_in_words_as_the_chart_title(tmp_path):
+    """A chart's hovers write a value with the units its title gives (planner review: 'Current : 0.9737 Dmnl',
+    '2.249e+4 USD/(Person*Year)' under titles in words)."""
+    import pandas as pd
+
+    import gscsd
+    from gscsd.figures import axis_title, trajectory_spec
+
+    from .conftest import write_mdl
+
+    model = gscsd.load_model(write_mdl(tmp_path, "m.mdl", """
+Income = INTEG(Raise, 20000) ~ USD/(Person*Year) ~ Key output: income a head. |
+Raise = 500 * Push ~ USD/(Person*Year*Year) ~ |
+Push = 1 ~ Dmnl [0,2] ~ Policy lever: a push. |
+Index = Income / 40000 ~ Dmnl ~ Key output: an index. |
+"""))
+    run = gscsd.run(model, gscsd.Scenario("Now", {"Push": 2}))
+    base = gscsd.run(model)
+    bands = pd.DataFrame({p: run["Income"] * f for p, f in (("p5", .9), ("p25", .95), ("p50", 1), ("p75", 1.05),
+                                                               ("p95", 1.1))})
+    spec = trajectory_spec(model, "Income", {"Now": run}, baseline=base, bands=bands, history=base["Income"][:3])
+    assert spec["layout"]["title"]["text"] == axis_title(model, "Income") == "Income (USD per person-year)"
+    hovers = [t["hovertemplate"] for t in spec["data"] if "hovertemplate" in t]
+    assert len(hovers) == 4  # median, baseline, the run, history
+    assert all(h.startswith("%{y:,.4~r} USD per person-year<extra>") for h in hovers), hovers
+    index = trajectory_spec(model, "Index", {"Now": run}, baseline=base)
+    assert [t["hovertemplate"] for t in index["data"]] == ["%{y:,.4~r}<extra>%{fullData.name}</extra>"] * 2

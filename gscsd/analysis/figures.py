@@ -41,7 +41,7 @@ def tornado_figure(table: pd.DataFrame, output: str, units: str = "", height: in
         figure.add_trace(go.Bar(
             y=labels, x=ordered[column] - base, base=base, orientation="h", name=name, marker_color=colour,
             customdata=ordered[[bound, column]].to_numpy(),
-            hovertemplate=("%{y} = %{customdata[0]:.4g}<br>output %{customdata[1]:.4g}" + unit
+            hovertemplate=("%{y} = %{customdata[0]:,.4~r}<br>output %{customdata[1]:,.4~r}" + unit
                            + f" (base {base:.4g})<extra>{name}</extra>"),
         ))
     figure.add_vline(x=base, line={"color": "#444", "dash": "dot"})

@@ -9,8 +9,8 @@ from ..analysis.executor import get_executor
 from ..analysis.figures import sobol_figure, tornado_figure
 from ..analysis.outputs import parse_output
 from ..analysis.problem import problem_from_model
-from ..describe import units_in_words
 from ..errors import InputError
+from ..figures import units_of
 from .analysis_common import AnalysisTab, field, lever_options, output_options
 
 
@@ -69,7 +69,7 @@ class SensitivityTab(AnalysisTab):
                 else:
                     result = sensitivity.tornado(model, problem, spec, base=scenario, executor=executor,
                                                  progress=progress, cancel=cancel)
-            return {"result": result, "units": units_in_words(model.variable(spec.variable).units)}
+            return {"result": result, "units": units_of(model, spec.variable)}
 
         label = "Sobol' indices" if kind == "sobol" else "Tornado"
         return f"{label} of {spec.label}", body

@@ -31,7 +31,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ..describe import headline_first, text_of, units_in_words
-from ..figures import padded_range, plain, series
+from ..figures import hover_value, padded_range, series, units_of
 from ..scenario import Scenario
 from ..share import format_value
 from .build import BASELINE_NAME, _e, _number, _percent, _script_json, _units, shown
@@ -107,11 +107,10 @@ class Live:
         model = self.data.model
         first = self.first
         ((_, values),) = series(model, first.frame, variable, "sum").items()
-        units = plain(units_in_words(model.variable(variable).units))
         figure.add_scatter(x=values.index.to_numpy(float).tolist(), y=values.to_numpy(float).tolist(),
                            name=LIVE_NAME, mode="lines", legendgroup="live",
                            line={"color": LIVE_COLOUR, "width": 3, "simplify": False},
-                           hovertemplate="%{y:.4g} " + units + "<extra>" + LIVE_NAME + "</extra>")
+                           hovertemplate=hover_value(units_of(model, variable)) + "<extra>" + LIVE_NAME + "</extra>")
         lines = [trace.y for trace in figure.data if trace.y is not None]
         figure.update_yaxes(range=padded_range(lines), autorange=False)
         self.charts.append({"id": ident, "variable": variable, "columns": self._columns(variable),
