@@ -314,6 +314,22 @@ def test_levers_together_keep_the_run_finite_and_in_range(gsc):
         assert declared_violation(gsc, run(gsc, scenario, engine="fast")) is None, scenario.name
 
 
+def test_a_last_bit_change_of_a_lever_does_not_grow(gsc):
+    """Every lever at its maximum, and R&D Subsidy Rate 1e-12 lower: no variable moves by 1e-9 of its largest value.
+
+    Before Knowledge Development was limited to the frontier per Minimum Transfer Time, loop B4 there was faster than
+    a time step from the 2050s and the change grew to 0.87 of Knowledge Development's largest value by 2060.
+    """
+    levers = {lever.name: lever.max for lever in gsc.levers}
+    nudged = {**levers, "R&D Subsidy Rate": levers["R&D Subsidy Rate"] * (1 - 1e-12)}
+    batch = run_batch(gsc, [Scenario("all at max", levers), Scenario("nudged", nudged)], engine="fast")
+    for name in batch.data_vars:
+        values = batch[name].to_numpy().reshape(2, batch.sizes["time"], -1)
+        scale = np.abs(values[0]).max(axis=0)
+        change = np.abs(values[1] - values[0]).max(axis=0)
+        assert (change <= 1e-9 * scale).all(), f"{name}: {(change / scale).max():.2g} of its largest value"
+
+
 def test_acting_early_counts_on_a_card(gsc):
     """The 2060 cards could not tell an early start from a late one (a planner's review): cumulative CO2 can, and a
     late start no longer catches up by 2060 now that clean energy is built no faster than history allows."""
