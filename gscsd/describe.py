@@ -86,6 +86,35 @@ def _first_sentence(comment: str) -> str:
     return sentence[0].upper() + sentence[1:] if sentence else ""
 
 
+def meaning(name: str, comment: str) -> str:
+    """What a variable's number is, for a tooltip: its ``Help:`` line, else its comment's first whole sentence.
+
+    Unlike the one-line help of a lever (:func:`text_of`), the sentence ends only at a full stop outside
+    brackets and quotes and not at a semicolon, so that what a number counts ("fossil CO2 emitted from the
+    start of 2025 (Projection Start Year), billion tonnes: ...") comes whole. The ``Key output`` or
+    ``Headline`` tag and a leading citation are left out.
+    """
+    rest = _TAGS.sub("", comment or "", count=1).strip()
+    found = _LABEL.match(rest)
+    rest = rest[found.end():] if found else rest
+    if _HELP.match(rest):
+        return text_of(name, comment).help
+    rest = _CITATION.sub("", rest, count=1).strip()
+    depth, quoted = 0, False
+    for i, char in enumerate(rest):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+        elif char == '"':
+            quoted = not quoted
+        elif char == "." and not depth and not quoted and rest[i - 1:i] != "." and rest[i + 1:i + 2] in ("", " ", "\n"):
+            rest = rest[:i + 1]
+            break
+    rest = " ".join(rest.split())
+    return rest[:1].upper() + rest[1:]
+
+
 def units_in_words(units: str) -> str:
     """``Million CNY/Year`` -> ``million CNY per year``; ``Dmnl`` -> ``""``; ``Person/Year`` -> ``people per year``.
 

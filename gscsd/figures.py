@@ -97,6 +97,36 @@ def display_number(value: float) -> str:
     return f"{value:.3g}"
 
 
+def display_alike(*values: float) -> list[str]:
+    """Values shown side by side (a card's value and its baseline) as :func:`display_number` writes them, to the
+    same number of decimals: ``80.0`` next to ``79.9``, not ``80`` (which reads as less precise, or as a
+    different kind of number).
+
+    Each value keeps its three significant digits; the one with fewer decimals gets the others' (trailing
+    zeros). Values in different scales (``999,000`` next to ``1.2 million``), tiny ones and NaN are written
+    as :func:`display_number` writes them alone.
+    """
+    texts = [display_number(v) for v in values]
+    scales = {_scale(v) for v in values}
+    if len(scales) != 1 or None in scales:
+        return texts
+    (size, word), = scales
+    decimals = max(len(t.split(" ")[0].partition(".")[2]) for t in texts)
+    rounded = [float(f"{v / size:.3g}") + 0.0 for v in values]  # three digits as display_number; no "-0"
+    return [f"{v:,.{decimals}f}" + (f" {word}" if word else "") for v in rounded]
+
+
+def _scale(value: float) -> tuple[float, str] | None:
+    """The size and word :func:`display_number` writes ``value`` in; ``None`` for NaN and tiny values."""
+    magnitude = abs(value)
+    if value != value or 0 < magnitude < 1e-4:
+        return None
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if magnitude >= size * 0.9995:
+            return size, word
+    return 1.0, ""
+
+
 def display_time(value: float) -> str:
     """A value in the model's time unit (a year, a duration): to a tenth, no separator (``2024.6``, ``2030``)."""
     if value != value:

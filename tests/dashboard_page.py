@@ -15,7 +15,7 @@ import numpy as np
 
 import gscsd
 from gscsd.describe import in_time_units
-from gscsd.figures import display_number, display_time
+from gscsd.figures import display_alike, display_time
 from gscsd.share import decode, lever_defaults
 
 TIMEOUT = 20_000
@@ -115,11 +115,13 @@ def assert_shows(page, model, levers: Mapping[str, float], *, mode: str = "sum",
             assert drawn["vertices"] >= 2 and drawn["off"] == 0 and drawn["ends"], (variable, name, drawn["off"])
             assert drawn["outside"] == 0, f"{variable}: {name} leaves the chart's y range at {drawn['outside']} points"
     final = expected.index[-1]
+    baseline = gscsd.run(model, gscsd.Scenario("Baseline", params=params), method=method)
     shown = cards(page)
     for variable in model.key_outputs:
-        total = sum(expected[c].loc[final] for c in model.elements(variable))
-        # a time (a peak year) reads as a year, 2024.6; everything else to three digits
-        written = display_time(total) if in_time_units(model, variable) else display_number(total)
+        total, base = (sum(frame[c].loc[final] for c in model.elements(variable)) for frame in (expected, baseline))
+        # a time (a peak year) reads as a year, 2024.6; everything else to three digits, as many decimals as
+        # the baseline beside it
+        written = display_time(total) if in_time_units(model, variable) else display_alike(total, base)[0]
         assert shown[variable] == written, variable
     url = decode(model, search(page)).view
     assert url.params == params and url.levers == {k: v for k, v in levers.items() if v != defaults[k]}

@@ -239,6 +239,18 @@ def test_the_headline_leads_and_units_read_as_words(gsc_site, browser):  # noqa:
                 assert f" {words}" in text and text.count(words) >= 2, text  # baseline and current
             page.mouse.move(0, 0)
         page.screenshot(path=artifact("planner-hover-units.png"))
+        # cards: a tooltip says what the number is, from the .mdl comment; value and baseline to the same decimals
+        shown = page.evaluate("() => Object.fromEntries([...document.querySelectorAll('#summary .card[data-variable]')]"
+                              ".map(c => [c.dataset.variable, [c.title, c.querySelector('.card-value').textContent,"
+                              " c.querySelector('.muted').textContent]]))")
+        title, _, _ = shown["Cumulative CO2 Emissions"]
+        assert title.startswith("Cumulative CO2 Emissions (Gt)\nFossil CO2 emitted from the start of 2025"), title
+        assert shown["GSC Index"][0].startswith("GSC Index\nGreen Smart City index, 0-1, a geometric mean of "
+                                                "greenness and smartness"), shown["GSC Index"][0]
+        assert shown["Urbanization Rate"][1:] == ["80.0", "baseline 79.9 "]  # was "80" beside "baseline 79.9"
+        for variable, (_, value, baseline) in shown.items():
+            decimals = [len(text.split()[0].partition(".")[2]) for text in (value, baseline.removeprefix("baseline "))]
+            assert decimals[0] == decimals[1] or "e-" in value, (variable, value, baseline)
         # reports: the headline first, units in words
         for button in ("#export-report", "#export-live-report"):
             _, report = download(page, button)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import gscsd
 from gscsd.dashboard.server import create_app
 from gscsd.dashboard.view import typed_value
-from gscsd.figures import display_number
+from gscsd.figures import display_alike
 from gscsd.share import format_value
 
 from .test_dashboard_callbacks import make_models_dir
@@ -69,7 +69,8 @@ def test_an_answer_holds_charts_cards_url_and_the_view_of_one_scenario(board, mo
     # the cards come from the same runs
     card = next(c for c in answer["cards"] if c["variable"] == "Size")
     change = (expected["Size"].iloc[-1] - baseline["Size"].iloc[-1]) / baseline["Size"].iloc[-1] * 100
-    assert card["value"] == display_number(expected["Size"].iloc[-1]) and card["change"] == f"▲ {change:+.1f}%"
+    value, base = display_alike(expected["Size"].iloc[-1], baseline["Size"].iloc[-1])
+    assert (card["value"], card["baseline"], card["change"]) == (value, base, f"▲ {change:+.1f}%")
     assert card["tone"] == "neutral"  # the model does not say which way is good for city size
     pollution = next(c for c in answer["cards"] if c["variable"] == "Pollution")
     assert pollution["tone"] == "bad"  # lower is better, and it grew
@@ -414,8 +415,9 @@ def test_the_cards_show_the_year_the_view_asks_for(board, model):
     assert answer["years"] == [format_value(t) for t in expected.index]
     assert "year=2030" in answer["query"]
     size = next(c for c in answer["cards"] if c["variable"] == "Size")
-    assert size["value"] == display_number(expected["Size"].loc[2030])
-    assert size["baseline"] == display_number(baseline["Size"].loc[2030])
+    assert [size["value"], size["baseline"]] == display_alike(expected["Size"].loc[2030], baseline["Size"].loc[2030])
+    # the tooltip's text: what the number is, from the model's comment
+    assert size["help"] == "City size." and size["label"] == "Size"
     final = board.view({"view": view(levers={"Growth": 0.05})})
     assert final["when"] == format_value(model.time.final) and "year" not in final["query"]
     # a time the run does not save: the nearest, said; outside the run: the final time, said

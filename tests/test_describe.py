@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 import gscsd
-from gscsd.describe import about, headline, headline_first, named_loops, text_of, units_in_words
+from gscsd.describe import about, headline, headline_first, meaning, named_loops, text_of, units_in_words
 
-from .conftest import write_mdl
+from .conftest import GSC, write_mdl
 
 
 def test_a_comment_gives_a_plain_label_and_one_line_of_help():
@@ -25,6 +25,27 @@ def test_without_tags_the_first_sentence_helps_without_its_citation():
     assert text.label == "R&D Intensity"
     assert text.help == "Share of retained revenue reinvested in innovation capital."
     assert text_of("X", "").help == "" and text_of("X", "assumption: a guess; rough").help == "A guess"
+
+
+def test_what_a_number_means_is_the_comment_s_first_whole_sentence():
+    """A card's tooltip: the Help line, else the first sentence, not cut at a semicolon or inside brackets/quotes."""
+    assert meaning("X", "Key output (lower is better): CO2 emitted from 2025 (Projection Start Year; see §3.1), "
+                        "in Gt: it counts early action. Detail.") == (
+        "CO2 emitted from 2025 (Projection Start Year; see §3.1), in Gt: it counts early action.")
+    assert meaning("X", 'Key output: value shared (§1d "Sharing ... win-win. Really"): profit. More.') == (
+        'Value shared (§1d "Sharing ... win-win. Really"): profit.')
+    assert meaning("X", "Label: Ex. Help: One line. Long detail.") == "One line."
+    assert meaning("X", "no full stop") == "No full stop" and meaning("X", "") == ""
+
+
+def test_the_gsc_cards_explain_their_numbers_from_the_mdl():
+    model = gscsd.load_model(GSC)
+    co2 = model.variable("Cumulative CO2 Emissions")
+    assert meaning(co2.label, co2.comment).startswith("Fossil CO2 emitted from the start of 2025 (Projection Start "
+                                                      "Year), billion tonnes")
+    index = model.variable("GSC Index")
+    assert meaning(index.label, index.comment).startswith("Green Smart City index, 0-1, a geometric mean of "
+                                                          "greenness and smartness")
 
 
 @pytest.mark.parametrize(("units", "words"), [

@@ -66,3 +66,16 @@ Index = Income / 40000 ~ Dmnl ~ Key output: an index. |
     assert all(h.startswith("%{y:,.4~r} USD per person-year<extra>") for h in hovers), hovers
     index = trajectory_spec(model, "Index", {"Now": run}, baseline=base)
     assert [t["hovertemplate"] for t in index["data"]] == ["%{y:,.4~r}<extra>%{fullData.name}</extra>"] * 2
+
+
+def test_a_value_and_its_baseline_show_the_same_decimals():
+    from gscsd.figures import display_alike, display_number
+
+    assert display_number(79.95) == "80" and display_alike(79.95, 79.9) == ["80.0", "79.9"]  # planner review
+    assert display_alike(0.5, 0.484) == ["0.500", "0.484"] and display_alike(0, 0.484) == ["0.000", "0.484"]
+    assert display_alike(32449, 32300.2) == ["32,400", "32,300"]  # still three significant digits
+    assert display_alike(4.6e9, 4.62e9) == ["4.60 billion", "4.62 billion"]
+    assert display_alike(-0.0001, 1) == ["-0.0001", "1.0000"] and display_alike(-0.0, 1) == ["0", "1"]
+    # different scales, NaN and tiny values: each as alone
+    assert display_alike(999_000, 1.2e6) == ["999,000", "1.2 million"]
+    assert display_alike(float("nan"), 3.25) == ["n/a", "3.25"] and display_alike(1e-6, 0.5) == ["1.00e-06", "0.5"]

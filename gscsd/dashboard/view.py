@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from ..describe import headline, headline_first, in_time_units, text_of, units_in_words
+from ..describe import headline, headline_first, in_time_units, meaning, text_of, units_in_words
 from ..engines import METHODS
 from ..errors import GscsdError, InputError
 from ..figures import (
+    display_alike,
     display_number,
     display_time,
     padded_range,
@@ -542,6 +543,8 @@ def cards(model: Model, table: pd.DataFrame) -> list[dict[str, str]]:
     """The summary cards: each key output's current and baseline value and the change, as text.
 
     The model's headline indicator (:func:`gscsd.describe.headline`) comes first, flagged ``headline``.
+    ``help`` is what the card's tooltip says the number is: the first sentence of the variable's ``.mdl``
+    comment (:func:`gscsd.describe.text_of`), e.g. that a cumulative output counts from a given year.
     """
     out = []
     first = headline(model)
@@ -564,10 +567,12 @@ def cards(model: Model, table: pd.DataFrame) -> list[dict[str, str]]:
             badge = "±0.0%"
         else:
             badge = f"{'▲' if change > 0 else '▼'} {change:+.1f}%"
-        out.append({"variable": row.variable, "label": text_of(variable.label, variable.comment).label,
-                    "units": units, "value": shown(row.current),
-                    "baseline": shown(row.baseline), "change": badge, "tone": colour,
-                    "headline": row.variable == first})
+        value, base = (shown(row.current), shown(row.baseline)) if shown is display_time else \
+            display_alike(row.current, row.baseline)  # to the same decimals: "80.0" beside "baseline 79.9"
+        text = text_of(variable.label, variable.comment)
+        out.append({"variable": row.variable, "label": text.label, "units": units, "value": value,
+                    "baseline": base, "change": badge, "tone": colour, "headline": row.variable == first,
+                    "help": meaning(variable.label, variable.comment)})
     return out
 
 

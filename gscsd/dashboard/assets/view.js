@@ -610,7 +610,8 @@
             const node = element("div", card.headline ? "card headline" : "card");
             node.dataset.variable = card.variable;
             const name = element("div", "card-name", card.label);
-            name.title = card.label + (card.units ? " (" + card.units + ")" : "");
+            // The tooltip says what the number is, from the model's own comment (cards[].help).
+            node.title = card.label + (card.units ? " (" + card.units + ")" : "") + (card.help ? "\n" + card.help : "");
             const value = element("div");
             value.append(element("span", "card-value", card.value), element("span", "units", " " + card.units));
             const change = element("div");
