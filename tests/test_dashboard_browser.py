@@ -670,7 +670,12 @@ def test_compare_puts_scenarios_side_by_side(site):
     with page.expect_download() as download:
         page.click("#compare-export")
     with open(download.value.path(), encoding="utf-8") as file:
-        assert file.readline().strip() == "variable,units,time,Baseline,Current,Slow,Current change %,Slow change %"
+        lines = file.read().splitlines()
+    # the provenance header of the main CSV export (model, SHA-256, parameter set, method, engine), then the table
+    assert lines[:3] == ["# scenarios: Baseline, Current, Slow (the levers each sets: the second table)",
+                         f"# model: city.mdl (SHA-256 {model.hash})", "# parameter set: none (the model file values)"]
+    assert lines[3].startswith("# method: euler; engine: ") and len(lines[3]) > len("# method: euler; engine: ")
+    assert lines[4] == "variable,units,time,Baseline,Current,Slow,Current change %,Slow change %"
     page.screenshot(path=artifact("dashboard-compare.png"), full_page=True)
 
 

@@ -7,6 +7,7 @@ import io
 import sys
 import types
 
+import pandas as pd
 import pytest
 from dash import html
 
@@ -383,8 +384,22 @@ def test_the_compare_tab_puts_scenarios_side_by_side(board):
     assert levers.set_index("lever").loc["Growth", ["Current", "Greener", "Slow"]].tolist() == [0.05, 0.03, 0.01]
     assert levers.set_index("lever").loc["Green Investment", "Greener"] == 0.6
     csv_text = as_csv(outputs, levers)
-    assert csv_text.startswith("variable,units,time,Baseline,Current,Greener,Slow")
+    header = [line for line in csv_text.splitlines() if line.startswith("#")]
+    assert header[0] == "# scenarios: Baseline, Current, Greener, Slow (the levers each sets: the second table)"
+    # the provenance lines of the main CSV export, from the same function (planner review item 16)
+    from gscsd.dashboard.export import results_csv
+
+    frame = board.services.simulate(model, gscsd.Scenario("Current", {"Growth": 0.05}), "euler")[0]
+    main = [line for line in results_csv(frame, model, gscsd.Scenario("Current", {"Growth": 0.05}), "euler")
+            .splitlines() if line.startswith("# ")][1:4]
+    assert header[1:] == main and main[0] == f"# model: city.mdl (SHA-256 {model.hash})"
+    assert main[1] == "# parameter set: none (the model file values)"
+    assert main[2].startswith("# method: euler; engine: ") and main[2] != "# method: euler; engine: "
+    body = csv_text.split("\n", len(header))[-1]
+    assert body.startswith("variable,units,time,Baseline,Current,Greener,Slow")
     assert "\nlever,units,default" in csv_text
+    read = pd.read_csv(io.StringIO(csv_text), comment="#", nrows=len(outputs))
+    assert list(read.columns[:4]) == ["variable", "units", "time", "Baseline"] and len(read) == len(outputs)
     # the page's scenario just saved under its name is one column; another one of that name gets "(2)"
     named = view_of(board, "?green_investment=0.6&name=Greener")
     assert list(tab.scenarios(model, named, ["current", f"id:{saved}"], mine)) == ["Greener"]

@@ -26,6 +26,7 @@ from ..scenario import Scenario
 from ..share import format_value
 from ..summary import comparison
 from .analysis_common import field
+from .export import comment_lines, provenance
 from .scenarios import LINK, SAVED
 from .tabs import STORE_IDS, Tab, TabContext
 
@@ -158,6 +159,9 @@ class CompareTab(Tab):
             runs[name] = self.services.simulate(model, scenario, method)[0]
         levers = {name: dict(s.levers) for name, s in scenarios.items()}
         outputs, lever_table = comparison(model, runs, levers, times, headline_first(model))
+        # what produced the numbers, for the CSV's header (as_csv)
+        outputs.attrs.update(provenance=provenance(model, view.get("params") or None, method,
+                                                   runs["Baseline"].attrs.get("engine", "")))
         return outputs, lever_table, model
 
     def register_callbacks(self, app) -> None:
@@ -270,8 +274,16 @@ def render(model: Model, outputs: pd.DataFrame, levers: pd.DataFrame) -> list:
 
 
 def as_csv(outputs: pd.DataFrame, levers: pd.DataFrame) -> str:
-    """Both tables in one CSV text (outputs, a blank line, levers)."""
-    text = outputs.to_csv(index=False, float_format="%.10g")
+    """Both tables in one CSV text (outputs, a blank line, levers), under ``#`` lines saying what produced them.
+
+    The lines are the dashboard's CSV export's (:func:`gscsd.dashboard.export.provenance`: the model file and
+    its SHA-256, parameter set, method, engine) after the scenarios compared; ``pandas.read_csv(path,
+    comment="#")`` skips them. The levers each scenario sets are the second table.
+    """
+    names = [c for c in outputs.columns if c not in ("variable", "units", "time") and not c.endswith(" change %")]
+    lines = [f"scenarios: {', '.join(names)} (the levers each sets: the second table)",
+             *outputs.attrs.get("provenance", [])]
+    text = comment_lines(lines) + outputs.to_csv(index=False, float_format="%.10g", lineterminator="\n")
     if not levers.empty:
-        text += "\n" + levers.to_csv(index=False, float_format="%.10g")
+        text += "\n" + levers.to_csv(index=False, float_format="%.10g", lineterminator="\n")
     return text

@@ -49,20 +49,29 @@ def results_csv(frame: pd.DataFrame, model: Model | None = None, scenario: Scena
 
     values = scenario.values(model)
     defaults = Scenario("defaults", params=scenario.params).values(model)  # a parameter set's values are defaults
-    params = scenario.params if isinstance(scenario.params, str) or scenario.params is None \
-        else getattr(scenario.params, "name", str(scenario.params))
-    lines = [f"scenario: {scenario.name}",
-             f"model: {model.path.name} (SHA-256 {model.hash})",
-             f"parameter set: {params or 'none (the model file values)'}",
-             f"method: {method or frame.attrs.get('method', '')}; engine: {frame.attrs.get('engine', '')}",
+    method = method or frame.attrs.get("method", "")
+    lines = [f"scenario: {scenario.name}", *provenance(model, scenario.params, method, frame.attrs.get("engine", "")),
              "levers (value, units; * = differs from the default, shown in brackets):"]
     for lever in model.levers:
         value = values[lever.name]
         units = units_in_words(lever.units)
         moved = f" * (default {format_value(defaults[lever.name])})" if value != defaults[lever.name] else ""
         lines.append(f"  {lever.name} = {format_value(value)}{' ' + units if units else ''}{moved}")
-    header = "".join("# " + _one_line(line) + "\n" for line in lines)
-    return header + table
+    return comment_lines(lines) + table
+
+
+def provenance(model: Model, params: object, method: str, engine: str) -> list[str]:
+    """What produced an export, every CSV the dashboard writes alike: the model file and its SHA-256, the
+    parameter set (a name, a :class:`gscsd.params.ParameterSet` or ``None``), the method and the engine."""
+    name = params if isinstance(params, str) or params is None else getattr(params, "name", str(params))
+    return [f"model: {model.path.name} (SHA-256 {model.hash})",
+            f"parameter set: {name or 'none (the model file values)'}",
+            f"method: {method}; engine: {engine}"]
+
+
+def comment_lines(lines: list[str]) -> str:
+    """``lines`` as the ``#`` comment lines above a CSV table (one line each, whatever they hold)."""
+    return "".join("# " + _one_line(line) + "\n" for line in lines)
 
 
 def _one_line(text: str) -> str:
