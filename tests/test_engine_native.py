@@ -170,7 +170,8 @@ def test_rk4_compiles_apart_in_the_background_and_gives_the_python_numbers(tmp_p
 
 #: Corpus cases and samples without discrete state, for RK4: stocks, delays and smooths (their stages are
 #: states too), lookups, subscripts, INITIAL values (held through the stages), oscillators.
-RK4_CASES = ["active_initial", "smooth", "trend", "lookups", "subscripted_trend", "initial_function", "smooth_and_stock"]
+RK4_CASES = ["active_initial", "smooth", "trend", "lookups", "subscripted_trend", "initial_function",
+             "smooth_and_stock"]
 RK4_SAMPLES = ["SIR", "pendulum", "Lotka_Volterra"]
 
 
