@@ -110,7 +110,11 @@ def test_calibrate_prints_estimates_and_fit(model_path, tmp_path, capsys):
      r"cannot reach the Dask scheduler at tcp://127.0.0.1:9"),
 ])
 def test_bad_input_is_one_line_and_exit_2(model_path, tmp_path, capsys, monkeypatch, args, message):
+    from gscsd.analysis import executor
+
     monkeypatch.chdir(tmp_path)
+    # Dask retries a refused connection until the timeout: 1 s instead of 5 s gives the same error.
+    monkeypatch.setattr(executor, "CONNECT_TIMEOUT", "1s")
     (tmp_path / "BAD").write_text("year,gdp\n1,2\n", encoding="utf-8")
     code = main([args[0], str(model_path), *args[1:]])
     err = capsys.readouterr().err

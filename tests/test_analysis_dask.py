@@ -25,6 +25,7 @@ from gscsd.analysis import (
     sensitivity,
     uncertainty,
 )
+from gscsd.analysis import executor as executor_module
 from gscsd.errors import InputError
 
 from .conftest import write_mdl
@@ -86,7 +87,9 @@ def test_a_worker_with_another_model_file_refuses(logistic, local_client, tmp_pa
         future.result()
 
 
-def test_unreachable_scheduler_is_a_clear_input_error(logistic):
+def test_unreachable_scheduler_is_a_clear_input_error(logistic, monkeypatch):
+    # Dask retries a refused connection until the timeout: 1 s instead of the CLI's 5 s gives the same error.
+    monkeypatch.setattr(executor_module, "CONNECT_TIMEOUT", "1s")
     executor = get_executor("tcp://127.0.0.1:9")  # discard port: nothing listens
     with pytest.raises(InputError, match=r"cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         uncertainty.run(logistic, problem_from_model(logistic, ["Rate"]), 2, seed=0, executor=executor)
