@@ -4,7 +4,7 @@ Pure functions (no Dash). The address bar always holds the whole view, so a
 copied link reopens exactly what its sender saw::
 
     ?model=gsc.mdl&green_share_of_construction=0.7&method=rk4&name=Green+push
-     &ov=Talent%3Btalent_programme_budget%3D60&chart=knowledge&mode=elements&tab=uncertainty
+     &ov=Talent;talent_programme_budget=60&chart=knowledge&mode=elements&tab=uncertainty
 
 * levers are keyed by their Python name (URL-safe, readable); decoding also
   accepts Vensim names. Only levers that differ from the defaults are written,
@@ -19,8 +19,12 @@ copied link reopens exactly what its sender saw::
   ``name`` are the rest of the view.
 
 A bad entry never spoils the rest: it is reported in :attr:`Decoded.messages`
-and ignored (a lever keeps its default). Everything is bounded: the query's
-length, the number of overlays and charts, the length of names.
+and ignored (a lever keeps its default). A value between two of a lever's
+steps is moved to the nearest step (:func:`on_step`), as a typed value is,
+with a note. Everything is bounded: the query's length, the number of
+overlays and charts, the length of names; and a view is never longer than
+its link may be (:func:`fit`: :data:`MAX_QUERY` characters, which the
+server's request line takes, see :mod:`gscsd.dashboard.production`).
 """
 
 from __future__ import annotations
@@ -28,13 +32,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, quote, unquote, urlencode
+from urllib.parse import parse_qsl, unquote, urlencode
 
 from .errors import InputError
 
 if TYPE_CHECKING:
-    from .model import Model
+    from .model import Lever, Model
 
 #: Query keys that are not levers.
 MODEL_KEY = "model"
@@ -49,7 +54,10 @@ YEAR_KEY = "year"
 RESERVED = (MODEL_KEY, METHOD_KEY, NAME_KEY, OVERLAY_KEY, CHART_KEY, MODE_KEY, TAB_KEY, SET_KEY)
 
 #: Limits of what a view may hold (a link or a request beyond them is cut, with a message).
-MAX_QUERY = 16_384
+#: MAX_QUERY: characters of a link's query (with its '?'). gunicorn reads a request line
+#: ("GET <path>?<query> HTTP/1.1") of at most 8,190 characters (its most; the dashboard's server is set to it,
+#: :mod:`gscsd.dashboard.production`): 8,000 leaves 190 for the method, the path and the protocol.
+MAX_QUERY = 8_000
 MAX_OVERLAYS = 8
 MAX_CHARTS = 24
 MAX_NAME = 200
@@ -140,6 +148,9 @@ class Decoded:
         The ``model=`` entry (a ``.mdl`` file name), if any.
     method : str or None
         The ``method=`` entry, if any (checked by the caller).
+    notes : dict of str to str
+        Per lever (Vensim name), why its value is not the link's (one between two steps, moved to the
+        nearest).
     """
 
     view: View
@@ -148,6 +159,16 @@ class Decoded:
     messages: list[str] = field(default_factory=list)
     model_file: str | None = None
     method: str | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+#: Variables of a model that have no values over time (its time settings), so no chart.
+TIME_SETTINGS = ("INITIAL TIME", "FINAL TIME", "TIME STEP", "SAVEPER")
+
+
+def chartable(model: Model, name: str) -> bool:
+    """Whether variable ``name`` (Vensim name) has values over time to chart: not a lookup, not a time setting."""
+    return model.variable(name).type != "Lookup" and name.upper() not in TIME_SETTINGS
 
 
 def format_value(value: float) -> str:
@@ -239,7 +260,7 @@ def encode(
     if view.name:
         pairs.append((NAME_KEY, view.name))
     for overlay in view.overlays:
-        text = quote(overlay.name, safe=" ")  # ';' and '=' in a name are escaped
+        text = overlay.name.replace("%", "%25").replace(";", "%3B")  # the name ends at the first ';'
         pairs.append((OVERLAY_KEY, ";".join([text] + [f"{k}={v}" for k, v in _lever_pairs(model, overlay.levers,
                                                                                               defaults)])))
     pairs += [(CHART_KEY, model.variable(name).py_name) for name in view.charts]
@@ -249,7 +270,64 @@ def encode(
         pairs.append((TAB_KEY, view.tab))
     if view.year is not None:
         pairs.append((YEAR_KEY, format_value(view.year)))
-    return "?" + urlencode(pairs) if pairs else ""
+    # ';' and '=' stay as they are (they separate an overlay's entries; a query's pairs are split at '&'):
+    # three characters less each, and a link that reads as what it says.
+    return "?" + urlencode(pairs, safe=";=") if pairs else ""
+
+
+def fit(model: Model, view: View, messages: list[str], defaults: Mapping[str, float] | None = None) -> View:
+    """``view`` with the overlays, then the charts, that its link has no room for left out (with a message).
+
+    A link is at most :data:`MAX_QUERY` characters, so that every view the dashboard shows reloads and
+    shares. Most views are far shorter (the GSC model's longest, with every lever set in
+    :data:`MAX_OVERLAYS` overlays, :data:`MAX_CHARTS` charts and names of :data:`MAX_NAME` letters, is
+    about 6,500); what does not fit is a view of many long names in a script that URLs percent-encode
+    (a Chinese character takes 9 characters, an emoji 12).
+    """
+    if len(encode(model, view, defaults=defaults)) <= MAX_QUERY:
+        return view
+    overlays, charts = list(view.overlays), list(view.charts)
+    while overlays or charts:
+        if overlays:
+            dropped = f"overlay '{overlays.pop().name}'"
+        else:
+            dropped = f"the chart of '{charts.pop()}'"
+        messages.append(f"a link holds at most {MAX_QUERY:,} characters: {dropped} left out (shorter scenario "
+                        "names make room)")
+        trimmed = replace(view, overlays=tuple(overlays), charts=tuple(charts))
+        if len(encode(model, trimmed, defaults=defaults)) <= MAX_QUERY:
+            return trimmed
+    return replace(view, overlays=(), charts=())
+
+
+def on_step(lever: Lever, value: float) -> float:
+    """The value ``lever`` takes for ``value``: the nearest of its steps (``min + k * step``, its
+    maximum, its default); half-way between two, the higher.
+
+    One rule for every value a lever is given (typed in its box, read from a link, loaded from a saved
+    scenario or an analysis): the slider can hold it, and ``0.5 * step`` always goes up (``155`` on
+    steps of 10 is ``160``, ``25`` is ``30``), as a planner rounds, not to the even neighbour. The
+    arithmetic is decimal, on the numbers as written, so ``0.0125`` is a step of ``0.0025`` from ``0.01``
+    exactly. Range is not checked here (:meth:`Lever.check`).
+    """
+    value = float(value)
+    if not math.isfinite(value) or not lever.step > 0 or value in (lever.default, lever.max, lever.min):
+        return value
+    low, step = Decimal(repr(float(lever.min))), Decimal(repr(float(lever.step)))
+    k = ((Decimal(repr(value)) - low) / step).to_integral_value(rounding=ROUND_HALF_UP)
+    candidates = [float(low + k * step), float(lever.default)]
+    if lever.min < value < lever.max:
+        candidates.append(float(lever.max))
+    # the nearest; half-way, the higher
+    return min(candidates, key=lambda c: (abs(c - value), -c))
+
+
+def step_note(lever: Lever, value: float, used: float) -> str:
+    """Why ``value`` became ``used`` (``""`` when they are the same to a millionth of a step)."""
+    if abs(used - value) <= 1e-6 * lever.step:
+        return ""
+    return (f"{format_value(value)} is not on this lever's steps of {format_value(lever.step)}; "
+            f"used {format_value(used)}")
 
 
 def decode(
@@ -284,6 +362,7 @@ def decode(
     params = known_params(model, dict(parse_qsl(query, keep_blank_values=True)).get(SET_KEY), messages)
     defaults = dict(lever_defaults(model, params) if defaults is None else defaults)
     changed: dict[str, float] = {}
+    notes: dict[str, str] = {}
     overlays: list[Overlay] = []
     charts: list[str] = []
     fields: dict[str, str] = {}
@@ -307,10 +386,13 @@ def decode(
             if name is None:
                 messages.append(f"URL: '{shown(text)}' is not a variable; no chart for it")
                 continue
+            if not chartable(model, name):
+                messages.append(f"URL: '{name}' has no values over time (a lookup or a time setting); no chart for it")
+                continue
             if name not in charts and len(charts) < MAX_CHARTS:
                 charts.append(name)
         else:
-            found = _lever_value(model, key, text, messages)
+            found = _lever_value(model, key, text, messages, notes=notes)
             if found is not None:
                 changed[found[0]] = found[1]
     name = ""
@@ -334,7 +416,7 @@ def decode(
                 method=fields.get(METHOD_KEY) or model_method(model),
                 name=name, overlays=tuple(overlays), charts=tuple(charts), mode=mode, tab=tab, params=params,
                 year=year)
-    return Decoded(view, levers, changed, messages, fields.get(MODEL_KEY), fields.get(METHOD_KEY))
+    return Decoded(view, levers, changed, messages, fields.get(MODEL_KEY), fields.get(METHOD_KEY), notes)
 
 
 def card_year(model: Model, raw: object, messages: list[str], what: str = "year") -> float | None:
@@ -385,8 +467,12 @@ def shown(text: str, limit: int = 64) -> str:
 
 
 def _lever_value(model: Model, key: str, text: str, messages: list[str],
-                 where: str = "URL") -> tuple[str, float] | None:
-    """``(lever name, value)`` for one ``key=text`` entry, or None with a message."""
+                 where: str = "URL", notes: dict[str, str] | None = None) -> tuple[str, float] | None:
+    """``(lever name, value)`` for one ``key=text`` entry, or None with a message.
+
+    A value between the lever's steps takes the nearest (:func:`on_step`), with a note in ``notes``
+    (by lever name) or, without ``notes``, a message.
+    """
     if shown(key, 200) != key:
         messages.append(f"{where}: '{shown(key)}' is not a lever; ignored")
         return None
@@ -410,7 +496,13 @@ def _lever_value(model: Model, key: str, text: str, messages: list[str],
     except InputError as exc:
         messages.append(f"{where}: {exc}; using its default {format_value(lever.default)}")
         return None
-    return lever.name, value
+    used = on_step(lever, value)
+    note = step_note(lever, value, used)
+    if note and notes is not None:
+        notes[lever.name] = note
+    elif note:
+        messages.append(f"{where}: {lever.label} {note}")
+    return lever.name, used
 
 
 def _overlay(model: Model, text: str, defaults: Mapping[str, float], messages: list[str]) -> Overlay | None:

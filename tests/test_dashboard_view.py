@@ -109,7 +109,7 @@ def test_overlays_are_drawn_by_value_with_unique_names(board, model):
     slow = answer["charts"]["figures"]["Size"]["data"][3]["y"]
     assert slow == gscsd.run(model, gscsd.Scenario("s", {"Growth": 0.01}))["Size"].tolist()
     assert "unknown lever 'Nope'" in answer["messages"][0]
-    assert "ov=Slow%3Bgrowth%3D0.01" in answer["query"]
+    assert "ov=Slow;growth=0.01" in answer["query"]
 
 
 @pytest.mark.parametrize(("raw", "used", "note"), [
@@ -124,6 +124,22 @@ def test_a_typed_value_is_used_exactly_when_in_range_and_on_the_grid(board, mode
     answer = board.view({"view": view(), "typed": {"Growth": raw}})
     assert answer["view"]["levers"]["Growth"] == used and answer["notes"].get("Growth", "") == note
     assert typed_value(model.lever("Growth"), raw, 0.03) == (used, note)
+
+
+@pytest.mark.parametrize("how", ["typed", "link", "loaded"])
+@pytest.mark.parametrize(("raw", "used"), [(0.0325, 0.035), (0.0375, 0.04), (0.0337, 0.035), (0.045, 0.045)])
+def test_one_rule_for_values_between_steps_typed_linked_or_loaded(board, how, raw, used):
+    """Growth's steps are 0.005: half-way goes up every time (0.0325 -> 0.035, 0.0375 -> 0.04), with a note."""
+    if how == "typed":
+        answer = board.view({"view": view(), "typed": {"Growth": raw}})
+    elif how == "link":
+        answer = board.view({"query": f"?model=city.mdl&growth={raw}"})
+    else:  # a saved scenario or an analysis's optimum made the current one
+        answer = board.view({"view": view(levers={"Growth": raw})})
+    assert answer["view"]["levers"]["Growth"] == used
+    note = "" if raw == used else f"{raw} is not on this lever's steps of 0.005; used {used}"
+    assert answer["notes"].get("Growth", "") == note
+    assert answer["query"] == f"?model=city.mdl&growth={used}" and answer["messages"] == []
 
 
 def test_a_link_is_read_with_messages_and_a_scenario_that_cannot_run_says_so(board):

@@ -7,7 +7,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gscsd.errors import UnknownNameError
-from gscsd.share import MAX_CHARTS, MAX_OVERLAYS, Overlay, View, decode, encode, format_value
+from gscsd.share import (
+    MAX_CHARTS,
+    MAX_NAME,
+    MAX_OVERLAYS,
+    MAX_QUERY,
+    Overlay,
+    View,
+    decode,
+    encode,
+    fit,
+    format_value,
+    on_step,
+)
 
 from .conftest import write_mdl
 
@@ -34,9 +46,11 @@ def test_round_trip_is_exact_and_lists_only_changes(model):
     assert "open_ended" not in query  # equal to its default
     assert "method=rk4" in query
     decoded = decode(model, query)
-    assert decoded.levers == {"Growth Rate": 0.07, "Efficiency": 0.1 + 0.2, "Open Ended": 4.0}
-    assert decoded.changed == {"Growth Rate": 0.07, "Efficiency": 0.30000000000000004}
-    assert decoded.messages == []
+    # 0.30000000000000004 (binary noise of a slider's arithmetic) is the step 0.3, without a note
+    assert decoded.levers == {"Growth Rate": 0.07, "Efficiency": 0.3, "Open Ended": 4.0}
+    assert decoded.changed == {"Growth Rate": 0.07, "Efficiency": 0.3}
+    assert decoded.messages == [] and decoded.notes == {}
+    assert decode(model, encode(model, decoded.changed)).changed == decoded.changed  # on the steps: exact
     assert (decoded.model_file, decoded.method) == ("share.mdl", "rk4")
 
 
@@ -141,3 +155,65 @@ def test_the_cards_year_is_a_saved_time_of_the_run(model, raw, year, said):
     decoded = decode(model, f"year={raw}")
     assert decoded.view.year == year
     assert ("\n".join(decoded.messages) == "") if not said else (said in "\n".join(decoded.messages))
+
+
+# -- one rule for values between a lever's steps (typed, linked, loaded) ----------------------------------------
+@pytest.mark.parametrize(("lever", "value", "used"), [
+    ("Growth Rate", 0.0725, 0.075),  # half-way: up, not to the even neighbour (0.07)
+    ("Growth Rate", 0.0675, 0.07),
+    ("Growth Rate", 0.0025, 0.005),
+    ("Growth Rate", 0.0724, 0.07),
+    ("Growth Rate", 0.07, 0.07),
+    ("Efficiency", 0.125, 0.13),  # steps of 0.01 (a hundredth of the range)
+    ("Efficiency", 0.135, 0.14),
+    ("Efficiency", 0.30000000000000004, 0.3),
+    ("Open Ended", 4.0, 4.0),  # the default is always a value of its own
+])
+def test_a_value_between_steps_takes_the_nearest_and_half_way_goes_up(model, lever, value, used):
+    assert on_step(model.lever(lever), value) == used
+
+
+def test_a_link_s_value_between_steps_takes_the_nearest_with_a_note_at_its_lever(model):
+    decoded = decode(model, "?growth_rate=0.0725&efficiency=0.125&ov=Other;growth_rate=0.0675")
+    assert decoded.changed == {"Growth Rate": 0.075, "Efficiency": 0.13}
+    assert decoded.notes == {"Growth Rate": "0.0725 is not on this lever's steps of 0.005; used 0.075",
+                             "Efficiency": "0.125 is not on this lever's steps of 0.01; used 0.13"}
+    assert decoded.view.overlays == (Overlay("Other", {"Growth Rate": 0.07}),)
+    assert decoded.messages == ["URL: overlay 'Other': Growth Rate 0.0675 is not on this lever's steps of 0.005; "
+                                "used 0.07"]
+
+
+def test_overlay_separators_read_as_they_are_and_old_links_still_open(model):
+    view = View(levers={"Growth Rate": 0.05}, name="A;b=c", overlays=(Overlay("50% ; x", {"Efficiency": 0.25}),))
+    query = encode(model, view)
+    assert query == "?growth_rate=0.05&name=A;b=c&ov=50%2525+%253B+x;efficiency=0.25"
+    assert decode(model, query).view == view
+    old = decode(model, "?ov=Slow%3Bgrowth_rate%3D0.01&ov=50%2525%20%253B%20x%3Befficiency%3D0.25")
+    assert old.view.overlays == (Overlay("Slow", {"Growth Rate": 0.01}), Overlay("50% ; x", {"Efficiency": 0.25}))
+
+
+def test_a_view_too_long_for_its_link_leaves_out_overlays_then_charts_and_says_so(model):
+    long_name = "\U0001F332" * MAX_NAME  # an emoji: 12 characters in a link
+    view = View(levers={"Growth Rate": 0.05}, name=long_name,
+                overlays=tuple(Overlay(f"{i}{long_name[1:]}", {"Efficiency": 0.25}) for i in range(4)),
+                charts=("Flow",))
+    assert len(encode(model, view)) > MAX_QUERY
+    messages: list[str] = []
+    kept = fit(model, view, messages)
+    assert len(encode(model, kept)) <= MAX_QUERY
+    assert kept.levers == view.levers and kept.name == long_name and kept.charts == ("Flow",)
+    assert kept.overlays == view.overlays[:2]  # three names of 2,400 characters fit, four do not
+    assert messages == [f"a link holds at most 8,000 characters: overlay '{o.name}' left out (shorter scenario "
+                        "names make room)" for o in view.overlays[:1:-1]]
+    short = View(levers={"Growth Rate": 0.05}, overlays=(Overlay("A"),))
+    assert fit(model, short, messages) is short
+
+
+def test_a_link_charts_only_variables_with_values_over_time(gsc):
+    decoded = decode(gsc, "?chart=final_time&chart=effect_of_relative_knowledge_on_absorptive_capacity"
+                          "&chart=population")
+    assert decoded.view.charts == ("Population",)
+    assert decoded.messages == [
+        "URL: 'FINAL TIME' has no values over time (a lookup or a time setting); no chart for it",
+        "URL: 'Effect of Relative Knowledge on Absorptive Capacity' has no values over time (a lookup or a time "
+        "setting); no chart for it"]

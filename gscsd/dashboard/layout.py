@@ -18,7 +18,7 @@ from dash import dcc, html
 from ..describe import about, text_of, units_in_words
 from ..engines import METHODS
 from ..model import Lever, Model
-from ..share import format_value
+from ..share import chartable, format_value
 from .tabs import STORE_IDS
 
 LEVER = "lever"
@@ -302,7 +302,7 @@ def variable_options(model: Model) -> list[dict[str, str]]:
     """Every variable that has results, for the chart picker."""
     options = []
     for variable in sorted(model.variables.values(), key=lambda v: v.name.lower()):
-        if variable.type == "Lookup":
+        if not chartable(model, variable.name):
             continue
         label = f"{variable.label} ({variable.units})" if variable.units else variable.label
         options.append({"label": label, "value": variable.name})

@@ -50,14 +50,18 @@ from ..share import (
     Overlay,
     View,
     card_year,
+    chartable,
     clean_name,
     decode,
     encode,
+    fit,
     format_value,
     known_params,
     lever_defaults,
     model_method,
+    on_step,
     shown,
+    step_note,
 )
 from ..summary import compare, tone
 from .preview import spec as preview_spec
@@ -156,18 +160,19 @@ def read_view(model: Model, request: Request,
     messages about entries left out, and per-lever notes about typed values
     that were corrected.
     """
+    notes: dict[str, str] = {}
     if request.query is not None:
         decoded = decode(model, request.query, tabs=tabs)
         view, messages = decoded.view, list(decoded.messages)
+        notes.update(decoded.notes)
         if view.method not in METHODS:
             messages.append(f"URL: unknown integration method '{shown(view.method)}'; using {model_method(model)} "
                             f"(choose one of: {', '.join(METHODS)})")
             view = View(**{**_fields(view), "method": model_method(model)})
     else:
-        view, messages = _view_from_dict(model, request.view or {}, tabs)
+        view, messages = _view_from_dict(model, request.view or {}, tabs, notes)
     defaults = lever_defaults(model, view.params)
     levers = dict(view.levers)
-    notes: dict[str, str] = {}
     for name, raw in request.typed.items():
         try:
             lever = _lever(model, name)
@@ -179,22 +184,27 @@ def read_view(model: Model, request: Request,
         if note:
             notes[lever.name] = note
     levers = {k: v for k, v in levers.items() if v != defaults.get(k)}
-    return View(**{**_fields(view), "levers": levers}), messages, notes
+    return fit(model, View(**{**_fields(view), "levers": levers}), messages, defaults), messages, notes
 
 
 def _fields(view: View) -> dict[str, Any]:
     return {name: getattr(view, name) for name in View.__dataclass_fields__}
 
 
-def _view_from_dict(model: Model, data: Mapping[str, Any], tabs: Sequence[str] | None) -> tuple[View, list[str]]:
-    """A view from the browser's view object; entries the model cannot take are left out with a message."""
+def _view_from_dict(model: Model, data: Mapping[str, Any], tabs: Sequence[str] | None,
+                    notes: dict[str, str] | None = None) -> tuple[View, list[str]]:
+    """A view from the browser's view object; entries the model cannot take are left out with a message.
+
+    A lever value between two steps takes the nearest (:func:`gscsd.share.on_step`), with a note in
+    ``notes`` for the page's levers and a message for an overlay's.
+    """
     messages: list[str] = []
     raw_params = data.get("params")
     if raw_params is not None and not isinstance(raw_params, str):
         raise BadRequest("'params' must be a parameter set's name")
     params = known_params(model, raw_params, messages, "parameter set") if raw_params else None
     defaults = lever_defaults(model, params)
-    levers = _levers(model, data.get("levers"), messages, "lever", defaults)
+    levers = _levers(model, data.get("levers"), messages, "lever", defaults, notes)
     method = data.get("method") or model_method(model)
     if method not in METHODS:
         messages.append(f"unknown integration method '{shown(str(method), 40)}'; using {model_method(model)}")
@@ -231,6 +241,8 @@ def _view_from_dict(model: Model, data: Mapping[str, Any], tabs: Sequence[str] |
             if not isinstance(raw, str) or shown(raw, 300) != raw:
                 raise InputError(f"'{shown(str(raw))}' is not a variable")
             chart = model.variable(raw).name
+            if not chartable(model, chart):
+                raise InputError(f"'{chart}' has no values over time (a lookup or a time setting)")
         except InputError as exc:
             messages.append(f"{exc}; no chart for it")
             continue
@@ -260,9 +272,10 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 def _levers(model: Model, raw: Any, messages: list[str], what: str,
-            defaults: Mapping[str, float]) -> dict[str, float]:
-    """Valid lever values that differ from ``defaults`` from a browser's ``{name: value}``; the rest
-    left out with a message."""
+            defaults: Mapping[str, float], notes: dict[str, str] | None = None) -> dict[str, float]:
+    """Valid lever values that differ from ``defaults`` from a browser's ``{name: value}``, each on
+    the lever's steps (a note in ``notes``, else a message, when moved there); the rest left out with
+    a message."""
     if raw is None:
         return {}
     if not isinstance(raw, dict) or len(raw) > MAX_LEVERS:
@@ -283,8 +296,14 @@ def _levers(model: Model, raw: Any, messages: list[str], what: str,
         except InputError as exc:
             messages.append(f"{exc}; using its default {format_value(defaults[lever.name])}")
             continue
-        if float(value) != defaults[lever.name]:
-            levers[lever.name] = clean(value)
+        used = on_step(lever, float(value))
+        note = step_note(lever, float(value), used)
+        if note and notes is not None:
+            notes[lever.name] = note
+        elif note:
+            messages.append(f"{what} '{lever.label}': {note}")
+        if used != defaults[lever.name]:
+            levers[lever.name] = used
     return levers
 
 
@@ -299,9 +318,10 @@ def typed_value(lever: Lever, raw: Any, current: float) -> tuple[float, str]:
     """The value to use for ``raw`` typed into ``lever``'s box, and a note when it is not ``raw``.
 
     A typed value is used exactly when it is a number inside the lever's
-    range (the slider's) and on its grid (``min + k * step``). Otherwise the
-    box says why and what was used: the current value for text that is not
-    a number, the nearest end of the range, or the nearest grid point.
+    range (the slider's) and on its steps (:func:`gscsd.share.on_step`, the
+    rule for every value a lever is given). Otherwise the box says why and
+    what was used: the current value for text that is not a number, the
+    nearest end of the range, or the nearest step (half-way: the higher).
     """
     if raw is None or raw == "":
         return current, f"type a number; kept {format_value(current)}"
@@ -316,17 +336,8 @@ def typed_value(lever: Lever, raw: Any, current: float) -> tuple[float, str]:
         used = low if value < low else high
         return used, (f"{format_value(value)} is outside {format_value(low)} to {format_value(high)} {lever.units}"
                       .rstrip() + f"; used {format_value(used)}")
-    steps = (value - low) / lever.step
-    used = clean(min(high, max(low, low + round(steps) * lever.step)))
-    if abs(used - value) > 1e-9 * max(1.0, abs(value)):
-        return used, f"{format_value(value)} is not on this lever's steps of {format_value(lever.step)}; " \
-                     f"used {format_value(used)}"
-    return used, ""
-
-
-def clean(value: float) -> float:
-    """Drop binary noise from slider arithmetic (0.30000000000000004 -> 0.3)."""
-    return float(f"{float(value):.12g}")
+    used = on_step(lever, value)
+    return used, step_note(lever, value, used)
 
 
 # -- answering ----------------------------------------------------------------------

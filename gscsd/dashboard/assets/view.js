@@ -135,8 +135,9 @@
             // The server has read this typed value: from now on the view carries what it used.
             if (typed[name] === sentTyped[name]) { delete typed[name]; }
             if (answer.view && state) { state.levers[name] = answer.view.levers[name]; }
-            if (answer.notes && answer.notes[name]) { notes[name] = answer.notes[name]; }
         });
+        // Why a lever's value is not the one it was given (typed, linked or loaded between two steps).
+        Object.keys(answer.notes || {}).forEach(function (name) { notes[name] = answer.notes[name]; });
         if (answer.navigate !== undefined) {  // Back/Forward to another model: that is another page
             window.location.assign(window.location.pathname + answer.navigate);
             return;
@@ -214,6 +215,8 @@
             if ((meta.box !== value || typedNames.indexOf(name) >= 0) && !typing) {
                 setProps({type: BOX, name: name}, {value: value});
                 meta.box = value;
+                // The box shows the value the model runs with, as a number reads ("1e2" typed: 100).
+                if (box && box.value !== String(value)) { box.value = String(value); }
             }
         });
         const widgets = {"method-select": view.method, "variable-picker": view.charts,
