@@ -473,6 +473,12 @@ def test_saved_scenarios_ask_before_replacing_keep_versions_and_undo_deletes(sit
     page.wait_for_selector("#scenario-message:has-text(\"Saved 'Fast'.\")")
     press(page, "Growth", "ArrowRight", 2)
     page.wait_for_function("() => window.location.search.includes('growth=0.05')")
+    # edited, the scenario is no longer 'Fast' (a link or report must not say it is); saved under its name, it asks
+    assert page.locator("#scenario-name").input_value() == "Fast (modified)"
+    page.fill("#scenario-name", "Fast")
+    page.locator("#scenario-name").press("Enter")
+    page.wait_for_function("() => window.location.search.includes('name=Fast&') || "
+                           "window.location.search.endsWith('name=Fast')")
     page.click("#save-scenario")  # the name is taken: it asks
     page.wait_for_selector("#scenario-confirm:not([hidden])")
     assert "'Fast' is saved already. Replace it?" in page.locator("#scenario-confirm").inner_text()

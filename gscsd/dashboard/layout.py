@@ -149,15 +149,22 @@ def page(
                        id=f"panel-{name}", role="tabpanel", hidden=name != tab, className="tab-panel",
                        **{"data-panel": name, "aria-label": label})
               for name, label in tabs]
+    # The first visit's About card is a block of its own, never over anything: above the lever panel on a
+    # wide screen (the levers below it, the charts beside it where they always are), above the tabs on a phone.
     body = html.Div(
         [
+            about_intro(model),
             html.Aside(lever_panel(model, levers), id="levers", className="levers", **{"aria-label": "Policy levers"}),
-            html.Main([about_intro(model), tab_bar, *panels], className="content"),
+            html.Main([tab_bar, *panels], className="content"),
         ],
         className="body",
     )
-    return [header, about_dialog(model), html.Div(id="banner", className="banner-slot"),
-            html.Div(id="url-message", role="alert"), body]
+    # The first thing a keyboard reaches: past the header and some thirty levers to the charts.
+    skip = html.A("Skip to charts", href="#charts", className="skip-link")
+    # The live region: one line of what changed (assets/view.js), not the whole summary.
+    status = html.Div(id="view-status", className="sr-only", role="status", **{"aria-live": "polite"})
+    return [skip, header, about_dialog(model), html.Div(id="banner", className="banner-slot"),
+            html.Div(id="url-message", role="alert"), status, body]
 
 
 def about_parts(model: Model) -> list:
@@ -382,10 +389,13 @@ def trajectories_tab(model: Model) -> html.Div:
         ],
         className="chart-controls",
     )
-    return html.Div([scenario_bar(), controls, html.Div(id="summary", className="summary", role="status", tabIndex="0",
+    # The summary is not a live region (a screen reader would read its twenty cards on every move):
+    # #view-status says what changed; the cards are read on demand (a focusable group, it scrolls).
+    return html.Div([scenario_bar(), controls, html.Div(id="summary", className="summary", role="group", tabIndex="0",
                                                         **{"aria-label": "Key outputs"}),
                      html.Div(id="legend", className="page-legend", **{"aria-label": "Legend"}),
-                     html.Div(id="charts", className="charts")],
+                     html.Div(id="charts", className="charts", tabIndex="-1", role="region",
+                              **{"aria-label": "Charts"})],
                     className="tab-body")
 
 

@@ -51,6 +51,12 @@
     let here = null;      // how this page runs its charts' scenario itself (the answer's charts.preview), or null
     let drawnHere = false; // the lines drawn are the view's, run in this page (its answer has not come yet)
     let opened = {};      // tabs whose content was asked for
+    // The scenario a name was given to (loaded, saved, typed, or a link's): {name, base, levers}. Once its
+    // levers change, the page's name (and so its link, exports and saves) says so: "Carbon 150 (modified)",
+    // and a link never carries a saved scenario's name for other values; moved back, the name is whole again.
+    let named = null;
+    const MODIFIED = " (modified)";
+    let announced = "";   // the last status line read to screen readers
 
     function setProps(id, props) { window.dash_clientside.set_props(id, props); }
 
@@ -76,6 +82,10 @@
         if (!state) { return; }
         how = how || {};
         const next = merge(state, patch || {});
+        if (named && patch && patch.levers && how.query === undefined && !how.load &&
+            (next.name === named.name || next.name === named.base + MODIFIED)) {
+            next.name = sameJSON(sortedLevers(next.levers), named.levers) ? named.name : named.base + MODIFIED;
+        }
         if (!how.typed && how.query === undefined && !how.force && sameJSON(next, state)) {
             return;  // nothing new: e.g. a widget taking the value the page gave it
         }
@@ -90,6 +100,19 @@
         dirty = true;
         drawnHere = !how.typed && how.query === undefined && onlyLevers(patch) && runHere();
         if (!inflight) { send(); }
+    }
+
+    function sortedLevers(levers) {
+        const out = {};
+        Object.keys(levers || {}).sort().forEach(function (name) { out[name] = levers[name]; });
+        return out;
+    }
+
+    function nameGiven(name, levers, saved) {
+        // ``name`` now stands for ``levers`` (see ``named``); a link's "X (modified)" edited stays that, a name
+        // saved as "X (modified)" edited is "X (modified) (modified)" (it is not the saved scenario any more).
+        const base = !saved && name.slice(-MODIFIED.length) === MODIFIED ? name.slice(0, -MODIFIED.length) : name;
+        named = name ? {name: name, base: base, levers: sortedLevers(levers)} : null;
     }
 
     function onlyLevers(patch) {
@@ -164,7 +187,7 @@
         if (answer.charts && !(behind && answer.charts.lines)) { takeCharts(answer.charts); }
         if (here && answer.charts && answer.charts.figures && answer.view) { here.view = chartsOf(answer.view); }
         if (answer.charts && answer.charts.figures) { showLegend(); }
-        if (!behind) { showCards(answer); }
+        if (!behind) { showCards(answer); announce(answer, key); }
         showText("run-info", answer.info);
         showBanner(answer.banner);
         showMessages(answer.messages);
@@ -180,6 +203,11 @@
     function adopt(answer, key, history, typedNames) {
         const view = answer.view;
         state = JSON.parse(JSON.stringify(view));
+        if (!named || (view.name !== named.name && view.name !== named.base + MODIFIED)) {
+            nameGiven(view.name || "", view.levers, false);  // a name typed, loaded, or a link's
+        } else if (view.name !== named.name && sameJSON(sortedLevers(view.levers), named.levers)) {
+            window.setTimeout(function () { change({name: named.name}, {key: "name", history: "replace"}); }, 0);
+        }
         syncWidgets(view, typedNames || []);
         if (answer.drag !== dragMode && answer.charts) {
             dragMode = answer.drag;
@@ -726,6 +754,13 @@
 
     // -- accessibility and small page behaviours -------------------------------------
     function name() {
+        // A scenario just saved under the page's name: the name stands for these levers now (see ``named``).
+        const message = document.getElementById("scenario-message");
+        if (message && state && state.name && message.textContent.indexOf("Saved '" + state.name + "'") === 0 &&
+            !(named && named.name === state.name && named.saved === message.textContent)) {
+            nameGiven(state.name, state.levers, true);
+            named.saved = message.textContent;
+        }
         // Accessible names Dash 4 does not give: each slider is named after its lever, with its units;
         // the focus target of each dropdown is visible to screen readers and named after its label.
         document.querySelectorAll(".lever-control").forEach(function (control) {
@@ -755,6 +790,16 @@
     }).observe(document.documentElement, {subtree: true, childList: true});
 
     document.addEventListener("click", function (event) {
+        // "Skip to charts": the focus to the charts, or to the tab shown when it is another.
+        const skip = event.target.closest && event.target.closest(".skip-link");
+        if (skip) {
+            event.preventDefault();
+            const panel = document.querySelector(".tab-panel:not([hidden])");
+            const charts = document.getElementById("charts");
+            const goal = panel && panel.id !== "panel-trajectories" ? panel : charts;
+            if (goal) { goal.focus(); goal.scrollIntoView({block: "start"}); }
+            return;
+        }
         const target = event.target.closest && event.target.closest("button");
         if (!target) { return; }
         const levers = document.getElementById("levers");
@@ -786,6 +831,28 @@
             intro.hidden = false;
             try { window.localStorage.setItem("gscsd-about-seen", "1"); } catch (error) { /* private mode */ }
         }
+    }
+
+    function announce(answer, key) {
+        // One short line for screen readers (the live region): what changed and the headline now, not the
+        // whole summary (#summary is not live: read on demand).
+        const box = document.getElementById("view-status");
+        const cards = answer.cards || [];
+        const head = cards.find(function (card) { return card.headline; }) || cards[0];
+        if (!box || !head) { return; }
+        let text = "";
+        const lever = /^(lever|reset):(.*)$/.exec(key || "");
+        const input = lever && document.getElementById(JSON.stringify({name: lever[2], type: BOX}));
+        const control = input && input.closest(".lever-control");
+        if (control && state && state.levers[lever[2]] !== undefined) {
+            text = control.dataset.label + " " + state.levers[lever[2]] +
+                (control.dataset.units ? " " + control.dataset.units : "") + ". ";
+        }
+        const change = head.change.replace("▲", "up").replace("▼", "down").replace("±", "");
+        text += head.label + " in " + answer.when + ": " + head.value + (head.units ? " " + head.units : "") +
+            ", " + change + " against the baseline.";
+        if (answer.failed) { text = "This scenario cannot run: " + answer.failed; }
+        if (text !== announced) { announced = text; box.textContent = text; }
     }
 
     function showText(id, text) {
@@ -859,6 +926,8 @@
             unsynced = {};
             typed = {};
             notes = {};
+            named = null;
+            announced = "";
             state = JSON.parse(JSON.stringify(data.answer.view));
             introduce();
             // A page built without its URL (no referrer sent) reads the URL's view at once instead.
@@ -921,7 +990,8 @@
             });
             const patch = {levers: levers, name: loaded.name || ""};
             if (loaded.params !== undefined) { patch.params = loaded.params || null; }
-            change(patch, {key: "load", force: true});
+            named = null;  // the loaded name stands for the loaded levers (set when its answer is adopted)
+            change(patch, {key: "load", force: true, load: true});
             return window.dash_clientside.no_update;
         },
         field: function (method, picked, name, overlays, params) {
