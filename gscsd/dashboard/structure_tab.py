@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+import dash
 import numpy as np
 import pandas as pd
 from dash import Input, Output, State, dcc, html
@@ -96,15 +97,16 @@ class StructureTab(AnalysisTab):
                         html.Label(["View", dcc.Dropdown(id="structure-view", options=views, value=views[0],
                                                          clearable=False, className="structure-view",
                                                          style={"minWidth": "220px"})], className="field"),
-                        html.Span("Hover a variable for its value now and its equation; its trajectory shows at "
-                                  "the right. Drag to pan, scroll to zoom.", className="note muted"),
+                        html.Span("Hover or tap a variable for its value now and its equation; its trajectory "
+                                  "shows beside the diagram (below it on a narrow screen). Drag to pan, scroll to "
+                                  "zoom.", className="note muted"),
                     ],
                     className="structure-controls",
                 ),
                 html.Div([html.Div(dcc.Graph(id="structure-graph", figure=diagram_figure(first, context.model,
                                                                                           values=values),
                                              config=GRAPH_CONFIG), className="structure-diagram"),
-                          html.Div(html.P("Hover a variable to see its trajectory.", className="muted"),
+                          html.Div(html.P("Hover or tap a variable to see its trajectory.", className="muted"),
                                    id="structure-spark", className="structure-spark")],
                          className="structure-body"),
             ]
@@ -211,8 +213,14 @@ class StructureTab(AnalysisTab):
         super().register_callbacks(app)
         app.callback(Output("structure-graph", "figure"), Input("structure-view", "value"),
                      Input(STORE_IDS.view, "data"), prevent_initial_call=True)(self.view_figure)
+        # A hover, or a tap (on a touch screen Plotly shows the hover label and reports a click, not a hover).
         app.callback(Output("structure-spark", "children"), Input("structure-graph", "hoverData"),
-                     State(STORE_IDS.view, "data"), prevent_initial_call=True)(self.spark)
+                     Input("structure-graph", "clickData"), State(STORE_IDS.view, "data"),
+                     prevent_initial_call=True)(self._spark_of_pointed)
+
+    def _spark_of_pointed(self, hover, click, view):
+        pointed = click if "structure-graph.clickData" in (dash.ctx.triggered_prop_ids or {}) else hover
+        return self.spark(pointed, view)
 
 
 def named_loops_table(model: Model) -> list:
