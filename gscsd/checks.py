@@ -35,7 +35,8 @@ predicates
     | decreasing``; ``mape_lte: PERCENT`` with ``data: FILE`` (relative to the
     model's folder; default the model's ``data/`` series of that name);
     ``dt_halving: PERCENT`` (halving TIME STEP moves the values by at most this
-    much); ``baseline_within: PERCENT`` (the values stay within this much of
+    much of the value, or of a tenth of the series' largest magnitude where the
+    value is smaller: :data:`TIME_STEP_SCALE_FLOOR`); ``baseline_within: PERCENT`` (the values stay within this much of
     the baseline's); ``declared: true`` (stocks >= 0 and the ranges declared in the
     ``.mdl``); each may take ``time: T`` or ``time: [T0, T1]``.
 
@@ -67,6 +68,14 @@ if TYPE_CHECKING:
 NEGATIVE_TOLERANCE = 1e-9
 #: Largest relative change of a key output when the time step is halved (the default check).
 TIME_STEP_TOLERANCE = 0.01
+#: The time-step rule measures a change against the value, but never against less than this share of the
+#: largest magnitude the series takes in the run: a value that grows from zero (a cost that starts with a
+#: policy) is never measured against almost nothing. At the default 1 % a change may thus reach 1 % of the
+#: value or 0.1 % of the series' largest magnitude, whichever is larger (``math.isclose``'s mixed test),
+#: less than a pixel on a chart of the series.
+TIME_STEP_SCALE_FLOOR = 0.1
+#: The floor of :func:`_largest_change` elsewhere (a change from the baseline).
+RELATIVE_SCALE_FLOOR = 1e-3
 #: Largest mean absolute percentage error against history, in percent (the default check).
 MAPE_LIMIT = 2.0
 #: Most scenarios one test may run (a matrix grows fast).
@@ -769,7 +778,7 @@ class _Context:
         fine = self.run(replace(scenario, name=f"{scenario.name}, half step", time_step=step / 2))
         if isinstance(fine, GscsdError):
             return f"with TIME STEP {step / 2:g}: {fine}", ""
-        worst_name, worst = _largest_change(frame, fine, names, predicate.time)
+        worst_name, worst = _largest_change(frame, fine, names, predicate.time, floor=TIME_STEP_SCALE_FLOOR)
         limit = predicate.args["limit"] / 100
         text = (f"TIME STEP {step:g} vs {step / 2:g}: largest change {worst:.3%} ({worst_name or 'none'}); "
                 f"limit {predicate.args['limit']:g}%")
@@ -777,15 +786,19 @@ class _Context:
 
 
 def _largest_change(frame: pd.DataFrame, reference: pd.DataFrame, names: list[str],
-                    time: tuple[float, float] | None) -> tuple[str, float]:
-    """The series of ``names`` that moves most from ``reference`` (relative, at the saved times), and how much."""
+                    time: tuple[float, float] | None, floor: float = RELATIVE_SCALE_FLOOR) -> tuple[str, float]:
+    """The series of ``names`` that moves most from ``reference`` (relative, at the saved times), and how much.
+
+    A change is divided by the reference value, or by ``floor`` times the reference's largest magnitude
+    where the value is smaller.
+    """
     worst_name, worst = "", 0.0
     for name in names:
         a = _window(simulated(frame, name), time)
         b = simulated(reference, name)
         b = pd.Series(np.interp(a.index.to_numpy(float), b.index.to_numpy(float), b.to_numpy(float)), index=a.index)
         # Near zero a relative change means nothing: floor the scale.
-        scale = np.maximum(np.abs(b.to_numpy()), 1e-3 * max(float(np.abs(b).max()) if len(b) else 0.0, 1e-12))
+        scale = np.maximum(np.abs(b.to_numpy()), floor * max(float(np.abs(b).max()) if len(b) else 0.0, 1e-12))
         change = float(np.max(np.abs(a.to_numpy() - b.to_numpy()) / scale)) if len(a) else 0.0
         if change > worst:
             worst_name, worst = name, change

@@ -113,6 +113,43 @@ def test_dt_halving_known_answer(growth):
     assert f"largest change {change:.3f}%" in above[0].detail
 
 
+ONSET = """
+Level = INTEG(Rate, 0)
+	~	Thing
+	~	Key output: grows from zero, as a cost that starts with a policy. |
+Rate = INTEG(Acceleration, 0)
+	~	Thing/Year
+	~	|
+Acceleration = 1
+	~	Thing/(Year*Year) [0, 2]
+	~	Policy lever. |
+"""
+
+
+def test_dt_halving_measures_a_value_growing_from_zero_against_a_tenth_of_its_largest(tmp_path):
+    """Euler gives Level(t) = t (t - h) / 2 with step h, so halving h = 0.25 moves it by t h / 4: 14 % of the value
+    at t = 1 but 0.13 % of its largest magnitude. The rule divides by the value or by a tenth of the largest
+    magnitude (49.4 at t = 10), whichever is larger: 3.80 % at t = 3."""
+    model = gscsd.load_model(write_mdl(tmp_path, "onset.mdl", ONSET))
+    h, times = 0.25, range(11)
+    fine = {t: t * (t - h / 2) / 2 for t in times}
+    floor = 0.1 * max(fine.values())
+    change = max(t * h / 4 / max(fine[t], floor) for t in times) * 100
+    assert change == pytest.approx(3.797, abs=1e-3)
+    assert max(t * h / 4 / fine[t] for t in times if t) * 100 == pytest.approx(14.29, abs=0.01)  # against the value
+    text = """
+- describe: dt
+  tests:
+    - it: within LIMIT
+      datasets: [{name: Level}]
+      predicates: [{dt_halving: LIMIT}]
+"""
+    above = results(model, text.replace("LIMIT", f"{change * 1.01:.6f}"))
+    below = results(model, text.replace("LIMIT", f"{change * 0.99:.6f}"))
+    assert above[0].passed and not below[0].passed
+    assert f"largest change {change:.3f}% (Level)" in above[0].detail
+
+
 def test_scenarios_with_at_matrix_levers_and_params(growth):
     text = """
 - describe: S
