@@ -260,6 +260,7 @@ LEVER_EFFECTS = [
     ("Efficiency Standard", "max", "Primary Energy Use", -1),
     ("Efficiency Standard", "max", "Private Cost of Policies", +1),
     ("Air Quality Standard", "min", "PM2.5 Concentration", -1),
+    ("Air Quality Standard", "min", "Private Cost of Policies", +1),  # the controls the polluters build
     ("R&D Subsidy Rate", "max", "R&D Intensity", +1),
     ("Talent Subsidy Rate", "max", "Researchers per Million", +1),
     ("University Industry Collaboration", "max", "Ecosystem Revenue", +1),
@@ -383,6 +384,37 @@ def test_a_stricter_air_standard_has_its_cost_apart(gsc, baseline):
     assert strict.loc[2060, "Additional Air Control Spending"] == pytest.approx(added.loc[2060], rel=0.01)
     assert strict.loc[2060, "Additional Air Control Spending"] > 1000  # billion yuan a year
     assert (strict["Additional Air Control Spending"] >= 0).all()
+
+
+#: The planner review's case: the strictest standard from the last Policy Start Year, with and without other
+#: private costs (the GSC investment's private part, the efficiency standard's investment, the carbon price).
+STRICT_AIR = {"Air Quality Standard": 5}
+LATE_STRICT_AIR = {"Air Quality Standard": 5, "Policy Start Year": 2050}
+PRIVATE_LEVERS = {"GSC Investment Share": 0.05, "Efficiency Standard": 0.02, "Carbon Price": 200}
+
+
+@pytest.mark.parametrize("levers", [STRICT_AIR, LATE_STRICT_AIR, {**STRICT_AIR, **PRIVATE_LEVERS},
+                                    {**LATE_STRICT_AIR, **PRIVATE_LEVERS}], ids=["2026", "2050", "2026+", "2050+"])
+def test_private_cost_of_policies_counts_the_air_standard(gsc, levers):
+    """Private Cost of Policies is the sum of its parts, the air standard's controls among them: with the strictest
+    standard alone it is Additional Air Control Spending (511 billion yuan a year in 2060 from 2050, 1,282 from
+    2026; it was 0 when the air standard's cost was left out), and the public cost does not move; with other
+    private costs the standard raises the total by its controls (65-97 billion yuan in 2060 with less fossil energy
+    to control)."""
+    strict = run(gsc, Scenario("strict air", levers), engine="fast")
+    without = run(gsc, Scenario("same, national standard", {**levers, "Air Quality Standard": 35}), engine="fast")
+    air = strict["Additional Air Control Spending"]
+    others = (strict["Additional Public GSC Investment"] * (1 / strict["Public Share of GSC Investment"] - 1)
+              + strict["Efficiency Standard Spending"] + strict["Carbon Revenue"])
+    np.testing.assert_allclose(strict["Private Cost of Policies"] - others, air, rtol=1e-12, atol=1e-9)
+    start = levers.get("Policy Start Year", POLICY_START)
+    assert (air[air.index <= start] == 0).all() and air.loc[2060] > 50  # billion yuan a year
+    rise = strict.loc[2060, "Private Cost of Policies"] - without.loc[2060, "Private Cost of Policies"]
+    assert rise == pytest.approx(air.loc[2060], rel=0.05)  # the other parts move a little through cleaner air
+    if not levers.keys() & PRIVATE_LEVERS.keys():
+        assert air.loc[2060] > 500
+        np.testing.assert_array_equal(strict["Public Cost of Policies"], 0)
+        np.testing.assert_array_equal(strict["Private Cost of Policies"], air)
 
 
 def test_fixed_broadband_reads_as_lines_per_100_residents(gsc):
