@@ -409,7 +409,31 @@ def test_optimize_tab_loads_the_result_into_the_sliders(site):
     page.locator("[role=tab]", has_text="Trajectories").click()
     assert_shows(page, model, {k: v for k, v in {"Rate": rate, "Capacity": capacity}.items()
                                if v != model.lever(k).default})
-    page.screenshot(path=artifact("analysis-optimize.png"), full_page=True)
+    # back on Optimize, the result no longer calls the scenario it searched from "Current" (planner review 10)
+    open_tab(page, "Optimize")
+    graph = "document.querySelector('#optimize-graph .js-plotly-plot')"
+    loaded = ["Baseline", "Searched from", "Optimum, now the current scenario"]
+    page.wait_for_function(f"(names) => JSON.stringify({graph}._fullData.map(t => t.name)) === JSON.stringify(names)",
+                           arg=loaded)
+    heads = page.locator("#optimize-result table").first.locator("th").all_inner_texts()
+    assert [h.strip() for h in heads] == ["Lever", "Searched from", "Optimum, now the current scenario"]
+    summary = page.locator("#optimize-summary").inner_text()
+    assert "(searched from) →" in summary and "(optimum, now the current scenario;" in summary, summary
+    assert page.locator("#optimize-load").is_disabled()  # it is loaded
+    # the optimum's line is the current scenario's, as the Trajectories tab draws it
+    optimum_line = page.evaluate(f"() => Array.from({graph}._fullData[2].y)")
+    expected = gscsd.run(model, gscsd.Scenario("x", {"Rate": rate, "Capacity": capacity}))
+    assert optimum_line == pytest.approx(expected["Population"].to_numpy(), rel=1e-9)
+    page.screenshot(path=artifact("analysis-optimize-loaded.png"), full_page=True)
+    # a lever moved since: neither column is the current scenario, and the page says so
+    handle = slider(page, "Capacity")
+    handle.focus()
+    handle.press("ArrowRight")
+    page.wait_for_selector("#optimize-stale")
+    names = page.evaluate(f"() => {graph}._fullData.map(t => t.name)")
+    assert names == ["Baseline", "Searched from", "Optimum"]
+    assert "Optimize again to search from the current scenario" in page.locator("#optimize-stale").inner_text()
+    assert not page.locator("#optimize-load").is_disabled()
     assert not errors
 
 

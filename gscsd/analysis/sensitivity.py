@@ -202,6 +202,10 @@ def _bootstrap(f_A, f_B, f_AB, seed, confidence, n_resamples):
     return low, high
 
 
+#: Default Sobol' base sample (dashboard, CLI, API): the smallest power of two whose indices for gsc.mdl's
+#: headline (GSC Index in 2060, every lever, seed 0) none of the dashboard's checks doubts
+#: (gscsd.dashboard.sensitivity_tab.doubts); at 256 four levers are (docs/dashboard.md, Sensitivity).
+SOBOL_N = 512
 #: Largest Sobol' base sample (2^20; the runs are n (d + 2)).
 MAX_SOBOL = 1 << 20
 
@@ -260,7 +264,7 @@ def sobol(
     target: Model | Callable[[np.ndarray], Any],
     problem: Problem,
     output: Output | None = None,
-    n: int = 256,
+    n: int = SOBOL_N,
     seed: int = 0,
     *,
     base: Scenario | None = None,
@@ -298,7 +302,7 @@ def sample(problem: Problem, n: int | None = None, seed: int = 0, *, method: str
     if method == "tornado":
         return tornado_sample(problem)
     if method == "sobol":
-        return sobol_sample(problem, 256 if n is None else n, seed)
+        return sobol_sample(problem, SOBOL_N if n is None else n, seed)
     raise InputError(f"unknown sensitivity method '{method}'; use tornado or sobol")
 
 

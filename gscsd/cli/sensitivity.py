@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--year", type=float, help="time of a bare --output NAME (default: final time)")
     parser.add_argument("--method", choices=("tornado", "sobol"), default="tornado",
                         help="tornado: each lever at min and max (2d+1 runs); sobol: global indices (N(d+2) runs)")
-    parser.add_argument("--samples", type=int, default=256, metavar="N",
-                        help="Sobol' base sample, a power of two (default 256)")
+    parser.add_argument("--samples", type=int, default=sensitivity.SOBOL_N, metavar="N",
+                        help=f"Sobol' base sample, a power of two (default {sensitivity.SOBOL_N})")
     add_vary(parser, "default: every lever")
     parser.add_argument("--out", type=Path, metavar="FILE", help="write the table to FILE (.csv)")
     add_common(parser)

@@ -61,7 +61,8 @@ class AnalysisTab(Tab):
 
     run_label = "Run"
     fields: Sequence[str] = ()
-    render_fields: Sequence[str] = ()
+    #: Ids of this tab's components whose change redraws the result: a name (its ``value``) or ``(name, prop)``.
+    render_fields: Sequence[str | tuple[str, str]] = ()
 
     def id(self, name: str) -> str:
         """A component id of this tab (``uncertainty-run``)."""
@@ -136,7 +137,9 @@ class AnalysisTab(Tab):
             return "Cancelling..." if jobs.cancel(job_id) else "Nothing is running."
 
         @app.callback(Output(self.id("result"), "children"),
-                      Input(self.id("poll"), "n_intervals"), *[Input(self.id(n), "value") for n in self.render_fields],
+                      Input(self.id("poll"), "n_intervals"),
+                      *[Input(self.id(n), "value") if isinstance(n, str) else Input(self.id(n[0]), n[1])
+                        for n in self.render_fields],
                       State(self.id("job"), "data"), prevent_initial_call=True)
         def _render(_ticks, *values):
             *fields, job_id = values

@@ -23,7 +23,7 @@ from ..analysis.executor import get_executor
 from ..analysis.outputs import Output, parse_constraint, parse_output
 from ..analysis.problem import problem_from_model
 from ..describe import headline
-from ..errors import InputError
+from ..errors import GscsdError, InputError
 from ..figures import display_number, series, trajectory_figure
 from ..scenario import Scenario
 from .analysis_common import AnalysisTab, field, lever_options, output_options
@@ -35,6 +35,8 @@ class OptimizeTab(AnalysisTab):
 
     label = "Optimize"
     run_label = "Optimize"
+    #: What the page's current scenario is to the shown search (see :func:`role`): its labels follow.
+    render_fields = (("role", "data"),)
     fields = ("output", "year", "direction", "cost", "budget", "weight", "vary", "constraints", "popsize", "maxiter",
               "seed")
 
@@ -79,6 +81,7 @@ class OptimizeTab(AnalysisTab):
                 ], className="analysis-form"),
                 self.controls(),
                 html.Div(id=self.id("result")),
+                dcc.Store(id=self.id("role")),
                 html.Button("Load as current scenario", id=self.id("load"), className="button", disabled=True),
                 html.Span(id=self.id("load-message"), className="muted"),
             ],
@@ -113,19 +116,25 @@ class OptimizeTab(AnalysisTab):
                 runs["Optimum"] = services.simulate(model, optimum, method)[0]
             baseline = services.simulate(model, Scenario("Baseline", params=scenario.params), method)[0]
             return {"result": result, "current": dict(zip(problem.names, problem.base)), "model": model,
-                    "objective": objective, "runs": runs, "baseline": baseline}
+                    "objective": objective, "runs": runs, "baseline": baseline, "start": scenario.values(model)}
 
         return f"{'Maximize' if direction != 'min' else 'Minimize'} {objective.label}", body
 
-    def render(self, job):
+    def render(self, job, shown_role=None):
         result, current = job.result["result"], job.result["current"]
-        rows = [html.Tr([html.Th("Lever"), html.Th("Current"), html.Th("Optimum")])]
+        start_name, optimum_name = LABELS[shown_role or CURRENT]
+        rows = [html.Tr([html.Th("Lever"), html.Th(start_name), html.Th(optimum_name)])]
         for name, value in result.values.items():
             lever = job.result["model"].lever(name)
             rows.append(html.Tr([html.Td(name), html.Td(lever_text(lever, current[name])),
                                  html.Td(lever_text(lever, value))]))
-        lines = [html.P(f"{result.objective_label}: {display_number(result.baseline)} → "
-                        f"{display_number(result.objective)} ({result.runs} runs)", id=self.id("summary"))]
+        lines = [html.P(f"{result.objective_label}: {display_number(result.baseline)} ({start_name.lower()}) → "
+                        f"{display_number(result.objective)} ({optimum_name.lower()}; {result.runs} runs)",
+                        id=self.id("summary"))]
+        if shown_role == OTHER:
+            lines.append(html.P("The levers have changed since this search: it started from the scenario in the "
+                                f"'{start_name}' column, not from the current one. Optimize again to search from "
+                                "the current scenario.", className="banner info", id=self.id("stale")))
         for check in result.constraints:
             lines.append(html.P(f"{check.label}: {display_number(check.value)} "
                                 f"({'ok' if check.satisfied else 'violated'})"))
@@ -133,7 +142,9 @@ class OptimizeTab(AnalysisTab):
             lines.append(html.P("No feasible point found within the lever ranges.", className="banner error"))
         parts = [html.Table(rows, className="analysis-table"), *lines]
         if "runs" in job.result:
-            model, objective, runs = job.result["model"], job.result["objective"], job.result["runs"]
+            model, objective = job.result["model"], job.result["objective"]
+            names = {"Current": start_name, "Optimum": optimum_name}
+            runs = {names[name]: frame for name, frame in job.result["runs"].items()}
             if objective.kind == "sum":  # benefit and cost side by side, for the current scenario and the optimum
                 parts.append(html.Table(term_rows(model, objective, runs), className="analysis-table",
                                         id=self.id("terms")))
@@ -150,10 +161,31 @@ class OptimizeTab(AnalysisTab):
         jobs = self.services.jobs
 
         @app.callback(DashOutput(self.id("load"), "disabled"), Input(self.id("result"), "children"),
-                      State(self.id("job"), "data"))
-        def _enable(_children, job_id):
+                      Input(self.id("role"), "data"), State(self.id("job"), "data"))
+        def _enable(_children, shown_role, job_id):
             job = jobs.get(job_id)
-            return not (job is not None and job.status == "done" and job.result["result"].scenario is not None)
+            return not (job is not None and job.status == "done" and job.result["result"].scenario is not None
+                        and shown_role != LOADED)
+
+        @app.callback(DashOutput(self.id("role"), "data"), Input(STORE_IDS.view, "data"),
+                      Input(self.id("result"), "children"), Input(self.id("job"), "data"),
+                      State(self.id("role"), "data"))
+        def _role(view, _children, job_id, shown_role):
+            # Relabel the result only when what the current scenario is to it changes (not at every lever move);
+            # a new search starts from the current scenario.
+            job = jobs.get(job_id)
+            if job is None or job.status != "done" or not view:
+                if shown_role is None:
+                    raise PreventUpdate
+                return None
+            try:
+                model = self.services.model(view.get("model"))
+                now = role(model, self.services.scenario(model, view), job.result)
+            except GscsdError:
+                raise PreventUpdate from None
+            if now == (shown_role or CURRENT):
+                raise PreventUpdate
+            return now
 
         @app.callback(DashOutput(STORE_IDS.load, "data", allow_duplicate=True),
                       DashOutput(self.id("load-message"), "children"),
@@ -165,6 +197,31 @@ class OptimizeTab(AnalysisTab):
             scenario = job.result["result"].scenario
             return ({"levers": dict(scenario.levers), "name": scenario.name},
                     f"Loaded '{scenario.name}' as the current scenario; save it from the scenario panel.")
+
+
+CURRENT, LOADED, OTHER = "current", "loaded", "other"
+#: The names of the search's two columns and lines for each role: (where it started, the optimum).
+LABELS = {CURRENT: ("Current", "Optimum"), LOADED: ("Searched from", "Optimum, now the current scenario"),
+          OTHER: ("Searched from", "Optimum")}
+
+
+def role(model, scenario: Scenario, found: dict) -> str:
+    """What the page's ``scenario`` is to a finished search (``found``, its job's result).
+
+    ``"current"``: the scenario it started from; ``"loaded"``: its optimum (each lever within half a step,
+    as a lever's box may round it); ``"other"``: levers moved since. The result's labels follow, so that it
+    never calls a scenario "Current" that no longer is.
+    """
+    now = scenario.values(model)
+    if now == found.get("start"):
+        return CURRENT
+    optimum = found["result"].scenario
+    if optimum is not None:
+        target = optimum.values(model)
+        if all(abs(now[lever.name] - target[lever.name]) <= (lever.step or 0) / 2 + 1e-12 * max(1, abs(
+                target[lever.name])) for lever in model.levers):
+            return LOADED
+    return OTHER
 
 
 def lever_text(lever, value: float) -> str:
