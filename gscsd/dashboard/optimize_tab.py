@@ -165,7 +165,7 @@ class OptimizeTab(AnalysisTab):
         def _enable(_children, shown_role, job_id):
             job = jobs.get(job_id)
             return not (job is not None and job.status == "done" and job.result["result"].scenario is not None
-                        and shown_role != LOADED)
+                        and shown_role not in (LOADED, ROUNDED))
 
         @app.callback(DashOutput(self.id("role"), "data"), Input(STORE_IDS.view, "data"),
                       Input(self.id("result"), "children"), Input(self.id("job"), "data"),
@@ -199,17 +199,19 @@ class OptimizeTab(AnalysisTab):
                     f"Loaded '{scenario.name}' as the current scenario; save it from the scenario panel.")
 
 
-CURRENT, LOADED, OTHER = "current", "loaded", "other"
+CURRENT, LOADED, ROUNDED, OTHER = "current", "loaded", "rounded", "other"
 #: The names of the search's two columns and lines for each role: (where it started, the optimum).
 LABELS = {CURRENT: ("Current", "Optimum"), LOADED: ("Searched from", "Optimum, now the current scenario"),
+          ROUNDED: ("Searched from", "Optimum, loaded as the current scenario rounded to the levers' steps"),
           OTHER: ("Searched from", "Optimum")}
 
 
 def role(model, scenario: Scenario, found: dict) -> str:
     """What the page's ``scenario`` is to a finished search (``found``, its job's result).
 
-    ``"current"``: the scenario it started from; ``"loaded"``: its optimum (each lever within half a step,
-    as a lever's box may round it); ``"other"``: levers moved since. The result's labels follow, so that it
+    ``"current"``: the scenario it started from; ``"loaded"``: its optimum; ``"rounded"``: its optimum with
+    each lever rounded to its step (within half a step, as loading it into the sliders does); ``"other"``:
+    levers moved since. The result's labels follow, so that it
     never calls a scenario "Current" that no longer is.
     """
     now = scenario.values(model)
@@ -218,9 +220,11 @@ def role(model, scenario: Scenario, found: dict) -> str:
     optimum = found["result"].scenario
     if optimum is not None:
         target = optimum.values(model)
+        if now == target:
+            return LOADED
         if all(abs(now[lever.name] - target[lever.name]) <= (lever.step or 0) / 2 + 1e-12 * max(1, abs(
                 target[lever.name])) for lever in model.levers):
-            return LOADED
+            return ROUNDED
     return OTHER
 
 
