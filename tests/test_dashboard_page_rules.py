@@ -13,7 +13,7 @@ import pytest
 from gscsd.dashboard.server import create_app
 
 from .browser import artifact, browser, serve  # noqa: F401
-from .dashboard_page import TIMEOUT, box, open_page, search, settle, slider
+from .dashboard_page import TIMEOUT, box, lever_id, open_page, search, settle, slider
 from .test_dashboard_browser import choose
 from .test_dashboard_callbacks import make_models_dir
 from .test_dashboard_planner import page_at, width_of
@@ -45,10 +45,18 @@ def note(page, lever: str) -> str:
     return page.locator(f"[data-lever-note='{lever}']").inner_text()
 
 
-def type_into(page, lever: str, text: str) -> None:
+def wait_for_name(page, value: str) -> None:
+    """Wait until the name box shows ``value`` (the page sets it after its round trip to the server)."""
+    page.wait_for_function("(v) => document.getElementById('scenario-name').value === v", arg=value, timeout=TIMEOUT)
+
+
+def type_into(page, lever: str, text: str, shows: str) -> None:
+    """Type ``text`` into a lever's box and wait until the page has answered: the box shows ``shows``."""
     field = box(page, lever)
     field.fill(text)
     field.press("Enter")
+    page.wait_for_function("([id, v]) => document.getElementById(id).value === v",
+                           arg=[lever_id(lever, "lever-box"), shows], timeout=TIMEOUT)
     settle(page)
 
 
@@ -62,10 +70,10 @@ def test_values_between_steps_take_the_nearest_step_with_a_note_however_they_com
         assert note(page, "Growth") == "0.0325 is not on this lever's steps of 0.005; used 0.035"
         assert note(page, "Green Investment") == ""  # on its steps: as given
         assert "growth=0.035" in search(page) and "green_investment=0.45" in search(page)
-        type_into(page, "Growth", "0.0375")  # typed: the same rule, the same way up
+        type_into(page, "Growth", "0.0375", "0.04")  # typed: the same rule, the same way up
         assert box(page, "Growth").input_value() == "0.04"
         assert note(page, "Growth") == "0.0375 is not on this lever's steps of 0.005; used 0.04"
-        type_into(page, "Growth", "1e-2")  # the box shows the number the model runs with, not what was typed
+        type_into(page, "Growth", "1e-2", "0.01")  # the box shows the number the model runs with, not what was typed
         assert box(page, "Growth").input_value() == "0.01" and note(page, "Growth") == ""
         assert slider(page, "Growth").get_attribute("aria-valuenow") == "0.01" and "growth=0.01" in search(page)
         # loaded (a saved scenario, an optimizer's optimum): the same rule, the whole value in the box
@@ -98,12 +106,13 @@ def test_a_named_scenario_edited_is_marked_modified_in_the_box_and_the_link(city
         slider(page, "Growth").press("ArrowRight")
         page.wait_for_function("() => window.location.search.includes('growth=0.035')")
         settle(page)
-        assert name.input_value() == "Carbon 150 (modified)"
+        wait_for_name(page, "Carbon 150 (modified)")
         assert "name=Carbon+150+(modified)" in search(page) or "name=Carbon+150+%28modified%29" in search(page)
         slider(page, "Growth").press("ArrowLeft")  # back to the saved values: the name is whole again
         page.wait_for_function("() => !window.location.search.includes('growth=')")
         settle(page)
-        assert name.input_value() == "Carbon 150" and search(page) == saved
+        wait_for_name(page, "Carbon 150")
+        assert search(page) == saved
         # another lever, then Load: the saved scenario under its own name; edited again, marked again
         slider(page, "Green Investment").focus()
         slider(page, "Green Investment").press("ArrowRight")
@@ -113,15 +122,16 @@ def test_a_named_scenario_edited_is_marked_modified_in_the_box_and_the_link(city
         page.wait_for_function("() => !window.location.search.includes('modified') && "
                                "!window.location.search.includes('green_investment')")
         settle(page)
-        assert name.input_value() == "Carbon 150"
-        type_into(page, "Growth", "0.05")
-        assert name.input_value() == "Carbon 150 (modified)" and "modified" in search(page)
+        wait_for_name(page, "Carbon 150")
+        type_into(page, "Growth", "0.05", "0.05")
+        wait_for_name(page, "Carbon 150 (modified)")
+        page.wait_for_function("() => window.location.search.includes('modified')", timeout=TIMEOUT)
         # a link that carries a name: edited, marked too
         open_page(page, city + "&growth=0.02&name=Shared")
         slider(page, "Growth").focus()
         slider(page, "Growth").press("ArrowRight")
         page.wait_for_function("() => window.location.search.includes('modified')")
-        assert name.input_value() == "Shared (modified)"
+        wait_for_name(page, "Shared (modified)")
         assert errors == []
     finally:
         context.close()
