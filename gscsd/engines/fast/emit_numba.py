@@ -236,9 +236,7 @@ def _body(builder: Builder, plan: Plan, fix, slot: dict, delays: list, rk4: bool
     w("    _k = 0")
     w("    for _n in range(_n_last + 1):")
     w("        time = _times[_n]")
-    for i in plan.run:
-        if i in plan.needed:
-            w(f"        v{i} = {fix(nodes[i].run_expr)}")
+    _needed(w, nodes, plan, fix, "        ")
     w("        if _save[_n]:")
     for i in plan.run:
         if i not in plan.needed:
@@ -264,6 +262,13 @@ def _body(builder: Builder, plan: Plan, fix, slot: dict, delays: list, rk4: bool
     return lines
 
 
+def _needed(w, nodes: list, plan: Plan, fix, indent: str) -> None:
+    """The statements of a step that the state updates need (the rest only the saved rows need)."""
+    for i in plan.run:
+        if i in plan.needed:
+            w(f"{indent}v{i} = {fix(nodes[i].run_expr)}")
+
+
 def _rk4_stages(w, nodes: list, plan: Plan, fix) -> None:
     """The rest of an RK4 step: the first stage's derivatives from the step's values (computed above), three
     more stages from the states moved half, half and a whole step along, then the weighted sum; written as
@@ -275,11 +280,9 @@ def _rk4_stages(w, nodes: list, plan: Plan, fix) -> None:
     w("        _t = time")
     w("        _h = _times[_n + 1] - _t")
     w("        for _stage in range(4):")
-    w("            if _stage > 0:")
+    w("            if _stage > 0:")  # each branch's 'pass': a model may have no statement to put there
     w("                pass")
-    for i in plan.run:
-        if i in plan.needed:
-            w(f"                v{i} = {fix(nodes[i].run_expr)}")
+    _needed(w, nodes, plan, fix, "                ")
     for u in updates:
         w(f"            {u.value} = {fix(u.expression)}")
     w("            if _stage == 0:")
