@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, UnknownNameError
+from .errors import GscsdError, InputError, UnknownNameError
 from .names import canonical
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from .model import Model
+    from .params import ParamSet
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,34 @@ def data_files(model: Model) -> list[Path]:
     """The CSV files in the model's ``data/`` folder, sorted."""
     folder = model.path.parent / "data"
     return sorted(folder.glob("*.csv")) if folder.is_dir() else []
+
+
+def history_files(model: Model, params: str | ParamSet | None = None) -> list[Path]:
+    """The data files of a model run with parameter set ``params``, sorted.
+
+    ``data/*.csv`` beside the model hold its own history; a parameter set (a region) has its own
+    statistics in ``data/<set name>/*.csv``, and none when that folder is missing.
+    """
+    name = getattr(params, "name", params)
+    folder = model.path.parent / "data" / name if name else model.path.parent / "data"
+    return sorted(folder.glob("*.csv")) if folder.is_dir() else []
+
+
+def observed_history(model: Model, params: str | ParamSet | None = None) -> dict[str, pd.Series]:
+    """The observations a run of ``model`` with ``params`` is compared with, by results name.
+
+    Each series is indexed by time, missing observations dropped (:func:`history_files` says
+    which files). Files that cannot be read are left out: ``gscsd check`` reports them.
+    """
+    found: dict[str, pd.Series] = {}
+    for path in history_files(model, params):
+        try:
+            table = load_history(path, model)
+        except GscsdError:
+            continue
+        for column in table.columns:
+            found.setdefault(column, table[column].dropna())
+    return found
 
 
 def load_history(path: str | Path, model: Model) -> pd.DataFrame:

@@ -12,11 +12,14 @@ import pandas as pd
 import pytest
 
 import gscsd
+from gscsd.analysis import uncertainty
 from gscsd.analysis.executor import Cancelled
 from gscsd.analysis.figures import sobol_figure, tornado_figure
 from gscsd.analysis.jobs import JobRunner
+from gscsd.analysis.problem import problem_from_model
 from gscsd.errors import InputError
 from gscsd.figures import display_number
+from gscsd.history import observed_history
 
 from .browser import artifact, browser, serve  # noqa: F401
 from .conftest import write_mdl
@@ -175,6 +178,11 @@ def site(tmp_path_factory, browser):  # noqa: F811
     write_mdl(folder, "logistic.mdl", LOGISTIC, CONTROL)
     write_mdl(folder, "programme.mdl", PROGRAMME, CONTROL)
     write_mdl(folder, "peak.mdl", PEAK)
+    # the logistic's observed history: its own run at Rate 0.3 (the other models have no Population: not theirs)
+    truth = gscsd.run(gscsd.load_model(folder / "logistic.mdl"), engine="fast")["Population"].loc[0:10]
+    (folder / "data").mkdir()
+    pd.DataFrame({"year": truth.index, "population": truth.to_numpy()}).to_csv(folder / "data" / "people.csv",
+                                                                             index=False)
     app = create_app(folder, store_path=tmp_path_factory.mktemp("store") / "s.sqlite")
     app.gscsd.services.max_runs = 1_000_000  # a long analysis, to move sliders while it runs
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -225,21 +233,47 @@ def test_uncertainty_tab_draws_bands_and_sliders_stay_live(site):
     page.wait_for_selector("#uncertainty-status:has-text('the dashboard allows 1,000,000 per analysis')")
     set_number(page, "#uncertainty-samples", 20)
     page.click("#uncertainty-run")
-    page.wait_for_selector("#uncertainty-graph .js-plotly-plot")
+    page.wait_for_selector("#uncertainty-history")
     names = page.evaluate(
         "() => document.querySelector('#uncertainty-graph .js-plotly-plot')._fullData.map(t => t.name)")
     assert names[:3] == ["5-95%", "25-75%", "median"] and "Current scenario" in names
-    assert "done, 20 runs" in page.locator("#uncertainty-status").inner_text()
+    # only the runs that fit the observed history (the model's data/ folder) make the bands: those the API keeps
+    history = page.locator("#uncertainty-history").inner_text()
+    drawn_runs = int(history.split("Kept 20 of ")[1].split(" runs drawn")[0].replace(",", ""))
+    assert "fit the observed history of 1 series" in history and drawn_runs > 20
+    page.wait_for_selector("#uncertainty-status:has-text('Uncertainty (20 runs that fit history): done, "
+                           f"{drawn_runs + 1} runs')")  # and the reference run of the scenario
+    page.wait_for_function(f"() => document.querySelector('#uncertainty-progress').value == {drawn_runs + 1}")
+    scenario = gscsd.Scenario(levers={"Rate": 0.31})
+    problem = problem_from_model(model, [f"{n}=triangular" for n in ("Rate", "Capacity", "Spending")], scenario)
+    api = uncertainty.run(model, problem, 20, 0, base=scenario, history=observed_history(model), max_draws=1_000_000)
+    assert api.drawn == drawn_runs
+    band = uncertainty.bands_for(api.bands, "Population")
+    outline = page.evaluate("() => document.querySelector('#uncertainty-graph .js-plotly-plot')._fullData"
+                            ".find(t => t.name === '5-95%').y")
+    assert outline == pytest.approx([*band["p95"], *band["p5"][::-1]], rel=1e-12)
+    plain = uncertainty.bands_for(uncertainty.run(model, problem, 20, 0, base=scenario).bands, "Population")
+    assert (band["p95"] - band["p5"]).loc[10] < 0.5 * (plain["p95"] - plain["p5"]).loc[10]
     assert "Only 20 runs: percentiles from fewer than 100 runs are rough" in page.locator(
         "#uncertainty-result").inner_text()
-    assert page.locator("#uncertainty-progress").get_attribute("value") == "20"
     # the last year in words, with the numbers the chart draws
     drawn = page.evaluate("() => Object.fromEntries(document.querySelector('#uncertainty-graph .js-plotly-plot')"
                           "._fullData.map(t => [t.name, t.y[t.y.length - 1]]))")
     spread = page.locator("#uncertainty-spread").inner_text()
     current = display_number(drawn["Current scenario"])
     assert spread.startswith(f"In {model.time.final:g}: the current scenario {current}")
-    assert f"the median run {display_number(drawn['median'])}," in spread
+    assert f"among the runs that fit history, the median run {display_number(drawn['median'])}," in spread
+
+    # "Every run drawn": the plain Monte Carlo
+    page.locator("#uncertainty-match").click()
+    page.get_by_role("option", name="Every run drawn").click()
+    page.click("#uncertainty-run")
+    page.wait_for_selector("#uncertainty-status:has-text('Uncertainty (20 runs): done, 20 runs')")
+    page.wait_for_function("() => !document.querySelector('#uncertainty-history')")
+    outline = page.evaluate("() => document.querySelector('#uncertainty-graph .js-plotly-plot')._fullData"
+                            ".find(t => t.name === '5-95%').y")
+    assert outline == pytest.approx([*plain["p95"], *plain["p5"][::-1]], rel=1e-12)
+    assert "over the assumptions' ranges the median run" in page.locator("#uncertainty-spread").inner_text()
     page.screenshot(path=artifact("analysis-uncertainty.png"), full_page=True)
     assert not errors
 
@@ -504,3 +538,24 @@ def test_the_optimizer_searches_amounts_by_default_and_a_budget_needs_a_cost(gsc
         budget_constraint(gsc, None, 5, 2060)
     with pytest.raises(InputError, match="finite"):
         budget_constraint(gsc, "Public Cost of Policies", float("inf"), 2060)
+
+
+def test_the_history_note_says_which_outputs_no_data_narrow(gsc):
+    import numpy as np
+
+    from gscsd.analysis.history_match import HistoryMatch
+    from gscsd.dashboard.uncertainty_tab import history_notes
+
+    matched = HistoryMatch(("CO2 Emissions", "GDP per Capita"), (16, 16), np.array([400.0, 80.0]),
+                           np.array([[1.0, 4.0], [2.0, 1.0], [5.0, 5.0]]))
+    result = {"match": matched, "runs": 1, "asked": 2, "drawn": 3}
+    texts = [part.children for part in history_notes(gsc, result, "GSC Index")]
+    assert texts[0] == ("Only 1 of the 2 runs asked for fit the history within 3 runs drawn (the most this dashboard "
+                        "allows); the bands come from those runs.")
+    assert texts[1].startswith("Kept 1 of 3 runs drawn: those that fit the observed history of 2 series")
+    assert "Most often missed: GDP per Capita, CO2 Emissions." in texts[1]  # 2 and 1 runs left out
+    assert texts[1].endswith("GSC Index is not observed, so its band over the past years is not narrowed by data.")
+    observed = history_notes(gsc, result, "CO2 Emissions")[1].children
+    assert "not observed" not in observed
+    assert history_notes(gsc, {"match": None, "matching": False}, "GSC Index") == []
+    assert "every run drawn is kept" in history_notes(gsc, {"match": None, "matching": True}, "GSC Index")[0].children

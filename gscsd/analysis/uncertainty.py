@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +36,9 @@ import pandas as pd
 from scipy.stats import qmc
 
 from ..errors import InputError
+from . import history_match
 from .executor import DaskExecutor, LocalExecutor, Progress, Samples
+from .history_match import CUTOFF, HistoryMatch
 from .problem import check_count, check_seed
 
 if TYPE_CHECKING:
@@ -92,17 +94,41 @@ def analyze(
 
 @dataclass
 class UncertaintyResult:
-    """Bands (see the module docstring) and the samples they come from."""
+    """Bands (see the module docstring), the runs they come from and, when matched, the history match.
+
+    Attributes
+    ----------
+    bands : DataFrame
+        Percentile bands of the runs kept.
+    samples : Samples
+        The runs kept (all runs drawn without history matching).
+    problem : Problem
+        The factors varied.
+    seed : int
+        Seed of the first sample.
+    drawn : int
+        Runs drawn (more than those kept when history matching left some out).
+    history : HistoryMatch or None
+        The fit of every run drawn to the observed series (``None``: not matched).
+    """
 
     bands: pd.DataFrame
     samples: Samples
     problem: Problem
     seed: int
+    drawn: int = 0
+    failures: int = 0
+    history: HistoryMatch | None = None
 
     @property
     def failed(self) -> int:
-        """Number of runs that failed (left out of the bands)."""
-        return int(self.samples.failed.sum())
+        """Number of runs drawn that failed (left out of the bands)."""
+        return self.failures
+
+    @property
+    def kept(self) -> int:
+        """Number of runs the bands come from."""
+        return int((~self.samples.failed).sum())
 
 
 def run(
@@ -113,6 +139,9 @@ def run(
     *,
     variables: Sequence[str] | None = None,
     base: Scenario | None = None,
+    history: Mapping[str, pd.Series] | None = None,
+    cutoff: float = CUTOFF,
+    max_draws: int | None = None,
     executor: LocalExecutor | DaskExecutor | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
@@ -126,27 +155,130 @@ def run(
     problem : Problem
         Levers varied and their distributions (:func:`problem_from_model`).
     n : int
-        Number of runs.
+        Number of runs (with ``history``: runs that fit it).
     seed : int
         Seed of the Latin hypercube.
     variables : sequence of str, optional
         Variables to band (default: the model's key outputs).
     base : Scenario, optional
         The scenario the levers not varied come from (and time settings).
+    history : mapping of str to Series, optional
+        Observed series by results name (:func:`gscsd.history.observed_history`). When given,
+        runs are drawn until ``n`` of them fit it (:mod:`gscsd.analysis.history_match`) or
+        ``max_draws`` are spent, and the bands come from those that fit.
+    cutoff : float
+        Largest implausibility of a run kept (history matching only).
+    max_draws : int, optional
+        Most runs drawn when matching history (default ``DRAWS_PER_RUN`` times ``n``).
     executor, progress, cancel
         Where the runs happen, a ``progress(done, total)`` callback and a
         cancel event (see :mod:`gscsd.analysis.executor`).
+
+    Raises
+    ------
+    InputError
+        Bad counts, or no run drawn fits the history.
     """
     from .evaluator import Evaluator
 
+    n = _count(n)
     names = [model.variable(v).name for v in (variables or model.key_outputs)]
-    X = sample(problem, n, seed)
-    evaluator = Evaluator(model, problem, series=names, base=base, executor=executor, progress=progress,
-                          cancel=cancel, budget=len(X))
-    samples = evaluator.samples(X)
     units = {name: model.variable(name).units for name in names}
-    bands = analyze(problem, samples.series, samples.time, units=units)
-    return UncertaintyResult(bands, samples, problem, seed)
+    observed = None
+    if history is not None:
+        observed = history_match.observations_inside(history, _span(model, base)) or None
+    extra = [name for name in (observed or {}) if name not in names]
+    budget = n if observed is None else _max_draws(n, max_draws)
+    evaluator = Evaluator(model, problem, series=names + extra, base=base, executor=executor, progress=progress,
+                          cancel=cancel, budget=budget + (observed is not None))
+    if observed is None:
+        samples = evaluator.samples(sample(problem, n, seed))
+        bands = analyze(problem, samples.series, samples.time, units=units)
+        return UncertaintyResult(bands, samples, problem, seed, drawn=n, failures=int(samples.failed.sum()))
+
+    reference = evaluator.samples(_reference_point(model, problem, base))
+    reference_series = {name: reference.series[name][0] for name in observed}
+    drawn: list[Samples] = []
+    matches: list[HistoryMatch] = []
+    count = kept = 0
+    while kept < n and count < budget:
+        size = n if not drawn else _next_round(n - kept, kept, count, budget - count)
+        batch = evaluator.samples(sample(problem, size, _round_seed(seed, len(drawn))))
+        matched = history_match.match(batch.time, {k: batch.series[k] for k in observed}, reference_series,
+                                      observed, cutoff)
+        drawn.append(batch)
+        matches.append(matched)
+        count += size
+        kept += int((matched.fits & ~batch.failed).sum())
+    evaluator.finish()  # fewer runs than the budget announced: the progress ends at what was run
+    every = _concatenate(drawn)
+    matched = replace(matches[0], implausibility=np.vstack([m.implausibility for m in matches]))
+    fits = np.flatnonzero(matched.fits & ~every.failed)[:n]
+    failures = int(every.failed.sum())
+    if not len(fits):
+        raise InputError(_none_fit(matched, count, failures))
+    chosen = Samples(every.X[fits], every.time, {k: every.series[k][fits] for k in names},
+                     failed=np.zeros(len(fits), bool))
+    bands = analyze(problem, chosen.series, chosen.time, units=units)
+    return UncertaintyResult(bands, chosen, problem, seed, drawn=count, failures=failures, history=matched)
+
+
+#: Without ``max_draws``, history matching draws at most this many runs per run asked for.
+DRAWS_PER_RUN = 50
+
+
+def _reference_point(model: Model, problem: Problem, base: Scenario | None) -> np.ndarray:
+    """The scenario analysed as a point of the problem, ``(1, d)``: its values, also outside a factor's bounds."""
+    values = model.defaults()
+    if base is not None:
+        values.update(base.constants(model))
+        values.update(base.values(model))
+    return np.array([[values.get(factor.name, factor.base) for factor in problem.factors]], dtype=float)
+
+
+def _span(model: Model, base: Scenario | None) -> np.ndarray:
+    """First and last time of the runs (the base scenario's time settings over the model's)."""
+    first = base.start_time if base is not None and base.start_time is not None else model.time.initial
+    last = base.final_time if base is not None and base.final_time is not None else model.time.final
+    return np.array([first, last], dtype=float)
+
+
+def _max_draws(n: int, max_draws: int | None) -> int:
+    if max_draws is None:
+        return min(n * DRAWS_PER_RUN, MAX_SAMPLES)
+    if isinstance(max_draws, bool) or not isinstance(max_draws, (int, np.integer)) or max_draws < n:
+        raise InputError(f"at most {max_draws!r} runs drawn cannot give {n:,} runs that fit history; "
+                         f"allow at least {n:,}")
+    return check_count(int(max_draws), "the runs drawn", n, MAX_SAMPLES)
+
+
+def _next_round(missing: int, kept: int, count: int, left: int) -> int:
+    """Runs to draw next: enough for the ``missing`` ones at the share kept so far, 10 % over, within ``left``."""
+    share = max(kept, 1) / count
+    return int(min(left, max(missing, np.ceil(missing / share * 1.1))))
+
+
+def _round_seed(seed: int, index: int) -> int:
+    """The first round uses ``seed`` itself (the sample without matching); later rounds seeds derived from it."""
+    if index == 0:
+        return _seed(seed)
+    return int(np.random.SeedSequence([_seed(seed), index]).generate_state(1)[0])
+
+
+def _concatenate(parts: Sequence[Samples]) -> Samples:
+    return Samples(np.vstack([p.X for p in parts]), parts[-1].time,
+                   {k: np.vstack([p.series[k] for p in parts]) for k in parts[0].series},
+                   failed=np.concatenate([p.failed for p in parts]))
+
+
+def _none_fit(matched: HistoryMatch, drawn: int, failures: int) -> str:
+    rejected = matched.rejected_by()
+    worst = max(rejected, key=rejected.get) if rejected else None
+    why = (f"'{worst}' alone rejects {rejected[worst]:,} of them" if worst
+           else f"{failures:,} of them failed")
+    return (f"none of the {drawn:,} runs drawn fits the observed history (implausibility at most "
+            f"{matched.cutoff:g} on every series; {why}): vary fewer or narrower assumptions, or run "
+            "without history matching")
 
 
 def bands_for(bands: pd.DataFrame, variable: str) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from dash import dcc, html
 
 from ..analysis import uncertainty
 from ..analysis.executor import get_executor
+from ..analysis.history_match import OBSERVATION_ERROR
 from ..analysis.problem import problem_from_model
 from ..describe import headline, headline_first, in_time_units, text_of, units_in_words
 from ..errors import InputError
@@ -21,6 +22,9 @@ from ..figures import display_number, display_time, series, trajectory_figure
 from ..share import format_value
 from .analysis_common import AnalysisTab, field
 from .view import observed_history
+
+#: The values of the Keep field: only the runs that fit history (history matching), or every run.
+MATCH, EVERY = "match", "every"
 
 #: Fewer runs than this give rough percentiles: the result says so.
 ROUGH_BELOW = 100
@@ -39,7 +43,7 @@ class UncertaintyTab(AnalysisTab):
     """Percentile bands of the key outputs when the model's assumptions (or chosen levers) vary."""
 
     label = "Uncertainty"
-    fields = ("vary", "samples", "seed")
+    fields = ("vary", "samples", "seed", "match")
     render_fields = ("variable",)
 
     def layout(self, context):
@@ -59,6 +63,10 @@ class UncertaintyTab(AnalysisTab):
                                                multi=True, id=self.id("vary")), wide=True),
                     field("Runs", dcc.Input(id=self.id("samples"), type="number", min=2, step=1, value=200)),
                     field("Seed", dcc.Input(id=self.id("seed"), type="number", min=0, step=1, value=0)),
+                    field("Keep", dcc.Dropdown(
+                        [{"label": "Only the runs that fit the observed history", "value": MATCH},
+                         {"label": "Every run drawn", "value": EVERY}], MATCH, clearable=False,
+                        searchable=False, id=self.id("match")), wide=True),
                 ], className="analysis-form"),
                 self.controls(),
                 field("Show", dcc.Dropdown([{"label": o, "value": o} for o in outputs],
@@ -68,25 +76,30 @@ class UncertaintyTab(AnalysisTab):
             className="analysis-tab",
         )
 
-    def start(self, model, scenario, method, vary, samples, seed):
+    def start(self, model, scenario, method, vary, samples, seed, match=MATCH):
         if samples is None or samples < 2:
             raise InputError("runs must be a whole number of at least 2")
         if not vary:
             raise InputError("pick at least one assumption or lever to vary")
-        self.services.check_runs(int(samples), "this uncertainty analysis")
+        services = self.services
+        services.check_runs(int(samples), "this uncertainty analysis")
         problem = problem_from_model(model, [f"{name}=triangular" for name in vary], scenario)
         outputs = list(model.key_outputs)
-        services = self.services
+        # The observations this scenario's runs are compared with (the parameter set's own, for a region).
+        history = observed_history(model, scenario.params) if match != EVERY else None
 
         def body(progress, cancel):
             with get_executor(engine=services.engine or "auto", method=method) as executor:
                 result = uncertainty.run(model, problem, int(samples), int(seed or 0), variables=outputs,
-                                         base=scenario, executor=executor, progress=progress, cancel=cancel)
+                                         base=scenario, history=history, max_draws=services.max_runs,
+                                         executor=executor, progress=progress, cancel=cancel)
             current, _ = services.simulate(model, scenario, method)
             return {"model": model, "bands": result.bands, "current": current, "failed": result.failed,
-                    "runs": int(samples), "params": scenario.params}
+                    "runs": result.kept, "asked": int(samples), "drawn": result.drawn, "match": result.history,
+                    "matching": history is not None, "params": scenario.params}
 
-        return f"Uncertainty ({int(samples)} runs)", body
+        fit = " that fit history" if history else ""
+        return f"Uncertainty ({int(samples)} runs{fit})", body
 
     def render(self, job, variable):
         result = job.result
@@ -103,17 +116,47 @@ class UncertaintyTab(AnalysisTab):
             notes.append(html.P(f"Only {result['runs']} runs: percentiles from fewer than {ROUGH_BELOW} runs are "
                                 "rough (another seed moves the 5-95% band noticeably); use 200 or more.",
                                 className="banner info", role="status"))
+        notes.extend(history_notes(model, result, variable))
         if result["failed"]:
             notes.append(html.P(f"{result['failed']} runs failed and are left out.", className="muted"))
+        matched = result.get("match") is not None
         return [*notes, dcc.Graph(figure=figure, id=self.id("graph"), config={"displaylogo": False}),
-                html.P(spread_text(model, variable, table, result["current"]), id=self.id("spread"))]
+                html.P(spread_text(model, variable, table, result["current"], matched), id=self.id("spread"))]
 
 
-def spread_text(model, variable: str, table, current) -> str:
+def history_notes(model, result, variable: str) -> list:
+    """What history matching did: how many runs drawn fit, which series left most of the others out, and
+    whether ``variable`` (the output shown) is one of those observed."""
+    matched = result.get("match")
+    if matched is None:
+        if result.get("matching"):
+            return [html.P("No observed history for this model and parameter set: every run drawn is kept.",
+                           className="muted")]
+        return []
+    kept, drawn, asked = result["runs"], result["drawn"], result.get("asked", result["runs"])
+    series = len(matched.series)
+    missed = sorted(((count, name) for name, count in matched.rejected_by().items() if count), reverse=True)
+    most = ", ".join(text_of(name, model.variable(name).comment).label for _, name in missed[:3])
+    text = (f"Kept {kept:,} of {drawn:,} runs drawn: those that fit the observed history of {series} series "
+            f"(on each series a run may miss the data by up to {matched.cutoff:g} times as much as the current "
+            f"scenario does, and by at least {matched.cutoff * OBSERVATION_ERROR:.0%} of the series' level)."
+            + (f" Most often missed: {most}." if most else ""))
+    if variable not in matched.series:
+        label = text_of(variable, model.variable(variable).comment).label
+        text += f" {label} is not observed, so its band over the past years is not narrowed by data."
+    notes = [html.P(text, className="muted", id="uncertainty-history")]
+    if kept < asked:
+        notes.insert(0, html.P(f"Only {kept:,} of the {asked:,} runs asked for fit the history within {drawn:,} runs "
+                               "drawn (the most this dashboard allows); the bands come from those runs.",
+                               className="banner info", role="status"))
+    return notes
+
+
+def spread_text(model, variable: str, table, current, matched: bool = False) -> str:
     """The bands' last year in words: the current scenario, the median and the 50% and 90% ranges.
 
     ``table`` is one variable's ``p5 ... p95`` by time (:func:`gscsd.analysis.uncertainty.bands_for`),
-    ``current`` the current scenario's results.
+    ``current`` the current scenario's results; ``matched``: the runs are those that fit history.
     """
     last = table.index[-1]
     row = table.loc[last]
@@ -122,7 +165,8 @@ def spread_text(model, variable: str, table, current) -> str:
     shown = display_time if timed else display_number
     units = "" if timed and model.time.initial >= 1000 else " " + units_in_words(model.variable(variable).units)
     units = units.rstrip()
-    return (f"In {format_value(last)}: the current scenario {shown(float(line.loc[last]))}{units}; over the "
-            f"assumptions' ranges the median run {shown(row['p50'])}, half of the runs between "
+    over = "among the runs that fit history," if matched else "over the assumptions' ranges"
+    return (f"In {format_value(last)}: the current scenario {shown(float(line.loc[last]))}{units}; {over} "
+            f"the median run {shown(row['p50'])}, half of the runs between "
             f"{shown(row['p25'])} and {shown(row['p75'])}, nine in ten between {shown(row['p5'])} and "
             f"{shown(row['p95'])}.")

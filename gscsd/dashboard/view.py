@@ -518,27 +518,17 @@ _HISTORY_GUARD = threading.Lock()
 def observed_history(model: Model, params: str | None = None) -> dict[str, pd.Series]:
     """The model's historical data by variable (results name), read once per model version.
 
-    Data live beside the model: ``data/*.csv`` for the model's own values, ``data/<set>/*.csv``
-    for a parameter set (a region has its own statistics); see :mod:`gscsd.history`. Files that
-    cannot be read are left out (``gscsd check`` reports them).
+    :func:`gscsd.history.observed_history`, cached: read again when the model or any data file
+    changes (an edit while the dashboard runs).
     """
-    from ..history import load_history
+    from .. import history
 
-    folder = model.path.parent / "data" / params if params else model.path.parent / "data"
-    files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
-    # Read again when the model or any data file changes (an edit while the dashboard runs).
-    key = (model.hash, str(folder.resolve()), tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files))
+    files = history.history_files(model, params)
+    key = (model.hash, str(params), tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
     with _HISTORY_GUARD:
         if key in _HISTORY:
             return _HISTORY[key]
-    found: dict[str, pd.Series] = {}
-    for path in files:
-        try:
-            table = load_history(path, model)
-        except GscsdError:
-            continue
-        for column in table.columns:
-            found.setdefault(column, table[column].dropna())
+    found = history.observed_history(model, params)
     with _HISTORY_GUARD:
         if len(_HISTORY) > 64:
             _HISTORY.clear()
