@@ -111,7 +111,8 @@ def test_only_the_runs_that_fit_history_make_the_bands(town):
     assert np.array_equal(plain.samples.X, uncertainty.sample(problem, 40, 0))
     everything = uncertainty.run(town, problem, 40, 0, variables=["Population"], history=history, cutoff=1e9)
     assert np.array_equal(everything.samples.X, plain.samples.X) and everything.drawn == 40
-    pd.testing.assert_frame_equal(everything.bands, plain.bands)
+    pd.testing.assert_frame_equal(everything.bands.drop(columns="history_series"),
+                                  plain.bands.drop(columns="history_series"))
 
 
 def test_a_draw_budget_too_small_keeps_fewer_runs_and_none_fitting_is_an_error(town):
@@ -162,3 +163,30 @@ def test_the_cli_keeps_the_runs_that_fit_and_says_so(town, tmp_path, capsys):
     assert "only " in capsys.readouterr().out.split("history matching")[1]
     assert main(["uncertainty", str(town.path), "--vary", "Rate", "--samples", "30", "--cutoff", "-1"]) == 2
     assert "cutoff must be positive, got -1" in capsys.readouterr().err
+
+
+def test_the_bands_say_where_their_runs_come_from_in_files_and_reports(town, tmp_path):
+    from gscsd.report import build_report
+
+    problem = problem_from_model(town, ["Rate"])
+    matched = uncertainty.run(town, problem, 30, 1, variables=["Population"], history=observed_history(town))
+    plain = uncertainty.run(town, problem, 30, 1, variables=["Population"])
+    assert (matched.bands["drawn"] == matched.drawn).all() and (matched.bands["history_series"] == 1).all()
+    assert (plain.bands["drawn"] == 30).all() and (plain.bands["history_series"] == 0).all()
+    said = f"30 runs that fit the observed history of 1 series ({matched.drawn:,} drawn)"
+    assert uncertainty.runs_text(matched.bands) == said
+    assert uncertainty.runs_text(plain.bands) == "30 runs"
+    assert uncertainty.runs_text(plain.bands.assign(drawn=32)) == "30 runs (2 of 32 failed)"
+    assert uncertainty.runs_text(plain.bands.drop(columns=["n", "drawn", "history_series"])) == ""
+    for suffix in (".csv", ".nc"):
+        path = tmp_path / f"bands{suffix}"
+        uncertainty.write_bands(matched.bands, path)
+        assert uncertainty.runs_text(uncertainty.read_bands(path)) == said
+        html = build_report(town, [gscsd.Scenario("Faster", levers={"Rate": 0.4})], uncertainty=path)
+        assert f"median dotted) of {said}." in html
+        assert f"Population; {said}" in html  # the provenance table
+    # bands from elsewhere, without the counts: the report says nothing it does not know
+    bare = tmp_path / "bare.csv"
+    matched.bands.drop(columns=["n", "drawn", "history_series"]).to_csv(bare, index=False)
+    html = build_report(town, [gscsd.Scenario("Faster", levers={"Rate": 0.4})], uncertainty=bare)
+    assert "median dotted)." in html and " drawn)" not in html

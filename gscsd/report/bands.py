@@ -48,6 +48,25 @@ def read_bands_file(path: str | Path) -> pd.DataFrame:
     return read_bands(path)
 
 
+def load_bands(model: Model, uncertainty: Any) -> tuple[dict[str, pd.DataFrame], str]:
+    """:func:`normalise_bands` and where the bands' runs come from, in words ("" when the input does not say).
+
+    The words are :func:`gscsd.analysis.uncertainty.runs_text`'s, read from the ``n``, ``drawn`` and
+    ``history_series`` columns (``.csv``, a long table) or variables (``.nc``, a Dataset) that
+    ``gscsd uncertainty`` writes.
+    """
+    from ..analysis.uncertainty import PROVENANCE, runs_text
+
+    if isinstance(uncertainty, (str, Path)):
+        uncertainty = read_bands_file(uncertainty)
+    runs = ""
+    if isinstance(uncertainty, pd.DataFrame):
+        runs = runs_text(uncertainty)
+    elif hasattr(uncertainty, "data_vars") and "n" in uncertainty.data_vars:
+        runs = runs_text(pd.DataFrame({c: uncertainty[c].to_numpy() for c in PROVENANCE if c in uncertainty}))
+    return normalise_bands(model, uncertainty), runs
+
+
 def normalise_bands(model: Model, uncertainty: Any) -> dict[str, pd.DataFrame]:
     """Bands by the model's variable name, each ``DataFrame[p5..p95]`` indexed by time.
 

@@ -39,7 +39,7 @@ from ..scenario import Scenario
 from ..sketch import Sketch, load_sketch
 from ..summary import compare, tone
 from ..xmile import is_xmile
-from .bands import normalise_bands
+from .bands import load_bands
 from .style import CSS, LIVE_CSS
 
 if TYPE_CHECKING:
@@ -70,6 +70,8 @@ class ReportData:
         Results of the model's own values (``None`` when not asked for).
     bands : dict of str to DataFrame
         Uncertainty bands by variable name (``p5 ... p95`` indexed by time).
+    band_runs : str
+        Where the bands' runs come from, in words (``""`` when their file does not say).
     times : tuple of float
         Times of the summary table (model time units).
     created : datetime
@@ -90,6 +92,7 @@ class ReportData:
     method: str = "euler"
     engine: str = "pysd"
     params: Any = None
+    band_runs: str = ""
 
     def all_runs(self) -> dict[str, pd.DataFrame]:
         """Baseline (if any) then the scenarios: what the exports write."""
@@ -148,7 +151,7 @@ def prepare(
         count = seen.get(scenario.name, 0) + 1
         seen[scenario.name] = count
         checked.append(replace(scenario, name=f"{scenario.name} ({count})") if count > 1 else scenario)
-    bands = normalise_bands(model, uncertainty)
+    bands, band_runs = load_bands(model, uncertainty)
     created = _dt.datetime.now(_dt.UTC)
     base = run(model, Scenario(BASELINE_NAME, params=params), method=method, engine=engine) if baseline else None
     runs = {s.name: run(model, s, method=method, engine=engine) for s in checked}
@@ -156,7 +159,8 @@ def prepare(
     chosen = tuple(float(t) for t in times) if times else summary_times(model, frames)
     first = frames[0]
     return ReportData(model, tuple(checked), runs, base, bands, chosen, created,
-                      str(first.attrs.get("method", method)), str(first.attrs.get("engine", engine)), params)
+                      str(first.attrs.get("method", method)), str(first.attrs.get("engine", engine)), params,
+                      band_runs)
 
 
 def build_report(
@@ -437,11 +441,17 @@ def _levers(data: ReportData) -> str:
     return "\n".join(parts)
 
 
+def _of(runs: str) -> str:
+    """`` of <runs>`` (escaped) when the bands say where their runs come from."""
+    return f" of {_e(runs)}" if runs else ""
+
+
 def _trajectories(data: ReportData, figures: _Figures, live: Live | None = None) -> str:
     model = data.model
     runs = data.runs  # trajectory_figure shows names as typed (Plotly's text reads a little HTML)
     parts = ["<p>All scenarios overlaid" + (", the baseline dashed grey" if data.baseline is not None else "")
-             + (". Shaded: the uncertainty bands (5–95% light, 25–75% darker; median dotted)." if data.bands else ".")
+             + (f". Shaded: the uncertainty bands (5–95% light, 25–75% darker; median dotted){_of(data.band_runs)}."
+                if data.bands else ".")
              + " Hover for values; click a legend entry to hide a line.</p>", '<div class="charts">']
     if live is not None:
         parts[0] = parts[0].replace("</p>", f" Black: {_e(live.name)}, the levers beside the report.</p>", 1)
@@ -537,7 +547,8 @@ def _provenance(data: ReportData, live: Live | None = None, static_why: str | No
         ("Plotly", _version("plotly")),
         ("Python", platform.python_version()),
         ("Run date", data.created.strftime("%Y-%m-%d %H:%M:%S UTC")),
-        ("Uncertainty bands", ", ".join(data.bands) if data.bands else "none"),
+        ("Uncertainty bands", (", ".join(data.bands) + (f"; {data.band_runs}" if data.band_runs else ""))
+         if data.bands else "none"),
     ]
     if live is not None:
         items.append(("Live runs", live.provenance()))
