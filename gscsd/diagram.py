@@ -10,7 +10,14 @@ shows its equation, units and comment. The dashboard's Structure tab and the
 HTML report both call it.
 
 Geometry stays in sketch pixels (``y`` downwards, so the y axis is reversed)
-with a 1:1 aspect ratio; line widths and fonts are in screen pixels.
+with a 1:1 aspect ratio; line widths and fonts are in screen pixels. A
+figure is drawn at one known scale (screen pixels per sketch pixel, see
+:func:`diagram_scale`) and is as wide as that makes it: a narrower page
+scrolls it rather than shrinking it, since a shrunken sketch keeps its
+fonts and its names run into each other. At that scale, names wider than
+the slot Vensim left them would still collide (Vensim's font is smaller than
+a screen's readable one): :func:`place_labels` moves such a name the least
+distance that clears every other name, and the arrows follow it.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from __future__ import annotations
 import html
 import math
 import textwrap
+import unicodedata
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
@@ -35,8 +44,23 @@ LINK_COLOUR = "#2a5db0"
 SHADOW_COLOUR = "#808080"
 STOCK_FILL = "#ffffff"
 PIPE_WIDTH = 7  # outer pipe line, screen px; the white core is 3 px narrower
-NOMINAL_WIDTH = 1000  # px the layout is planned for (the figure itself is responsive)
+NOMINAL_WIDTH = 1000  # px a view is planned to fill, within the scale limits of diagram_scale
+MARGIN = 4  # px around the plot
+MAX_HEIGHT = 1400  # px
+LINE_SPACING = 1.3  # Plotly's distance between a label's lines, in font sizes
+LINE_BOX = 1.15  # the box of one line (ascent and descent of Arial / Helvetica), in font sizes
+LABEL_GAP = 3.0  # px kept clear between two names
 _SAMPLES = 48  # points per arc
+#: Advance widths of Arial / Helvetica (the labels' font; Liberation Sans has the same metrics) in
+#: thousandths of the font size, for printable ASCII from the space on; wide East Asian characters take 1000.
+_ADVANCE = [
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,  # space to /
+    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,  # 0-9 : ; < = > ?
+    1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,  # @ A-O
+    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,  # P-Z [ \ ] ^ _
+    333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,  # ` a-o
+    556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,  # p-z { | } ~
+]
 
 
 def diagram_figure(view: View, model: Model | None = None, *, height: int | None = None,
@@ -72,12 +96,11 @@ def diagram_figure(view: View, model: Model | None = None, *, height: int | None
                              xaxis={"visible": False}, yaxis={"visible": False})
         return figure
 
-    xmin, ymin, xmax, ymax = view.bounds
     pad = 20.0
-    # Small views are not blown up past 1.25x, so all views of a model look alike; large ones are not
-    # shrunk below 0.8x, so their labels stay readable at the browser's default zoom (they scroll instead).
-    scale = min(1.25, max(0.8, NOMINAL_WIDTH / (xmax - xmin + 2 * pad)))
+    scale = diagram_scale(view)
     font_size = round(min(13.0, max(11.0, 11.0 * scale)), 1)
+    elements = place_labels(elements, font_size, scale)
+    xmin, ymin, xmax, ymax = _drawn_bounds(view, elements, font_size, scale)
     shapes: list[dict] = []
     annotations: list[dict] = []
 
@@ -88,7 +111,7 @@ def diagram_figure(view: View, model: Model | None = None, *, height: int | None
         if connector.kind == "pipe":
             shapes += _pipe(connector, source, target)
         else:
-            shapes += _link(connector, source, target, annotations, font_size)
+            shapes += _link(connector, source, target, annotations, font_size, scale)
 
     for element in elements.values():
         if element.kind == STOCK:
@@ -102,12 +125,17 @@ def diagram_figure(view: View, model: Model | None = None, *, height: int | None
                                 fillcolor="rgba(0,0,0,0)"))
 
     figure.add_trace(_labels(elements.values(), model, font_size, scale, view.name, values or {}))
+    # The figure's size is the view's at ``scale`` (the plot is 1:1): a page narrower than that scrolls it,
+    # a responsive figure squeezed into a narrow box drew the sketch smaller and its names over each other.
+    # A short view keeps a height of 260 px: its sketch then sits in the middle (the y axis grows).
+    plot_height = (ymax - ymin + 2 * pad) * scale
     figure.update_layout(
         shapes=shapes,
         annotations=annotations,
-        height=height or int(min(1400, max(260, (ymax - ymin + 2 * pad) * scale + 20))),
-        width=int((xmax - xmin + 2 * pad) * scale) if (xmax - xmin + 2 * pad) * scale > NOMINAL_WIDTH else None,
-        margin={"l": 4, "r": 4, "t": 4, "b": 4},
+        height=height or math.ceil(min(MAX_HEIGHT, max(260, plot_height + 2 * MARGIN))),
+        width=math.ceil((xmax - xmin + 2 * pad) * scale + 2 * MARGIN),
+        autosize=False,
+        margin={"l": MARGIN, "r": MARGIN, "t": MARGIN, "b": MARGIN},
         plot_bgcolor="white",
         paper_bgcolor="white",
         showlegend=False,
@@ -120,6 +148,134 @@ def diagram_figure(view: View, model: Model | None = None, *, height: int | None
         meta={"view": view.name},
     )
     return figure
+
+
+def diagram_scale(view: View) -> float:
+    """Screen pixels per sketch pixel for ``view``: as wide as :data:`NOMINAL_WIDTH`, within 0.8x and 1.25x.
+
+    Small views are not blown up past 1.25x, so all views of a model look alike; large ones are not shrunk
+    below 0.8x, so their names stay readable at the browser's default zoom (they scroll instead). A view
+    taller than :data:`MAX_HEIGHT` at that scale is drawn smaller, to fit it.
+    """
+    xmin, ymin, xmax, ymax = view.bounds
+    pad = 20.0
+    scale = min(1.25, max(0.8, NOMINAL_WIDTH / (xmax - xmin + 2 * pad)))
+    return min(scale, (MAX_HEIGHT - 2 * MARGIN) / max(1.0, ymax - ymin + 2 * pad))
+
+
+def text_width(line: str, font_size: float) -> float:
+    """Width in screen pixels of one line of a label in the diagrams' font (Arial / Helvetica metrics)."""
+    total = 0
+    for char in line:
+        code = ord(char)
+        if 32 <= code < 127:
+            total += _ADVANCE[code - 32]
+        elif unicodedata.east_asian_width(char) in ("W", "F"):
+            total += 1000
+        else:
+            total += 556
+    return total * font_size / 1000
+
+
+def label_size(element: Element, font_size: float) -> tuple[float, float]:
+    """Width and height in screen pixels of the drawn name of ``element`` (wrapped; a shadow's in ``<>``)."""
+    lines = _lines(element)
+    if element.kind == SHADOW:
+        lines = [f"<{lines[0]}", *lines[1:-1], f"{lines[-1]}>"] if len(lines) > 1 else [f"<{lines[0]}>"]
+    width = max(text_width(line, font_size) for line in lines)
+    return width, font_size * (LINE_BOX + LINE_SPACING * (len(lines) - 1))
+
+
+def _has_label(element: Element) -> bool:
+    return element.kind not in (VALVE, CLOUD, IO) and bool(element.label.strip())
+
+
+def _box(element: Element, font_size: float, scale: float, gap: float = 0.0) -> tuple[float, float, float, float]:
+    """``(x0, y0, x1, y1)`` in sketch pixels of the drawn name of ``element``, grown by ``gap`` screen pixels."""
+    width, height = label_size(element, font_size)
+    half_w, half_h = (width / 2 + gap) / scale, (height / 2 + gap) / scale
+    return (element.x - half_w, element.y - half_h, element.x + half_w, element.y + half_h)
+
+
+def _extent(element: Element) -> tuple[float, float, float, float]:
+    """``(x0, y0, x1, y1)`` of an element's own box (a stock's, a valve's, a cloud's), sketch pixels."""
+    return (element.x - element.width / 2, element.y - element.height / 2,
+            element.x + element.width / 2, element.y + element.height / 2)
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Area the boxes ``a`` and ``b`` share (0 when they only touch)."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    return width * height if width > 0 and height > 0 else 0.0
+
+
+def _offsets(scale: float) -> list[tuple[float, float]]:
+    """Moves to try for a name, in sketch pixels, nearest first; sideways moves count 1.5 times as far."""
+    step = 2.0 / scale
+    moves = [(dx * step, dy * step) for dx in range(-40, 41) for dy in range(-25, 26)]
+    return sorted(moves, key=lambda m: (math.hypot(1.5 * m[0], m[1]), abs(m[0]), m[1]))
+
+
+def place_labels(elements: Mapping[int, Element], font_size: float, scale: float) -> dict[int, Element]:
+    """``elements`` with each name that would overlap another moved to the nearest place where it overlaps none.
+
+    A stock's name stays in its box; stock boxes, valves and clouds are kept clear of names where a place
+    within reach (80 px sideways, 50 px up or down) allows it, other names always if any place there does.
+    Names that overlap nothing stay where the modeller put them; of two that collide, the first in the
+    file stays and the second moves. Links are drawn to a name where it ends up.
+    """
+    placed: dict[int, Element] = dict(elements)
+    fixed: list[tuple[float, float, float, float]] = []  # shapes: names may not cover them if avoidable
+    names: list[tuple[float, float, float, float]] = []  # names placed: never covered if avoidable
+    for element in elements.values():
+        if element.kind == STOCK:
+            fixed.append(_extent(element))
+            if _has_label(element):
+                names.append(_box(element, font_size, scale, LABEL_GAP / 2))
+        elif element.kind == VALVE:
+            fixed.append(_extent(_hit_box(element, font_size, scale)))
+        elif element.kind == CLOUD:
+            fixed.append(_extent(element))
+    movable = [e for e in elements.values() if e.kind != STOCK and _has_label(e)]
+    boxes = {e.id: _box(e, font_size, scale, LABEL_GAP / 2) for e in movable}
+    # Names that collide with no other name and no shape stay first, so that a moved name cannot take their place.
+    clear = {e.id for e in movable
+             if not any(_overlap(boxes[e.id], b) for b in fixed + names)
+             and not any(_overlap(boxes[e.id], boxes[o.id]) for o in movable if o.id != e.id)}
+    names += [boxes[i] for i in clear]
+    offsets: list[tuple[float, float]] | None = None
+    for element in movable:
+        if element.id in clear:
+            continue
+        box = boxes[element.id]
+        if not any(_overlap(box, b) for b in fixed + names):
+            names.append(box)
+            continue
+        offsets = offsets or _offsets(scale)
+        best, best_cost = (0.0, 0.0), (math.inf, math.inf)
+        for dx, dy in offsets:
+            moved = (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
+            cost = (sum(_overlap(moved, b) for b in names), sum(_overlap(moved, b) for b in fixed))
+            if cost < best_cost:
+                best, best_cost = (dx, dy), cost
+                if cost == (0.0, 0.0):
+                    break
+        dx, dy = best
+        placed[element.id] = replace(element, x=element.x + dx, y=element.y + dy)
+        names.append((box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy))
+    return placed
+
+
+def _drawn_bounds(view: View, elements: Mapping[int, Element], font_size: float,
+                  scale: float) -> tuple[float, float, float, float]:
+    """The view's bounds grown to every drawn name (a name wider than its slot is not cut at the edge)."""
+    xmin, ymin, xmax, ymax = view.bounds
+    for element in elements.values():
+        if _has_label(element):
+            x0, y0, x1, y1 = _box(element, font_size, scale)
+            xmin, ymin, xmax, ymax = min(xmin, x0), min(ymin, y0), max(xmax, x1), max(ymax, y1)
+    return xmin, ymin, xmax, ymax
 
 
 # -- hover text and labels --------------------------------------------------
@@ -334,12 +490,11 @@ def _exit_point(outside: tuple[float, float], inner: tuple[float, float], elemen
     return (outside[0] + (inner[0] - outside[0]) * lo, outside[1] + (inner[1] - outside[1]) * lo)
 
 
-def _hit_box(element: Element) -> Element:
-    """The box an arrow stops at: a label's text is smaller than its slot."""
-    if element.kind in (VARIABLE, FLOW, SHADOW, COMMENT):
-        lines = _lines(element)
-        width = min(element.width, max(len(line) for line in lines) * 6.2 + 4)
-        return Element(element.id, element.kind, element.name, element.x, element.y, width, 14.0 * len(lines) + 2)
+def _hit_box(element: Element, font_size: float, scale: float) -> Element:
+    """The box an arrow stops at: a name's drawn text (in sketch pixels), a valve's hourglass, else the element."""
+    if element.kind in (VARIABLE, FLOW, SHADOW, COMMENT) and element.label.strip():
+        x0, y0, x1, y1 = _box(element, font_size, scale, 1.0)
+        return replace(element, width=x1 - x0, height=y1 - y0)
     if element.kind == VALVE:
         return Element(element.id, element.kind, element.name, element.x, element.y, 14.0, 18.0)
     return element
@@ -381,14 +536,14 @@ def _trim(points: list[tuple[float, float]], source: Element, target: Element) -
 
 
 def _link(connector: Connector, source: Element, target: Element, annotations: list[dict],
-          font_size: float) -> list[dict]:
+          font_size: float, scale: float) -> list[dict]:
     """An information link: a straight or curved blue arrow with its polarity sign."""
     start, end = (source.x, source.y), (target.x, target.y)
     if connector.curved and connector.points:
         points = _arc(start, connector.points[0], end)
     else:
         points = _arc(start, start, end)  # a straight line, sampled
-    points = _trim(points, _hit_box(source), _hit_box(target))
+    points = _trim(points, _hit_box(source, font_size, scale), _hit_box(target, font_size, scale))
     if len(points) < 2:
         return []
     tip = points[-1]

@@ -242,3 +242,28 @@ def test_gsc_city_view_screenshot(browser, gsc, tmp_path):  # noqa: F811
     assert any("Demand" in label and "Analysis" in label for label in labels)
     page.screenshot(path=str(artifact("diagram-gsc-city.png")))
     page.close()
+
+
+def test_gsc_names_are_placed_clear_of_each_other_and_inside_the_figure(gsc):
+    """Every view of gsc.mdl: at the scale a figure is drawn (its width fixed by it), the boxes of the names
+    (estimated with the font's metrics; tests/test_dashboard_legible.py measures them in chromium) do not
+    overlap, and the axes hold them all."""
+    from gscsd.diagram import LABEL_GAP, _box, _has_label, diagram_scale, place_labels
+
+    from .conftest import GSC
+
+    for view in load_sketch(GSC).views:
+        if not view.elements:
+            continue
+        figure = diagram_figure(view, gsc)
+        scale = diagram_scale(view)
+        font = figure.data[0].textfont.size
+        xaxis, yaxis = figure.layout.xaxis.range, figure.layout.yaxis.range
+        assert figure.layout.width == pytest.approx((xaxis[1] - xaxis[0]) * scale + 8, abs=1), view.name
+        elements = {i: e for i, e in view.elements.items() if not e.hidden and e.kind != "io"}
+        boxes = [_box(e, font, scale, LABEL_GAP / 2 - 0.5) for e in place_labels(elements, font, scale).values()
+                 if _has_label(e)]
+        for k, a in enumerate(boxes):
+            assert xaxis[0] <= a[0] and a[2] <= xaxis[1] and yaxis[1] <= a[1] and a[3] <= yaxis[0], view.name
+            for b in boxes[k + 1:]:
+                assert min(a[2], b[2]) <= max(a[0], b[0]) or min(a[3], b[3]) <= max(a[1], b[1]), (view.name, a, b)

@@ -98,8 +98,8 @@ class StructureTab(AnalysisTab):
                                                          clearable=False, className="structure-view",
                                                          style={"minWidth": "220px"})], className="field"),
                         html.Span("Hover or tap a variable for its value now and its equation; its trajectory "
-                                  "shows beside the diagram (below it on a narrow screen). Drag to pan, scroll to "
-                                  "zoom.", className="note muted"),
+                                  "shows beside the diagram (below it when the diagram takes the width). Drag to pan, "
+                                  "scroll to zoom.", className="note muted"),
                     ],
                     className="structure-controls",
                 ),

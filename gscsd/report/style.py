@@ -28,7 +28,8 @@ tr.assumption td { background: var(--assume-bg); }
          background: var(--assume); color: #fff; margin-left: 4px; vertical-align: 1px; }
 .plot { width: 100%; margin: 4px 0 12px; min-width: 0; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 4px 18px; }
-.diagram { border: 1px solid var(--rule); border-radius: 4px; }
+/* a diagram is drawn at its own size (gscsd.diagram): a narrower page scrolls it inside its box */
+.diagram { border: 1px solid var(--rule); border-radius: 4px; overflow-x: auto; max-width: 100%; }
 .scenario-notes { white-space: pre-wrap; border-left: 3px solid var(--rule); padding-left: 10px; }
 dl.prov { display: grid; grid-template-columns: max-content 1fr; gap: 3px 16px; }
 dl.prov dt { font-weight: 600; } dl.prov dd { margin: 0; word-break: break-all; }

@@ -1,0 +1,125 @@
+"""What a planner can read on gsc.mdl's page, at a phone's, a laptop's and a wide screen's size: the Structure
+diagrams' names, the cards' names and their tooltips, the dropdowns' options, the legend, the levers' help, the
+header on a phone.
+
+Browser tests (Playwright + Debian chromium): they measure what is drawn where, and wait for what they read.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from gscsd.dashboard.server import create_app
+from gscsd.sketch import load_sketch
+
+from .browser import artifact, browser, serve  # noqa: F401
+from .conftest import GSC
+from .dashboard_page import TIMEOUT, open_page
+
+pytestmark = pytest.mark.browser
+
+PHONE, LAPTOP, WIDE = (390, 844), (1280, 720), (1400, 1000)
+
+
+@pytest.fixture(scope="module")
+def gsc_app(tmp_path_factory):
+    """(app, URL of gsc.mdl's page), served in a thread."""
+    app = create_app(GSC, store_path=tmp_path_factory.mktemp("store") / "s.sqlite")
+    app.gscsd.services.model("gsc.mdl")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with serve(app.server) as base:
+        yield app, base + "/?model=gsc.mdl"
+
+
+def visit(browser, url, size, *, touch=False):  # noqa: F811
+    """A page of ``url`` at ``size`` (a touch screen if ``touch``), its first-visit card already seen."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=touch, is_mobile=touch,
+                                  accept_downloads=True)
+    context.add_init_script("window.localStorage.setItem('gscsd-about-seen', '1')")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    open_page(page, url)
+    return context, page
+
+
+def overlaps(boxes: list[list]) -> list:
+    """Pairs of ``[text, left, top, right, bottom]`` boxes that share more than half a pixel each way.
+
+    Half a pixel: chromium places text at subpixel positions, and two boxes that touch can round into each other.
+    """
+    found = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            width = min(a[3], b[3]) - max(a[1], b[1])
+            height = min(a[4], b[4]) - max(a[2], b[2])
+            if width > 0.5 and height > 0.5:
+                found.append((a[0], b[0], round(width, 1), round(height, 1)))
+    return found
+
+
+# -- 1. the Structure diagrams' names do not overlap ----------------------------------------------------------------
+#: The box of every name drawn in the Structure diagram (the SVG text of Plotly's label trace), and the plot's box.
+_LABELS = """() => {
+    const plot = document.querySelector('#structure-graph .js-plotly-plot');
+    const boxes = [...plot.querySelectorAll('g.textpoint text')].filter(t => t.textContent.trim()).map(t => {
+        const r = t.getBoundingClientRect();
+        return [[...t.querySelectorAll('tspan.line')].map(s => s.textContent).join(' ') || t.textContent,
+                r.left, r.top, r.right, r.bottom];
+    });
+    const svg = plot.querySelector('svg.main-svg').getBoundingClientRect();
+    return {view: plot.layout.meta.view, boxes: boxes, plot: [svg.left, svg.top, svg.right, svg.bottom]};
+}"""
+
+
+def _open_structure(page) -> None:
+    page.click("[role=tab][data-tab='structure']")
+    page.wait_for_selector("#structure-graph .js-plotly-plot g.textpoint text")
+
+
+def _show_view(page, view: str) -> None:
+    page.click("#structure-view")
+    page.locator("[data-radix-popper-content-wrapper]").get_by_role("option", name=view, exact=True).click()
+    page.wait_for_function("(v) => { const p = document.querySelector('#structure-graph .js-plotly-plot');"
+                           " return p && p.layout.meta.view === v && p.querySelector('g.textpoint text'); }", arg=view)
+
+
+def _assert_readable(drawn: dict) -> None:
+    assert len(drawn["boxes"]) >= 10, drawn
+    assert overlaps(drawn["boxes"]) == [], drawn["view"]
+    left, top, right, bottom = drawn["plot"]
+    cut = [b[0] for b in drawn["boxes"] if b[1] < left - 0.5 or b[3] > right + 0.5 or b[2] < top - 0.5
+           or b[4] > bottom + 0.5]
+    assert cut == [], f"{drawn['view']}: names cut at the diagram's edge"
+
+
+def test_no_two_names_of_a_structure_diagram_overlap(gsc_app, browser):  # noqa: F811
+    """gsc.mdl's first view and the three most crowded before (tests/test_diagram.py checks every view's layout)
+    on a laptop, the first on a phone: no name's box overlaps another's, none is cut at the diagram's edge."""
+    _, url = gsc_app
+    views = [view.name for view in load_sketch(GSC).views if view.elements]
+    views = [views[0], "Infrastructure", "Carbon", "Ecosystem research"]
+    context, page = visit(browser, url, LAPTOP)
+    try:
+        _open_structure(page)
+        for k, view in enumerate(views):
+            if k:
+                _show_view(page, view)
+            drawn = page.evaluate(_LABELS)
+            assert drawn["view"] == view
+            if k == 0:
+                page.locator(".structure-diagram").screenshot(path=artifact("structure-names-laptop.png"))
+            _assert_readable(drawn)
+        # the diagram scrolls inside its box, the page does not widen
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= LAPTOP[0]
+    finally:
+        context.close()
+    context, page = visit(browser, url, PHONE, touch=True)
+    try:
+        _open_structure(page)
+        page.screenshot(path=artifact("structure-names-phone.png"))
+        _assert_readable(page.evaluate(_LABELS))
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE[0]
+    finally:
+        context.close()
