@@ -66,7 +66,11 @@ class Text:
 
 
 def text_of(name: str, comment: str) -> Text:
-    """The planner's text of a variable from its name and ``.mdl`` comment (see the module docstring)."""
+    """The planner's text of a variable from its name and ``.mdl`` comment (see the module docstring).
+
+    Its help is the ``Help:`` line, else the comment's first whole sentence (:func:`first_sentence`): the one
+    rule for a lever's help line, a card's tooltip (:func:`meaning`), the reports' and the live report's.
+    """
     rest = _TAGS.sub("", comment or "", count=1).strip()
     label = name
     found = _LABEL.match(rest)
@@ -75,31 +79,17 @@ def text_of(name: str, comment: str) -> Text:
     found = _HELP.match(rest)
     if found:
         return Text(label, found.group("help").strip(), rest[found.end():].strip())
-    return Text(label, _first_sentence(rest), rest.strip())
+    return Text(label, first_sentence(rest), rest.strip())
 
 
-def _first_sentence(comment: str) -> str:
-    """The comment's first sentence without a leading citation ("Policy lever (§2 ...):")."""
-    text = _CITATION.sub("", comment, count=1).strip()
-    match = re.match(r"(.+?[.;])(\s|$)", text)
-    sentence = (match.group(1) if match else text).strip().rstrip(";") + ("" if match else "")
-    return sentence[0].upper() + sentence[1:] if sentence else ""
+def first_sentence(comment: str) -> str:
+    """The comment's first whole sentence, capitalised, without a leading citation ("Policy lever (§2 ...):").
 
-
-def meaning(name: str, comment: str) -> str:
-    """What a variable's number is, for a tooltip: its ``Help:`` line, else its comment's first whole sentence.
-
-    Unlike the one-line help of a lever (:func:`text_of`), the sentence ends only at a full stop outside
-    brackets and quotes and not at a semicolon, so that what a number counts ("fossil CO2 emitted from the
-    start of 2025 (Projection Start Year), billion tonnes: ...") comes whole. The ``Key output`` or
-    ``Headline`` tag and a leading citation are left out.
+    The sentence ends at the first full stop outside brackets and quotes that ends a word (not at a semicolon,
+    an ellipsis or a decimal point), so that "Price on fossil CO2 (an emissions trading scheme or tax) from
+    Policy Start Year; yuan per tonne." comes whole; a comment without one is whole.
     """
-    rest = _TAGS.sub("", comment or "", count=1).strip()
-    found = _LABEL.match(rest)
-    rest = rest[found.end():] if found else rest
-    if _HELP.match(rest):
-        return text_of(name, comment).help
-    rest = _CITATION.sub("", rest, count=1).strip()
+    rest = _CITATION.sub("", comment or "", count=1).strip()
     depth, quoted = 0, False
     for i, char in enumerate(rest):
         if char in "([{":
@@ -113,6 +103,16 @@ def meaning(name: str, comment: str) -> str:
             break
     rest = " ".join(rest.split())
     return rest[:1].upper() + rest[1:]
+
+
+def meaning(name: str, comment: str) -> str:
+    """What a variable's number is, for a tooltip: its ``Help:`` line, else its comment's first whole sentence.
+
+    The same text as :func:`text_of`'s help (one rule): what a number counts ("fossil CO2 emitted from the
+    start of 2025 (Projection Start Year), billion tonnes: ...") comes whole. The ``Key output`` or
+    ``Headline`` tag and a leading citation are left out.
+    """
+    return text_of(name, comment).help
 
 
 def units_in_words(units: str) -> str:

@@ -123,3 +123,20 @@ def test_no_two_names_of_a_structure_diagram_overlap(gsc_app, browser):  # noqa:
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE[0]
     finally:
         context.close()
+
+
+# -- 5. a lever's help is its comment's whole sentence ------------------------------------------------------------
+def test_a_lever_s_help_line_is_the_whole_sentence_of_its_comment(gsc_app, browser):  # noqa: F811
+    """Policy Start Year's comment has a ';' inside its first sentence: the help line was cut there."""
+    _, url = gsc_app
+    context, page = visit(browser, url, WIDE)
+    try:
+        helps = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.lever')].map(l => [
+            l.querySelector('.lever-name').textContent, l.querySelector('.help').childNodes[0].textContent]))""")
+        assert helps["Policy Start Year"] == (
+            "The year from which every other lever acts, phased in over Policy Phase In Time (2026 opens the 15th "
+            "Five-Year Plan); history before it is the same in every scenario.")
+        assert helps["University Industry Collaboration"].endswith("; 1 = every project shared with partners), "
+                                                                   "from Policy Start Year.")
+    finally:
+        context.close()

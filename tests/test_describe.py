@@ -24,7 +24,21 @@ def test_without_tags_the_first_sentence_helps_without_its_citation():
                                     "retained revenue reinvested in innovation capital. More detail here.")
     assert text.label == "R&D Intensity"
     assert text.help == "Share of retained revenue reinvested in innovation capital."
-    assert text_of("X", "").help == "" and text_of("X", "assumption: a guess; rough").help == "A guess"
+    assert text_of("X", "").help == "" and text_of("X", "assumption: a guess; rough").help == "A guess; rough"
+
+
+def test_a_lever_s_help_is_its_whole_first_sentence_semicolons_and_brackets_included():
+    """One rule for a lever's help and a card's tooltip: a ';' ends no sentence, nor a '.' inside brackets."""
+    comment = ("Policy lever (§2.4): intensity of university-industry collaboration (joint labs, projects; 1 = every "
+               "project shared), from Policy Start Year; before it, history. Source: MOST 2021.")
+    whole = ("Intensity of university-industry collaboration (joint labs, projects; 1 = every project shared), from "
+             "Policy Start Year; before it, history.")
+    assert text_of("X", comment).help == whole == meaning("X", comment)
+    model = gscsd.load_model(GSC)
+    lever = model.lever("Policy Start Year")
+    assert text_of(lever.label, lever.comment).help == (
+        "The year from which every other lever acts, phased in over Policy Phase In Time (2026 opens the 15th "
+        "Five-Year Plan); history before it is the same in every scenario.")
 
 
 def test_what_a_number_means_is_the_comment_s_first_whole_sentence():
