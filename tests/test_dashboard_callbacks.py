@@ -135,11 +135,15 @@ def test_saving_asks_before_replacing_and_keeps_versions(board):
         panel.save(view, ME, "  ", "")
     first = panel.save(view, ME, "Green push", "notes one")
     assert first.message == "Saved 'Green push'." and first.confirm is None
+    # what the page reads to know the save succeeded: a status, not the message's words
+    assert first.saved == {"id": first.selected, "name": "Green push", "version": 1, "levers": {"Growth": 0.04}}
     asked = panel.save({**view, "levers": {**view["levers"], "Growth": 0.05}}, ME, "Green push", "")
     assert asked.confirm == "'Green push' is saved already. Replace it? Its current version stays in its history."
+    assert asked.saved is None and panel.save(view, ME, "  Green   push ", "").saved is None  # asked: not saved
     assert board.services.store.get(first.selected, ME).scenario.levers == {"Growth": 0.04}
     replaced = panel.save({**view, "levers": {**view["levers"], "Growth": 0.05}}, ME, "Green push", "two", True)
     assert replaced.message == "Saved 'Green push' as version 2."
+    assert replaced.saved["version"] == 2 and replaced.saved["levers"] == {"Growth": 0.05}
     versions = panel.version_options(first.selected, ME)
     assert [v["value"] for v in versions] == [2, 1] and versions[0]["label"].endswith("(current)")
     loaded = panel.load(first.selected, ME)

@@ -137,6 +137,50 @@ def test_a_named_scenario_edited_is_marked_modified_in_the_box_and_the_link(city
         context.close()
 
 
+def test_a_save_marks_the_name_saved_from_the_save_s_status_not_its_message_s_words(tmp_path, browser):  # noqa: F811
+    """The page learns that a save succeeded from its structured status (scenario-saved), so a message worded
+    otherwise (here: changed by the test) still makes the name stand for the levers saved: a name typed back over
+    other levers, saved, then a lever moved and moved back reads the name whole again."""
+    from dataclasses import replace as changed
+
+    folder = make_models_dir(tmp_path / "models")
+    app = create_app(folder, store_path=tmp_path / "s.sqlite")
+    panel = app.gscsd.scenarios
+    save = panel.save
+    panel.save = lambda *args, **kwargs: changed(save(*args, **kwargs), message="Stored it.")
+    context, page, errors = page_at(browser)
+    try:
+        with serve(app.server) as base:
+            open_page(page, base + "/?model=city.mdl&growth=0.04")
+            name = page.locator("#scenario-name")
+            name.fill("Carbon 150")
+            name.press("Enter")
+            page.wait_for_function("() => window.location.search.includes('name=Carbon+150')")
+            slider(page, "Growth").focus()
+            slider(page, "Growth").press("ArrowRight")
+            page.wait_for_function("() => window.location.search.includes('growth=0.045')")
+            settle(page)
+            wait_for_name(page, "Carbon 150 (modified)")
+            name.fill("Carbon 150")  # the name typed back: it names these levers once they are saved
+            name.press("Enter")
+            page.wait_for_function("() => !window.location.search.includes('modified')")
+            settle(page)
+            page.click("#save-scenario")
+            page.wait_for_function("() => document.getElementById('scenario-message').textContent === 'Stored it.'")
+            slider(page, "Growth").focus()
+            slider(page, "Growth").press("ArrowRight")
+            page.wait_for_function("() => window.location.search.includes('growth=0.05')")
+            settle(page)
+            wait_for_name(page, "Carbon 150 (modified)")
+            slider(page, "Growth").press("ArrowLeft")  # back to the saved values: the name is whole again
+            page.wait_for_function("() => window.location.search.includes('growth=0.045')")
+            settle(page)
+            wait_for_name(page, "Carbon 150")
+        assert errors == []
+    finally:
+        context.close()
+
+
 # -- item 12: a short live line, and a skip link -----------------------------------------------------------------
 def test_the_live_region_says_one_line_and_the_first_tab_skips_to_the_charts(city, browser):  # noqa: F811
     context, page, errors = page_at(browser)

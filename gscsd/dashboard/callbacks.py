@@ -12,6 +12,7 @@ opened, and do what is not a view change (saving, exporting, searching).
 from __future__ import annotations
 
 import datetime as _dt
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -212,6 +213,7 @@ def register(app: dash.Dash, board: Dashboard) -> None:
     _clientside(app, "reset", sink, Input({"type": layout.LEVER_RESET, "name": ALL}, "n_clicks"),
                 Input("reset-all", "n_clicks"))
     _clientside(app, "load", sink, Input(STORE_IDS.load, "data"))
+    _clientside(app, "saved", sink, Input(layout.SCENARIO_SAVED, "data"))
     _clientside(app, "field", sink, Input("method-select", "value"), Input("variable-picker", "value"),
                 Input("scenario-name", "value"), Input(layout.OVERLAY_CHOSEN, "data"), Input("params-select", "value"))
     _clientside(app, "mode", sink, Input({"type": layout.MODE, "name": ALL}, "n_clicks"))
@@ -270,7 +272,8 @@ def _register_scenarios(app: dash.Dash, board: Dashboard) -> None:
                Output("undo-delete", "value", allow_duplicate=True),
                Output(STORE_IDS.load, "data", allow_duplicate=True),
                Output("scenario-notes", "value", allow_duplicate=True),
-               Output(layout.VIEW_OVERLAYS, "data", allow_duplicate=True)]
+               Output(layout.VIEW_OVERLAYS, "data", allow_duplicate=True),
+               Output(layout.SCENARIO_SAVED, "data", allow_duplicate=True)]
     context = [State(STORE_IDS.view, "data"), State(layout.WORKSPACE, "data")]
 
     def respond(view: Mapping[str, Any] | None, workspace: Any, action: Callable[[str], Outcome],
@@ -284,18 +287,18 @@ def _register_scenarios(app: dash.Dash, board: Dashboard) -> None:
         except StoreError as exc:
             message = (f"{failed}: {exc}. Try again in a moment; if it fails again, whoever runs this dashboard "
                        "should check its scenario store file (--store).")
-            return (*[dash.no_update] * 3, message, True, "", True, None, dash.no_update, dash.no_update,
-                    dash.no_update)
+            return (*[dash.no_update] * 3, message, True, "", True, None, *[dash.no_update] * 4)
         except InputError as exc:
-            return (*[dash.no_update] * 3, str(exc), True, "", True, None, dash.no_update, dash.no_update,
-                    dash.no_update)
+            return (*[dash.no_update] * 3, str(exc), True, "", True, None, *[dash.no_update] * 4)
         return (options, outcome.selected if outcome.selected is not None else dash.no_update, trash,
                 outcome.message, outcome.confirm is None, outcome.confirm or "", outcome.undo is None, outcome.undo,
                 outcome.load if outcome.load is not None else dash.no_update,
                 outcome.notes if outcome.notes is not None else dash.no_update,
                 # the overlay picker's options change with the saved scenarios
                 (view or {}).get("overlays", []) if outcome.selected is not None or outcome.undo is not None
-                else dash.no_update)
+                else dash.no_update,
+                # a save that succeeded, as data (assets/view.js: the name stands for the levers saved)
+                {**outcome.saved, "at": time.time()} if outcome.saved is not None else dash.no_update)
 
     def button(trigger: str, *states: State, clicked: Callable[..., Callable[[str], Outcome]],
                failed: str = "Not done") -> None:

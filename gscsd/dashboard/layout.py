@@ -36,6 +36,8 @@ TAB_OPENED = "tab-opened"
 OVERLAY_CHOSEN = "overlay-chosen"
 #: The browser's workspace key (kept in localStorage).
 WORKSPACE = "workspace"
+#: Written by a callback when a save succeeded: what was saved (scenarios.Outcome.saved), for assets/view.js.
+SCENARIO_SAVED = "scenario-saved"
 BUILTIN_TABS = (("trajectories", "Trajectories"), ("documentation", "Documentation"))
 DOC_COLUMNS = ("name", "units", "type", "group", "equation", "comment")
 
@@ -339,6 +341,7 @@ def scenario_bar() -> html.Div:
                 html.Button("Replace", id="save-replace", className="button danger"),
                 html.Button("Cancel", id="save-cancel", className="button"),
             ]),
+            dcc.Store(id=SCENARIO_SAVED),
             html.Div([html.Span(id="scenario-message", className="scenario-message", role="status"),
                       html.Button("Undo", id="undo-delete", className="button small", hidden=True)],
                      className="scenario-row"),

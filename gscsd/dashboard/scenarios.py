@@ -43,6 +43,10 @@ class Outcome:
         ``{"levers", "name"}`` to make the current scenario.
     notes : str or None
         Text for the notes box.
+    saved : dict or None
+        Set by a save that succeeded, and only then: ``{"id", "name", "version", "levers"}`` of the scenario
+        saved. The page reads that its name now stands for these levers from here, never from ``message``
+        (words for people, which may change).
     """
 
     message: str
@@ -51,6 +55,7 @@ class Outcome:
     undo: int | None = None
     load: dict[str, Any] | None = None
     notes: str | None = None
+    saved: dict[str, Any] | None = None
 
 
 class ScenarioPanel:
@@ -97,7 +102,9 @@ class ScenarioPanel:
                                        "version stays in its history.")
         saved = self.services.store.get(selected, workspace)
         how = f"Saved '{saved.name}'" + (f" as version {saved.version}" if saved.version > 1 else "")
-        return Outcome(how + ".", selected=selected)
+        return Outcome(how + ".", selected=selected,
+                       saved={"id": selected, "name": saved.name, "version": saved.version,
+                              "levers": dict(saved.scenario.levers)})
 
     def load(self, selected: int | None, workspace: str) -> Outcome:
         """Make a saved scenario the current one."""

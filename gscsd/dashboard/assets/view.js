@@ -754,13 +754,6 @@
 
     // -- accessibility and small page behaviours -------------------------------------
     function name() {
-        // A scenario just saved under the page's name: the name stands for these levers now (see ``named``).
-        const message = document.getElementById("scenario-message");
-        if (message && state && state.name && message.textContent.indexOf("Saved '" + state.name + "'") === 0 &&
-            !(named && named.name === state.name && named.saved === message.textContent)) {
-            nameGiven(state.name, state.levers, true);
-            named.saved = message.textContent;
-        }
         // Accessible names Dash 4 does not give: each slider is named after its lever, with its units;
         // the focus target of each dropdown is visible to screen readers and named after its label.
         document.querySelectorAll(".lever-control").forEach(function (control) {
@@ -992,6 +985,13 @@
             if (loaded.params !== undefined) { patch.params = loaded.params || null; }
             named = null;  // the loaded name stands for the loaded levers (set when its answer is adopted)
             change(patch, {key: "load", force: true, load: true});
+            return window.dash_clientside.no_update;
+        },
+        saved: function (saved) {
+            // A save succeeded (callbacks.py: scenario-saved, never the message's words): the saved name stands
+            // for the levers saved (see ``named``), the page's others at their values.
+            if (!state || !saved || !saved.name) { return window.dash_clientside.no_update; }
+            nameGiven(saved.name, Object.assign({}, state.levers, saved.levers || {}), true);
             return window.dash_clientside.no_update;
         },
         field: function (method, picked, name, overlays, params) {
