@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 
@@ -675,6 +676,8 @@ def test_compare_puts_scenarios_side_by_side(site):
     assert f"({(slow / baseline - 1) * 100:+.1f}%)" in cells[3]
     with page.expect_download() as download:
         page.click("#compare-export")
+    # the one rule of every download's name (gscsd.dashboard.export.download_name)
+    assert re.fullmatch(r"city-comparison-\d{8}-\d{6}\.csv", download.value.suggested_filename)
     with open(download.value.path(), encoding="utf-8") as file:
         lines = file.read().splitlines()
     # the provenance header of the main CSV export (model, SHA-256, parameter set, method, engine), then the table

@@ -217,6 +217,30 @@ def test_csv_and_report_exports_show_the_page_s_scenario(board):
     assert "Why we chose this: &lt;b&gt;growth&lt;/b&gt;" in content
 
 
+@pytest.mark.parametrize(("name", "part"), [
+    ("", ""), ("Carbon 150 (modified)", "-Carbon-150-modified"), ("Carbon 150 / high: 2030?", "-Carbon-150-high-2030"),
+    ("  Économie verte  ", "-Économie-verte"), ("碳价 150 🌱", "-碳价-150"), ("..hidden", "-hidden"),
+    ("a" * 300, "-" + "a" * 60), ("碳" * 100, "-" + "碳" * 40),
+])
+def test_every_download_is_named_by_one_rule(board, name, part):
+    """CSV, report, live report (and the comparison: tests/test_dashboard_browser.py): ``<model>[-<kind>][-<name>]
+    -<date>-<time>.<ext>``, the name's other characters than letters, digits, '.', '_', '-' one '-' each run, at
+    most 60 characters and 120 bytes."""
+    import re
+
+    from gscsd.dashboard.export import download_name
+
+    view = {**view_of(board, "?growth=0.05"), "name": name}
+    stamp = r"-\d{8}-\d{6}"
+    made = {"csv": board.export_csv(view)["filename"], "report": board.export_report(view)["filename"],
+            "live": board.export_live_report(view)[0]["filename"]}
+    assert re.fullmatch(re.escape(f"city{part}") + stamp + r"\.csv", made["csv"]), made
+    assert re.fullmatch(re.escape(f"city-report{part}") + stamp + r"\.html", made["report"]), made
+    assert re.fullmatch(re.escape(f"city-live-report{part}") + stamp + r"\.html", made["live"]), made
+    assert all(len(n.encode()) <= 200 and not re.search(r'[\\/:*?"<>|\s()]', n) for n in made.values())
+    assert download_name("city", "comparison", None, "csv").startswith("city-comparison-2")
+
+
 def test_the_live_report_export_carries_the_model_or_says_why_it_stays_static(board, tmp_path):
     download, note = board.export_live_report(view_of(board, "?growth=0.05"), "Steer <i>me</i>")
     content = download["content"]

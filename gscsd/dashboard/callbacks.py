@@ -11,7 +11,6 @@ opened, and do what is not a view change (saving, exporting, searching).
 
 from __future__ import annotations
 
-import datetime as _dt
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -28,7 +27,7 @@ from ..report import ReportData, prepare, render_html
 from ..share import DEFAULT_METHOD, Overlay, View
 from ..store import StoreError
 from . import layout
-from .export import file_part, results_csv
+from .export import download_name, results_csv
 from .scenarios import Outcome, ScenarioPanel
 from .services import Services
 from .tabs import STORE_IDS, Broken, Tab, TabContext
@@ -122,9 +121,9 @@ class Dashboard:
         model = self.services.model((view or {}).get("model"))
         scenario, method = self.services.scenario(model, view or {}), self.services.method(view, model)
         frame, _ = self.services.simulate(model, scenario, method)
-        named = file_part((view or {}).get("name") or "")  # "Current" (unnamed) adds nothing to the file name
+        # the page's name ("Current", unnamed, adds nothing to the file name)
         return dcc.send_string(results_csv(frame, model, scenario, method),
-                               f"{model.name}-{named + '-' if named else ''}{_stamp()}.csv", type="text/csv")
+                               download_name(model.name, "", (view or {}).get("name"), "csv"), type="text/csv")
 
     def export_report(self, view: Mapping[str, Any] | None, notes: str | None = None) -> dict[str, Any]:
         """The download of the HTML report of the current scenario (with its notes) and the overlays.
@@ -134,7 +133,8 @@ class Dashboard:
         """
         model, data = self._report_data(view, notes)
         text = render_html(data, title=f"{model.name}: scenario report")
-        return dcc.send_string(text, f"{model.name}-report-{_stamp()}.html", type="text/html")
+        return dcc.send_string(text, download_name(model.name, "report", (view or {}).get("name"), "html"),
+                               type="text/html")
 
     def export_live_report(self, view: Mapping[str, Any] | None,
                            notes: str | None = None) -> tuple[dict[str, Any], str]:
@@ -147,7 +147,8 @@ class Dashboard:
         text = render_html(data, title=f"{model.name}: scenario report", live=steer)
         note = f"The report stays static: {steer}." if isinstance(steer, str) else ""
         kind = "report" if note else "live-report"
-        return dcc.send_string(text, f"{model.name}-{kind}-{_stamp()}.html", type="text/html"), note
+        return dcc.send_string(text, download_name(model.name, kind, (view or {}).get("name"), "html"),
+                               type="text/html"), note
 
     def _report_data(self, view: Mapping[str, Any] | None, notes: str | None) -> tuple[Model, ReportData]:
         model = self.services.model((view or {}).get("model"))
@@ -177,10 +178,6 @@ def _export(make: Callable[[], dict[str, Any] | tuple[dict[str, Any], str]]) -> 
     except GscsdError as exc:
         return dash.no_update, f"Export failed: {exc}"
     return made if isinstance(made, tuple) else (made, "")
-
-
-def _stamp() -> str:
-    return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
 def _clientside(app: dash.Dash, function: str, output: Output, *inputs: Any, initial: bool = False) -> None:

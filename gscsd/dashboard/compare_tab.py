@@ -26,7 +26,7 @@ from ..scenario import Scenario
 from ..share import format_value
 from ..summary import comparison
 from .analysis_common import field
-from .export import comment_lines, provenance
+from .export import comment_lines, download_name, provenance
 from .scenarios import LINK, SAVED
 from .tabs import STORE_IDS, Tab, TabContext
 
@@ -202,7 +202,8 @@ class CompareTab(Tab):
                                                      services.workspace(workspace, _headers()))
             except GscsdError as exc:
                 return None, str(exc)
-            return dcc.send_string(as_csv(outputs, levers), f"{model.name}-comparison.csv", type="text/csv"), ""
+            return dcc.send_string(as_csv(outputs, levers), download_name(model.name, "comparison", "", "csv"),
+                                   type="text/csv"), ""
 
 
 def _same(model: Model, scenario: Scenario) -> tuple:

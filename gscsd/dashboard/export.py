@@ -13,7 +13,9 @@ The HTML report exports use :func:`gscsd.report.prepare` and
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
+import unicodedata
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -80,10 +82,35 @@ def _one_line(text: str) -> str:
 
 
 def file_part(name: str) -> str:
-    """A scenario name as part of a file name: letters, digits, ``.``, ``_`` and ``-``; others become ``-``.
+    """A name as part of a file name: its letters and digits (any script) and ``.``, ``_``, ``-``; every other
+    run of characters (spaces, brackets, ``/``, ``:``, emoji) becomes one ``-``; no ``-``, ``.`` or ``_`` at
+    either end; at most :data:`MAX_NAME` characters and 120 bytes of UTF-8 (file systems count bytes).
 
-    >>> file_part("Carbon 150 / high")
-    'Carbon-150-high'
+    >>> file_part("Carbon 150 / high (modified)")
+    'Carbon-150-high-modified'
+    >>> file_part("碳价 150")
+    '碳价-150'
     """
-    part = re.sub(r"[^\w.-]+", "-", name or "", flags=re.UNICODE).strip("-._")
-    return part[:MAX_NAME].rstrip("-._")
+    text = unicodedata.normalize("NFC", name or "")
+    part = re.sub(r"[^\w.-]+", "-", text, flags=re.UNICODE).strip("-._")
+    part = part[:MAX_NAME]
+    while len(part.encode("utf-8")) > 120:
+        part = part[:-1]
+    return part.rstrip("-._")
+
+
+def download_name(model: str, kind: str, scenario: str | None, extension: str,
+                  when: _dt.datetime | None = None) -> str:
+    """The one rule for every download's file name: ``<model>[-<kind>][-<scenario>]-<YYYYMMDD-HHMMSS>.<ext>``.
+
+    ``kind`` says what it is (``""`` for the results CSV, ``report``, ``live-report``, ``comparison``); the
+    scenario's name (``""`` or None for an unnamed one) and the model's go through :func:`file_part`, so a name
+    with spaces, ``/``, ``(modified)`` or a script other than Latin gives a name every system can save; the time
+    (``when``, now by default) keeps successive downloads apart.
+
+    >>> download_name("gsc", "report", "Carbon 150 (modified)", "html", _dt.datetime(2026, 1, 2, 3, 4, 5))
+    'gsc-report-Carbon-150-modified-20260102-030405.html'
+    """
+    stamp = (when or _dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    parts = [file_part(model) or "model", kind, file_part(scenario or ""), stamp]
+    return "-".join(part for part in parts if part) + "." + extension
