@@ -75,6 +75,21 @@ def series(model: Model, frame: pd.DataFrame, variable: str, mode: Mode = "sum")
     return {column[len(name) + 1 : -1]: frame[column] for column in columns}
 
 
+#: Most characters of a scenario's name in a report chart's legend: about 280 px, inside a chart on a phone.
+LEGEND_CHARS = 40
+
+
+def legend_name(name: str, limit: int = LEGEND_CHARS) -> str:
+    """``name`` cut to ``limit`` characters at a word's end with an ellipsis, for a legend (whole on hover)."""
+    name = str(name)
+    if len(name) <= limit:
+        return name
+    cut = name[:limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,;:-") + "…"
+
+
 def display_number(value: float) -> str:
     """A value as planners read it, to three significant digits: ``753,000``, ``3,430``, ``0.484``,
     ``4.6 billion``, ``n/a`` for NaN.
@@ -114,6 +129,30 @@ def display_alike(*values: float) -> list[str]:
     decimals = max(len(t.split(" ")[0].partition(".")[2]) for t in texts)
     rounded = [float(f"{v / size:.3g}") + 0.0 for v in values]  # three digits as display_number; no "-0"
     return [f"{v:,.{decimals}f}" + (f" {word}" if word else "") for v in rounded]
+
+
+def display_beside(value: float, baseline: float | None) -> str:
+    """A scenario's value as every summary writes it beside its baseline: the cards, Compare, the reports' and
+    the live report's summaries (one rule, so that a value reads the same everywhere): :func:`display_alike` of
+    the two, the value's text (``80.0`` beside a baseline of ``79.9``); :func:`display_number` without one.
+    """
+    if baseline is None or baseline != baseline:
+        return display_number(value)
+    return display_alike(value, baseline)[0]
+
+
+def change_text(change_pct: float, *, arrow: bool = True) -> str:
+    """A change against the baseline in %, as every summary writes it: ``▲ +0.9%``, ``▼ -2.4%`` (without the
+    arrow with ``arrow=False``), ``±0.0%`` for a change too small to show (:data:`gscsd.summary.FLAT_PCT`),
+    ``n/a`` for NaN (no baseline to compare with)."""
+    from .summary import FLAT_PCT
+
+    if change_pct != change_pct:
+        return "n/a"
+    if abs(change_pct) < FLAT_PCT:
+        return "±0.0%"
+    text = f"{change_pct:+.1f}%"
+    return f"{'▲' if change_pct > 0 else '▼'} {text}" if arrow else text
 
 
 def _scale(value: float) -> tuple[float, str] | None:
@@ -177,13 +216,16 @@ def trajectory_spec(
     height: int = 320,
     legend: bool = True,
     history: pd.Series | None = None,
+    legend_chars: int | None = None,
 ) -> dict:
     """The figure of :func:`trajectory_figure` as a plain Plotly figure dict (``{"data", "layout"}``).
 
     ``legend=False`` leaves out the legend and the time axis' title: the dashboard shows one legend for
     all its charts (the same colours and dashes in every chart), and the years speak for themselves.
     ``history`` (observed values indexed by time) is drawn as dots after every line, as En-ROADS
-    draws the historical record behind its projections.
+    draws the historical record behind its projections. ``legend_chars``: a scenario's name longer than that
+    is cut in the legend (:func:`legend_name`; the reports, whose readers name scenarios at will), whole in
+    the hover.
 
     Built without plotly's validation, so that the dashboard can build nine
     of them per request in a few milliseconds; numbers are plain lists, ready
@@ -207,7 +249,13 @@ def trajectory_spec(
             colour = PALETTE[(j if per_element else i) % len(PALETTE)]
             dash = ("solid", "dot", "dashdot", "longdash")[i % 4] if per_element else "solid"
             name = f"{scenario}: {label}" if per_element else scenario
-            data.append(_line(values, name, hover, {"color": colour, "dash": dash, "width": 2.5}, str(scenario)))
+            trace = _line(values, name, hover, {"color": colour, "dash": dash, "width": 2.5}, str(scenario))
+            if legend and legend_chars and len(name) > legend_chars:
+                # Plotly's legend does not cut a name: a long one ran past the chart (a report on a phone).
+                # The legend says its start, the hover label the whole name.
+                trace["name"] = plain(legend_name(name, legend_chars))
+                trace["hovertemplate"] = hover_value(units) + f"<extra>{plain(name)}</extra>"
+            data.append(trace)
     if history is not None and len(history):
         observed = history.dropna()
         data.append({"type": "scatter", "mode": "markers", "x": observed.index.to_numpy(float).tolist(),
@@ -220,6 +268,7 @@ def trajectory_spec(
         "margin": {"l": 60, "r": 20, "t": 45, "b": 40},
         **_STYLE,
         "hovermode": "x unified",
+        "hoverlabel": {**_STYLE["hoverlabel"], "namelength": -1},  # whole names in the hover label
         "legend": {"orientation": "h", "y": -0.18, "x": 0},
         "xaxis": {**_AXIS, "title": {"text": plain(model.time.units or "time")}},
         "yaxis": dict(_AXIS),
@@ -241,6 +290,7 @@ def trajectory_figure(
     bands: pd.DataFrame | None = None,
     height: int = 320,
     history: pd.Series | None = None,
+    legend_chars: int | None = None,
 ) -> go.Figure:
     """Trajectories of one variable for several scenarios over time.
 
@@ -264,11 +314,14 @@ def trajectory_figure(
         Figure height in pixels.
     history : Series, optional
         Observed values indexed by time, drawn as dots (see :func:`trajectory_spec`).
+    legend_chars : int, optional
+        Cut longer scenario names in the legend (see :func:`trajectory_spec`).
 
     Every name and title is shown as written (see :func:`plain`).
     """
     return go.Figure(trajectory_spec(model, variable, runs, baseline=baseline, baseline_name=baseline_name,
-                                     mode=mode, bands=bands, height=height, history=history))
+                                     mode=mode, bands=bands, height=height, history=history,
+                                     legend_chars=legend_chars))
 
 
 def _line(values: pd.Series, name: str, hover: str, line: dict, group: str) -> dict:

@@ -140,3 +140,33 @@ def test_a_lever_s_help_line_is_the_whole_sentence_of_its_comment(gsc_app, brows
                                                                    "from Policy Start Year.")
     finally:
         context.close()
+
+
+# -- 8. one value, written the same in the card, Compare and the report ----------------------------------------
+def test_a_value_reads_the_same_in_its_card_in_compare_and_in_the_report(gsc_app, browser):  # noqa: F811
+    """Urbanization Rate in 2060 at a carbon price of 150: 80.0 (beside a baseline of 79.9) everywhere, not 80.0
+    in the card and 80 in Compare and the report."""
+    import re
+
+    _, url = gsc_app
+    context, page = visit(browser, url + "&carbon_price=150&name=Carbon+150", WIDE)
+    try:
+        card = page.locator("#summary .card[data-variable='Urbanization Rate'] .card-value").inner_text()
+        assert card == "80.0"
+        page.click("[role=tab][data-tab='compare']")
+        page.wait_for_selector(".compare-table")
+        page.wait_for_function("() => document.querySelector('.compare-table thead').innerText.includes('Carbon 150')")
+        heads = [h.strip() for h in page.locator(".compare-table").first.locator("thead th").all_inner_texts()]
+        row = page.locator(".compare-table").first.locator("tbody tr", has_text="Urbanization Rate").last
+        cells = dict(zip(heads[1:], [c.strip() for c in row.locator("td").all_inner_texts()]))
+        assert cells["Year"] == "2060" and cells["Carbon 150"].split(" (")[0] == "80.0" and cells["Baseline"] == "79.9"
+        page.click("[role=tab][data-tab='trajectories']")
+        with page.expect_download() as made:
+            page.click("#export-report")
+        with open(made.value.path(), encoding="utf-8") as file:
+            report = file.read()
+        section = report.split('<section id="summary">', 1)[1].split("<h3>Carbon 150</h3>", 1)[1]
+        row = re.search(r"<tr><td>Urbanization Rate</td>.*?</tr>", section).group(0)
+        assert re.findall(r'<td class="num">([^<]*)<br>', row)[-1] == "80.0"  # the last summary time: 2060
+    finally:
+        context.close()

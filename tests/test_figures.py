@@ -79,3 +79,40 @@ def test_a_value_and_its_baseline_show_the_same_decimals():
     # different scales, NaN and tiny values: each as alone
     assert display_alike(999_000, 1.2e6) == ["999,000", "1.2 million"]
     assert display_alike(float("nan"), 3.25) == ["n/a", "3.25"] and display_alike(1e-6, 0.5) == ["1.00e-06", "0.5"]
+
+
+def test_a_value_beside_its_baseline_and_a_change_read_by_one_rule():
+    """The cards, Compare and the reports write a scenario's value and its change this way (planner review:
+    '80.0' in the card, '80' in Compare and the report)."""
+    from gscsd.figures import change_text, display_beside, display_number
+
+    assert display_beside(79.95, 79.9) == "80.0" and display_beside(79.9, 79.95) == "79.9"
+    assert display_beside(79.95, None) == display_number(79.95) == "80" and display_beside(3.0, float("nan")) == "3"
+    assert display_beside(4.6e9, 4.62e9) == "4.60 billion" and display_beside(32449, 32300.2) == "32,400"
+    assert [change_text(c) for c in (0.94, -2.44, 0.01, float("nan"))] == ["▲ +0.9%", "▼ -2.4%", "±0.0%", "n/a"]
+    assert change_text(0.94, arrow=False) == "+0.9%" and change_text(-0.04, arrow=False) == "±0.0%"
+
+
+def test_a_long_scenario_name_is_cut_in_a_plotly_legend_and_whole_on_hover(tmp_path):
+    """A report's charts keep their own legend: a long overlay name ran past the chart on a phone."""
+    import gscsd
+    from gscsd.figures import LEGEND_CHARS, legend_name, trajectory_spec
+
+    from .conftest import write_mdl
+
+    model = gscsd.load_model(write_mdl(tmp_path, "m.mdl", "Push = 1 ~ Dmnl [0,2] ~ Policy lever. |\n"
+                                                          "Size = INTEG(Push, 1) ~ Person ~ Key output: size. |"))
+    long = "Carbon price 150 with the green investment share doubled & faster rail electrification"
+    run = gscsd.run(model)
+    spec = trajectory_spec(model, "Size", {"Current": run, long: run}, baseline=run, legend_chars=LEGEND_CHARS)
+    names = [t["name"] for t in spec["data"]]
+    assert names == ["Baseline", "Current", "Carbon price 150 with the green…"]
+    assert len(legend_name(long)) <= LEGEND_CHARS
+    assert spec["data"][2]["hovertemplate"].endswith(
+        "<extra>Carbon price 150 with the green investment share doubled &amp; faster rail electrification</extra>")
+    assert spec["layout"]["hoverlabel"]["namelength"] == -1
+    # the dashboard's charts (one legend of the page's own, which cuts a name to its width) keep whole names, and
+    # so do its tabs' (labels the app writes: "Optimum, loaded as the current scenario rounded to the levers' steps")
+    for legend in (False, True):
+        kept = trajectory_spec(model, "Size", {long: run}, legend=legend)
+        assert kept["data"][0]["name"] == long.replace("&", "&amp;")

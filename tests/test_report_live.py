@@ -141,7 +141,7 @@ def check_summary(page, data, frame) -> None:
     expected = []
     for variable, group in table.groupby("variable", sort=False):
         expected.append([shown(variable), units_in_words(group["units"].iloc[0])] + [
-            _number(r.current) + "\n" + re.sub(r"<[^>]+>", "", _percent(r.change_pct, r.better))
+            _number(r.current, r.baseline) + "\n" + re.sub(r"<[^>]+>", "", _percent(r.change_pct, r.better))
             for r in group.itertuples()])
     rows = page.evaluate("""() => Array.from(document.querySelectorAll("#live-summary tbody tr")).map(
         tr => Array.from(tr.cells).map(td => td.innerText.trim()))""")

@@ -19,7 +19,7 @@ from dash.exceptions import PreventUpdate
 
 from ..describe import headline_first, in_time_units, text_of, units_in_words
 from ..errors import GscsdError, InputError
-from ..figures import BASELINE_COLOUR, PALETTE, display_number, display_time, time_change
+from ..figures import BASELINE_COLOUR, PALETTE, change_text, display_beside, display_number, display_time, time_change
 from ..model import Model
 from ..report.build import summary_times
 from ..scenario import Scenario
@@ -253,11 +253,13 @@ def render(model: Model, outputs: pd.DataFrame, levers: pd.DataFrame) -> list:
         in_time = in_time_units(model, row["variable"])  # a peak year: 2024.6, changes in years
         for name in names:
             change = row.get(f"{name} change %")
-            text = display_time(row[name]) if in_time else display_number(row[name])
+            # a value beside its baseline as the cards and the reports write it (figures.display_beside)
+            text = display_time(row[name]) if in_time else display_beside(
+                row[name], row["Baseline"] if name != "Baseline" and "Baseline" in row else None)
             if in_time and name != "Baseline" and "Baseline" in row:
                 text += f" ({time_change(row[name], row['Baseline'], units)})"
             elif change is not None and change == change and name != "Baseline":
-                text += f" ({change:+.1f}%)"
+                text += f" ({change_text(change, arrow=False)})"  # ±0.0% as the cards; no arrow here
             cells.append(html.Td(text, className="num"))
         rows.append(html.Tr([html.Th(label, scope="row"), html.Td(format_value(row["time"])), *cells]))
     parts: list = [html.Table([html.Thead(head), html.Tbody(rows)], className="analysis-table compare-table")]

@@ -32,7 +32,8 @@ from ..describe import headline, headline_first, in_time_units, meaning, text_of
 from ..engines import METHODS
 from ..errors import GscsdError, InputError
 from ..figures import (
-    display_alike,
+    change_text,
+    display_beside,
     display_number,
     display_time,
     padded_range,
@@ -562,14 +563,11 @@ def cards(model: Model, table: pd.DataFrame) -> list[dict[str, str]]:
             colour = tone(diff, getattr(row, "better", None))
             badge = time_change(row.current, row.baseline, units_in_words(row.units))
             badge = badge if colour == "flat" or badge == "n/a" else f"{'▲' if diff > 0 else '▼'} {badge}"
-        elif change != change:  # NaN: a zero baseline has no relative change
-            badge = "n/a"
-        elif colour == "flat":
-            badge = "±0.0%"
-        else:
-            badge = f"{'▲' if change > 0 else '▼'} {change:+.1f}%"
+        else:  # NaN (a zero baseline has no relative change): n/a
+            badge = change_text(change)
+        # to the same decimals, "80.0" beside "baseline 79.9": the rule of Compare and the reports too
         value, base = (shown(row.current), shown(row.baseline)) if shown is display_time else \
-            display_alike(row.current, row.baseline)  # to the same decimals: "80.0" beside "baseline 79.9"
+            (display_beside(row.current, row.baseline), display_beside(row.baseline, row.current))
         text = text_of(variable.label, variable.comment)
         out.append({"variable": row.variable, "label": text.label, "units": units, "value": value,
                     "baseline": base, "change": badge, "tone": colour, "headline": row.variable == first,

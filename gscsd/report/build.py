@@ -32,7 +32,7 @@ import plotly.io as pio
 from .. import __version__
 from ..describe import headline_first, in_time_units, units_in_words
 from ..diagram import diagram_figure
-from ..figures import display_number, display_time, time_change, trajectory_figure
+from ..figures import LEGEND_CHARS, change_text, display_beside, display_time, time_change, trajectory_figure
 from ..names import display
 from ..runner import run
 from ..scenario import Scenario
@@ -214,21 +214,19 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _number(value: float | None) -> str:
-    """Numbers as the dashboard shows them (:func:`gscsd.figures.display_number`)."""
+def _number(value: float | None, baseline: float | None = None) -> str:
+    """Numbers as the dashboard shows them: beside a ``baseline`` as its cards and Compare write them
+    (:func:`gscsd.figures.display_beside`), else :func:`gscsd.figures.display_number`."""
     if value is None or not math.isfinite(value):
         return "–"
-    return display_number(value)
+    return display_beside(value, baseline if baseline is not None and math.isfinite(baseline) else None)
 
 
 def _percent(value: float, better: str | None = None) -> str:
     """A change in %, with an arrow; green or red only where the model says which way is good."""
     if value is None or not math.isfinite(value):
         return '<span class="note">n/a</span>'
-    colour = tone(value, better)
-    if colour == "flat":
-        return '<span class="flat">±0.0%</span>'
-    return f'<span class="{colour}">{"▲" if value > 0 else "▼"} {value:+.1f}%</span>'
+    return f'<span class="{tone(value, better)}">{_e(change_text(value))}</span>'
 
 
 def _years(diff: float, better: str | None, units: str) -> str:
@@ -391,7 +389,7 @@ def _summary(data: ReportData, live: Live | None = None) -> str:
                 )
             else:
                 cells = "".join(
-                    f'<td class="num">{_number(r.current)}'
+                    f'<td class="num">{_number(r.current, r.baseline if against is not None else None)}'
                     + (f"<br>{_percent(r.change_pct, r.better)}" if against is not None else "") + "</td>"
                     for r in group.itertuples()
                 )
@@ -457,7 +455,8 @@ def _trajectories(data: ReportData, figures: _Figures, live: Live | None = None)
         parts[0] = parts[0].replace("</p>", f" Black: {_e(live.name)}, the levers beside the report.</p>", 1)
     unused = sorted(set(data.bands) - set(model.key_outputs))
     for variable in [*headline_first(model), *unused]:  # bands of a variable that is not a key output: still shown
-        figure = trajectory_figure(model, variable, runs, baseline=data.baseline, bands=data.bands.get(variable))
+        figure = trajectory_figure(model, variable, runs, baseline=data.baseline, bands=data.bands.get(variable),
+                                   legend_chars=LEGEND_CHARS)
         if live is not None:
             live.chart(figure, variable, figures.next_ident())
         parts.append(figures.add(figure))

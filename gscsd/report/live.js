@@ -65,7 +65,31 @@
         }
         return general3(value);
     }
-    function number(value) { return value === null || !Number.isFinite(value) ? "–" : displayNumber(value); }
+    function scaleOf(value) {  // gscsd.figures._scale
+        const magnitude = Math.abs(value);
+        if (value !== value || (magnitude > 0 && magnitude < 1e-4)) { return null; }
+        const words = [[1e12, "trillion"], [1e9, "billion"], [1e6, "million"]];
+        for (let i = 0; i < words.length; i++) { if (magnitude >= words[i][0] * 0.9995) { return words[i]; } }
+        return [1, ""];
+    }
+    function decimalsOf(text) { return (text.split(" ")[0].split(".")[1] || "").length; }
+    function displayBeside(value, base) {
+        // gscsd.figures.display_beside: a value beside its baseline to the same decimals ("80.0" by "79.9")
+        const text = displayNumber(value);
+        if (base === null || base === undefined || base !== base) { return text; }
+        const scale = scaleOf(value), other = scaleOf(base);
+        if (!scale || !other || scale[0] !== other[0]) { return text; }
+        const decimals = Math.max(decimalsOf(text), decimalsOf(displayNumber(base)));
+        const fixed = (Number(general3(value / scale[0])) + 0).toFixed(decimals);
+        const negative = fixed[0] === "-";
+        const parts = (negative ? fixed.slice(1) : fixed).split(".");
+        const whole = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+        return (negative && Number(fixed) !== 0 ? "-" : "") + whole + (parts[1] ? "." + parts[1] : "") +
+            (scale[1] ? " " + scale[1] : "");
+    }
+    function number(value, base) {
+        return value === null || !Number.isFinite(value) ? "–" : displayBeside(value, base);
+    }
     function tone(change, better) {  // gscsd.summary.tone
         if (change !== change || Math.abs(change) < FLAT_PCT) { return "flat"; }
         if (better !== "higher" && better !== "lower") { return "neutral"; }
@@ -238,9 +262,9 @@
                 const target = summaryCells[cell++];
                 if (!target) { return; }
                 const now = interp(time, result.times, values);
-                target.textContent = number(now);
+                const base = baseline !== null ? baseline[r][c] : null;
+                target.textContent = number(now, base);
                 if (baseline !== null) {
-                    const base = baseline[r][c];
                     const change = base ? (now - base) / Math.abs(base) * 100 : NaN;
                     target.appendChild(document.createElement("br"));
                     target.appendChild(percent(change, output.better));

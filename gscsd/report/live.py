@@ -192,7 +192,7 @@ class Live:
         rows = []
         for variable, group in table.groupby("variable", sort=False):
             cells = "".join(
-                f'<td class="num" data-live-cell>{_number(r.current)}'
+                f'<td class="num" data-live-cell>{_number(r.current, r.baseline if against is not None else None)}'
                 + (f"<br>{_percent(r.change_pct, r.better)}" if against is not None else "") + "</td>"
                 for r in group.itertuples())
             rows.append(f"<tr><td>{_e(shown(variable))}</td><td>{_units(group['units'].iloc[0])}</td>{cells}</tr>")
