@@ -125,6 +125,171 @@ def test_no_two_names_of_a_structure_diagram_overlap(gsc_app, browser):  # noqa:
         context.close()
 
 
+# -- 2. every card's whole name, and a row that says it scrolls --------------------------------------------------
+@pytest.mark.parametrize("size", [PHONE, LAPTOP], ids=["phone", "laptop"])
+def test_every_card_shows_its_whole_name_and_the_row_says_it_scrolls(gsc_app, browser, size):  # noqa: F811
+    _, url = gsc_app
+    context, page = visit(browser, url, size, touch=size == PHONE)
+    try:
+        names = page.evaluate("""() => [...document.querySelectorAll('#summary .card[data-variable]')].map(c => {
+            const n = c.querySelector('.card-name');
+            return [n.textContent, n.scrollWidth <= n.clientWidth && n.scrollHeight <= n.clientHeight,
+                    c.scrollWidth <= c.clientWidth];
+        })""")
+        assert len(names) >= 20
+        assert [name for name, whole, fits in names if not (whole and fits)] == [], "names cut"
+        assert "Fixed Broadband Subscriptions" in [name for name, _, _ in names]
+        # the row is wider than the screen: the edge with more shows a button (and a fade), which scrolls it
+        row = page.locator("#summary")
+        assert page.evaluate("() => { const s = document.getElementById('summary');"
+                             " return s.scrollWidth > s.clientWidth && s.scrollLeft === 0; }")
+        more = page.locator(".summary-scroll.right")
+        assert more.is_visible() and not page.locator(".summary-scroll.left").is_visible()
+        shown = more.bounding_box()
+        assert shown["width"] >= 24 and shown["x"] + shown["width"] <= size[0]
+        page.screenshot(path=artifact(f"legible-cards-{size[0]}.png"))
+        more.click()
+        page.wait_for_function("() => document.getElementById('summary').scrollLeft > 50")
+        page.locator(".summary-scroll.left").wait_for(state="visible")
+        row.evaluate("(s) => { s.style.scrollBehavior = 'auto'; s.scrollLeft = s.scrollWidth; }")
+        page.locator(".summary-scroll.right").wait_for(state="hidden")
+    finally:
+        context.close()
+
+
+# -- 6. a card's meaning on focus and on a tap -----------------------------------------------------------------------
+def _tip(page) -> dict:
+    return page.evaluate("""() => { const t = document.getElementById('card-tip'), r = t.getBoundingClientRect();
+        return {hidden: t.hidden || !t.offsetParent, text: t.innerText, left: r.left, right: r.right, top: r.top}; }""")
+
+
+def test_a_card_s_meaning_shows_on_a_tap_and_on_the_keyboard_s_focus(gsc_app, browser):  # noqa: F811
+    _, url = gsc_app
+    context, page = visit(browser, url, PHONE, touch=True)
+    try:
+        assert _tip(page)["hidden"]
+        card = page.locator("#summary .card[data-variable='Cumulative CO2 Emissions']")
+        card.scroll_into_view_if_needed()
+        card.tap()
+        page.wait_for_function("() => !document.getElementById('card-tip').hidden")
+        tip = _tip(page)
+        assert tip["text"].startswith("Cumulative CO2 Emissions (Gt)\nFossil CO2 emitted from the start of 2025")
+        assert 0 <= tip["left"] and tip["right"] <= PHONE[0]  # on the screen, under the card
+        assert tip["top"] >= card.bounding_box()["y"] + card.bounding_box()["height"]
+        page.screenshot(path=artifact("legible-card-tip-phone.png"))
+        page.locator("#summary .card[data-variable='GSC Index']").tap()
+        page.wait_for_function("() => document.getElementById('card-tip').innerText.startsWith('GSC Index')")
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => document.getElementById('card-tip').hidden")
+    finally:
+        context.close()
+    context, page = visit(browser, url, LAPTOP)
+    try:
+        page.locator("#card-year").focus()
+        page.keyboard.press("Tab")  # from the year to the first card: the headline
+        page.wait_for_function("() => !document.getElementById('card-tip').hidden")
+        assert page.evaluate("() => document.activeElement.dataset.variable") == "GSC Index"
+        assert _tip(page)["text"].startswith("GSC Index\nGreen Smart City index")
+        assert page.evaluate("() => document.activeElement.getAttribute('aria-describedby')") == "card-tip"
+        page.keyboard.press("Tab")
+        page.wait_for_function("() => document.getElementById('card-tip').innerText.startsWith('Urbanization Rate')")
+    finally:
+        context.close()
+
+
+# -- 3. the Parameters dropdown shows whole labels ------------------------------------------------------------------
+@pytest.mark.parametrize("size", [PHONE, LAPTOP], ids=["phone", "laptop"])
+def test_the_parameters_dropdown_shows_its_labels_whole(gsc_app, browser, size):  # noqa: F811
+    _, url = gsc_app
+    context, page = visit(browser, url, size, touch=size == PHONE)
+    try:
+        if size == PHONE:
+            page.click("#tools-toggle")
+        value = "() => { const v = document.querySelector('#params-select .dash-dropdown-value');" \
+                " return [v.textContent, v.scrollWidth <= v.clientWidth]; }"
+        assert page.evaluate(value) == ["the model's own", True]
+        page.click("#params-select")
+        options = page.locator("[data-radix-popper-content-wrapper] [role=option]")
+        options.first.wait_for()
+        shown = options.evaluate_all("""(nodes) => nodes.map(n => { const r = n.getBoundingClientRect();
+            const text = n.querySelector('.dash-options-list-option-text'), t = text.getBoundingClientRect();
+            return [n.textContent, text.scrollWidth <= text.clientWidth && t.right <= r.right,
+                    r.left >= 0 && r.right <= innerWidth]; })""")
+        assert [label for label, _, _ in shown] == ["the model's own", "hangzhou", "no-ecosystem"]
+        assert all(whole and inside for _, whole, inside in shown), shown
+        page.screenshot(path=artifact(f"legible-parameters-{size[0]}.png"))
+        options.filter(has_text="no-ecosystem").click()
+        page.wait_for_function("() => window.location.search.includes('set=no-ecosystem')")
+        assert page.evaluate(value) == ["no-ecosystem", True]
+    finally:
+        context.close()
+
+
+# -- 4. a long overlay name stays inside the legend --------------------------------------------------------------
+LONG_NAME = "Carbon price 150 with the green investment share doubled and faster rail electrification"
+
+
+@pytest.mark.parametrize("size", [PHONE, LAPTOP], ids=["phone", "laptop"])
+def test_a_long_overlay_name_stays_inside_the_legend_whole_on_hover(gsc_app, browser, size):  # noqa: F811
+    from urllib.parse import quote
+
+    _, url = gsc_app
+    context, page = visit(browser, url + "&ov=" + quote(f"{LONG_NAME};carbon_price=150"), size)
+    try:
+        page.wait_for_function("(n) => [...document.querySelectorAll('#legend .legend-item')]"
+                               ".some(i => i.title === n)", arg=LONG_NAME)
+        items = page.evaluate("""() => { const box = document.getElementById('legend').getBoundingClientRect();
+            return [...document.querySelectorAll('#legend .legend-item')].map(i => {
+                const r = i.getBoundingClientRect();
+                return [i.title, i.textContent, r.left >= box.left - 0.5 && r.right <= box.right + 0.5]; }); }""")
+        item = next(i for i in items if i[0] == LONG_NAME)
+        assert all(inside for _, _, inside in items), items
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= size[0]
+        cell = page.locator(".chart-cell").first.bounding_box()
+        legend = page.locator("#legend").bounding_box()
+        assert legend["x"] >= cell["x"] - 1 and legend["x"] + legend["width"] <= cell["x"] + page.locator(
+            "#charts").bounding_box()["width"] + 1
+        if size == PHONE:  # too long for a phone: cut with an ellipsis, the whole name in the item's title
+            assert page.evaluate("(n) => { const s = [...document.querySelectorAll('#legend .legend-item')]"
+                                 ".find(i => i.title === n).querySelector('.legend-name');"
+                                 " return s.scrollWidth > s.clientWidth && getComputedStyle(s).textOverflow; }",
+                                 LONG_NAME) == "ellipsis"
+        assert item[1] == LONG_NAME  # the text is whole: CSS cuts it on screen
+        page.screenshot(path=artifact(f"legible-legend-{size[0]}.png"))
+    finally:
+        context.close()
+
+
+# -- 7. a phone's header in two rows ------------------------------------------------------------------------------
+def test_a_phone_s_header_takes_two_rows_and_its_tools_open_on_demand(gsc_app, browser):  # noqa: F811
+    _, url = gsc_app
+    context, page = visit(browser, url, PHONE, touch=True)
+    try:
+        rows = """() => { const tops = [...document.querySelector('.header').querySelectorAll(
+                'button, .brand, .field, .run-info')].filter(n => n.offsetParent && n.getBoundingClientRect().height)
+                .map(n => Math.round(n.getBoundingClientRect().top));
+            return [...new Set(tops.map(t => Math.round(t / 12)))].length; }"""
+        header = page.locator(".header").bounding_box()
+        page.screenshot(path=artifact("legible-phone-header.png"))
+        assert header["height"] <= 100, header
+        assert page.evaluate(rows) <= 2
+        assert page.locator(".tab-bar").bounding_box()["y"] <= 110
+        # the model stays in sight; the rest is one tap away
+        assert page.locator("#model-select").is_visible() and not page.locator("#export-csv").is_visible()
+        toggle = page.locator("#tools-toggle")
+        assert toggle.get_attribute("aria-expanded") == "false"
+        toggle.tap()
+        for tool in ("#params-select", "#method-select", "#export-csv", "#export-report", "#export-live-report"):
+            page.locator(tool).wait_for(state="visible")
+            box = page.locator(tool).bounding_box()
+            assert 0 <= box["x"] and box["x"] + box["width"] <= PHONE[0], tool
+        assert toggle.get_attribute("aria-expanded") == "true"
+        toggle.tap()
+        page.locator("#export-csv").wait_for(state="hidden")
+    finally:
+        context.close()
+
+
 # -- 5. a lever's help is its comment's whole sentence ------------------------------------------------------------
 def test_a_lever_s_help_line_is_the_whole_sentence_of_its_comment(gsc_app, browser):  # noqa: F811
     """Policy Start Year's comment has a ';' inside its first sentence: the help line was cut there."""

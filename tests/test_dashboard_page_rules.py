@@ -250,7 +250,9 @@ def test_a_phone_shows_the_whole_header_and_a_structure_tab_no_wider_than_itself
     page.set_default_timeout(TIMEOUT)
     try:
         open_page(page, gsc_url)
-        # the header's tools wrap into rows: every one whole on the screen, nothing to scroll sideways
+        # the header's tools (behind Tools, but the model) wrap into rows: every one whole on the screen, nothing
+        # to scroll sideways
+        page.click("#tools-toggle")
         tools = page.evaluate("""() => [...document.querySelectorAll('.header-tools > *')]
             .filter(n => n.offsetParent).map(n => { const r = n.getBoundingClientRect();
                 return [n.id || n.textContent.trim().slice(0, 20), r.left, r.right]; })""")

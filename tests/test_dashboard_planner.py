@@ -241,8 +241,8 @@ def test_the_headline_leads_and_units_read_as_words(gsc_site, browser):  # noqa:
         page.screenshot(path=artifact("planner-hover-units.png"))
         # cards: a tooltip says what the number is, from the .mdl comment; value and baseline to the same decimals
         shown = page.evaluate("() => Object.fromEntries([...document.querySelectorAll('#summary .card[data-variable]')]"
-                              ".map(c => [c.dataset.variable, [c.title, c.querySelector('.card-value').textContent,"
-                              " c.querySelector('.muted').textContent]]))")
+                              ".map(c => [c.dataset.variable, [c.dataset.tip,"
+                              " c.querySelector('.card-value').textContent, c.querySelector('.muted').textContent]]))")
         title, _, _ = shown["Cumulative CO2 Emissions"]
         assert title.startswith("Cumulative CO2 Emissions (Gt)\nFossil CO2 emitted from the start of 2025"), title
         assert shown["GSC Index"][0].startswith("GSC Index\nGreen Smart City index, 0-1, a geometric mean of "

@@ -107,19 +107,23 @@ def page(
     sets, params : sequence of str, str or None
         The parameter sets beside the model (regions) and the one the page runs with.
     """
+    param_options = [{"label": "the model's own", "value": ""}, *({"label": name, "value": name} for name in sets)]
     header = html.Header(
         [
             html.Button("☰ Levers", id="levers-toggle", className="button levers-toggle",
                         **{"aria-controls": "levers", "aria-expanded": "false"}),
             html.Div([html.H1("gscsd"), html.Span("Green Smart City planner", className="tagline")], className="brand"),
             html.Button("About", id="about-open", className="button", title="What this model is, and how to use it"),
+            # On a phone the tools other than the model wait behind this button (assets/view.js: tools-open),
+            # so that the header takes two rows and the charts stay in sight.
+            html.Button("Tools", id="tools-toggle", className="button tools-toggle",
+                        **{"aria-controls": "header-tools", "aria-expanded": "false"}),
             html.Div([
             html.Label(["Model", dcc.Dropdown(id="model-select", options=list(files), value=file, clearable=False,
-                                              className="model-select")], className="field"),
+                                              className="model-select")], className="field model-field"),
             html.Label(["Parameters", dcc.Dropdown(
                 id="params-select", value=params or "", clearable=False, className="params-select",
-                options=[{"label": "the model's own", "value": ""},
-                         *({"label": name, "value": name} for name in sets)])],
+                options=param_options, style=fit_width(option["label"] for option in param_options))],
                 className="field", title="A parameter set beside the model (a region): its values replace the "
                                          "model's, and its lever values become the defaults",
                 style=None if sets else {"display": "none"}),
@@ -130,7 +134,7 @@ def page(
                         title="One HTML file of this scenario and the overlays, to mail or print"),
             html.Button("Export live report", id="export-live-report", className="button",
                         title="The same file with the model inside it: its reader moves the levers, offline"),
-            ], className="header-tools"),
+            ], className="header-tools", id="header-tools"),
             html.Span(id="export-message", className="export-message", role="alert"),
             html.Span(id="run-info", className="run-info", title="Time of the last simulation", role="status"),
         ],
@@ -393,9 +397,18 @@ def trajectories_tab(model: Model) -> html.Div:
         className="chart-controls",
     )
     # The summary is not a live region (a screen reader would read its twenty cards on every move):
-    # #view-status says what changed; the cards are read on demand (a focusable group, it scrolls).
-    return html.Div([scenario_bar(), controls, html.Div(id="summary", className="summary", role="group", tabIndex="0",
-                                                        **{"aria-label": "Key outputs"}),
+    # #view-status says what changed; the cards are read on demand (each focusable, its meaning shown in
+    # #card-tip on focus, a tap or the mouse). One row that scrolls sideways, with buttons at the edges where
+    # there is more, and a fade there (assets/view.js: summary-wrap's more-left / more-right).
+    cards = html.Div([
+        html.Button("‹", className="summary-scroll left", tabIndex="-1", title="Earlier key outputs",
+                    **{"aria-label": "Scroll the key outputs back", "aria-controls": "summary", "data-scroll": "-1"}),
+        html.Div(id="summary", className="summary", role="group", **{"aria-label": "Key outputs"}),
+        html.Button("›", className="summary-scroll right", tabIndex="-1", title="More key outputs",
+                    **{"aria-label": "Scroll to more key outputs", "aria-controls": "summary", "data-scroll": "1"}),
+        html.Div(id="card-tip", className="card-tip", role="tooltip", hidden=True),
+    ], className="summary-wrap")
+    return html.Div([scenario_bar(), controls, cards,
                      html.Div(id="legend", className="page-legend", **{"aria-label": "Legend"}),
                      html.Div(id="charts", className="charts", tabIndex="-1", role="region",
                               **{"aria-label": "Charts"})],
@@ -436,6 +449,13 @@ def documentation_rows(model: Model, query: str | None = None) -> list[dict[str,
         if all(word in text for word in words):
             rows.append(row)
     return rows
+
+
+def fit_width(labels: Any) -> dict[str, str]:
+    """A dropdown's style that shows the longest of ``labels`` whole (room for the arrow), as wide as its
+    place allows: a fixed width cut "the model's own" to "the model's o..."."""
+    longest = max((len(str(label)) for label in labels), default=8)
+    return {"width": f"calc({longest + 1}ch + 44px)", "maxWidth": "100%"}
 
 
 def labelled(text: str, component: Any) -> html.Label:

@@ -641,8 +641,12 @@
             const node = element("div", card.headline ? "card headline" : "card");
             node.dataset.variable = card.variable;
             const name = element("div", "card-name", card.label);
-            // The tooltip says what the number is, from the model's own comment (cards[].help).
-            node.title = card.label + (card.units ? " (" + card.units + ")" : "") + (card.help ? "\n" + card.help : "");
+            // The tip says what the number is, from the model's own comment (cards[].help): shown in #card-tip
+            // when the card has the focus (a keyboard, a tap on a touch screen) or the mouse (cardTip, below).
+            node.dataset.tip = card.label + (card.units ? " (" + card.units + ")" : "") +
+                (card.help ? "\n" + card.help : "");
+            node.tabIndex = 0;
+            node.setAttribute("aria-describedby", "card-tip");
             const value = element("div");
             value.append(element("span", "card-value", card.value), element("span", "units", " " + card.units));
             const change = element("div");
@@ -656,7 +660,81 @@
         Array.from(box.children).forEach(function (child) { if (child !== when) { child.remove(); } });
         when.hidden = !nodes.length;
         box.append.apply(box, nodes);
+        const tip = document.getElementById("card-tip");
+        if (tip && !tip.hidden) {  // the card it was shown for was replaced: show the new one's
+            const card = box.querySelector(".card[data-variable='" + CSS.escape(tip.dataset.variable || "") + "']");
+            if (card && (card.matches(":hover") || tipFor === "focus")) { cardTip(card, tipFor); } else { hideTip(); }
+            if (card && tipFor === "focus" && document.activeElement === document.body) { card.focus(); }
+        }
+        summaryEdges();
     }
+
+    // -- the cards' row: where it scrolls, its tips ------------------------------------------------
+    let tipFor = null;  // "focus" or "mouse": what showed the card tip
+
+    function summaryEdges() {
+        // The row scrolls sideways: the side with more to see shows its button and a fade (summary-wrap's
+        // more-left / more-right), so that the row says it scrolls.
+        const box = document.getElementById("summary");
+        const wrap = box && box.parentElement;
+        if (!wrap || !wrap.classList.contains("summary-wrap")) { return; }
+        const end = box.scrollWidth - box.clientWidth;
+        wrap.classList.toggle("more-left", box.scrollLeft > 1);
+        wrap.classList.toggle("more-right", end - box.scrollLeft > 1);
+    }
+
+    function cardTip(card, how) {
+        // Under the card, inside the page's width: what the number is (the card's data-tip).
+        const tip = document.getElementById("card-tip");
+        const wrap = tip && tip.parentElement;
+        if (!tip || !card.dataset.tip) { return; }
+        tipFor = how;
+        const lines = card.dataset.tip.split("\n");
+        const head = element("strong", "", lines[0]);
+        tip.replaceChildren(head);
+        if (lines.length > 1) { tip.append(element("div", "", lines.slice(1).join(" "))); }
+        tip.dataset.variable = card.dataset.variable;
+        tip.hidden = false;
+        const place = wrap.getBoundingClientRect(), at = card.getBoundingClientRect();
+        const width = tip.offsetWidth;
+        const left = Math.max(0, Math.min(at.left - place.left, place.width - width));
+        tip.style.left = left + "px";
+        tip.style.top = (at.bottom - place.top + 4) + "px";
+    }
+
+    function hideTip() {
+        const tip = document.getElementById("card-tip");
+        if (tip) { tip.hidden = true; tipFor = null; }
+    }
+
+    document.addEventListener("focusin", function (event) {
+        const card = event.target.closest && event.target.closest("#summary .card[data-tip]");
+        if (card) { cardTip(card, "focus"); } else if (tipFor === "focus") { hideTip(); }
+    });
+    document.addEventListener("focusout", function (event) {
+        const card = event.target.closest && event.target.closest("#summary .card[data-tip]");
+        if (card && tipFor === "focus" && !(event.relatedTarget && event.relatedTarget.closest &&
+                                            event.relatedTarget.closest("#summary .card[data-tip]"))) {
+            hideTip();
+        }
+    });
+    document.addEventListener("mouseover", function (event) {
+        const card = event.target.closest && event.target.closest("#summary .card[data-tip]");
+        if (card && tipFor !== "focus") { cardTip(card, "mouse"); }
+        if (!card && tipFor === "mouse") { hideTip(); }
+    });
+    document.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && tipFor) { hideTip(); }
+    });
+    document.addEventListener("scroll", function (event) {
+        if (event.target && event.target.id === "summary") {  // the row scrolled: the tip follows its card
+            summaryEdges();
+            const card = document.activeElement && document.activeElement.closest &&
+                document.activeElement.closest("#summary .card[data-tip]");
+            if (tipFor === "focus" && card) { cardTip(card, "focus"); } else if (tipFor) { hideTip(); }
+        }
+    }, true);
+    window.addEventListener("resize", function () { summaryEdges(); hideTip(); });
 
     function yearCard(box, answer) {
         // "In <year>": the time the cards show, any saved time of the run (the view's year; the final by default).
@@ -723,7 +801,9 @@
                 // Names come escaped for Plotly (figures.plain): show them as the text they stand for.
                 const label = document.createElement("textarea");
                 label.innerHTML = trace.name;
-                item.append(svg, element("span", "", label.value));
+                // A long name is cut to the legend's width with an ellipsis; the whole name on hover.
+                item.append(svg, element("span", "legend-name", label.value));
+                item.title = label.value;
                 return item;
             });
         box.replaceChildren.apply(box, items);
@@ -795,6 +875,18 @@
         }
         const target = event.target.closest && event.target.closest("button");
         if (!target) { return; }
+        if (target.classList.contains("summary-scroll")) {  // the cards' row, a screen's width on
+            const box = document.getElementById("summary");
+            box.scrollBy({left: Number(target.dataset.scroll) * box.clientWidth * 0.8, behavior: "smooth"});
+            return;
+        }
+        if (target.id === "tools-toggle") {  // a phone's header: the tools other than the model
+            const header = target.closest(".header");
+            const open = !header.classList.contains("tools-open");
+            header.classList.toggle("tools-open", open);
+            target.setAttribute("aria-expanded", open ? "true" : "false");
+            return;
+        }
         const levers = document.getElementById("levers");
         if (target.id === "levers-toggle" || target.id === "levers-close") {  // the levers' sheet on phones
             const open = target.id === "levers-toggle" && !levers.classList.contains("open");
