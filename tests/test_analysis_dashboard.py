@@ -554,8 +554,11 @@ def test_the_history_note_says_which_outputs_no_data_narrow(gsc):
                         "allows); the bands come from those runs.")
     assert texts[1].startswith("Kept 1 of 3 runs drawn: those that fit the observed history of 2 series")
     assert "Most often missed: GDP per Capita, CO2 Emissions." in texts[1]  # 2 and 1 runs left out
-    assert texts[1].endswith("GSC Index is not observed, so its band over the past years is not narrowed by data.")
+    assert "(an allowance of at least 6% of the series' level)" in texts[1]
+    assert "they leave out the model's own error, so observations may lie outside them." in texts[1]
+    assert texts[1].endswith("GSC Index is not one of the observed series: data narrow its band over the past "
+                             "years only as far as the observed series constrain it.")
     observed = history_notes(gsc, result, "CO2 Emissions")[1].children
-    assert "not observed" not in observed
+    assert "not one of the observed series" not in observed
     assert history_notes(gsc, {"match": None, "matching": False}, "GSC Index") == []
     assert "every run drawn is kept" in history_notes(gsc, {"match": None, "matching": True}, "GSC Index")[0].children

@@ -190,3 +190,12 @@ def test_the_bands_say_where_their_runs_come_from_in_files_and_reports(town, tmp
     matched.bands.drop(columns=["n", "drawn", "history_series"]).to_csv(bare, index=False)
     html = build_report(town, [gscsd.Scenario("Faster", levers={"Rate": 0.4})], uncertainty=bare)
     assert "median dotted)." in html and " drawn)" not in html
+
+
+def test_progress_announces_the_runs_expected_not_the_most_that_may_be_drawn(town):
+    seen = []
+    result = uncertainty.run(town, problem_from_model(town, ["Rate"]), 40, 0, variables=["Population"],
+                             history=observed_history(town), progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (result.drawn + 1, result.drawn + 1)  # the runs drawn and the reference run
+    assert max(total for _, total in seen) == result.drawn + 1 < 40 * uncertainty.DRAWS_PER_RUN
+    assert all(done <= total for done, total in seen)

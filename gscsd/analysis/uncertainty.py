@@ -192,8 +192,10 @@ def run(
         observed = history_match.observations_inside(history, _span(model, base)) or None
     extra = [name for name in (observed or {}) if name not in names]
     budget = n if observed is None else _max_draws(n, max_draws)
+    # Progress over the runs expected: n, and with history the reference run, then each round's estimate
+    # (announcing the most that may be drawn would show a bar stuck near its start).
     evaluator = Evaluator(model, problem, series=names + extra, base=base, executor=executor, progress=progress,
-                          cancel=cancel, budget=budget + (observed is not None))
+                          cancel=cancel, budget=n + (observed is not None))
     if observed is None:
         samples = evaluator.samples(sample(problem, n, seed))
         bands = _provenance(analyze(problem, samples.series, samples.time, units=units), n, 0)
@@ -206,6 +208,7 @@ def run(
     count = kept = 0
     while kept < n and count < budget:
         size = n if not drawn else _next_round(n - kept, kept, count, budget - count)
+        evaluator.budget = 1 + count + size
         batch = evaluator.samples(sample(problem, size, _round_seed(seed, len(drawn))))
         matched = history_match.match(batch.time, {k: batch.series[k] for k in observed}, reference_series,
                                       observed, cutoff)

@@ -137,13 +137,16 @@ def history_notes(model, result, variable: str) -> list:
     series = len(matched.series)
     missed = sorted(((count, name) for name, count in matched.rejected_by().items() if count), reverse=True)
     most = ", ".join(text_of(name, model.variable(name).comment).label for _, name in missed[:3])
-    text = (f"Kept {kept:,} of {drawn:,} runs drawn: those that fit the observed history of {series} series "
-            f"(on each series a run may miss the data by up to {matched.cutoff:g} times as much as the current "
-            f"scenario does, and by at least {matched.cutoff * OBSERVATION_ERROR:.0%} of the series' level)."
-            + (f" Most often missed: {most}." if most else ""))
+    text = (f"Kept {kept:,} of {drawn:,} runs drawn: those that fit the observed history of {series} series. "
+            f"On each series a run may miss the data by up to {matched.cutoff:g} times the current scenario's "
+            f"error (an allowance of at least {matched.cutoff * OBSERVATION_ERROR:.0%} of the series' level)."
+            + (f" Most often missed: {most}." if most else "")
+            + " The bands show how far the assumptions that fit history spread the outputs; they leave out the "
+            "model's own error, so observations may lie outside them.")
     if variable not in matched.series:
         label = text_of(variable, model.variable(variable).comment).label
-        text += f" {label} is not observed, so its band over the past years is not narrowed by data."
+        text += (f" {label} is not one of the observed series: data narrow its band over the past years only "
+                 "as far as the observed series constrain it.")
     notes = [html.P(text, className="muted", id="uncertainty-history")]
     if kept < asked:
         notes.insert(0, html.P(f"Only {kept:,} of the {asked:,} runs asked for fit the history within {drawn:,} runs "
