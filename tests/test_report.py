@@ -225,3 +225,19 @@ def test_sample_report_scenarios_fit_the_gsc_model(gsc):
     for path in paths:
         scenario = gscsd.Scenario.load(path).validated(gsc)
         assert scenario.levers and scenario.notes
+
+
+def test_a_report_names_the_parameter_set_its_numbers_come_from(gsc):
+    """A Hangzhou report said 'Baseline (the model file's lever values)' and nothing else: read as China's."""
+    carbon = gscsd.Scenario("Carbon 150", levers={"Carbon Price": 150})
+    html = build_report(gsc, [carbon], params="hangzhou", engine="fast")
+    assert "Baseline (the model file&#x27;s lever values, parameter set hangzhou)" in html
+    assert "<dt>Parameter set</dt><dd>hangzhou</dd>" in html
+    assert "Re-run with the same model file (same hash), the parameter set hangzhou and scenario files" in html
+    plain = build_report(gsc, [carbon], engine="fast")
+    assert "<dt>Parameter set</dt><dd>none (the model file&#x27;s values)</dd>" in plain
+    assert "parameter set hangzhou" not in plain and "Re-run with the same model file (same hash) and" in plain
+    mixed = build_report(gsc, [gscsd.Scenario("Carbon 150 in Hangzhou", levers={"Carbon Price": 150},
+                                              params="hangzhou")], engine="fast")
+    assert ("<dt>Parameter set</dt><dd>none (the model file&#x27;s values); Carbon 150 in Hangzhou: hangzhou</dd>"
+            in mixed)

@@ -374,7 +374,8 @@ def _summary(data: ReportData, live: Live | None = None) -> str:
                      "the change is relative to the baseline value.</p>")
     tables: list[tuple[str, pd.DataFrame, pd.DataFrame | None]] = []
     if data.baseline is not None:
-        tables.append((BASELINE_NAME + " (the model file's lever values)", data.baseline, None))
+        where = f", parameter set {params_name(data.params)}" if params_name(data.params) else ""
+        tables.append((BASELINE_NAME + f" (the model file's lever values{where})", data.baseline, None))
     tables += [(name, frame, data.baseline) for name, frame in data.runs.items()]
     for name, frame, against in tables:
         table = compare(model, frame, frame if against is None else against, times, headline_first(model))
@@ -545,6 +546,7 @@ def _provenance(data: ReportData, live: Live | None = None, static_why: str | No
         ("PySD", _version("pysd")),
         ("Plotly", _version("plotly")),
         ("Python", platform.python_version()),
+        ("Parameter set", _params_line(data)),
         ("Run date", data.created.strftime("%Y-%m-%d %H:%M:%S UTC")),
         ("Uncertainty bands", (", ".join(data.bands) + (f"; {data.band_runs}" if data.band_runs else ""))
          if data.bands else "none"),
@@ -554,5 +556,20 @@ def _provenance(data: ReportData, live: Live | None = None, static_why: str | No
     elif static_why:
         items.append(("Live runs", f"none: {static_why}"))
     rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items)
-    return (f"<dl class='prov'>{rows}</dl><p class='note'>Re-run with the same model file (same hash) and "
-            "scenario files to reproduce these numbers.</p>")
+    sets = sorted(({params_name(s.params) for s in data.scenarios} | {params_name(data.params)}) - {""})
+    with_set = f", the parameter set{'s' if len(sets) > 1 else ''} {', '.join(sets)}" if sets else ""
+    return (f"<dl class='prov'>{rows}</dl><p class='note'>Re-run with the same model file (same hash){with_set} "
+            "and scenario files to reproduce these numbers.</p>")
+
+
+def params_name(params: Any) -> str:
+    """The name of a parameter set (a :class:`~gscsd.params.ParamSet` or its name); ``""`` for none."""
+    return str(getattr(params, "name", params) or "")
+
+
+def _params_line(data: ReportData) -> str:
+    """Which parameter set the runs used: the baseline's, and any scenario's own when it differs."""
+    base = params_name(data.params)
+    line = base or "none (the model file's values)"
+    own = [f"{s.name}: {params_name(s.params)}" for s in data.scenarios if params_name(s.params) != base]
+    return line + (f"; {'; '.join(own)}" if own else "")
