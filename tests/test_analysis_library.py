@@ -137,9 +137,10 @@ def test_uncertainty_bands_are_ordered_and_match_direct_runs(logistic, tmp_path)
     result = uncertainty.run(logistic, problem, 16, seed=0, variables=["Population"])
     bands = result.bands
     assert list(bands.columns) == ["variable", "units", "time", "p5", "p25", "p50", "p75", "p95", "mean", "n",
-                                   "drawn", "history_series"]
+                                   "drawn", "history_series", "scenario"]
     assert len(bands) == 31 and (bands["n"] == 16).all() and (bands["units"] == "People").all()
     assert (bands["drawn"] == 16).all() and (bands["history_series"] == 0).all()  # no history given: every run
+    assert (bands["scenario"] == "Baseline").all()
     values = bands[list(uncertainty.BAND_COLUMNS)].to_numpy()
     assert (np.diff(values, axis=1) >= -1e-9).all()
     # The median at year 10 is the median of the 16 runs made one by one.

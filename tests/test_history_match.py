@@ -173,21 +173,22 @@ def test_the_bands_say_where_their_runs_come_from_in_files_and_reports(town, tmp
     plain = uncertainty.run(town, problem, 30, 1, variables=["Population"])
     assert (matched.bands["drawn"] == matched.drawn).all() and (matched.bands["history_series"] == 1).all()
     assert (plain.bands["drawn"] == 30).all() and (plain.bands["history_series"] == 0).all()
-    said = f"30 runs that fit the observed history of 1 series ({matched.drawn:,} drawn)"
+    said = f"30 runs around the scenario 'Baseline' that fit the observed history of 1 series ({matched.drawn:,} drawn)"
     assert uncertainty.runs_text(matched.bands) == said
-    assert uncertainty.runs_text(plain.bands) == "30 runs"
-    assert uncertainty.runs_text(plain.bands.assign(drawn=32)) == "30 runs (2 of 32 failed)"
-    assert uncertainty.runs_text(plain.bands.drop(columns=["n", "drawn", "history_series"])) == ""
+    assert uncertainty.runs_text(plain.bands) == "30 runs around the scenario 'Baseline'"
+    fast = uncertainty.run(town, problem, 30, 1, variables=["Population"], base=gscsd.Scenario("Fast", {"Rate": 0.5}))
+    assert uncertainty.runs_text(fast.bands.assign(drawn=32)) == "30 runs around the scenario 'Fast' (2 of 32 failed)"
+    assert uncertainty.runs_text(plain.bands.drop(columns=["n", "drawn", "history_series", "scenario"])) == ""
     for suffix in (".csv", ".nc"):
         path = tmp_path / f"bands{suffix}"
         uncertainty.write_bands(matched.bands, path)
         assert uncertainty.runs_text(uncertainty.read_bands(path)) == said
         html = build_report(town, [gscsd.Scenario("Faster", levers={"Rate": 0.4})], uncertainty=path)
-        assert f"median dotted) of {said}." in html
-        assert f"Population; {said}" in html  # the provenance table
+        assert f"median dotted) of {said}.".replace("'", "&#x27;") in html
+        assert f"Population; {said}".replace("'", "&#x27;") in html  # the provenance table
     # bands from elsewhere, without the counts: the report says nothing it does not know
     bare = tmp_path / "bare.csv"
-    matched.bands.drop(columns=["n", "drawn", "history_series"]).to_csv(bare, index=False)
+    matched.bands.drop(columns=["n", "drawn", "history_series", "scenario"]).to_csv(bare, index=False)
     html = build_report(town, [gscsd.Scenario("Faster", levers={"Rate": 0.4})], uncertainty=bare)
     assert "median dotted)." in html and " drawn)" not in html
 

@@ -9,19 +9,21 @@ Bands file format
 -----------------
 ``--out FILE.csv`` writes one row per variable and saved time (long format)::
 
-    variable,units,time,p5,p25,p50,p75,p95,mean,n,drawn,history_series
-    GSC Index,Dmnl,2008,0.17,0.19,0.21,0.22,0.25,0.21,200,2938,11
+    variable,units,time,p5,p25,p50,p75,p95,mean,n,drawn,history_series,scenario
+    GSC Index,Dmnl,2008,0.17,0.19,0.21,0.22,0.25,0.21,200,2938,11,Baseline
     ...
 
 ``p5 ... p95`` are the 5th, 25th, 50th, 75th and 95th percentiles across the
 successful runs, ``mean`` their mean and ``n`` how many runs succeeded; a
 subscripted variable is summed over its elements. :func:`run` adds
-``drawn``, the runs drawn, and ``history_series``, how many observed series
-the runs kept were matched to (0: every run drawn kept; see
-:mod:`gscsd.analysis.history_match`); :func:`runs_text` says it in words. ``FILE.nc`` holds the same
-numbers as a netCDF dataset with a data variable ``bands`` of dims
-``(variable, time, stat)`` (``stat`` = ``p5 ... p95, mean``) and ``units``,
-``n``, ``drawn`` and ``history_series`` along ``variable``. :func:`read_bands` reads either; :func:`bands_for` gives
+``drawn``, the runs drawn, ``history_series``, how many observed series the
+runs kept were matched to (0: every run drawn kept; see
+:mod:`gscsd.analysis.history_match`), and ``scenario``, the name of the
+scenario the runs vary around; :func:`runs_text` says it in words.
+``FILE.nc`` holds the same numbers as a netCDF dataset with a data variable
+``bands`` of dims ``(variable, time, stat)`` (``stat`` = ``p5 ... p95,
+mean``) and ``units``, ``n``, ``drawn``, ``history_series`` and ``scenario``
+along ``variable``. :func:`read_bands` reads either; :func:`bands_for` gives
 one variable's ``DataFrame[p5, p25, p50, p75, p95]`` indexed by time, the
 ``bands=`` argument of :func:`gscsd.figures.trajectory_figure`.
 """
@@ -198,7 +200,7 @@ def run(
                           cancel=cancel, budget=n + (observed is not None))
     if observed is None:
         samples = evaluator.samples(sample(problem, n, seed))
-        bands = _provenance(analyze(problem, samples.series, samples.time, units=units), n, 0)
+        bands = _provenance(analyze(problem, samples.series, samples.time, units=units), base, n, 0)
         return UncertaintyResult(bands, samples, problem, seed, drawn=n, failures=int(samples.failed.sum()))
 
     reference = evaluator.samples(_reference_point(model, problem, base))
@@ -225,7 +227,8 @@ def run(
         raise InputError(_none_fit(matched, count, failures))
     chosen = Samples(every.X[fits], every.time, {k: every.series[k][fits] for k in names},
                      failed=np.zeros(len(fits), bool))
-    bands = _provenance(analyze(problem, chosen.series, chosen.time, units=units), count, len(matched.series))
+    bands = _provenance(analyze(problem, chosen.series, chosen.time, units=units), base, count,
+                        len(matched.series))
     return UncertaintyResult(bands, chosen, problem, seed, drawn=count, failures=failures, history=matched)
 
 
@@ -233,9 +236,10 @@ def run(
 PROVENANCE = ("n", "drawn", "history_series")
 
 
-def _provenance(bands: pd.DataFrame, drawn: int, history_series: int) -> pd.DataFrame:
+def _provenance(bands: pd.DataFrame, base: Scenario | None, drawn: int, history_series: int) -> pd.DataFrame:
     bands["drawn"] = int(drawn)
     bands["history_series"] = int(history_series)
+    bands["scenario"] = base.name if base is not None else "Baseline"
     return bands
 
 
@@ -243,17 +247,19 @@ def runs_text(bands: pd.DataFrame) -> str:
     """Where a bands table's runs come from, in words ("" when the table does not say).
 
     >>> runs_text(result.bands)
-    '200 runs that fit the observed history of 11 series (2,938 drawn)'
+    "200 runs around the scenario 'Baseline' that fit the observed history of 11 series (2,938 drawn)"
     """
     if "n" not in bands or bands.empty:
         return ""
     kept = int(bands["n"].min())
     drawn = int(bands["drawn"].max()) if "drawn" in bands else kept
     series = int(bands["history_series"].max()) if "history_series" in bands else 0
+    names = bands["scenario"].dropna().unique() if "scenario" in bands else ()
+    around = f" around the scenario '{names[0]}'" if len(names) == 1 and str(names[0]) else ""
     if series:
-        return f"{kept:,} runs that fit the observed history of {series} series ({drawn:,} drawn)"
+        return f"{kept:,} runs{around} that fit the observed history of {series} series ({drawn:,} drawn)"
     failed = drawn - kept
-    return f"{kept:,} runs" + (f" ({failed:,} of {drawn:,} failed)" if failed > 0 else "")
+    return f"{kept:,} runs{around}" + (f" ({failed:,} of {drawn:,} failed)" if failed > 0 else "")
 
 
 #: Without ``max_draws``, history matching draws at most this many runs per run asked for.
@@ -367,6 +373,9 @@ def _to_dataset(bands: pd.DataFrame, attrs: Mapping[str, Any] | None) -> Any:
     units = [str(bands.loc[bands["variable"] == n, "units"].iloc[0]) if "units" in bands else "" for n in names]
     counts = {column: (("variable",), [int(bands.loc[bands["variable"] == n, column].iloc[0]) for n in names])
               for column in PROVENANCE if column in bands}
+    if "scenario" in bands:
+        counts["scenario"] = (("variable",), [str(bands.loc[bands["variable"] == n, "scenario"].iloc[0])
+                                              for n in names])
     return xr.Dataset(
         {"bands": (("variable", "time", "stat"), cube), "units": (("variable",), units), **counts},
         coords={"variable": names, "time": times, "stat": list(_STATS)},
@@ -384,6 +393,8 @@ def _from_dataset(data: Any) -> pd.DataFrame:
         for column in PROVENANCE:
             if column in data:
                 table[column] = int(data[column].to_numpy()[i])
+        if "scenario" in data:
+            table["scenario"] = str(data["scenario"].to_numpy()[i])
         frames.append(table)
     return pd.concat(frames, ignore_index=True)
 

@@ -52,7 +52,7 @@ def load_bands(model: Model, uncertainty: Any) -> tuple[dict[str, pd.DataFrame],
     """:func:`normalise_bands` and where the bands' runs come from, in words ("" when the input does not say).
 
     The words are :func:`gscsd.analysis.uncertainty.runs_text`'s, read from the ``n``, ``drawn`` and
-    ``history_series`` columns (``.csv``, a long table) or variables (``.nc``, a Dataset) that
+    ``history_series`` and ``scenario`` columns (``.csv``, a long table) or variables (``.nc``, a Dataset) that
     ``gscsd uncertainty`` writes.
     """
     from ..analysis.uncertainty import PROVENANCE, runs_text
@@ -63,7 +63,8 @@ def load_bands(model: Model, uncertainty: Any) -> tuple[dict[str, pd.DataFrame],
     if isinstance(uncertainty, pd.DataFrame):
         runs = runs_text(uncertainty)
     elif hasattr(uncertainty, "data_vars") and "n" in uncertainty.data_vars:
-        runs = runs_text(pd.DataFrame({c: uncertainty[c].to_numpy() for c in PROVENANCE if c in uncertainty}))
+        columns = [c for c in (*PROVENANCE, "scenario") if c in uncertainty]
+        runs = runs_text(pd.DataFrame({c: uncertainty[c].to_numpy() for c in columns}))
     return normalise_bands(model, uncertainty), runs
 
 
