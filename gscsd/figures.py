@@ -7,8 +7,9 @@ report draws exactly what the dashboard shows.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -182,6 +183,24 @@ def time_change(current: float, baseline: float, units: str) -> str:
     if abs(diff) < 0.05:
         return "±0"
     return f"{diff:+.1f} {units}".strip()
+
+
+def display_lever(lever: Any, value: float) -> str:
+    """A lever's setting as its box shows it: to one digit finer than its step, no thousands separator.
+
+    A setting is typed, not measured: ``2031`` (a year, never ``2,030``, which three significant digits
+    would make of it), ``0.0525``, ``150``. A lever without a step gets four decimals; trailing zeros go.
+    """
+    step = getattr(lever, "step", None) or 0
+    if step >= 1:
+        digits = 0
+    elif step > 0:
+        digits = min(12, math.ceil(-math.log10(step)) + 1)
+    else:
+        digits = 4
+    text = f"{float(value):.{digits}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text in ("-0", "") else text
 
 
 def axis_title(model: Model, variable: str) -> str:

@@ -444,3 +444,30 @@ def test_the_cards_show_the_year_the_view_asks_for(board, model):
     # a link says it too
     linked = board.view({"query": "?model=city.mdl&year=2040"})
     assert linked["when"] == "2040" and linked["view"]["year"] == 2040
+
+
+def test_a_lever_setting_reads_as_typed_in_compare_and_reports(gsc):
+    """Policy Start Year 2031 read '2,030' (three significant digits) in Compare's lever table and both reports,
+    beside a default and a range of '2,030', and '+5 (+0.2%)' in the report: a year is a setting, not a measure."""
+    from gscsd.dashboard.compare_tab import render
+    from gscsd.figures import display_lever
+    from gscsd.report import build_report
+    from gscsd.summary import comparison
+
+    start = gsc.lever("Policy Start Year")
+    assert [display_lever(start, v) for v in (2031, 2026.0, 2050)] == ["2031", "2026", "2050"]
+    price = gsc.lever("Carbon Price")
+    assert display_lever(price, 150) == "150" and display_lever(gsc.lever("GSC Investment Share"), 0.0525) == "0.0525"
+    assert display_lever(price, -0.0) == "0" and display_lever(object(), 0.123456) == "0.1235"  # no step: 4 decimals
+    levers = {"Policy Start Year": 2031, "Carbon Price": 100}
+    late = gscsd.run(gsc, gscsd.Scenario("Late", levers), engine="fast")
+    outputs, table = comparison(gsc, {"Baseline": gscsd.run(gsc, engine="fast"), "Late": late}, {"Late": levers},
+                                [2060])
+    shown = str(render(gsc, outputs, table)[-1])
+    assert "2031" in shown and "2026" in shown and "2,03" not in shown and "2,02" not in shown
+    page = build_report(gsc, [gscsd.Scenario("Late", levers)], engine="fast")
+    row = page[page.index(">Policy Start Year<"):].split("</tr>")[0]
+    assert "<td class='num'>2031</td>" in row and "<td class='num'>2026</td>" in row
+    assert "<td class='num'>+5</td>" in row and "2026 – 2050" in row and "%" not in row  # no percent of a year
+    price_row = page[page.index(">Carbon Price<"):].split("</tr>")[0]
+    assert "<td class='num'>100</td>" in price_row and "0 – 500" in price_row

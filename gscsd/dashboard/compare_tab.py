@@ -19,7 +19,15 @@ from dash.exceptions import PreventUpdate
 
 from ..describe import headline_first, in_time_units, text_of, units_in_words
 from ..errors import GscsdError, InputError
-from ..figures import BASELINE_COLOUR, PALETTE, change_text, display_beside, display_number, display_time, time_change
+from ..figures import (
+    BASELINE_COLOUR,
+    PALETTE,
+    change_text,
+    display_beside,
+    display_lever,
+    display_time,
+    time_change,
+)
 from ..model import Model
 from ..report.build import summary_times
 from ..scenario import Scenario
@@ -266,8 +274,9 @@ def render(model: Model, outputs: pd.DataFrame, levers: pd.DataFrame) -> list:
     if not levers.empty:
         lever_head = html.Tr([html.Th("Lever"), html.Th("Default"), *[html.Th(n, scope="col") for n in names]])
         lever_rows = [html.Tr([html.Th(text_of(r["lever"], model.lever(r["lever"]).comment).label, scope="row"),
-                               html.Td(display_number(r["default"]), className="num"),
-                               *[html.Td(display_number(r[n]), className="num changed" if r[n] != r["default"]
+                               html.Td(display_lever(model.lever(r["lever"]), r["default"]), className="num"),
+                               *[html.Td(display_lever(model.lever(r["lever"]), r[n]),
+                                         className="num changed" if r[n] != r["default"]
                                          else "num") for n in names]])
                       for r in levers.to_dict("records")]
         parts += [html.H3("Levers that differ from their defaults"),

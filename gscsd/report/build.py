@@ -32,7 +32,15 @@ import plotly.io as pio
 from .. import __version__
 from ..describe import headline_first, in_time_units, units_in_words
 from ..diagram import diagram_figure
-from ..figures import LEGEND_CHARS, change_text, display_beside, display_time, time_change, trajectory_figure
+from ..figures import (
+    LEGEND_CHARS,
+    change_text,
+    display_beside,
+    display_lever,
+    display_time,
+    time_change,
+    trajectory_figure,
+)
 from ..names import display
 from ..runner import run
 from ..scenario import Scenario
@@ -412,14 +420,16 @@ def _levers(data: ReportData) -> str:
         for lever in model.levers:
             value = values[lever.name]
             diff = value - lever.default
-            relative = f" ({diff / abs(lever.default) * 100:+.1f}%)" if lever.default and diff else ""
+            # a setting as its box shows it (2031, not 2,030); no percentage of a year
+            timed = lever.units.strip().lower() in {model.time.units.strip().lower(), "year", "years"}
+            relative = f" ({diff / abs(lever.default) * 100:+.1f}%)" if lever.default and diff and not timed else ""
             css = ' class="changed"' if diff else ""
             rows.append(
-                f"<tr{css}><td>{_e(shown(lever.name))}</td><td class='num'>{_number(value)}</td>"
+                f"<tr{css}><td>{_e(shown(lever.name))}</td><td class='num'>{display_lever(lever, value)}</td>"
                 f"<td>{_units(lever.units)}</td>"
-                f"<td class='num'>{_number(lever.default)}</td>"
-                f"<td class='num'>{'+' if diff > 0 else ''}{_number(diff) if diff else '0'}{relative}</td>"
-                f"<td class='num'>{_number(lever.min)} – {_number(lever.max)}</td></tr>"
+                f"<td class='num'>{display_lever(lever, lever.default)}</td>"
+                f"<td class='num'>{'+' if diff > 0 else ''}{display_lever(lever, diff) if diff else '0'}{relative}</td>"
+                f"<td class='num'>{display_lever(lever, lever.min)} – {display_lever(lever, lever.max)}</td></tr>"
             )
         extras = []
         for label, value in (("start time", scenario.start_time), ("final time", scenario.final_time),
