@@ -107,6 +107,8 @@ def test_sensitivity_run_dispatches_by_method():
     # Known answer for a linear function: S_i = var_i / var; var(a) = 1/12, var(3b) = 9 * 4/12.
     s1 = sobol.table.set_index("factor")["S1"]
     assert s1["b"] == pytest.approx(36 / 37, abs=0.02) and s1["a"] == pytest.approx(1 / 37, abs=0.02)
+    # one default base sample everywhere: run() as sobol() and the dashboard (docs/dashboard.md)
+    assert sensitivity.run(f, problem, method="sobol", n_resamples=10).runs == sensitivity.SOBOL_N * (2 + 2)
     with pytest.raises(InputError, match="unknown sensitivity method"):
         sensitivity.sample(problem, method="morris")
 

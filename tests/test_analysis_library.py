@@ -117,6 +117,18 @@ def test_tornado_ranks_by_swing_on_a_model(logistic):
     assert table.loc[0, "output_high"] == pytest.approx(high_rate)
 
 
+def test_tornado_ranks_by_the_furthest_end_from_the_base():
+    """A lever whose both ends lower the output far (an optimum inside its range) outranks one with a wider swing."""
+    problem = Problem.from_bounds({"a": (0, 1), "b": (0, 2)})  # base: the middles, 0.5 and 1
+
+    def f(X):
+        return 10 - 10 * (X[:, 0] - 0.5) ** 2 + X[:, 1]  # a at either end: -2.5; b: -1 and +1
+
+    table = sensitivity.tornado(f, problem).table
+    assert table["factor"].tolist() == ["a", "b"]
+    assert table["reach"].tolist() == [2.5, 1.0] and table["swing"].tolist() == [0.0, 2.0]
+
+
 # -- uncertainty -------------------------------------------------------------
 
 

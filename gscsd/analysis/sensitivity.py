@@ -1,7 +1,10 @@
 """Sensitivity: one-at-a-time tornado and global Sobol' indices of a scalar output.
 
 Tornado (local): every factor at its low and at its high bound while the
-others stay at their base values; the swing of the output ranks the factors.
+others stay at their base values; the factors are ranked by how far either end
+moves the output from its base value (``reach``), so a factor that moves the
+output far the same way at both ends ranks by that move, not by the small
+difference between its ends.
 
 >>> X = tornado_sample(problem)                  # (1 + 2d, d): base, then low/high per factor
 >>> table = tornado_analyze(problem, Y)          # Y: output of each row
@@ -63,13 +66,15 @@ def tornado_sample(problem: Problem, base: np.ndarray | None = None) -> np.ndarr
 
 
 def tornado_analyze(problem: Problem, Y: np.ndarray) -> pd.DataFrame:
-    """Swing of the output per factor, largest first.
+    """The output at each factor's bounds, the factor that moves it furthest from its base first.
 
     Returns
     -------
     DataFrame
         Columns ``factor, low, high, base_output, output_low, output_high,
-        swing`` (``|output_high - output_low|``).
+        swing`` (``|output_high - output_low|``) and ``reach``
+        (``max(|output_low - base_output|, |output_high - base_output|)``),
+        sorted by ``reach``, largest first (ties in factor order).
     """
     Y = np.asarray(Y, dtype=float).reshape(-1)
     d = problem.num_vars
@@ -84,7 +89,8 @@ def tornado_analyze(problem: Problem, Y: np.ndarray) -> pd.DataFrame:
         "output_high": Y[2::2],
     })
     table["swing"] = (table["output_high"] - table["output_low"]).abs()
-    return table.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
+    table["reach"] = np.maximum((table["output_low"] - Y[0]).abs(), (table["output_high"] - Y[0]).abs())
+    return table.sort_values("reach", ascending=False, kind="stable").reset_index(drop=True)
 
 
 # -- Sobol' ------------------------------------------------------------------
@@ -97,7 +103,7 @@ def sobol_sample(problem: Problem, n: int, seed: int) -> np.ndarray:
     dimension ``2d`` (as :func:`scipy.stats.sobol_indices` draws them);
     ``AB_i`` is ``A`` with column ``i`` taken from ``B``.
     """
-    n = _power_of_two(n)
+    n = check_samples(n)
     d = problem.num_vars
     unit = qmc.Sobol(2 * d, scramble=True, bits=64, rng=np.random.default_rng(_seed(seed))).random(n)
     A, B = problem.ppf(unit[:, :d]), problem.ppf(unit[:, d:])
@@ -142,7 +148,7 @@ def sobol_analyze(
     if len(Y) % (d + 2):
         raise InputError(f"Sobol' analysis of {d} factors needs n * {d + 2} outputs, got {len(Y)}")
     n = len(Y) // (d + 2)
-    _power_of_two(n)
+    check_samples(n)
     if not np.isfinite(Y).all():
         raise SimulationError(f"{int((~np.isfinite(Y)).sum())} of {len(Y)} runs failed; Sobol' indices need every run")
     f_A, f_B = Y[:n][None, :], Y[n : 2 * n][None, :]
@@ -210,13 +216,14 @@ SOBOL_N = 512
 MAX_SOBOL = 1 << 20
 
 
-def _power_of_two(n: int) -> int:
+def check_samples(n: int, name: str = "--samples") -> int:
+    """``n`` if it is a Sobol' base sample (a power of two from 2 to 2^20), else an InputError naming ``name``."""
     if isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > MAX_SOBOL:
-        raise InputError(f"Sobol' --samples {n} is too large; at most {MAX_SOBOL:,} (2^20)")
+        raise InputError(f"Sobol' {name} {n} is too large; at most {MAX_SOBOL:,} (2^20)")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2 or n & (n - 1):
         below = 1 << max(1, int(n).bit_length() - 1) if isinstance(n, (int, np.integer)) and n > 1 else 2
         raise InputError(
-            f"Sobol' analysis needs --samples to be a power of two (balance of Sobol' points), got {n!r}; "
+            f"Sobol' analysis needs {name} to be a power of two (balance of Sobol' points), got {n!r}; "
             f"try {below} or {below * 2}"
         )
     return int(n)
@@ -316,7 +323,7 @@ def analyze(problem: Problem, Y: np.ndarray, *, method: str = "sobol", **options
 
 
 def run(target: Model | Callable[[np.ndarray], Any], problem: Problem, output: Output | None = None, *,
-        method: str = "tornado", n: int = 256, seed: int = 0, **options: Any) -> SensitivityResult:
+        method: str = "tornado", n: int = SOBOL_N, seed: int = 0, **options: Any) -> SensitivityResult:
     """Sample, run and analyze: :func:`tornado` or :func:`sobol` by ``method``."""
     if method == "tornado":
         return tornado(target, problem, output, **options)

@@ -61,10 +61,11 @@ def main(args: argparse.Namespace) -> int:
     print(f"{model.name}: {args.method} sensitivity of {output.label} ({units}), {result.runs} runs")
     if args.method == "tornado":
         rows = [(display(r.factor), number(r.low), number(r.high), number(r.output_low), number(r.output_high),
-                 number(r.swing))
+                 number(r.swing), number(r.reach))
                 for r in table.itertuples()]
         print(f"base value {number(table['base_output'].iloc[0])}")
-        print(format_table(("lever", "low", "high", "output at low", "output at high", "swing"), rows))
+        print(format_table(("lever", "low", "high", "output at low", "output at high", "swing",
+                            "furthest from base"), rows))
     else:
         rows = [(display(r.factor), number(r.S1), f"[{number(r.S1_low)}, {number(r.S1_high)}]", number(r.ST),
                  f"[{number(r.ST_low)}, {number(r.ST_high)}]") for r in table.itertuples()]
