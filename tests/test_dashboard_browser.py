@@ -681,7 +681,11 @@ def test_compare_puts_scenarios_side_by_side(site):
     with open(download.value.path(), encoding="utf-8") as file:
         lines = file.read().splitlines()
     # the provenance header of the main CSV export (model, SHA-256, parameter set, method, engine), then the table
-    assert lines[:3] == ["# scenarios: Baseline, Current, Slow (the levers each sets: the second table)",
+    # the levers each scenario sets are # lines too: the file is one tidy table
+    levers = [line for line in lines if line.startswith(("# levers", "#   "))]
+    assert levers[0] == "# levers that differ from their defaults (value in each scenario):" and levers[1:]
+    lines = [line for line in lines if line not in levers]
+    assert lines[:3] == ["# scenarios: Baseline, Current, Slow",
                          f"# model: city.mdl (SHA-256 {model.hash})", "# parameter set: none (the model file values)"]
     assert lines[3].startswith("# method: euler; engine: ") and len(lines[3]) > len("# method: euler; engine: ")
     assert lines[4] == "variable,units,time,Baseline,Current,Slow,Current change %,Slow change %"

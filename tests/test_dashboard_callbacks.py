@@ -413,7 +413,11 @@ def test_the_compare_tab_puts_scenarios_side_by_side(board):
     assert levers.set_index("lever").loc["Green Investment", "Greener"] == 0.6
     csv_text = as_csv(outputs, levers)
     header = [line for line in csv_text.splitlines() if line.startswith("#")]
-    assert header[0] == "# scenarios: Baseline, Current, Greener, Slow (the levers each sets: the second table)"
+    assert header[0] == "# scenarios: Baseline, Current, Greener, Slow"
+    # the levers each scenario sets are comment lines too: the file is one tidy table (planner review, CSV)
+    assert header[1] == "# levers that differ from their defaults (value in each scenario):"
+    assert "#   Growth (1/Year): default 0.03; Baseline 0.03; Current 0.05; Greener 0.03; Slow 0.01" in header
+    header = [line for line in header if not line.startswith(("# levers", "#   "))]
     # the provenance lines of the main CSV export, from the same function (planner review item 16)
     from gscsd.dashboard.export import results_csv
 
@@ -423,11 +427,12 @@ def test_the_compare_tab_puts_scenarios_side_by_side(board):
     assert header[1:] == main and main[0] == f"# model: city.mdl (SHA-256 {model.hash})"
     assert main[1] == "# parameter set: none (the model file values)"
     assert main[2].startswith("# method: euler; engine: ") and main[2] != "# method: euler; engine: "
-    body = csv_text.split("\n", len(header))[-1]
+    body = "\n".join(line for line in csv_text.splitlines() if not line.startswith("#"))
     assert body.startswith("variable,units,time,Baseline,Current,Greener,Slow")
-    assert "\nlever,units,default" in csv_text
-    read = pd.read_csv(io.StringIO(csv_text), comment="#", nrows=len(outputs))
+    read = pd.read_csv(io.StringIO(csv_text), comment="#")
     assert list(read.columns[:4]) == ["variable", "units", "time", "Baseline"] and len(read) == len(outputs)
+    assert read["time"].tolist() == outputs["time"].tolist() and pd.api.types.is_numeric_dtype(read["time"])
+    assert read["Slow"].to_numpy() == pytest.approx(outputs["Slow"].to_numpy(), rel=1e-9)
     # the page's scenario just saved under its name is one column; another one of that name gets "(2)"
     named = view_of(board, "?green_investment=0.6&name=Greener")
     assert list(tab.scenarios(model, named, ["current", f"id:{saved}"], mine)) == ["Greener"]

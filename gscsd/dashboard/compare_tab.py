@@ -286,16 +286,21 @@ def render(model: Model, outputs: pd.DataFrame, levers: pd.DataFrame) -> list:
 
 
 def as_csv(outputs: pd.DataFrame, levers: pd.DataFrame) -> str:
-    """Both tables in one CSV text (outputs, a blank line, levers), under ``#`` lines saying what produced them.
+    """The outputs table as one tidy CSV text, under ``#`` lines saying what produced it.
 
-    The lines are the dashboard's CSV export's (:func:`gscsd.dashboard.export.provenance`: the model file and
-    its SHA-256, parameter set, method, engine) after the scenarios compared; ``pandas.read_csv(path,
-    comment="#")`` skips them. The levers each scenario sets are the second table.
+    The lines name the scenarios, the levers each sets (one line a lever: its units, default and each scenario's
+    value) and the dashboard's CSV export's provenance (:func:`gscsd.dashboard.export.provenance`: the model file
+    and its SHA-256, parameter set, method, engine); ``pandas.read_csv(path, comment="#")`` skips them and reads
+    the one table.
     """
     names = [c for c in outputs.columns if c not in ("variable", "units", "time") and not c.endswith(" change %")]
-    lines = [f"scenarios: {', '.join(names)} (the levers each sets: the second table)",
-             *outputs.attrs.get("provenance", [])]
-    text = comment_lines(lines) + outputs.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    lines = [f"scenarios: {', '.join(names)}"]
     if not levers.empty:
-        text += "\n" + levers.to_csv(index=False, float_format="%.10g", lineterminator="\n")
-    return text
+        lines.append("levers that differ from their defaults (value in each scenario):")
+        scenarios = [c for c in levers.columns if c not in ("lever", "units", "default")]
+        for row in levers.to_dict("records"):
+            units = f" ({row['units']})" if isinstance(row.get("units"), str) and row["units"] else ""
+            values = "; ".join(f"{name} {row[name]:.10g}" for name in scenarios if pd.notna(row[name]))
+            lines.append(f"  {row['lever']}{units}: default {row['default']:.10g}; {values}")
+    lines += outputs.attrs.get("provenance", [])
+    return comment_lines(lines) + outputs.to_csv(index=False, float_format="%.10g", lineterminator="\n")
