@@ -52,6 +52,10 @@ TAB_KEY = "tab"
 SET_KEY = "set"
 YEAR_KEY = "year"
 RESERVED = (MODEL_KEY, METHOD_KEY, NAME_KEY, OVERLAY_KEY, CHART_KEY, MODE_KEY, TAB_KEY, SET_KEY)
+#: Keys people write for a reserved one (when no lever has that name): the message points to the right key.
+MISTAKEN_KEYS = {"params": SET_KEY, "param": SET_KEY, "parameters": SET_KEY, "parameter_set": SET_KEY,
+                 "paramset": SET_KEY, "region": SET_KEY, "models": MODEL_KEY, "overlay": OVERLAY_KEY,
+                 "charts": CHART_KEY}
 
 #: Limits of what a view may hold (a link or a request beyond them is cut, with a message).
 #: MAX_QUERY: characters of a link's query (with its '?'). gunicorn reads a request line
@@ -479,7 +483,10 @@ def _lever_value(model: Model, key: str, text: str, messages: list[str],
     try:
         lever = model.lever(key)
     except InputError as exc:
-        messages.append(f"{where}: {exc}; ignored")
+        right = MISTAKEN_KEYS.get(key.lower())
+        hint = f" (to pick a parameter set, write {right}={shown(text)})" if right == SET_KEY else (
+            f" (did you mean {right}={shown(text)}?)" if right else "")
+        messages.append(f"{where}: {exc}; ignored{hint}")
         return None
     try:
         value = float(text) if len(text) <= 64 else math.nan

@@ -217,3 +217,13 @@ def test_a_link_charts_only_variables_with_values_over_time(gsc):
         "URL: 'FINAL TIME' has no values over time (a lookup or a time setting); no chart for it",
         "URL: 'Effect of Relative Knowledge on Absorptive Capacity' has no values over time (a lookup or a time "
         "setting); no chart for it"]
+
+
+def test_a_parameter_set_under_the_wrong_key_points_to_set(gsc):
+    """``?params=hangzhou`` is not a lever: the message says to write ``set=hangzhou``, which picks the set."""
+    (message,) = decode(gsc, "?params=hangzhou").messages
+    assert message.startswith("URL: unknown lever 'params' in gsc.mdl")
+    assert message.endswith("ignored (to pick a parameter set, write set=hangzhou)")
+    right = decode(gsc, "?set=hangzhou")
+    assert right.view.params == "hangzhou" and not right.messages
+    assert "(did you mean model=gsc.mdl?)" in decode(gsc, "?models=gsc.mdl").messages[0]
