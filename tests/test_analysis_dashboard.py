@@ -154,7 +154,7 @@ def test_tornado_shows_both_ends_of_a_lever_that_pushes_one_way(tmp_path):
     class Done:
         result = {"result": api, "units": "tonnes"}
 
-    graph = SensitivityTab.__new__(SensitivityTab).render(Done())
+    graph, _table = SensitivityTab.__new__(SensitivityTab).render(Done())
     figure = graph.figure
     assert figure.layout.barmode == "group"  # side by side: an overlay hid the shorter bar behind the longer
     bars = {trace.name: dict(zip(trace.y, zip(trace.base if isinstance(trace.base, tuple) else
@@ -165,6 +165,60 @@ def test_tornado_shows_both_ends_of_a_lever_that_pushes_one_way(tmp_path):
         base, length = bars[name]["Dose"]
         assert length < 0 and base + length == pytest.approx(dose[column], rel=1e-12)
     assert "tonnes" in figure.data[0].hovertemplate and "Yield@10 tonnes" in figure.layout.xaxis.title.text
+
+
+def test_the_tornado_has_a_text_alternative_and_an_earlier_scenario_is_not_called_current(tmp_path):
+    """Under the chart, a table of the output at each lever's min and max (the API's values, the chart's order);
+    a result of an earlier scenario calls its base "the values analysed", not "current"."""
+    from gscsd.analysis import sensitivity
+    from gscsd.analysis.outputs import parse_output
+    from gscsd.dashboard.sensitivity_tab import SensitivityTab
+
+    model = gscsd.load_model(write_mdl(tmp_path, "peak.mdl", PEAK))
+    api = sensitivity.tornado(model, problem_from_model(model, ["Dose", "Other"]), parse_output(model, "Yield@10"))
+
+    class Done:
+        result = {"result": api, "units": "tonnes"}
+
+    tab = SensitivityTab.__new__(SensitivityTab)
+    graph, table = tab.render(Done())
+    assert table.id == "sensitivity-tornado-table"
+    rows = [[str(cell.children) for cell in row.children] for row in table.children[2].children]
+    assert rows == [["Dose", "1", "46 (-60)", "10", "10 (-96)"], ["Other", "0", "96 (-10)", "2", "116 (+10)"]]
+    assert "levers at their current values (106)" in table.children[0].children
+    assert "all levers at their current values, 106" in graph.figure.layout.xaxis.title.text
+    graph, table = tab.render(Done(), earlier=["Dose 4 then, 5 now"])
+    assert "all levers at the values analysed, 106" in graph.figure.layout.xaxis.title.text
+    assert "current" not in graph.figure.layout.xaxis.title.text and "current" not in table.children[0].children
+
+
+def test_sobol_shares_never_show_minus_zero():
+    from gscsd.dashboard.sensitivity_tab import sobol_table
+
+    noisy = pd.DataFrame({"factor": ["A", "B"], "S1": [0.5, -0.0004], "S1_low": [0.45, -0.0012],
+                          "S1_high": [0.55, 0.0003], "ST": [0.6, 0.0001], "ST_low": [0.55, -0.0009],
+                          "ST_high": [0.65, 0.0011]})
+    table = sobol_table(noisy)
+    cells = [str(cell.children) for row in table.children[2].children for cell in row.children[1:]]
+    assert cells == ["0.500", "0.450 to 0.550", "0.600", "0.550 to 0.650",
+                     "0.000", "0.000 to 0.000", "0.000", "0.000 to 0.001"]
+    assert "small negative estimates (sampling noise) show as 0.000" in table.children[0].children
+
+
+def test_sensitivity_errors_name_the_allowed_values(gsc):
+    from gscsd.dashboard.sensitivity_tab import SensitivityTab
+
+    tab = SensitivityTab.__new__(SensitivityTab)
+    levers = [lever.name for lever in gsc.levers]
+    for year in (2070, 2007, None):
+        with pytest.raises(InputError, match=r"give the year of the output from 2008 to 2060 \(the model's time\)"):
+            tab.start(gsc, gscsd.Scenario(), "euler", "GSC Index", year, "tornado", 512, levers, 0)
+    with pytest.raises(InputError) as error:
+        tab.start(gsc, gscsd.Scenario(), "euler", "GSC Index", 2060, "sobol", 1, levers, 0)
+    assert str(error.value) == ("Sobol' analysis needs the samples to be a power of two (balance of Sobol' points), "
+                                "got 1; try 2 or 4")
+    with pytest.raises(InputError, match="got 1000; try 512 or 1024"):
+        tab.start(gsc, gscsd.Scenario(), "euler", "GSC Index", 2060, "sobol", 1000.0, levers, 0)
 
 
 # -- in the browser ----------------------------------------------------------
@@ -562,3 +616,51 @@ def test_the_history_note_says_which_outputs_no_data_narrow(gsc):
     assert "not one of the observed series" not in observed
     assert history_notes(gsc, {"match": None, "matching": False}, "GSC Index") == []
     assert "every run drawn is kept" in history_notes(gsc, {"match": None, "matching": True}, "GSC Index")[0].children
+
+
+@pytest.mark.browser
+def test_uncertainty_and_sensitivity_say_when_their_result_is_of_an_earlier_scenario(site):
+    """Move a lever after a run: each analysis tab says its result is of an earlier scenario, names the change and
+    stops calling its numbers current; move it back and the note goes."""
+    url, page, errors, model = site
+    handle = slider(page, "Rate")
+    graph = "document.querySelector('#uncertainty-graph .js-plotly-plot')"
+    open_tab(page, "Uncertainty")
+    set_number(page, "#uncertainty-samples", 20)
+    page.click("#uncertainty-run")
+    page.wait_for_selector("#uncertainty-spread")
+    assert " the current scenario " in page.locator("#uncertainty-spread").inner_text()
+    assert page.locator("#uncertainty-stale").count() == 0
+    before = float(handle.get_attribute("aria-valuenow"))
+    handle.focus()
+    handle.press("ArrowRight")
+    page.wait_for_selector("#uncertainty-stale")
+    after = float(handle.get_attribute("aria-valuenow"))
+    note = page.locator("#uncertainty-stale").inner_text()
+    assert f"(Rate {before:g} then, {after:g} now)" in note and "Run again" in note, note
+    page.wait_for_selector("#uncertainty-spread:has-text('the scenario analysed')")
+    assert "current" not in page.locator("#uncertainty-spread").inner_text()
+    assert "Scenario analysed" in page.evaluate(f"() => {graph}._fullData.map(t => t.name)")
+    handle.press("ArrowLeft")  # back to the scenario analysed: current again
+    page.wait_for_selector("#uncertainty-stale", state="detached")
+    page.wait_for_selector("#uncertainty-spread:has-text('the current scenario')")
+
+    open_tab(page, "Sensitivity")
+    set_number(page, "#sensitivity-year", 10)
+    page.click("#sensitivity-method")
+    page.locator("[data-radix-popper-content-wrapper] [role=option]", has_text="Tornado").click()
+    page.click("#sensitivity-run")
+    page.wait_for_selector("#sensitivity-tornado-table")
+    title = "() => document.querySelector('#sensitivity-graph .js-plotly-plot')._fullLayout.xaxis.title.text"
+    page.wait_for_function(f"() => ({title})().includes('all levers at their current values')")
+    handle.focus()
+    handle.press("ArrowRight")
+    page.wait_for_selector("#sensitivity-stale")
+    assert f"(Rate {before:g} then, {after:g} now)" in page.locator("#sensitivity-stale").inner_text()
+    page.wait_for_function(f"() => ({title})().includes('all levers at the values analysed')")
+    assert "current" not in page.evaluate(title)
+    handle.press("ArrowLeft")
+    page.wait_for_selector("#sensitivity-stale", state="detached")
+    page.wait_for_function(f"() => ({title})().includes('all levers at their current values')")
+    page.screenshot(path=artifact("analysis-stale.png"), full_page=True)
+    assert not errors

@@ -14,7 +14,8 @@ from ..figures import PALETTE
 LOW_COLOUR, HIGH_COLOUR = PALETTE[1], PALETTE[0]
 
 
-def tornado_figure(table: pd.DataFrame, output: str, units: str = "", height: int | None = None) -> go.Figure:
+def tornado_figure(table: pd.DataFrame, output: str, units: str = "", height: int | None = None,
+                   base_label: str = "all levers at their current values") -> go.Figure:
     """Bars of the output at each factor's low and high bound, drawn from the base value, side by side.
 
     Each lever gets two bars, its maximum's above its minimum's: the output with the lever at each end.
@@ -24,14 +25,16 @@ def tornado_figure(table: pd.DataFrame, output: str, units: str = "", height: in
     Parameters
     ----------
     table : DataFrame
-        From :func:`gscsd.analysis.sensitivity.tornado_analyze` (largest swing first).
+        From :func:`gscsd.analysis.sensitivity.tornado_analyze` (furthest reach from the base first).
     output : str
         Output label for the title (``GSC Index@2060``).
     units : str
         Units of the output, in words (:func:`gscsd.describe.units_in_words`).
+    base_label : str
+        What the dotted base line is, on the axis title (a result of an earlier scenario says so).
     """
     base = float(table["base_output"].iloc[0]) if len(table) else 0.0
-    ordered = table.iloc[::-1]  # largest swing at the top
+    ordered = table.iloc[::-1]  # the table's first lever at the top
     labels = list(ordered["factor"])
     unit = f" {units}" if units else ""
     figure = go.Figure()
@@ -51,7 +54,7 @@ def tornado_figure(table: pd.DataFrame, output: str, units: str = "", height: in
         height=height or max(260, 70 + 44 * len(table)),
         margin={"l": 10, "r": 20, "t": 45, "b": 40},
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"},
-        xaxis_title=f"{output}{unit} (dotted: all levers at their current values, {base:.4g})",
+        xaxis_title=f"{output}{unit} (dotted: {base_label}, {base:.4g})",
         yaxis={"automargin": True},
     )
     return figure

@@ -60,6 +60,9 @@ class AnalysisTab(Tab):
     """
 
     run_label = "Run"
+    #: Whether the result says when the page's scenario is no longer the one it was computed from
+    #: (:meth:`register_callbacks`): ``render`` then takes ``earlier``, the differences (empty when current).
+    tracks_scenario = False
     fields: Sequence[str] = ()
     #: Ids of this tab's components whose change redraws the result: a name (its ``value``) or ``(name, prop)``.
     render_fields: Sequence[str | tuple[str, str]] = ()
@@ -78,6 +81,7 @@ class AnalysisTab(Tab):
                               **{"aria-label": f"{self.label} progress"}),
                 html.Span(id=self.id("status"), className="muted analysis-status", role="status"),
                 dcc.Store(id=self.id("job")),
+                dcc.Store(id=self.id("earlier")) if self.tracks_scenario else None,
                 dcc.Interval(id=self.id("poll"), interval=POLL_MS, disabled=True),
             ],
             className="analysis-controls",
@@ -98,7 +102,10 @@ class AnalysisTab(Tab):
         services = self.services
         try:
             model = services.model(view.get("model"))
-            label, body = self.start(model, services.scenario(model, view), services.method(view, model), *values)
+            scenario, method = services.scenario(model, view), services.method(view, model)
+            label, body = self.start(model, scenario, method, *values)
+            if self.tracks_scenario:
+                body = _with_origin(body, origin(view.get("model"), model, scenario, method))
             job = services.jobs.start(label, body)
         except GscsdError as exc:
             return None, str(exc)
@@ -136,14 +143,92 @@ class AnalysisTab(Tab):
                 raise PreventUpdate
             return "Cancelling..." if jobs.cancel(job_id) else "Nothing is running."
 
+        render_fields = list(self.render_fields)
+        if self.tracks_scenario:
+            render_fields.append(("earlier", "data"))
+            self._track_scenario(app)
+
         @app.callback(Output(self.id("result"), "children"),
                       Input(self.id("poll"), "n_intervals"),
                       *[Input(self.id(n), "value") if isinstance(n, str) else Input(self.id(n[0]), n[1])
-                        for n in self.render_fields],
+                        for n in render_fields],
                       State(self.id("job"), "data"), prevent_initial_call=True)
         def _render(_ticks, *values):
             *fields, job_id = values
             job = jobs.get(job_id)
             if job is None or job.status != "done":
                 raise PreventUpdate
-            return self.render(job, *fields)
+            if not self.tracks_scenario:
+                return self.render(job, *fields)
+            *fields, earlier = fields
+            shown = self.render(job, *fields, earlier=earlier or [])
+            if not earlier:
+                return shown
+            return [stale_note(earlier, self.id("stale")), *(shown if isinstance(shown, list) else [shown])]
+
+    def _track_scenario(self, app: dash.Dash) -> None:
+        """Keep ``<tab>-earlier`` (a store) to how the page's scenario differs from the one of the result shown.
+
+        It changes only when those differences do (not at every lever move), and the result is redrawn then.
+        """
+        jobs = self.services.jobs
+
+        @app.callback(Output(self.id("earlier"), "data"), Input(STORE_IDS.view, "data"),
+                      Input(self.id("result"), "children"), Input(self.id("job"), "data"),
+                      State(self.id("earlier"), "data"))
+        def _earlier(view, _children, job_id, shown):
+            job = jobs.get(job_id)
+            found = None
+            if job is not None and job.status == "done" and view and isinstance(job.result, Mapping):
+                then = job.result.get(ORIGIN)
+                try:
+                    model = self.services.model(view.get("model"))
+                    now = origin(view.get("model"), model, self.services.scenario(model, view),
+                                 self.services.method(view, model))
+                except GscsdError:
+                    raise PreventUpdate from None
+                found = differences(then, now, model) if then else None
+            if (found or None) == (shown or None):
+                raise PreventUpdate
+            return found or None
+
+
+#: The key of an analysis job's result that holds the scenario it was computed from (:func:`origin`).
+ORIGIN = "origin"
+
+
+def origin(file: str | None, model: Model, scenario: Scenario, method: str) -> dict[str, Any]:
+    """What an analysis is computed from: the model file, every lever's value, the parameter set and the method."""
+    return {"model": file or "", "levers": scenario.values(model), "params": scenario.params or "",
+            "method": method}
+
+
+def _with_origin(body, found: dict[str, Any]):
+    def run(progress, cancel):
+        result = body(progress, cancel)
+        return {**result, ORIGIN: found} if isinstance(result, Mapping) else result
+    return run
+
+
+def differences(then: Mapping[str, Any], now: Mapping[str, Any], model: Model) -> list[str]:
+    """How the scenario ``now`` differs from ``then`` (:func:`origin`), in words: ``["Rate 0.3 then, 0.31 now"]``."""
+    if then["model"] != now["model"]:
+        return [f"model {then['model'] or 'default'} then, {now['model'] or 'default'} now"]
+    found = []
+    for name, value in now["levers"].items():
+        before = then["levers"].get(name)
+        if before is not None and before != value:
+            found.append(f"{name} {before:g} then, {value:g} now")
+    if then["params"] != now["params"]:
+        own = "the model's own"
+        found.append(f"parameter set {then['params'] or own} then, {now['params'] or own} now")
+    if then["method"] != now["method"]:
+        found.append(f"integration method {then['method']} then, {now['method']} now")
+    return found
+
+
+def stale_note(earlier: Sequence[str], id: str) -> html.P:
+    """The banner over a result computed from another scenario than the page's: what changed, and to run again."""
+    shown = "; ".join(earlier[:4]) + (f"; and {len(earlier) - 4} more" if len(earlier) > 4 else "")
+    return html.P(f"This result is of an earlier scenario, not the current one ({shown}). Run again to analyse "
+                  "the current scenario.", className="banner info", role="status", id=id)

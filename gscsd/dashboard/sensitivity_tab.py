@@ -18,6 +18,7 @@ class SensitivityTab(AnalysisTab):
     """Tornado (one lever at a time) or Sobol' indices (variance shares) of one output."""
 
     label = "Sensitivity"
+    tracks_scenario = True
     fields = ("output", "year", "method", "samples", "vary", "seed")
 
     def layout(self, context):
@@ -31,14 +32,13 @@ class SensitivityTab(AnalysisTab):
                 html.Div([
                     field("Output", dcc.Dropdown(outputs, outputs[0]["value"] if outputs else None,
                                                  id=self.id("output"), clearable=False)),
-                    field("Year", dcc.Input(id=self.id("year"), type="number", value=model.time.final,
-                                            min=model.time.initial, max=model.time.final)),
+                    # no min/max: a year out of range reaches start(), which names the range (else it came as None)
+                    field("Year", dcc.Input(id=self.id("year"), type="number", value=model.time.final)),
                     field("Method", dcc.Dropdown([{"label": "Tornado", "value": "tornado"},
                                                   {"label": "Sobol'", "value": "sobol"}], "tornado",
                                                  id=self.id("method"), clearable=False)),
                     field("Sobol' samples (power of 2)", dcc.Input(id=self.id("samples"), type="number",
-                                                                  value=sensitivity.SOBOL_N,
-                                                                  min=2, step=1)),
+                                                                  value=sensitivity.SOBOL_N, step=1)),
                     field("Levers", dcc.Dropdown(lever_options(model), [lever.name for lever in model.levers],
                                                  multi=True, id=self.id("vary")), wide=True),
                     field("Seed", dcc.Input(id=self.id("seed"), type="number", min=0, step=1, value=0)),
@@ -52,12 +52,18 @@ class SensitivityTab(AnalysisTab):
     def start(self, model, scenario, method, output, year, kind, samples, vary, seed):
         if not output:
             raise InputError("pick an output")
-        if year is None:
-            raise InputError("give the year of the output")
+        first, last = model.time.initial, model.time.final
+        if year is None or not first <= float(year) <= last:
+            given = "" if year is None else f", not {year:g}"
+            raise InputError(f"give the year of the output from {first:g} to {last:g} (the model's time){given}")
         spec = parse_output(model, output, year=float(year))
         problem = problem_from_model(model, list(vary or []), scenario.levers)
         if kind == "sobol":
-            planned = sensitivity.sobol_sample(problem, int(samples or 0), int(seed or 0))  # checks the power of 2
+            if samples is None:
+                raise InputError(f"give the Sobol' samples, a power of two such as {sensitivity.SOBOL_N}")
+            whole = int(samples) if isinstance(samples, (int, float)) and float(samples).is_integer() else samples
+            sensitivity.check_samples(whole, "the samples")
+            planned = sensitivity.sobol_sample(problem, whole, int(seed or 0))
             self.services.check_runs(len(planned), "this Sobol' analysis")
 
         services = self.services
@@ -75,11 +81,14 @@ class SensitivityTab(AnalysisTab):
         label = "Sobol' indices" if kind == "sobol" else "Tornado"
         return f"{label} of {spec.label}", body
 
-    def render(self, job):
+    def render(self, job, earlier=()):
         result, units = job.result["result"], job.result["units"]
         if result.method == "tornado":
-            return dcc.Graph(figure=tornado_figure(result.table, result.output, units), id=self.id("graph"),
-                             config={"displaylogo": False})
+            # a result of an earlier scenario (see AnalysisTab.tracks_scenario) does not call its base current
+            base = "all levers at the values analysed" if earlier else "all levers at their current values"
+            figure = tornado_figure(result.table, result.output, units, base_label=base)
+            return [dcc.Graph(figure=figure, id=self.id("graph"), config={"displaylogo": False}),
+                    tornado_table(result.table, units, base.replace("all levers", "levers"))]
         figure = sobol_figure(result.table, result.output)
         warning = too_small(result.table)
         graph = dcc.Graph(figure=figure, id=self.id("graph"), config={"displaylogo": False})
@@ -133,6 +142,36 @@ def too_small(table) -> str:
             "again: the intervals narrow as the samples grow.")
 
 
+def tornado_table(table, units: str, base_label: str) -> html.Table:
+    """The tornado in words under the chart (its text alternative): the output at each lever's minimum and maximum,
+    in the chart's order."""
+    unit = f" ({units})" if units else ""
+    base = float(table["base_output"].iloc[0]) if len(table) else 0.0
+    head = html.Tr([html.Th("Lever", scope="col"), html.Th("Lever at min", scope="col"),
+                    html.Th(f"Output{unit}", scope="col"), html.Th("Lever at max", scope="col"),
+                    html.Th(f"Output{unit}", scope="col")])
+    rows = [html.Tr([html.Th(str(row["factor"]), scope="row"), html.Td(f"{row['low']:.4g}", className="num"),
+                     html.Td(_versus(row["output_low"], base), className="num"),
+                     html.Td(f"{row['high']:.4g}", className="num"),
+                     html.Td(_versus(row["output_high"], base), className="num")])
+            for row in table.to_dict("records")]
+    return html.Table([html.Caption(f"The output with each lever at its minimum and at its maximum, {base_label} "
+                                    f"({base:.4g}): the lever that moves it furthest first"),
+                       html.Thead(head), html.Tbody(rows)], className="analysis-table tornado-table",
+                      id="sensitivity-tornado-table")
+
+
+def _versus(value: float, base: float) -> str:
+    """An output and its change from the base: ``0.3513 (-0.4133)``."""
+    change = value - base
+    return f"{value:.4g} ({'+' if change >= 0 else '-'}{abs(change):.4g})"
+
+
+def share(value: float) -> str:
+    """A variance share to three decimals; a small negative estimate (sampling noise) shows as 0.000, never -0.000."""
+    return f"{max(value, 0.0) if value > NEGATIVE else value:.3f}".replace("-0.000", "0.000")
+
+
 def sobol_table(table) -> html.Table:
     """The indices and their 95% intervals under the chart, largest total first; doubtful rows marked."""
     found = doubts(table)
@@ -146,9 +185,10 @@ def sobol_table(table) -> html.Table:
             [html.Th([str(row["factor"]), html.Span(" (doubtful)", className="doubt") if doubtful else None],
                      scope="row", title="; ".join(found.get(str(row["factor"]), [])) or None),
              *[html.Td(text, className="num") for key in ("S1", "ST") for text in (
-                 f"{row[key]:.3f}", f"{row[f'{key}_low']:.3f} to {row[f'{key}_high']:.3f}")]],
+                 share(row[key]), f"{share(row[f'{key}_low'])} to {share(row[f'{key}_high'])}")]],
             className="doubtful" if doubtful else None))
     return html.Table([html.Caption("Sobol' indices: the share of the output's variance each lever explains "
-                                    "alone (first order) and with its interactions (total)"),
+                                    "alone (first order) and with its interactions (total); a share cannot be "
+                                    "negative, so small negative estimates (sampling noise) show as 0.000"),
                        html.Thead(head), html.Tbody(rows)], className="analysis-table sobol-table",
                       id="sensitivity-sobol-table")

@@ -43,6 +43,7 @@ class UncertaintyTab(AnalysisTab):
     """Percentile bands of the key outputs when the model's assumptions (or chosen levers) vary."""
 
     label = "Uncertainty"
+    tracks_scenario = True
     fields = ("vary", "samples", "seed", "match")
     render_fields = ("variable",)
 
@@ -101,7 +102,7 @@ class UncertaintyTab(AnalysisTab):
         fit = " that fit history" if history else ""
         return f"Uncertainty ({int(samples)} runs{fit})", body
 
-    def render(self, job, variable):
+    def render(self, job, variable, earlier=()):
         result = job.result
         model, bands = result["model"], result["bands"]
         if variable not in set(bands["variable"]):
@@ -109,7 +110,9 @@ class UncertaintyTab(AnalysisTab):
         # the history the bands should cover, as on the Trajectories tab
         history = observed_history(model, result.get("params")).get(variable)
         table = uncertainty.bands_for(bands, variable)
-        figure = trajectory_figure(model, variable, {"Current scenario": result["current"]},
+        # a result of an earlier scenario (see AnalysisTab.tracks_scenario) does not call it the current one
+        name = "Scenario analysed" if earlier else "Current scenario"
+        figure = trajectory_figure(model, variable, {name: result["current"]},
                                    bands=table, height=420, history=history)
         notes = []
         if result.get("runs", ROUGH_BELOW) < ROUGH_BELOW:
@@ -121,7 +124,8 @@ class UncertaintyTab(AnalysisTab):
             notes.append(html.P(f"{result['failed']} runs failed and are left out.", className="muted"))
         matched = result.get("match") is not None
         return [*notes, dcc.Graph(figure=figure, id=self.id("graph"), config={"displaylogo": False}),
-                html.P(spread_text(model, variable, table, result["current"], matched), id=self.id("spread"))]
+                html.P(spread_text(model, variable, table, result["current"], matched, name.lower()),
+                       id=self.id("spread"))]
 
 
 def history_notes(model, result, variable: str) -> list:
@@ -155,11 +159,11 @@ def history_notes(model, result, variable: str) -> list:
     return notes
 
 
-def spread_text(model, variable: str, table, current, matched: bool = False) -> str:
+def spread_text(model, variable: str, table, current, matched: bool = False, label: str = "current scenario") -> str:
     """The bands' last year in words: the current scenario, the median and the 50% and 90% ranges.
 
     ``table`` is one variable's ``p5 ... p95`` by time (:func:`gscsd.analysis.uncertainty.bands_for`),
-    ``current`` the current scenario's results; ``matched``: the runs are those that fit history.
+    ``current`` the current scenario's results (``label`` names it); ``matched``: the runs are those that fit history.
     """
     last = table.index[-1]
     row = table.loc[last]
@@ -169,7 +173,7 @@ def spread_text(model, variable: str, table, current, matched: bool = False) -> 
     units = "" if timed and model.time.initial >= 1000 else " " + units_in_words(model.variable(variable).units)
     units = units.rstrip()
     over = "among the runs that fit history," if matched else "over the assumptions' ranges"
-    return (f"In {format_value(last)}: the current scenario {shown(float(line.loc[last]))}{units}; {over} "
+    return (f"In {format_value(last)}: the {label} {shown(float(line.loc[last]))}{units}; {over} "
             f"the median run {shown(row['p50'])}, half of the runs between "
             f"{shown(row['p25'])} and {shown(row['p75'])}, nine in ten between {shown(row['p5'])} and "
             f"{shown(row['p95'])}.")
