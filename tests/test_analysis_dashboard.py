@@ -415,12 +415,19 @@ def test_optimize_tab_weighs_the_benefit_against_the_cost(site):
     page.wait_for_selector("#optimize-terms")
     cells = page.evaluate("() => [...document.querySelectorAll('#optimize-terms tr')]"
                           ".map(r => [...r.children].map(c => c.innerText))")
-    assert cells[0] == ["Part of the objective", "Current", "Optimum"]
+    rounded = "Optimum rounded to the levers' steps"
+    assert cells[0] == ["Part of the objective", "Current", "Optimum", rounded]
+    # the rows add up to the objective: the benefit, the weighted cost (-1 x the summed cost), then the summed
+    # cost itself with its units (optimum Programme = sqrt(20) - 2 = 2.472; on the steps of 0.1, 2.5)
     assert cells[1][0] == "Score@10" and cells[2][0] == "-1 x integral(Cost, 0, 10)"
-    assert [float(v.replace(",", "")) for v in cells[1][1:]] == pytest.approx([100 * 5 / 7, 100 * 2.472 / 4.472],
-                                                                               rel=0.02)
-    assert [float(v.replace(",", "")) for v in cells[2][1:]] == pytest.approx([50, 24.72], rel=0.02)
-    assert float(cells[3][2]) == pytest.approx(100 * 2.472 / 4.472 - 24.72, rel=0.01)
+    number = [[float(v.replace(",", "")) for v in row[1:]] for row in cells[1:]]
+    assert number[0] == pytest.approx([100 * 5 / 7, 100 * 2.472 / 4.472, 100 * 2.5 / 4.5], rel=0.02)
+    assert number[1] == pytest.approx([-50, -24.72, -25], rel=0.02)
+    assert cells[3][0] == "Objective"
+    assert number[2] == pytest.approx([a + b for a, b in zip(number[0], number[1])], rel=0.01)
+    assert number[2][1] == pytest.approx(100 * 2.472 / 4.472 - 24.72, rel=0.01)
+    assert cells[4][0] == "integral(Cost, 0, 10): Cost summed over the years, millions"
+    assert number[3] == pytest.approx([50, 24.72, 25], rel=0.02)
     optimum = page.locator("#optimize-result table").first.locator("tr").nth(1).locator("td").nth(2).inner_text()
     assert float(optimum) == pytest.approx(20 ** 0.5 - 2, abs=0.05)
     # both sides over time, each against the baseline: the optimum spends less than the current scenario
@@ -428,7 +435,7 @@ def test_optimize_tab_weighs_the_benefit_against_the_cost(site):
         page.wait_for_selector(f"{graph} .js-plotly-plot")
         drawn = page.evaluate(f"() => document.querySelector('{graph} .js-plotly-plot')._fullData"
                               ".map(t => [t.name, t.y[t.y.length - 1]])")
-        assert [name for name, _ in drawn] == ["Baseline", "Current", "Optimum"], variable
+        assert [name for name, _ in drawn] == ["Baseline", "Current", "Optimum", rounded], variable
     assert drawn[2][1] == pytest.approx(2.472, abs=0.05) and drawn[1][1] == pytest.approx(5)
     page.screenshot(path=artifact("analysis-optimize-cost.png"), full_page=True)
     assert not errors
@@ -473,7 +480,11 @@ def test_optimize_tab_loads_the_result_into_the_sliders(site):
     # the objective over time: the baseline, the current scenario and the optimum
     page.wait_for_selector("#optimize-graph .js-plotly-plot")
     names = page.evaluate("() => document.querySelector('#optimize-graph .js-plotly-plot')._fullData.map(t => t.name)")
-    assert names == ["Baseline", "Current", "Optimum"]
+    rounded = "Optimum rounded to the levers' steps"
+    assert names == ["Baseline", "Current", "Optimum", rounded]
+    # what Load loads is a column of its own, with its own run's numbers
+    heads = page.locator("#optimize-result table").first.locator("th").all_inner_texts()
+    assert [h.strip() for h in heads] == ["Lever", "Current", "Optimum", rounded]
     assert "100*Rate + Capacity <= 150" in page.locator("#optimize-result").inner_text()
     assert "(ok)" in page.locator("#optimize-result").inner_text()
     before = page.url
@@ -500,18 +511,22 @@ def test_optimize_tab_loads_the_result_into_the_sliders(site):
     # back on Optimize, the result no longer calls the scenario it searched from "Current" (planner review 10)
     open_tab(page, "Optimize")
     graph = "document.querySelector('#optimize-graph .js-plotly-plot')"
-    # The sliders hold the optimum rounded to each lever's step (Rate 0.01, Capacity 1), and the result says so.
+    # The sliders hold the rounded column: the optimum on each lever's steps (Rate 0.01, Capacity 1), and the result
+    # says it is the current scenario.
     cells = page.locator("#optimize-result table").first.locator("tr")
     optimum = {name: float(cells.nth(k).locator("td").nth(2).inner_text())
                for k, name in ((1, "Rate"), (2, "Capacity"))}
-    assert rate == pytest.approx(round(optimum["Rate"] / 0.01) * 0.01) and capacity == round(optimum["Capacity"])
-    label = "Optimum, loaded as the current scenario rounded to the levers' steps"
+    loaded = {name: float(cells.nth(k).locator("td").nth(3).inner_text())
+              for k, name in ((1, "Rate"), (2, "Capacity"))}
+    assert rate == pytest.approx(loaded["Rate"]) and capacity == loaded["Capacity"]
+    assert abs(rate - optimum["Rate"]) <= 0.01 and abs(capacity - optimum["Capacity"]) <= 1
+    label = f"{rounded}, now the current scenario"
     page.wait_for_function(f"(names) => JSON.stringify({graph}._fullData.map(t => t.name)) === JSON.stringify(names)",
-                           arg=["Baseline", "Searched from", label])
+                           arg=["Baseline", "Searched from", "Optimum", label])
     heads = page.locator("#optimize-result table").first.locator("th").all_inner_texts()
-    assert [h.strip() for h in heads] == ["Lever", "Searched from", label]
+    assert [h.strip() for h in heads] == ["Lever", "Searched from", "Optimum", label]
     summary = page.locator("#optimize-summary").inner_text()
-    assert "(searched from) →" in summary and f"({label.lower()};" in summary, summary
+    assert "(searched from) →" in summary and f"({label.lower()})" in summary, summary
     assert page.locator("#optimize-load").is_disabled()  # it is loaded
     page.screenshot(path=artifact("analysis-optimize-loaded.png"), full_page=True)
     # a lever moved since: neither column is the current scenario, and the page says so
@@ -520,10 +535,154 @@ def test_optimize_tab_loads_the_result_into_the_sliders(site):
     handle.press("ArrowRight")
     page.wait_for_selector("#optimize-stale")
     names = page.evaluate(f"() => {graph}._fullData.map(t => t.name)")
-    assert names == ["Baseline", "Searched from", "Optimum"]
+    assert names == ["Baseline", "Searched from", "Optimum", rounded]
     assert "Optimize again to search from the current scenario" in page.locator("#optimize-stale").inner_text()
     page.wait_for_function("() => !document.querySelector('#optimize-load').disabled")  # it can be loaded again
     assert not errors
+
+
+@pytest.mark.browser
+def test_optimize_tab_reports_what_load_loads_on_the_levers_steps(site):
+    """At most 29.6 spent over 10 years: the optimum is Programme = 2.96, whose nearest step (0.1) 3.0
+    spends 30, over the budget. The tab shows the step point Load loads, 2.9 (Score@10 = 100 x 2.9 / 4.9 = 59.2,
+    spending 29), from a run of exactly it, says why it is not the nearest, and after Load reports it as the
+    current scenario (planner review: Load put 0.04 / 0.9 in the sliders, 11% over the budget, while the tab kept
+    the unrounded optimum's numbers)."""
+    url, page, errors, _ = site
+    page.goto(url + "/?model=programme.mdl")
+    open_tab(page, "Optimize")
+    set_number(page, "#optimize-year", 10)
+    set_number(page, "#optimize-budget", 29.6)
+    set_number(page, "#optimize-popsize", 8)
+    set_number(page, "#optimize-maxiter", 12)
+    page.click("#optimize-run")
+    page.wait_for_selector("#optimize-rounding")
+    rounded = "Optimum rounded to the levers' steps"
+    row = page.locator("#optimize-result table").first.locator("tr").nth(1).locator("td").all_inner_texts()
+    assert row[0] == "Programme" and float(row[2]) == pytest.approx(2.96, abs=0.005) and row[3] == "2.9"
+    note = page.locator("#optimize-rounding").inner_text()
+    assert "nearest step would break the budget (30 > 29.6 millions)" in note, note
+    assert "of the 2 neighbouring step points, Load loads the best that keeps the constraints" in note
+    summary = page.locator("#optimize-summary").inner_text()
+    assert summary.endswith(f"→ 59.2 ({rounded.lower()})"), summary
+    result = page.locator("#optimize-result").inner_text()
+    assert f"integral(Cost, 0, 10) <= 29.6: 29.6 millions (ok); {rounded.lower()}: 29 millions (ok)" in result
+    page.click("#optimize-load")
+    page.wait_for_selector("#optimize-load-message:has-text('Loaded')")
+    page.wait_for_function("() => document.querySelector('[role=slider]').getAttribute('aria-valuenow') === '2.9'")
+    label = f"{rounded}, now the current scenario"
+    page.wait_for_function("(label) => document.querySelector('#optimize-summary').innerText.includes(label)",
+                           arg=label.lower())
+    summary = page.locator("#optimize-summary").inner_text()
+    assert summary.endswith(f"→ 59.2 ({label.lower()})"), summary
+    assert page.locator("#optimize-load").is_disabled()
+    assert not errors
+    page.goto(url)
+    page.wait_for_function("() => window.gscsd && window.gscsd.drawn()")
+
+
+@pytest.mark.browser
+def test_optimize_tab_does_not_call_an_infeasible_point_an_optimum(site):
+    """Score@10 is at most 100 x 10 / 12 = 83.3: no point keeps 'Score@10 >= 200'."""
+    url, page, errors, _ = site
+    page.goto(url + "/?model=programme.mdl")
+    open_tab(page, "Optimize")
+    set_number(page, "#optimize-year", 10)
+    page.fill("#optimize-constraints", "Score@10 >= 200")
+    set_number(page, "#optimize-popsize", 4)
+    set_number(page, "#optimize-maxiter", 3)
+    page.click("#optimize-run")
+    page.wait_for_selector("#optimize-infeasible")
+    page.wait_for_selector("#optimize-graph .js-plotly-plot")
+    result = page.locator("#optimize-result").inner_text()
+    assert "optimum" not in result.lower(), result
+    infeasible = page.locator("#optimize-infeasible").inner_text()
+    assert "breaks Score@10 >= 200 (it is 8" in infeasible and "cannot be loaded" in infeasible, infeasible
+    assert "(best point found, infeasible;" in page.locator("#optimize-summary").inner_text()
+    names = page.evaluate("() => document.querySelector('#optimize-graph .js-plotly-plot')._fullData.map(t => t.name)")
+    assert names == ["Baseline", "Current", "Best point found, infeasible"]
+    assert page.locator("#optimize-load").is_disabled()
+    assert not errors
+    page.goto(url)
+    page.wait_for_function("() => window.gscsd && window.gscsd.drawn()")
+
+
+def _programme(tmp_path):
+    return gscsd.load_model(write_mdl(tmp_path, "programme.mdl", PROGRAMME, CONTROL))
+
+
+def test_optimize_rounding_keeps_the_budget_or_says_it_breaks(tmp_path):
+    from types import SimpleNamespace
+
+    from gscsd.analysis.outputs import parse_constraint, parse_output
+    from gscsd.dashboard.optimize_tab import budget_constraint, round_to_steps, rounding_note
+    from gscsd.scenario import Scenario
+
+    model = _programme(tmp_path)
+    objective = parse_output(model, "Score", year=10)
+    budget = budget_constraint(model, "Cost", 29.5, 10.0)[0]
+    optimum = Scenario("Optimized", levers={"Programme": 2.95})
+    found = SimpleNamespace(values={"Programme": 2.95}, scenario=optimum)
+    simulate = lambda scenario: gscsd.run(model, scenario)  # noqa: E731
+    # the nearest step, 3.0, spends 30: the other neighbour, 2.9, keeps the budget
+    rounded = round_to_steps(model, optimum, found, objective, [parse_constraint(model, budget)], True, simulate)
+    assert rounded.values == {"Programme": 2.9} and rounded.tried == 2 and rounded.feasible
+    assert rounded.objective == pytest.approx(100 * 2.9 / 4.9, rel=1e-6)
+    assert rounded.checks[0][1] == pytest.approx(29, rel=1e-9)
+    assert rounding_note(rounded, budget, "millions") == (
+        "Each lever to its nearest step would break the budget (30 > 29.5 millions); of the 2 neighbouring step "
+        "points, Load loads the best that keeps the constraints.")
+    # and with a floor of 59.5 on the score, neither neighbour keeps both: the nearest, and the page says so
+    both = [parse_constraint(model, budget), parse_constraint(model, "Score@10 >= 59.5")]
+    rounded = round_to_steps(model, optimum, found, objective, both, True, simulate)
+    assert rounded.values == {"Programme": 3.0} and not rounded.feasible
+    assert rounding_note(rounded, budget, "millions").startswith(
+        "Rounded to the levers' steps, the budget is exceeded: 30 > 29.5 millions. No neighbouring step point keeps")
+
+
+def test_optimize_terms_add_up_and_show_the_summed_cost_with_units(tmp_path):
+    from gscsd.dashboard.optimize_tab import term_rows, weighed_objective
+    from gscsd.scenario import Scenario
+
+    model = _programme(tmp_path)
+    runs = {"Current": gscsd.run(model), "Optimum": gscsd.run(model, Scenario("P", levers={"Programme": 2.5}))}
+    cost = gscsd.analysis.outputs.parse_output(model, "integral(Cost, 0, 10)")
+
+    def table(objective):
+        return [[cell.children for cell in row.children] for row in term_rows(model, objective, runs, cost)]
+
+    rows = table(weighed_objective(model, "Score", 10.0, True, "Cost", 0.01))
+    assert [row[0] for row in rows] == ["Part of the objective", "Score@10", "-0.01 x integral(Cost, 0, 10)",
+                                        "Objective", "integral(Cost, 0, 10): Cost summed over the years, millions"]
+    assert rows[2][1:] == [display_number(-0.5), display_number(-0.25)]  # the weighted term, not the raw sum
+    assert rows[3][1:] == [display_number(100 * 5 / 7 - 0.5), display_number(100 * 2.5 / 4.5 - 0.25)]
+    assert rows[4][1:] == ["50", "25"]
+    # no weight: the cost is still shown beside the objective
+    rows = table(weighed_objective(model, "Score", 10.0, True, "Cost", 0))
+    assert [row[0] for row in rows][1:] == ["Score@10", "Objective",
+                                            "integral(Cost, 0, 10): Cost summed over the years, millions"]
+    assert rows[3][1:] == ["50", "25"]
+
+
+def test_optimize_form_says_the_cost_units_and_the_constraints_example_is_an_example(tmp_path):
+    from gscsd.dashboard.optimize_tab import OptimizeTab, integral_units
+    from gscsd.dashboard.server import create_app
+    from gscsd.dashboard.tabs import TabContext
+    from gscsd.share import View
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    write_mdl(folder, "programme.mdl", PROGRAMME, CONTROL)
+    app = create_app(folder, store_path=tmp_path / "s.sqlite")
+    tab = next(t for t in app.gscsd.tabs if isinstance(t, OptimizeTab))
+    model = app.gscsd.services.model("programme.mdl")
+    content = tab.layout(TabContext(model, View(model="programme.mdl")))
+    component = {getattr(c, "id", None): c for c in walk(content)}
+    assert component["optimize-budget-label"].children == "Budget: cost summed over the years at most (millions)"
+    assert component["optimize-weight-label"].children == "Cost weight (objective per million)"
+    assert component["optimize-constraints"].placeholder == "none (one per line; e.g. integral(Cost, 0, 30) <= 100)"
+    gsc = gscsd.load_model("models/gsc.mdl")
+    assert integral_units(gsc, "Public Cost of Policies") == "billion yuan"  # Billion Yuan/Year over years
 
 
 def test_uncertainty_varies_the_model_s_assumptions_by_default(tmp_path):

@@ -11,21 +11,23 @@ from there like any scenario).
 
 from __future__ import annotations
 
+import itertools
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from dash import Input, State, dcc, html
 from dash import Output as DashOutput
 from dash.exceptions import PreventUpdate
 
 from ..analysis import optimize as optimization
-from ..analysis.executor import get_executor
+from ..analysis.executor import Cancelled, get_executor
 from ..analysis.outputs import Output, parse_constraint, parse_output
 from ..analysis.problem import problem_from_model
-from ..describe import headline
+from ..describe import headline, units_in_words
 from ..errors import GscsdError, InputError
 from ..figures import display_number, series, trajectory_figure
 from ..scenario import Scenario
+from ..share import on_step
 from .analysis_common import AnalysisTab, field, lever_options, output_options
 from .tabs import STORE_IDS
 
@@ -45,7 +47,7 @@ class OptimizeTab(AnalysisTab):
         outputs = output_options(model)
         first = headline(model)
         costs = cost_options(model)
-        time_units = model.time.units or "time unit"
+        money = integral_units(model, costs[0]["value"]) if costs else ""
         return html.Div(
             [
                 html.P("Find the lever values that maximize or minimize an output, within the levers' ranges and "
@@ -64,15 +66,16 @@ class OptimizeTab(AnalysisTab):
                                                id=self.id("direction"), clearable=False)),
                     field("Weigh against cost", dcc.Dropdown(costs, costs[0]["value"] if costs else None,
                                                              id=self.id("cost"), placeholder="no cost")),
-                    field(f"Budget: summed cost at most ({time_units} x cost)",
+                    field(html.Span(budget_label(money), id=self.id("budget-label")),
                           dcc.Input(id=self.id("budget"), type="number", value=None, step="any",
                                     placeholder="no budget")),
-                    field(f"Cost weight (objective per cost x {time_units})",
+                    field(html.Span(weight_label(money), id=self.id("weight-label")),
                           dcc.Input(id=self.id("weight"), type="number", value=0, min=0, step="any")),
                     field("Levers to search", dcc.Dropdown(lever_options(model), default_levers(model),
                                                            multi=True, id=self.id("vary")), wide=True),
                     field("Constraints", dcc.Textarea(id=self.id("constraints"), value="", rows=3, maxLength=5000,
-                                                      placeholder=constraint_example(model, first, costs)),
+                                                      placeholder="none (one per line; "
+                                                      f"e.g. {constraint_example(model, first, costs)})"),
                           wide=True),
                     field("Population per lever", dcc.Input(id=self.id("popsize"), type="number", value=5, min=2,
                                                             step=1)),
@@ -103,6 +106,7 @@ class OptimizeTab(AnalysisTab):
         self.services.check_runs(int(popsize) * max(1, len(problem.names)) * (int(maxiter) + 1), "this optimization")
 
         services = self.services
+        budget_line = lines[-1] if budget not in (None, "") else None
 
         def body(progress, cancel):
             with get_executor(engine=services.engine or "auto", method=method) as executor:
@@ -111,47 +115,77 @@ class OptimizeTab(AnalysisTab):
                                                popsize=int(popsize), maxiter=int(maxiter), executor=executor,
                                                progress=progress, cancel=cancel)
             runs = {"Current": services.simulate(model, scenario, method)[0]}
+            rounded = None
             if result.scenario is not None:  # the optimum's trajectories, on the page's parameter set
                 optimum = replace(result.scenario, name="Optimum", params=scenario.params)
                 runs["Optimum"] = services.simulate(model, optimum, method)[0]
+                if result.feasible:  # what Load puts in the sliders, run exactly
+                    rounded = round_to_steps(model, optimum, result, objective, parsed, direction != "min",
+                                             lambda s: services.simulate(model, s, method)[0], cancel)
+                    runs["Rounded"] = rounded.frame
             baseline = services.simulate(model, Scenario("Baseline", params=scenario.params), method)[0]
             return {"result": result, "current": dict(zip(problem.names, problem.base)), "model": model,
-                    "objective": objective, "runs": runs, "baseline": baseline, "start": scenario.values(model)}
+                    "objective": objective, "runs": runs, "baseline": baseline, "start": scenario.values(model),
+                    "rounded": rounded, "cost": cost or None, "budget": budget_line, "year": float(year)}
 
         return f"{'Maximize' if direction != 'min' else 'Minimize'} {objective.label}", body
 
     def render(self, job, shown_role=None):
-        result, current = job.result["result"], job.result["current"]
-        start_name, optimum_name = LABELS[shown_role or CURRENT]
-        rows = [html.Tr([html.Th("Lever"), html.Th(start_name), html.Th(optimum_name)])]
+        found = job.result
+        result, current, model = found["result"], found["current"], found["model"]
+        rounded = found.get("rounded")
+        shown_role = shown_role or CURRENT
+        names = column_names(shown_role, result, rounded)
+        start_name, optimum_name, rounded_name = names["Current"], names["Optimum"], names.get("Rounded")
+        heads = [html.Th("Lever"), html.Th(start_name), html.Th(optimum_name)]
+        if rounded_name:
+            heads.append(html.Th(rounded_name))
+        rows = [html.Tr(heads)]
         for name, value in result.values.items():
-            lever = job.result["model"].lever(name)
-            rows.append(html.Tr([html.Td(name), html.Td(lever_text(lever, current[name])),
-                                 html.Td(lever_text(lever, value))]))
-        lines = [html.P(f"{result.objective_label}: {display_number(result.baseline)} ({start_name.lower()}) → "
-                        f"{display_number(result.objective)} ({optimum_name.lower()}; {result.runs} runs)",
-                        id=self.id("summary"))]
+            lever = model.lever(name)
+            cells = [html.Td(name), html.Td(lever_text(lever, current[name])), html.Td(lever_text(lever, value))]
+            if rounded_name:
+                cells.append(html.Td(lever_text(lever, rounded.values[name])))
+            rows.append(html.Tr(cells))
+        money = integral_units(model, found.get("cost"))
+        budget = found.get("budget")
+        summary = (f"{result.objective_label}: {display_number(result.baseline)} ({start_name.lower()}) → "
+                   f"{display_number(result.objective)} ({optimum_name.lower()}; {result.runs} runs)")
+        if rounded_name:
+            summary += f" → {display_number(rounded.objective)} ({rounded_name.lower()})"
+        lines = [html.P(summary, id=self.id("summary"))]
         if shown_role == OTHER:
             lines.append(html.P("The levers have changed since this search: it started from the scenario in the "
                                 f"'{start_name}' column, not from the current one. Optimize again to search from "
                                 "the current scenario.", className="banner info", id=self.id("stale")))
-        for check in result.constraints:
-            lines.append(html.P(f"{check.label}: {display_number(check.value)} "
-                                f"({'ok' if check.satisfied else 'violated'})"))
+        for k, check in enumerate(result.constraints):
+            units = f" {money}" if check.label == budget and money else ""
+            text = f"{check.label}: {display_number(check.value)}{units} ({'ok' if check.satisfied else 'violated'})"
+            if rounded_name:
+                _, value, _, _, ok = rounded.checks[k]
+                text += f"; {rounded_name.lower()}: {display_number(value)}{units} ({'ok' if ok else 'violated'})"
+            lines.append(html.P(text))
         if not result.feasible:
-            lines.append(html.P("No feasible point found within the lever ranges.", className="banner error"))
+            lines.append(html.P("No feasible point found within the lever ranges: the best point found breaks "
+                                f"{broken_text(result_checks(result), budget, money)}. It is not a solution and "
+                                "cannot be loaded; loosen the constraints or widen the levers searched.",
+                                className="banner error", id=self.id("infeasible")))
+        elif rounded is not None:
+            note = rounding_note(rounded, budget, money)
+            if note:
+                lines.append(html.P(note, className="banner info" if rounded.feasible else "banner error",
+                                    id=self.id("rounding")))
         parts = [html.Table(rows, className="analysis-table"), *lines]
-        if "runs" in job.result:
-            model, objective = job.result["model"], job.result["objective"]
-            names = {"Current": start_name, "Optimum": optimum_name}
-            runs = {names[name]: frame for name, frame in job.result["runs"].items()}
-            if objective.kind == "sum":  # benefit and cost side by side, for the current scenario and the optimum
-                parts.append(html.Table(term_rows(model, objective, runs), className="analysis-table",
-                                        id=self.id("terms")))
-            # each variable of the objective over time: baseline, current scenario and the optimum
+        if "runs" in found:
+            objective = found["objective"]
+            runs = {names[name]: frame for name, frame in found["runs"].items() if name in names}
+            cost = found.get("cost")
+            if objective.kind == "sum" or cost:  # benefit and cost side by side, for each column
+                parts.append(html.Table(term_rows(model, objective, runs, cost_output(model, cost, found)),
+                                        className="analysis-table", id=self.id("terms")))
+            # each variable of the objective over time: baseline, current scenario, the optimum (and rounded)
             for i, variable in enumerate(objective.variables):
-                figure = trajectory_figure(model, variable, runs, baseline=job.result["baseline"],
-                                           height=320)
+                figure = trajectory_figure(model, variable, runs, baseline=found["baseline"], height=320)
                 parts.append(dcc.Graph(figure=figure, id=self.id("graph") if i == 0 else self.id(f"graph-{i}"),
                                        config={"displaylogo": False}))
         return parts
@@ -164,8 +198,19 @@ class OptimizeTab(AnalysisTab):
                       Input(self.id("role"), "data"), State(self.id("job"), "data"))
         def _enable(_children, shown_role, job_id):
             job = jobs.get(job_id)
-            return not (job is not None and job.status == "done" and job.result["result"].scenario is not None
-                        and shown_role not in (LOADED, ROUNDED))
+            return not (job is not None and job.status == "done" and job.result.get("rounded") is not None
+                        and shown_role != LOADED)
+
+        @app.callback(DashOutput(self.id("budget-label"), "children"), DashOutput(self.id("weight-label"), "children"),
+                      Input(self.id("cost"), "value"), State(STORE_IDS.view, "data"), prevent_initial_call=True)
+        def _units(cost, view):
+            # the budget's and the weight's units follow the cost picked (its units times the time unit)
+            try:
+                model = self.services.model((view or {}).get("model"))
+            except GscsdError:
+                raise PreventUpdate from None
+            money = integral_units(model, cost)
+            return budget_label(money), weight_label(money)
 
         @app.callback(DashOutput(self.id("role"), "data"), Input(STORE_IDS.view, "data"),
                       Input(self.id("result"), "children"), Input(self.id("job"), "data"),
@@ -194,38 +239,94 @@ class OptimizeTab(AnalysisTab):
             job = jobs.get(job_id)
             if not clicks or job is None or job.status != "done":
                 raise PreventUpdate
-            scenario = job.result["result"].scenario
+            rounded = job.result.get("rounded")
+            if rounded is None:  # no feasible optimum: nothing to load
+                raise PreventUpdate
+            scenario = rounded.scenario
             return ({"levers": dict(scenario.levers), "name": scenario.name},
-                    f"Loaded '{scenario.name}' as the current scenario; save it from the scenario panel.")
+                    f"Loaded '{scenario.name}' as the current scenario, each lever on its steps; save it from the "
+                    "scenario panel.")
 
 
-CURRENT, LOADED, ROUNDED, OTHER = "current", "loaded", "rounded", "other"
-#: The names of the search's two columns and lines for each role: (where it started, the optimum).
-LABELS = {CURRENT: ("Current", "Optimum"), LOADED: ("Searched from", "Optimum, now the current scenario"),
-          ROUNDED: ("Searched from", "Optimum, loaded as the current scenario rounded to the levers' steps"),
-          OTHER: ("Searched from", "Optimum")}
+CURRENT, LOADED, OTHER = "current", "loaded", "other"
+ROUNDED_NAME = "Optimum rounded to the levers' steps"
+
+
+def column_names(shown_role: str, result, rounded: Rounded | None) -> dict[str, str]:
+    """The result's columns (and lines) by what the page's scenario is to the search (:func:`role`).
+
+    ``Current``: where the search started; ``Optimum``: the point found (the best infeasible point when no point
+    keeps the constraints); ``Rounded``: the optimum on the levers' steps, what Load loads, when it differs.
+    """
+    start = "Current" if shown_role == CURRENT else "Searched from"
+    if not result.feasible:
+        return {"Current": start, "Optimum": "Best point found, infeasible"}
+    on_steps = rounded is None or all(rounded.values[n] == v for n, v in result.values.items())
+    if on_steps:
+        return {"Current": start, "Optimum": "Optimum, now the current scenario" if shown_role == LOADED
+                else "Optimum"}
+    return {"Current": start, "Optimum": "Optimum",
+            "Rounded": f"{ROUNDED_NAME}, now the current scenario" if shown_role == LOADED else ROUNDED_NAME}
 
 
 def role(model, scenario: Scenario, found: dict) -> str:
     """What the page's ``scenario`` is to a finished search (``found``, its job's result).
 
-    ``"current"``: the scenario it started from; ``"loaded"``: its optimum; ``"rounded"``: its optimum with
-    each lever rounded to its step (within half a step, as loading it into the sliders does); ``"other"``:
-    levers moved since. The result's labels follow, so that it
-    never calls a scenario "Current" that no longer is.
+    ``"current"``: the scenario it started from; ``"loaded"``: what Load loads (the optimum on the levers'
+    steps); ``"other"``: levers moved since. The result's labels follow, so that it never calls a scenario
+    "Current" that no longer is.
     """
     now = scenario.values(model)
     if now == found.get("start"):
         return CURRENT
-    optimum = found["result"].scenario
-    if optimum is not None:
-        target = optimum.values(model)
-        if now == target:
-            return LOADED
-        if all(abs(now[lever.name] - target[lever.name]) <= (lever.step or 0) / 2 + 1e-12 * max(1, abs(
-                target[lever.name])) for lever in model.levers):
-            return ROUNDED
+    rounded = found.get("rounded")
+    if rounded is not None and now == rounded.scenario.values(model):
+        return LOADED
     return OTHER
+
+
+def result_checks(result) -> list[tuple[str, float, str, float, bool]]:
+    return [(c.label, c.value, c.op, c.bound, c.satisfied) for c in result.constraints]
+
+
+def broken_text(checks, budget: str | None, money: str) -> str:
+    """The broken constraints in words: ``the budget (23,312 > 21,000 billion yuan)``, ``GSC Index@2060 >= 2
+    (it is 0.986)``."""
+    parts = []
+    for label, value, _op, bound, ok in checks:
+        if ok:
+            continue
+        if label == budget:
+            units = f" {money}" if money else ""
+            parts.append(f"the budget ({amount(value)} > {amount(bound)}{units})")
+        else:
+            parts.append(f"{label} (it is {display_number(value)})")
+    return ", ".join(parts) or "a constraint"
+
+
+def amount(value: float) -> str:
+    """A sum of money against a budget: to the unit from a thousand up (``23,312``, not ``23,300``)."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else display_number(value)
+
+
+def rounding_note(rounded: Rounded, budget: str | None, money: str) -> str:
+    """What rounding the optimum to the levers' steps did to the constraints ("" when nothing to say)."""
+    if not rounded.feasible:
+        broken = [c for c in rounded.checks if not c[4]]
+        if any(c[0] == budget for c in broken):
+            label, value, _, bound, _ = next(c for c in broken if c[0] == budget)
+            first = (f"Rounded to the levers' steps, the budget is exceeded: {amount(value)} > "
+                     f"{amount(bound)}{' ' + money if money else ''}")
+            rest = [c for c in broken if c[0] != budget]
+        else:
+            first, rest = "Rounded to the levers' steps, a constraint breaks", broken
+        others = "; " + broken_text(rest, budget, money) + " breaks" if rest else ""
+        return (f"{first}{others}. No neighbouring step point keeps the constraints; Load loads the nearest. "
+                "Optimize with finer or other levers, or loosen the constraints.")
+    if rounded.nearest is not None:
+        return (f"Each lever to its nearest step would break {broken_text(rounded.nearest, budget, money)}; of "
+                f"the {rounded.tried} neighbouring step points, Load loads the best that keeps the constraints.")
+    return ""
 
 
 def lever_text(lever, value: float) -> str:
@@ -309,18 +410,149 @@ def weighed_objective(model, output: str, year: float, maximize: bool, cost: str
     return parse_output(model, output, year=year)
 
 
-def term_rows(model, objective: Output, runs) -> list:
-    """Table rows: each term of a weighted objective for each run (``{name: results frame}``), then the total."""
+def cost_output(model, cost: str | None, found: dict) -> Output | None:
+    """``integral(cost, start, year)``: the summed cost the result shows for every column, even unconstrained."""
+    if not cost or found.get("year") is None or found["year"] <= model.time.initial:
+        return None
+    return parse_output(model, f"integral({cost}, {model.time.initial:g}, {found['year']:g})")
+
+
+def term_rows(model, objective: Output, runs, cost: Output | None = None) -> list:
+    """Table rows for each run (``{column name: results frame}``) that add up: each part of the objective (a
+    weighted part as weight x its value), the objective, then the cost summed over the years, with its units."""
     names = list(runs)
     rows = [html.Tr([html.Th("Part of the objective"), *(html.Th(n) for n in names)])]
+    terms = objective.terms if objective.kind == "sum" else ((1.0, objective),)
     totals = dict.fromkeys(names, 0.0)
-    for weight, term in objective.terms:
+    for weight, term in terms:
         cells = []
         for name in names:
-            line = series(model, runs[name], term.variable, "sum")[term.variable]  # elements summed
-            value = float(term.reduce(line.index.to_numpy(dtype=float), line.to_numpy(dtype=float)[None, :])[0])
-            totals[name] += weight * value
+            value = weight * output_value(model, term, runs[name])
+            totals[name] += value
             cells.append(html.Td(display_number(value)))
         rows.append(html.Tr([html.Td(term.label if weight == 1 else f"{weight:g} x {term.label}"), *cells]))
     rows.append(html.Tr([html.Td("Objective"), *(html.Td(display_number(totals[n])) for n in names)]))
+    if cost is not None:
+        money = integral_units(model, cost.variable)
+        label = f"{cost.label}: {cost.variable} summed over the years" + (f", {money}" if money else "")
+        rows.append(html.Tr([html.Td(label), *(html.Td(display_number(output_value(model, cost, runs[n])))
+                                                for n in names)], className="cost-row"))
     return rows
+
+
+#: At most this many levers are rounded both ways (2 ** levers runs); with more, each goes to its nearest step.
+MAX_CORNERS_LEVERS = 6
+
+
+@dataclass
+class Rounded:
+    """The optimum with each searched lever on its steps: what Load puts in the sliders, and its run.
+
+    ``values`` are the searched levers' values, ``objective`` and ``checks`` (``(label, value, op, bound, ok)``
+    per constraint) come from ``frame``, a run of exactly that scenario. ``tried`` step points were run;
+    ``nearest`` are the checks of the nearest one (each lever to its nearest step, :func:`gscsd.share.on_step`)
+    when another was picked because the nearest breaks a constraint.
+    """
+
+    scenario: Scenario
+    values: dict[str, float]
+    objective: float
+    checks: list[tuple[str, float, str, float, bool]]
+    frame: object
+    tried: int = 1
+    nearest: list[tuple[str, float, str, float, bool]] | None = None
+
+    @property
+    def feasible(self) -> bool:
+        return all(check[4] for check in self.checks)
+
+
+def step_neighbours(lever, value: float) -> list[float]:
+    """The step points around ``value``: the nearest (:func:`gscsd.share.on_step`) first, then the one on the
+    other side of ``value`` (none when ``value`` is on a step)."""
+    near = on_step(lever, value)
+    if not lever.step > 0 or abs(near - value) <= 1e-9 * max(1.0, abs(value)):
+        return [near]
+    other = on_step(lever, min(lever.max, max(lever.min, near + (lever.step if near < value else -lever.step))))
+    return [near] if other == near or not lever.min <= other <= lever.max else [near, other]
+
+
+def output_value(model, output: Output, frame) -> float:
+    """``output`` (an objective or a constraint's left side) of one run's results frame."""
+    if output.kind == "sum":
+        return sum(weight * output_value(model, term, frame) for weight, term in output.terms)
+    line = series(model, frame, output.variable, "sum")[output.variable]  # elements summed
+    return float(output.reduce(line.index.to_numpy(dtype=float), line.to_numpy(dtype=float)[None, :])[0])
+
+
+def _checks(model, scenario: Scenario, frame, constraints) -> list[tuple[str, float, str, float, bool]]:
+    levers = scenario.values(model)
+    checks = []
+    for c in constraints:
+        if c.is_linear:
+            value = float(sum(w * levers[n] for n, w in c.weights.items()))
+        else:
+            value = output_value(model, c.output, frame)
+        checks.append((c.label, value, c.op, c.bound, bool(c.slack(value) >= -1e-9 * (1 + abs(c.bound)))))
+    return checks
+
+
+def round_to_steps(model, optimum: Scenario, result, objective: Output, constraints, maximize: bool, simulate,
+                   cancel=None) -> Rounded:
+    """The optimum on the levers' steps, as Load puts it in the sliders, from runs of exactly those scenarios.
+
+    Each searched lever goes to its nearest step (:func:`gscsd.share.on_step`, the rule for every value a
+    lever is given) or the step on the other side: of these ``2 ** levers`` points (the nearest only, beyond
+    :data:`MAX_CORNERS_LEVERS` levers), the one with the best objective that keeps every constraint; when none
+    keeps them, the nearest, whose broken constraints the tab shows.
+    """
+    names = list(result.values)
+    options = [step_neighbours(model.lever(n), result.values[n]) for n in names]
+    if len(names) > MAX_CORNERS_LEVERS:
+        options = [o[:1] for o in options]
+    found = []
+    for corner in itertools.product(*options):  # the first is the nearest
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("optimization cancelled")
+        values = dict(zip(names, map(float, corner)))
+        scenario = replace(optimum, name=result.scenario.name, levers={**optimum.levers, **values})
+        frame = simulate(replace(scenario, name="Rounded"))
+        found.append(Rounded(scenario, values, output_value(model, objective, frame),
+                             _checks(model, scenario, frame, constraints), frame))
+    nearest = found[0]
+    feasible = [r for r in found if r.feasible and math.isfinite(r.objective)]
+    best = (max if maximize else min)(feasible, key=lambda r: r.objective) if feasible else nearest
+    best.tried = len(found)
+    if best is not nearest and not nearest.feasible:
+        best.nearest = nearest.checks
+    return best
+
+
+def integral_units(model, cost: str | None) -> str:
+    """The units of ``cost`` summed over time, in words: ``Billion Yuan/Year`` over years -> ``billion yuan``."""
+    if not cost:
+        return ""
+    try:
+        units = (model.variable(cost).units or "").strip()
+    except GscsdError:
+        return ""
+    time = (model.time.units or "").strip()
+    head, _, tail = units.rpartition("/")
+    if head and time and tail.strip().lower().rstrip("s") == time.lower().rstrip("s"):
+        return units_in_words(head.strip())
+    if not units:
+        return ""
+    return units_in_words(f"{units}*{time}" if time else units)
+
+
+def budget_label(money: str) -> str:
+    return f"Budget: cost summed over the years at most ({money})" if money else \
+        "Budget: cost summed over the years at most"
+
+
+def weight_label(money: str) -> str:
+    return f"Cost weight (objective per {_singular(money)})" if money else "Cost weight (objective per summed cost)"
+
+
+def _singular(money: str) -> str:
+    return money[:-1] if money.endswith("s") and not money.endswith("ss") else money
