@@ -330,8 +330,24 @@ def step_note(lever: Lever, value: float, used: float) -> str:
     """Why ``value`` became ``used`` (``""`` when they are the same to a millionth of a step)."""
     if abs(used - value) <= 1e-6 * lever.step:
         return ""
-    return (f"{format_value(value)} is not on this lever's steps of {format_value(lever.step)}; "
+    return (f"{off_step_text(lever, value, used)} is not on this lever's steps of {format_value(lever.step)}; "
             f"used {format_value(used)}")
+
+
+def off_step_text(lever: Lever, value: float, used: float) -> str:
+    """``value`` as a note about it shows it: as written when it is short (``0.0337``, typed), else as the
+    page shows a lever's value, one digit finer than its step, with as many more digits as it takes to read as a
+    value other than ``used`` that becomes ``used`` (``0.5224985462959904`` on steps of 0.01 is ``0.522``)."""
+    text = format_value(value)
+    if len(text.lstrip("-").replace(".", "").lstrip("0")) <= 6 or "e" in text:
+        return text
+    digits = max(0, math.ceil(-math.log10(lever.step)) + 1) if lever.step > 0 else 4
+    for places in range(digits, 17):
+        short = f"{value:.{places}f}"
+        short = short.rstrip("0").rstrip(".") if "." in short else short
+        if float(short) != used and on_step(lever, float(short)) == used:  # reads as a value that becomes used
+            return short
+    return text
 
 
 def decode(

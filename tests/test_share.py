@@ -19,6 +19,7 @@ from gscsd.share import (
     fit,
     format_value,
     on_step,
+    step_note,
 )
 
 from .conftest import write_mdl
@@ -181,6 +182,19 @@ def test_a_link_s_value_between_steps_takes_the_nearest_with_a_note_at_its_lever
     assert decoded.view.overlays == (Overlay("Other", {"Growth Rate": 0.07}),)
     assert decoded.messages == ["URL: overlay 'Other': Growth Rate 0.0675 is not on this lever's steps of 0.005; "
                                 "used 0.07"]
+
+
+def test_a_long_value_between_steps_is_noted_as_the_page_shows_lever_values(model):
+    """A value as written when short (typed, in a link); a long one (an optimizer's) to one digit finer than the
+    step, or as many more as it takes not to read as the value used (planner review: '0.5224985462959904 is not
+    on this lever's steps')."""
+    decoded = decode(model, "?efficiency=0.5224985462959904&growth_rate=0.050167037369&ov=A;growth_rate=0.05251")
+    assert decoded.notes == {"Efficiency": "0.522 is not on this lever's steps of 0.01; used 0.52",
+                             "Growth Rate": "0.0502 is not on this lever's steps of 0.005; used 0.05"}
+    assert decoded.messages == ["URL: overlay 'A': Growth Rate 0.05251 is not on this lever's steps of 0.005; "
+                                "used 0.055"]
+    assert step_note(model.lever("Efficiency"), 0.5249999999, 0.52) == (
+        "0.5249999999 is not on this lever's steps of 0.01; used 0.52")
 
 
 def test_overlay_separators_read_as_they_are_and_old_links_still_open(model):
