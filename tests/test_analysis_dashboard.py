@@ -632,6 +632,18 @@ def test_optimize_rounding_keeps_the_budget_or_says_it_breaks(tmp_path):
     assert rounding_note(rounded, budget, "millions") == (
         "Each lever to its nearest step would break the budget (30 > 29.5 millions); of the 2 neighbouring step "
         "points, Load loads the best that keeps the constraints.")
+    # unconstrained, the better of the two neighbours, said so: Score@10 - integral(Cost) peaks at 2.472, where
+    # 2.5 (nearest) gives 30.556 and 2.4 gives 30.545; at P = 2.46 the nearest, 2.5, is still the better
+    weighed = parse_output(model, "Score@10 - 1*integral(Cost, 0, 10)")
+    near = SimpleNamespace(values={"Programme": 2.46}, scenario=optimum)
+    rounded = round_to_steps(model, optimum, near, weighed, [], True, simulate)
+    assert rounded.values == {"Programme": 2.5} and rounding_note(rounded, None, "") == ""
+    # minimizing it, the other neighbour is the better: picked, and said so
+    rounded = round_to_steps(model, optimum, near, weighed, [], False, simulate)
+    assert rounded.values == {"Programme": 2.4}
+    assert rounding_note(rounded, None, "") == (
+        "Of the 2 neighbouring step points, Load loads the one with the best objective, not each lever's nearest "
+        f"step (whose objective is {display_number(100 * 2.5 / 4.5 - 25)}).")
     # and with a floor of 59.5 on the score, neither neighbour keeps both: the nearest, and the page says so
     both = [parse_constraint(model, budget), parse_constraint(model, "Score@10 >= 59.5")]
     rounded = round_to_steps(model, optimum, found, objective, both, True, simulate)

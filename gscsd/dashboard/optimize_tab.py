@@ -326,6 +326,9 @@ def rounding_note(rounded: Rounded, budget: str | None, money: str) -> str:
     if rounded.nearest is not None:
         return (f"Each lever to its nearest step would break {broken_text(rounded.nearest, budget, money)}; of "
                 f"the {rounded.tried} neighbouring step points, Load loads the best that keeps the constraints.")
+    if rounded.nearest_objective is not None:
+        return (f"Of the {rounded.tried} neighbouring step points, Load loads the one with the best objective, not "
+                f"each lever's nearest step (whose objective is {display_number(rounded.nearest_objective)}).")
     return ""
 
 
@@ -461,6 +464,8 @@ class Rounded:
     frame: object
     tried: int = 1
     nearest: list[tuple[str, float, str, float, bool]] | None = None
+    #: The nearest step point's objective when another, better one was picked (both keep the constraints).
+    nearest_objective: float | None = None
 
     @property
     def feasible(self) -> bool:
@@ -525,6 +530,8 @@ def round_to_steps(model, optimum: Scenario, result, objective: Output, constrai
     best.tried = len(found)
     if best is not nearest and not nearest.feasible:
         best.nearest = nearest.checks
+    elif best is not nearest:
+        best.nearest_objective = nearest.objective
     return best
 
 
