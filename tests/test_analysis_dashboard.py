@@ -575,7 +575,7 @@ def test_optimize_tab_reports_what_load_loads_on_the_levers_steps(site):
                            arg=label.lower())
     summary = page.locator("#optimize-summary").inner_text()
     assert summary.endswith(f"→ 59.2 ({label.lower()})"), summary
-    assert page.locator("#optimize-load").is_disabled()
+    page.wait_for_function("() => document.querySelector('#optimize-load').disabled")  # it is loaded
     assert not errors
     page.goto(url)
     page.wait_for_function("() => window.gscsd && window.gscsd.drawn()")

@@ -25,7 +25,7 @@ from ..analysis.outputs import Output, parse_constraint, parse_output
 from ..analysis.problem import problem_from_model
 from ..describe import headline, units_in_words
 from ..errors import GscsdError, InputError
-from ..figures import display_number, series, trajectory_figure
+from ..figures import display_lever, display_number, series, trajectory_figure
 from ..scenario import Scenario
 from ..share import on_step
 from .analysis_common import AnalysisTab, field, lever_options, output_options
@@ -143,9 +143,9 @@ class OptimizeTab(AnalysisTab):
         rows = [html.Tr(heads)]
         for name, value in result.values.items():
             lever = model.lever(name)
-            cells = [html.Td(name), html.Td(lever_text(lever, current[name])), html.Td(lever_text(lever, value))]
+            cells = [html.Td(name), html.Td(display_lever(lever, current[name])), html.Td(display_lever(lever, value))]
             if rounded_name:
-                cells.append(html.Td(lever_text(lever, rounded.values[name])))
+                cells.append(html.Td(display_lever(lever, rounded.values[name])))
             rows.append(html.Tr(cells))
         money = integral_units(model, found.get("cost"))
         budget = found.get("budget")
@@ -330,19 +330,6 @@ def rounding_note(rounded: Rounded, budget: str | None, money: str) -> str:
         return (f"Of the {rounded.tried} neighbouring step points, Load loads the one with the best objective, not "
                 f"each lever's nearest step (whose objective is {display_number(rounded.nearest_objective)}).")
     return ""
-
-
-def lever_text(lever, value: float) -> str:
-    """A lever's value as its box shows it: to one digit finer than its step, no thousands separator (2050, 0.0525)."""
-    step = lever.step or 0
-    if step >= 1:
-        digits = 0
-    elif step > 0:
-        digits = min(12, math.ceil(-math.log10(step)) + 1)
-    else:  # no grid: four decimals
-        digits = 4
-    text = f"{value:.{digits}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def cost_options(model) -> list[dict[str, str]]:
