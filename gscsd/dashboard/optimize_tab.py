@@ -6,7 +6,10 @@ the search then maximizes ``benefit@year - weight * integral(cost, start,
 year)``, and the result shows both sides for the current scenario and the
 optimum, with the trajectories of both. The search (differential evolution, then a local polish) runs as a
 background job; the result can be loaded as the current scenario (and saved
-from there like any scenario).
+from there like any scenario). What Load loads is what the result reports: the
+optimum on the levers' steps (:func:`round_to_steps`), with its own column,
+numbers from a run of exactly it, and a line when rounding breaks a constraint.
+An infeasible result is the best point found, labelled so, and cannot be loaded.
 """
 
 from __future__ import annotations
